@@ -1,0 +1,146 @@
+"""Engine commands: look at faces without storing anything (no embedding is written to disk)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from facegate.cli.output import EXIT_BAD_INPUT, EXIT_OK, console, emit_json, fail
+from facegate.engine import EngineConfig, EngineError, FaceEngine, embed_many
+from facegate.engine.compare import compare
+from facegate.engine.dlib_models import ResNetEmbedder
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+DetectorOption = Annotated[
+    str, typer.Option("--detector", help="hog (fast) or cnn (dlib's MMOD CNN, slower).")
+]
+
+
+def _engine(detector: str = "hog", threshold: float | None = None) -> FaceEngine:
+    return FaceEngine(EngineConfig(detector=detector, threshold=threshold))
+
+
+def detect(
+    image: Annotated[Path, typer.Argument(help="A JPEG, PNG, WebP or BMP photo.")],
+    as_json: JsonOption = False,
+    detector: DetectorOption = "hog",
+) -> None:
+    """Find faces: boxes, five landmarks and quality checks."""
+    try:
+        faces = _engine(detector).detect(image)
+    except EngineError as exc:
+        fail(exc, as_json=as_json)
+    if as_json:
+        emit_json({"image": str(image), "faces": [face.to_dict() for face in faces]})
+        return
+    if not faces:
+        console.print(f"{image}: no face found")
+        return
+    table = Table(title=f"{image}: {len(faces)} face(s)")
+    for column in ("#", "box (l,t,r,b)", "eyes px", "sharpness", "light", "quality"):
+        table.add_column(column)
+    for number, face in enumerate(faces, 1):
+        q = face.quality
+        b = face.box
+        table.add_row(
+            str(number),
+            f"{b.left},{b.top},{b.right},{b.bottom}",
+            f"{q.eye_distance:.0f}",
+            f"{q.sharpness:.0f}",
+            f"{q.brightness:.0f}",
+            "ok" if q.ok else "; ".join(q.hints),
+        )
+    console.print(table)
+
+
+def compare_images(
+    image_a: Annotated[Path, typer.Argument(help="Photo of one person.")],
+    image_b: Annotated[Path, typer.Argument(help="Photo of one person.")],
+    as_json: JsonOption = False,
+    threshold: Annotated[
+        float | None, typer.Option(help="Distance at or below which it is the same person.")
+    ] = None,
+    detector: DetectorOption = "hog",
+) -> None:
+    """Compare the faces of two photos (each must show exactly one face)."""
+    try:
+        result = _engine(detector, threshold).compare_images(image_a, image_b)
+    except EngineError as exc:
+        fail(exc, as_json=as_json)
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    verdict = "[green]same person[/]" if result.same_person else "[yellow]different people[/]"
+    console.print(
+        f"{verdict}: distance {result.distance:.3f} (threshold {result.threshold}), "
+        f"similarity {result.similarity:.2f}, model {result.model}"
+    )
+
+
+def check_photos(
+    folder: Annotated[Path, typer.Argument(help="A folder of enrolment photos.")],
+    workers: Annotated[int, typer.Option(help="Processes (one per core).")] = 2,
+    as_json: JsonOption = False,
+) -> None:
+    """Check a folder of enrolment photos: usable or why not, and the same person twice.
+
+    A photo is usable with exactly one face of good quality. Embeddings stay in memory.
+    """
+    if not folder.is_dir():
+        console.print(f"[red]error[/] (bad_input): {folder} is not a folder")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    paths = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    engine_config = EngineConfig()
+    items = []
+    with Progress(
+        TextColumn("embedding"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        disable=as_json,
+    ) as progress:
+        task = progress.add_task("photos", total=len(paths))
+        for item in embed_many(paths, workers=workers, config=engine_config):
+            items.append(item)
+            progress.advance(task)
+
+    threshold = engine_config.threshold or ResNetEmbedder.default_threshold
+    rows = []
+    usable = []
+    for item in items:
+        if not item.ok:
+            rows.append({"photo": str(item.path), "usable": False, "reason": item.error_code})
+        elif len(item.faces) != 1:
+            reason = "no_face" if not item.faces else "multiple_faces"
+            rows.append({"photo": str(item.path), "usable": False, "reason": reason})
+        elif not item.faces[0].face.quality.ok:
+            failed = ",".join(item.faces[0].face.quality.failed)
+            rows.append({"photo": str(item.path), "usable": False, "reason": failed})
+        else:
+            rows.append({"photo": str(item.path), "usable": True, "reason": ""})
+            usable.append(item)
+    same = []
+    for i, first in enumerate(usable):
+        for second in usable[i + 1 :]:
+            result = compare(first.faces[0].embedding, second.faces[0].embedding, threshold)
+            if result.same_person:
+                same.append([str(first.path), str(second.path), round(result.distance, 3)])
+    if as_json:
+        emit_json({"photos": rows, "same_person_pairs": same})
+        raise typer.Exit(EXIT_OK)
+    table = Table(title=f"{len(usable)} of {len(rows)} photos usable for enrolment")
+    table.add_column("photo")
+    table.add_column("usable")
+    table.add_column("reason")
+    for row in rows:
+        table.add_row(row["photo"], "yes" if row["usable"] else "no", str(row["reason"]))
+    console.print(table)
+    for a, b, d in same:
+        console.print(f"same person? {a} and {b} (distance {d})")

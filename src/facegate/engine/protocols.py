@@ -1,0 +1,46 @@
+"""The contract another face model must meet to plug into the engine.
+
+A model is three parts: a ``Detector`` (image -> boxes), a ``Landmarker`` (image + box -> five
+points) and an ``Embedder`` (image + landmarks -> vector). Each names itself so every embedding
+records the model that made it; embeddings of different models are never compared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from facegate.engine.types import Box, Landmarks, RGBImage, Vector
+
+
+@dataclass(frozen=True)
+class Detection:
+    box: Box
+    score: float
+
+
+@runtime_checkable
+class Detector(Protocol):
+    name: str
+
+    def detect(self, image: RGBImage, upsample: int = 0) -> list[Detection]: ...
+
+
+@runtime_checkable
+class Landmarker(Protocol):
+    name: str
+
+    def landmarks(self, image: RGBImage, box: Box) -> Landmarks: ...
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Aligns and embeds faces. ``model_id`` names model and version, e.g. ``dlib-resnet-v1``."""
+
+    model_id: str
+    default_threshold: float
+
+    def align(self, image: RGBImage, landmarks: Landmarks) -> RGBImage: ...
+
+    def embed(self, chips: Sequence[RGBImage]) -> list[Vector]: ...
