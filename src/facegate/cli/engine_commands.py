@@ -140,7 +140,7 @@ def check_photos(
     table.add_column("usable")
     table.add_column("reason")
     for row in rows:
-        table.add_row(row["photo"], "yes" if row["usable"] else "no", str(row["reason"]))
+        table.add_row(str(row["photo"]), "yes" if row["usable"] else "no", str(row["reason"]))
     console.print(table)
     for a, b, d in same:
         console.print(f"same person? {a} and {b} (distance {d})")
