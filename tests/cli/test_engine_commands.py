@@ -7,10 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import photos
 import pytest
 from typer.testing import CliRunner
 
+import photos
 from facegate.cli import app
 
 runner = CliRunner()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import photos
 import pytest
 
+import photos
 from facegate.engine import (
     EngineConfig,
     FaceEngine,

@@ -7,9 +7,9 @@ import tracemalloc
 from pathlib import Path
 
 import numpy as np
-import photos
 import pytest
 
+import photos
 from facegate.engine import (
     FaceEngine,
     ImageLimits,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from itertools import combinations
+from itertools import combinations, pairwise
 from pathlib import Path
 
 import numpy as np
@@ -74,6 +74,6 @@ def test_similarity_is_monotone_and_half_at_threshold() -> None:
     distances = np.linspace(0.0, 2.0, 201)
     scores = [similarity(float(d), 0.6) for d in distances]
     assert all(0.0 <= s <= 1.0 for s in scores)
-    assert all(a > b for a, b in zip(scores, scores[1:], strict=False) if a > 1e-12)
+    assert all(a > b for a, b in pairwise(scores) if a > 1e-12)
     assert similarity(0.6, 0.6) == pytest.approx(0.5)
     assert similarity(1e6, 0.6) == 0.0
