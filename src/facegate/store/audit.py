@@ -1,0 +1,194 @@
+"""The audit log: append-only and hash-chained.
+
+Each event's hash is the SHA-256 of the canonical JSON of its fields and the previous event's
+hash, so editing, reordering or deleting a stored event breaks the chain at that point.
+
+What goes in is the caller's responsibility and must never be biometric: ``objects`` holds
+ids and short labels (subject, deployment, device, template ids, outcomes), never images,
+embeddings, distances that could serve as a template, or identity data such as names.
+
+Appends are serialised by locking the single ``audit_head`` row: ``SELECT ... FOR UPDATE`` on
+PostgreSQL, and on SQLite the ``BEGIN IMMEDIATE`` write transaction that ``Database`` starts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from facegate.store.models import GENESIS_HASH, AuditEvent, AuditHead
+from facegate.store.types import utc_now
+
+DECISIONS = frozenset({"allowed", "refused", "info"})
+HEAD_ID = 1
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def event_hash(
+    *,
+    seq: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    objects: Mapping[str, str],
+    decision: str,
+    articles: Sequence[str],
+    prev_hash: str,
+) -> str:
+    """SHA-256 hex of the canonical JSON of the event's fields."""
+    body = {
+        "seq": seq,
+        "at": at.astimezone(UTC).isoformat(),
+        "actor": actor,
+        "action": action,
+        "objects": dict(objects),
+        "decision": decision,
+        "articles": list(articles),
+        "prev_hash": prev_hash,
+    }
+    return hashlib.sha256(canonical_json(body).encode()).hexdigest()
+
+
+def stored_hash(row: AuditEvent) -> str:
+    """Recompute a stored row's hash from its columns."""
+    return event_hash(
+        seq=row.seq,
+        at=row.at,
+        actor=row.actor,
+        action=row.action,
+        objects=json.loads(row.objects),
+        decision=row.decision,
+        articles=json.loads(row.articles),
+        prev_hash=row.prev_hash,
+    )
+
+
+@dataclass(frozen=True)
+class AuditVerification:
+    ok: bool
+    checked: int
+    broken_seq: int | None
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "checked": self.checked,
+            "broken_seq": self.broken_seq,
+            "reason": self.reason,
+        }
+
+
+class AuditLog:
+    def __init__(self, *, batch_size: int = 1000) -> None:
+        self.batch_size = batch_size
+
+    def _lock_head(self, session: Session) -> AuditHead:
+        head = session.scalar(select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update())
+        if head is None:  # a schema made with create_all rather than the migrations
+            head = AuditHead(id=HEAD_ID, last_seq=0, last_hash=GENESIS_HASH)
+            session.add(head)
+            session.flush()
+        return head
+
+    def append(
+        self,
+        session: Session,
+        *,
+        actor: str,
+        action: str,
+        objects: Mapping[str, str],
+        decision: str,
+        articles: Sequence[str] = (),
+        at: datetime | None = None,
+    ) -> AuditEvent:
+        """Add the next event to the chain, in the caller's transaction."""
+        if decision not in DECISIONS:
+            raise ValueError(f"decision must be one of {sorted(DECISIONS)}, not {decision!r}")
+        if at is not None and (at.tzinfo is None or at.utcoffset() is None):
+            raise ValueError("the audit time must be timezone-aware")
+        # Stored at microsecond precision in UTC; hash exactly what is stored.
+        moment = (at or utc_now()).astimezone(UTC)
+        clean_objects = {str(k): str(v) for k, v in objects.items()}
+        clean_articles = [str(a) for a in articles]
+        head = self._lock_head(session)
+        seq = head.last_seq + 1
+        digest = event_hash(
+            seq=seq,
+            at=moment,
+            actor=actor,
+            action=action,
+            objects=clean_objects,
+            decision=decision,
+            articles=clean_articles,
+            prev_hash=head.last_hash,
+        )
+        row = AuditEvent(
+            seq=seq,
+            at=moment,
+            actor=actor,
+            action=action,
+            objects=canonical_json(clean_objects),
+            decision=decision,
+            articles=canonical_json(clean_articles),
+            prev_hash=head.last_hash,
+            hash=digest,
+        )
+        session.add(row)
+        head.last_seq, head.last_hash = seq, digest
+        session.flush()
+        return row
+
+    def verify(self, session: Session) -> AuditVerification:
+        """Walk the chain in seq order; report the first break (bad hash, bad link, gap)."""
+        expected_seq = 1
+        prev_hash = GENESIS_HASH
+        checked = 0
+        rows = session.scalars(
+            select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=self.batch_size)
+        )
+        for row in rows:
+            if row.seq != expected_seq:
+                return self._broken(
+                    checked, expected_seq, f"events {expected_seq}..{row.seq - 1} are missing"
+                )
+            if row.prev_hash != prev_hash:
+                return self._broken(checked, row.seq, "prev_hash does not link to the event before")
+            try:
+                recomputed = stored_hash(row)
+            except (ValueError, TypeError, AttributeError):
+                recomputed = ""
+            if recomputed != row.hash:
+                return self._broken(checked, row.seq, "hash does not match the event's contents")
+            checked += 1
+            prev_hash = row.hash
+            expected_seq += 1
+            session.expunge(row)  # keep memory flat on long chains
+        head = session.get(AuditHead, HEAD_ID)
+        if head is not None and head.last_seq > checked:
+            return self._broken(
+                checked, checked + 1, f"events {checked + 1}..{head.last_seq} are missing"
+            )
+        if head is not None and head.last_seq < checked:
+            return self._broken(
+                checked, head.last_seq + 1, f"events after {head.last_seq} were not appended"
+            )
+        if head is not None and head.last_hash != prev_hash:
+            return self._broken(
+                checked, checked, "the last event does not match the chain's recorded head"
+            )
+        return AuditVerification(True, checked, None, "ok")
+
+    @staticmethod
+    def _broken(checked: int, seq: int, reason: str) -> AuditVerification:
+        return AuditVerification(False, checked, seq, reason)

@@ -1,0 +1,225 @@
+"""The in-memory gallery: 1:N search, one separate shard per deployment (no global gallery).
+
+Each shard keeps its vectors in one growable float32 array (doubling, so ``add`` is amortised
+O(1)); ``remove`` swaps the last row into the hole (O(1)); ``search`` is one vectorised pass
+(Euclidean distance) that skips expired entries. The index is a cache: the vault is the truth,
+and ``build_from_vault`` rebuilds it.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from facegate.store.models import Template
+from facegate.store.vault import Vault
+
+_INITIAL_CAPACITY = 16
+Vector = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class Match:
+    template_id: str
+    subject_id: str
+    distance: float
+
+
+def _timestamp(moment: datetime) -> float:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("the index needs timezone-aware datetimes")
+    return moment.timestamp()
+
+
+class _Shard:
+    """One deployment's vectors, in rows 0..size-1 of preallocated arrays."""
+
+    def __init__(self, dim: int) -> None:
+        self.dim = dim
+        self.size = 0
+        self.vectors: Vector = np.empty((_INITIAL_CAPACITY, dim), dtype=np.float32)
+        self.expires: npt.NDArray[np.float64] = np.empty(_INITIAL_CAPACITY, dtype=np.float64)
+        self.template_ids: list[str] = []
+        self.subject_ids: list[str] = []
+
+    def append(self, template_id: str, subject_id: str, vector: Vector, expires: float) -> int:
+        if self.size == len(self.vectors):
+            capacity = 2 * len(self.vectors)
+            vectors = np.empty((capacity, self.dim), dtype=np.float32)
+            vectors[: self.size] = self.vectors[: self.size]
+            expiries = np.empty(capacity, dtype=np.float64)
+            expiries[: self.size] = self.expires[: self.size]
+            self.vectors, self.expires = vectors, expiries
+        row = self.size
+        self.vectors[row] = vector
+        self.expires[row] = expires
+        self.template_ids.append(template_id)
+        self.subject_ids.append(subject_id)
+        self.size += 1
+        return row
+
+    def pop(self, row: int) -> str | None:
+        """Remove ``row`` by moving the last row into it; the moved template's id, if any."""
+        last = self.size - 1
+        moved: str | None = None
+        if row != last:
+            self.vectors[row] = self.vectors[last]
+            self.expires[row] = self.expires[last]
+            self.template_ids[row] = self.template_ids[last]
+            self.subject_ids[row] = self.subject_ids[last]
+            moved = self.template_ids[row]
+        self.template_ids.pop()
+        self.subject_ids.pop()
+        self.size = last
+        return moved
+
+
+class GalleryIndex:
+    """Thread-safe in-memory 1:N index, partitioned by deployment."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._shards: dict[str, _Shard] = {}
+        # template id -> (deployment id, row in that shard)
+        self._where: dict[str, tuple[str, int]] = {}
+        # subject id -> template ids
+        self._by_subject: dict[str, set[str]] = {}
+
+    def add(
+        self,
+        deployment_id: str,
+        template_id: str,
+        subject_id: str,
+        vector: npt.ArrayLike,
+        expires_at: datetime,
+    ) -> None:
+        """Add (or replace) a template. All vectors of a deployment share one dimension."""
+        array = np.asarray(vector, dtype=np.float32)
+        if array.ndim != 1 or array.size == 0:
+            raise ValueError("a vector is a non-empty one-dimensional array")
+        expires = _timestamp(expires_at)
+        with self._lock:
+            self.remove_template(template_id)
+            shard = self._shards.get(deployment_id)
+            if shard is None:
+                shard = self._shards[deployment_id] = _Shard(array.size)
+            elif shard.dim != array.size:
+                raise ValueError(
+                    f"deployment {deployment_id} holds {shard.dim}-d vectors, not {array.size}-d"
+                )
+            row = shard.append(template_id, subject_id, array, expires)
+            self._where[template_id] = (deployment_id, row)
+            self._by_subject.setdefault(subject_id, set()).add(template_id)
+
+    def remove_template(self, template_id: str) -> bool:
+        """Forget one template; False when it was not held."""
+        with self._lock:
+            place = self._where.pop(template_id, None)
+            if place is None:
+                return False
+            deployment_id, row = place
+            shard = self._shards[deployment_id]
+            subject_id = shard.subject_ids[row]
+            moved = shard.pop(row)
+            if moved is not None:
+                self._where[moved] = (deployment_id, row)
+            templates = self._by_subject.get(subject_id)
+            if templates is not None:
+                templates.discard(template_id)
+                if not templates:
+                    del self._by_subject[subject_id]
+            if shard.size == 0:
+                del self._shards[deployment_id]
+            return True
+
+    def remove_subject(self, subject_id: str, deployment_id: str | None = None) -> int:
+        """Forget the subject's templates (in one deployment, or all); how many were held."""
+        with self._lock:
+            held = list(self._by_subject.get(subject_id, ()))
+            removed = 0
+            for template_id in held:
+                if deployment_id is None or self._where[template_id][0] == deployment_id:
+                    removed += self.remove_template(template_id)
+            return removed
+
+    def clear(self, deployment_id: str | None = None) -> None:
+        """Forget one deployment's templates, or everything."""
+        with self._lock:
+            if deployment_id is None:
+                self._shards.clear()
+                self._where.clear()
+                self._by_subject.clear()
+                return
+            shard = self._shards.get(deployment_id)
+            if shard is not None:
+                for template_id in list(shard.template_ids):
+                    self.remove_template(template_id)
+
+    def size(self, deployment_id: str) -> int:
+        """How many templates the deployment's shard holds (expired ones included)."""
+        with self._lock:
+            shard = self._shards.get(deployment_id)
+            return 0 if shard is None else shard.size
+
+    def __contains__(self, template_id: object) -> bool:
+        with self._lock:
+            return template_id in self._where
+
+    def search(
+        self,
+        deployment_id: str,
+        vector: npt.ArrayLike,
+        *,
+        threshold: float,
+        at: datetime,
+        k: int = 1,
+    ) -> list[Match]:
+        """Up to ``k`` unexpired templates of this deployment within ``threshold`` (Euclidean
+        distance, inclusive), nearest first."""
+        query = np.asarray(vector, dtype=np.float32)
+        now = _timestamp(at)
+        if k <= 0:
+            return []
+        with self._lock:
+            shard = self._shards.get(deployment_id)
+            if shard is None:
+                return []
+            if query.shape != (shard.dim,):
+                raise ValueError(f"expected a {shard.dim}-d vector, got shape {query.shape}")
+            n = shard.size
+            diff = shard.vectors[:n] - query
+            distances = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+            candidates = np.flatnonzero((shard.expires[:n] > now) & (distances <= threshold))
+            if candidates.size > k:
+                nearest = np.argpartition(distances[candidates], k - 1)[:k]
+                candidates = candidates[nearest]
+            ordered = candidates[np.argsort(distances[candidates], kind="stable")]
+            return [
+                Match(shard.template_ids[i], shard.subject_ids[i], float(distances[i]))
+                for i in ordered.tolist()
+            ]
+
+
+def build_from_vault(
+    session: Session, vault: Vault, at: datetime, *, batch_size: int = 500
+) -> GalleryIndex:
+    """A new index holding every template that has not expired at ``at``."""
+    index = GalleryIndex()
+    rows = session.scalars(
+        select(Template).where(Template.expires_at > at).execution_options(yield_per=batch_size)
+    )
+    for row in rows:
+        index.add(
+            row.deployment_id,
+            row.id,
+            row.subject_id,
+            vault.open_template(session, row),
+            row.expires_at,
+        )
+    return index

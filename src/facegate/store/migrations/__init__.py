@@ -1,0 +1,1 @@
+"""Alembic migration scripts, run in code by ``Database.upgrade``."""

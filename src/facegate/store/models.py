@@ -1,0 +1,247 @@
+"""The tables, as SQLAlchemy 2 declarative dataclasses.
+
+Ids are uuid4 hex strings generated in Python when a row object is constructed (so ``row.id``
+is usable before a flush). Timestamps are timezone-aware UTC. Enum-like columns are plain
+strings: the law package owns the vocabularies. Face data (``templates``, ``data_keys``) and
+identity data (``identities``) live in separate tables under separate keys, and ``subjects``
+holds no name (GB/T 35273 6.3: keep face data apart from identity information).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, MappedAsDataclass, mapped_column
+
+from facegate.store.types import UtcDateTime, utc_now
+
+GENESIS_HASH = "0" * 64
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ID = String(32)
+
+
+def new_id() -> str:
+    """A fresh row id: uuid4 as 32 hex digits."""
+    return uuid.uuid4().hex
+
+
+class Base(MappedAsDataclass, DeclarativeBase, kw_only=True, eq=False, repr=False):
+    """Keyword-only constructors; rows compare by identity, as ORM objects should."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UtcDateTime(),
+        date: Date(),
+        str: Text(),
+        int: Integer(),
+    }
+
+
+class Controller(Base, kw_only=True):
+    __tablename__ = "controllers"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default_factory=new_id)
+    name: Mapped[str]
+    contact: Mapped[str]
+    address: Mapped[str] = mapped_column(default="")
+    dpo: Mapped[str] = mapped_column(default="")
+    created_at: Mapped[datetime] = mapped_column(default_factory=utc_now)
+
+
+class Deployment(Base, kw_only=True):
+    __tablename__ = "deployments"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default_factory=new_id)
+    controller_id: Mapped[str] = mapped_column(ID, ForeignKey("controllers.id"), index=True)
+    name: Mapped[str]
+    purpose_type: Mapped[str]
+    purpose: Mapped[str]
+    necessity: Mapped[str]
+    method: Mapped[str]
+    why_not_verify: Mapped[str] = mapped_column(default="")
+    location_type: Mapped[str]
+    public_place: Mapped[bool] = mapped_column(Boolean, default=False)
+    sector: Mapped[str]
+    retention_days: Mapped[int]
+    alternatives: Mapped[list[str]] = mapped_column(JSON, default_factory=list)
+    transfer_mode: Mapped[str]
+    transfer_legal_basis: Mapped[str] = mapped_column(default="")
+    lawful_basis: Mapped[str]
+    written_consent_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    exterior_camera: Mapped[bool] = mapped_column(Boolean, default=False)
+    mlps_level: Mapped[int | None] = mapped_column(default=None)
+    entrusted_processor: Mapped[str] = mapped_column(default="")
+    notice_version: Mapped[int] = mapped_column(default=0)
+    # Bumped in the same transaction as every change to the deployment's templates, so that
+    # processes holding an in-memory index can tell when to reload it.
+    gallery_version: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(default="draft")
+    created_at: Mapped[datetime] = mapped_column(default_factory=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(default_factory=utc_now, onupdate=utc_now)
+
+
+class Device(Base, kw_only=True):
+    __tablename__ = "devices"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default_factory=new_id)
+    deployment_id: Mapped[str] = mapped_column(ID, ForeignKey("deployments.id"), index=True)
+    name: Mapped[str]
+    location_description: Mapped[str]
+    location_type: Mapped[str]
+    public_place: Mapped[bool] = mapped_column(Boolean, default=False)
+    signage_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default_factory=utc_now)
+
+
+class Subject(Base, kw_only=True):
+    """A pseudonymous person. No names here: see ``Identity``."""
+
+    __tablename__ = "subjects"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default_factory=new_id)
+    date_of_birth: Mapped[date | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default_factory=utc_now)
+
+
+class Identity(Base, kw_only=True):
+    """The identity record (name, ID number, phone...), sealed under the identity key."""
+
+    __tablename__ = "identities"
+
+    subject_id: Mapped[str] = mapped_column(ID, ForeignKey("subjects.id"), primary_key=True)
+    nonce: Mapped[bytes] = mapped_column(LargeBinary)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class DataKey(Base, kw_only=True):
+    """One per (subject, deployment); ``wrapped_key`` NULL once destroyed (crypto-shredding)."""
+
+    __tablename__ = "data_keys"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default_factory=new_id)
+    subject_id: Mapped[str] = mapped_column(ID, ForeignKey("subjects.id"), index=True)
+    deployment_id: Mapped[str] = mapped_column(ID, ForeignKey("deployments.id"), index=True)
+    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    created_at: Mapped[datetime] = mapped_column(default_factory=utc_now)
+    destroyed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Template(Base, kw_only=True):
+    """An encrypted face embedding. Raw images are never stored."""
+
+    __tablename__ = "templates"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default_factory=new_id)
+    subject_id: Mapped[str] = mapped_column(ID, ForeignKey("subjects.id"), index=True)
+    deployment_id: Mapped[str] = mapped_column(ID, ForeignKey("deployments.id"), index=True)
+    data_key_id: Mapped[str] = mapped_column(ID, ForeignKey("data_keys.id"), index=True)
+    engine: Mapped[str]
+    model_version: Mapped[str]
+    nonce: Mapped[bytes] = mapped_column(LargeBinary)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    created_at: Mapped[datetime] = mapped_column(default_factory=utc_now)
+
+
+class Consent(Base, kw_only=True):
+    __tablename__ = "consents"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default_factory=new_id)
+    subject_id: Mapped[str] = mapped_column(ID, ForeignKey("subjects.id"), index=True)
+    deployment_id: Mapped[str] = mapped_column(ID, ForeignKey("deployments.id"), index=True)
+    scope: Mapped[str]
+    given_by: Mapped[str]
+    guardian_relation: Mapped[str] = mapped_column(default="")
+    form: Mapped[str]
+    notice_hash: Mapped[str]
+    alternative_offered: Mapped[bool] = mapped_column(Boolean)
+    pre_ticked: Mapped[bool] = mapped_column(Boolean, default=False)
+    bundled: Mapped[bool] = mapped_column(Boolean, default=False)
+    given_at: Mapped[datetime] = mapped_column(default_factory=utc_now)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class ConsentRefusal(Base, kw_only=True):
+    __tablename__ = "consent_refusals"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default_factory=new_id)
+    subject_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("subjects.id"), index=True, default=None
+    )
+    deployment_id: Mapped[str] = mapped_column(ID, ForeignKey("deployments.id"), index=True)
+    refused_at: Mapped[datetime] = mapped_column(default_factory=utc_now)
+    channel: Mapped[str] = mapped_column(default="")
+
+
+class Credential(Base, kw_only=True):
+    """A non-face way in: PIN, card, QR token or staff check (argon2 hash of the secret)."""
+
+    __tablename__ = "credentials"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default_factory=new_id)
+    subject_id: Mapped[str] = mapped_column(ID, ForeignKey("subjects.id"), index=True)
+    deployment_id: Mapped[str] = mapped_column(ID, ForeignKey("deployments.id"), index=True)
+    kind: Mapped[str]
+    secret_hash: Mapped[str]
+    # HMAC-SHA256 hex of the secret, to find a card/QR holder without a claimed subject.
+    lookup_digest: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
+    created_at: Mapped[datetime] = mapped_column(default_factory=utc_now)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class AuditEvent(Base, kw_only=True):
+    """One link of the hash chain. ``seq`` is assigned by ``AuditLog.append``, not by the
+    database. No images or embeddings: only ids, names of actions and articles."""
+
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime]
+    actor: Mapped[str]
+    action: Mapped[str]
+    objects: Mapped[str]  # canonical JSON object of strings
+    decision: Mapped[str]  # "allowed", "refused" or "info"
+    articles: Mapped[str]  # JSON list of strings
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    def object_ids(self) -> dict[str, str]:
+        value: Any = json.loads(self.objects)
+        return {str(k): str(v) for k, v in value.items()}
+
+    def article_list(self) -> list[str]:
+        value: Any = json.loads(self.articles)
+        return [str(a) for a in value]
+
+
+class AuditHead(Base, kw_only=True):
+    """The single row (id=1) that every append locks: the chain's last seq and hash."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False, default=1)
+    last_seq: Mapped[int] = mapped_column(default=0)
+    last_hash: Mapped[str] = mapped_column(String(64), default=GENESIS_HASH)

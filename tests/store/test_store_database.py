@@ -1,0 +1,120 @@
+"""Migrations, schema agreement with the models, and SQLite connection settings."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import func, inspect, select, text
+
+from facegate.store import Database
+from facegate.store import models as m
+from facegate.store.models import GENESIS_HASH, Base
+
+
+def test_upgrade_creates_every_table_and_the_audit_head(tmp_path: Path) -> None:
+    db = Database.for_data_dir(tmp_path / "new")
+    db.upgrade()
+    tables = set(inspect(db.engine).get_table_names())
+    assert set(Base.metadata.tables) <= tables
+    assert "alembic_version" in tables
+    with db.transaction(readonly=True) as session:
+        head = session.get(m.AuditHead, 1)
+        assert head is not None
+        assert (head.last_seq, head.last_hash) == (0, GENESIS_HASH)
+    db.upgrade()  # idempotent
+    db.dispose()
+
+
+def test_migrated_schema_matches_the_models(db: Database) -> None:
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_downgrade_to_base_and_back(db: Database) -> None:
+    with db.engine.begin() as connection:
+        command.downgrade(db.alembic_config(connection), "base")
+    assert set(inspect(db.engine).get_table_names()) == {"alembic_version"}
+    db.upgrade()
+    assert set(Base.metadata.tables) <= set(inspect(db.engine).get_table_names())
+
+
+def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(db: Database) -> None:
+    with db.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_foreign_keys_are_enforced(db: Database) -> None:
+    with pytest.raises(Exception, match="FOREIGN KEY"), db.transaction() as session:
+        session.add(
+            m.Template(
+                subject_id="nobody",
+                deployment_id="nowhere",
+                data_key_id="none",
+                engine="e",
+                model_version="v",
+                nonce=b"",
+                ciphertext=b"",
+                expires_at=m.Subject().created_at,
+            )
+        )
+
+
+def test_transaction_commits_on_success_and_rolls_back_on_error(db: Database) -> None:
+    with db.transaction() as session:
+        session.add(m.Subject(id="kept"))
+    with pytest.raises(RuntimeError), db.transaction() as session:
+        session.add(m.Subject(id="dropped"))
+        session.flush()
+        raise RuntimeError("boom")
+    with db.transaction(readonly=True) as session:
+        assert session.scalars(select(m.Subject.id)).all() == ["kept"]
+
+
+def test_readonly_transaction_writes_nothing(db: Database) -> None:
+    with db.transaction(readonly=True) as session:
+        session.add(m.Subject(id="ghost"))
+        session.flush()
+    with db.transaction(readonly=True) as session:
+        assert session.scalar(select(func.count()).select_from(m.Subject)) == 0
+
+
+def test_write_transactions_take_the_write_lock_at_begin(db: Database) -> None:
+    """BEGIN IMMEDIATE: while one transaction is open, even before it writes, no other
+    writer can begin; a read-only transaction does not take the lock."""
+    assert db.url.database is not None
+    with db.transaction(readonly=True) as reader:
+        reader.execute(text("SELECT 1"))
+        other = sqlite3.connect(db.url.database, timeout=0.05, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+        with db.transaction() as writer:
+            writer.execute(text("SELECT 1"))  # no write yet, but the lock is already held
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+        other.close()
+
+
+def test_times_come_back_aware_utc(db: Database) -> None:
+    with db.transaction() as session:
+        session.add(m.Subject(id="s"))
+    with db.transaction(readonly=True) as session:
+        subject = session.get(m.Subject, "s")
+        assert subject is not None
+        assert subject.created_at.utcoffset() is not None
+        assert subject.created_at.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
+
+
+def test_naive_datetimes_are_refused(db: Database) -> None:
+    from datetime import datetime
+
+    with pytest.raises(Exception, match="naive"), db.transaction() as session:
+        session.add(m.Subject(id="s", created_at=datetime(2025, 1, 1)))
+        session.flush()
