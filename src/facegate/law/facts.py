@@ -1,0 +1,169 @@
+"""The context the law decides on: plain values the service builds from the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class Method(StrEnum):
+    VERIFY = "verify"  # 1:1, a claimed identity against its stored face
+    IDENTIFY = "identify"  # 1:N, a face against a stored set
+
+
+class PurposeType(StrEnum):
+    ACCESS_CONTROL = "access_control"
+    PAYMENT = "payment"
+    ATTENDANCE = "attendance"
+    HOTEL_CHECKIN = "hotel_checkin"
+    PUBLIC_SAFETY = "public_safety"
+    DRIVING_SAFETY = "driving_safety"
+    RND = "rnd"
+    OTHER = "other"
+
+
+class LocationType(StrEnum):
+    RESIDENTIAL_ENTRANCE = "residential_entrance"
+    OFFICE = "office"
+    HOTEL_LOBBY = "hotel_lobby"
+    HOTEL_ROOM = "hotel_room"
+    SHOP = "shop"
+    PAYMENT_COUNTER = "payment_counter"
+    TRANSPORT_HUB = "transport_hub"
+    SCENIC_AREA = "scenic_area"
+    VEHICLE_CABIN = "vehicle_cabin"
+    VEHICLE_EXTERIOR = "vehicle_exterior"
+    PUBLIC_BATHHOUSE = "public_bathhouse"
+    PUBLIC_CHANGING_ROOM = "public_changing_room"
+    PUBLIC_TOILET = "public_toilet"
+    PUBLIC_BATHROOM = "public_bathroom"
+    DORMITORY_ROOM = "dormitory_room"
+    OTHER = "other"
+
+
+PROHIBITED_LOCATIONS: frozenset[LocationType] = frozenset(
+    {
+        LocationType.HOTEL_ROOM,
+        LocationType.PUBLIC_BATHHOUSE,
+        LocationType.PUBLIC_CHANGING_ROOM,
+        LocationType.PUBLIC_TOILET,
+        LocationType.PUBLIC_BATHROOM,
+        LocationType.DORMITORY_ROOM,
+    }
+)
+"""Private spaces within public places, where face devices are never allowed (M13)."""
+
+VEHICLE_LOCATIONS: frozenset[LocationType] = frozenset(
+    {LocationType.VEHICLE_CABIN, LocationType.VEHICLE_EXTERIOR}
+)
+
+
+class Sector(StrEnum):
+    GENERAL = "general"
+    AUTOMOTIVE = "automotive"
+    FINANCE = "finance"
+    HOSPITALITY = "hospitality"
+    EDUCATION = "education"
+    GOVERNMENT = "government"
+
+
+class TransferMode(StrEnum):
+    ON_DEVICE = "on_device"
+    NETWORKED = "networked"
+
+
+class LawfulBasis(StrEnum):
+    CONSENT = "consent"
+    LEGAL_DUTY = "legal_duty"
+    CONTRACT_NECESSITY = "contract_necessity"
+
+
+class ConsentScope(StrEnum):
+    PROCESSING = "processing"
+    TRANSFER = "transfer"
+
+
+class GivenBy(StrEnum):
+    SELF = "self"
+    GUARDIAN = "guardian"
+
+
+class ConsentForm(StrEnum):
+    ELECTRONIC = "electronic"
+    WRITTEN = "written"
+
+
+class DeploymentStatus(StrEnum):
+    DRAFT = "draft"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True)
+class DeploymentFacts:
+    """One purpose of processing, as the controller described it."""
+
+    id: str
+    controller_id: str
+    purpose_type: PurposeType
+    purpose: str
+    necessity: str
+    method: Method
+    why_not_verify: str
+    location_type: LocationType
+    public_place: bool
+    sector: Sector
+    retention_days: int
+    alternatives: tuple[str, ...]
+    transfer_mode: TransferMode
+    transfer_legal_basis: str
+    lawful_basis: LawfulBasis
+    written_consent_required: bool
+    exterior_camera: bool
+    mlps_level: int | None
+    status: DeploymentStatus
+
+
+@dataclass(frozen=True)
+class DeviceFacts:
+    id: str
+    deployment_id: str
+    location_type: LocationType
+    public_place: bool
+    signage_confirmed: bool
+    active: bool
+
+
+@dataclass(frozen=True)
+class SubjectFacts:
+    id: str
+    date_of_birth: date | None
+
+
+@dataclass(frozen=True)
+class ConsentFacts:
+    """One consent record: one subject, one deployment, one scope."""
+
+    subject_id: str
+    deployment_id: str
+    scope: ConsentScope
+    given_by: GivenBy
+    guardian_relation: str
+    form: ConsentForm
+    notice_hash: str
+    alternative_offered: bool
+    pre_ticked: bool
+    bundled: bool
+    given_at: datetime
+    withdrawn_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TemplateFacts:
+    id: str
+    subject_id: str
+    deployment_id: str
+    created_at: datetime
+    expires_at: datetime

@@ -1,0 +1,71 @@
+"""The catalogue holds every rule of measures.md, with its sources as written there."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from facegate.law import RULES, Rule, format_articles, rule
+
+MEASURES = Path("/work/shared/measures.md")
+ROW = re.compile(r"^\|\s*`(?P<code>[a-z_.]+)`\s*\|[^|]*\|(?P<source>[^|]*)\|(?P<kind>[^|]*)\|")
+
+
+def measures_rows() -> dict[str, tuple[tuple[str, ...], str]]:
+    rows = {}
+    for line in MEASURES.read_text(encoding="utf-8").splitlines():
+        match = ROW.match(line)
+        if match:
+            articles = tuple(a.strip() for a in match["source"].split(","))
+            rows[match["code"]] = (articles, match["kind"].strip())
+    return rows
+
+
+@pytest.mark.skipif(not MEASURES.exists(), reason="measures.md not available")
+def test_catalogue_covers_every_code_of_measures_md() -> None:
+    rows = measures_rows()
+    assert len(rows) >= 30
+    assert set(RULES) == set(rows)
+    for code, (articles, kind) in rows.items():
+        assert rule(code).articles == articles, code
+        assert rule(code).kind == kind, code
+
+
+@pytest.mark.parametrize("entry", list(RULES.values()), ids=list(RULES))
+def test_catalogue_entries_are_complete(entry: Rule) -> None:
+    assert entry is rule(entry.code)
+    assert entry.articles and all(a and a.strip() == a for a in entry.articles)
+    assert entry.summary_en.endswith(".") and entry.summary_zh.endswith("。")
+
+
+def test_rule_unknown_code_raises_value_error() -> None:
+    with pytest.raises(ValueError, match="unknown rule code"):
+        rule("consent.implied")
+
+
+@pytest.mark.parametrize(
+    ("articles", "text"),
+    [
+        (("M6", "PIPL14", "PIPL29"), "Measures art. 6; PIPL art. 14, 29"),
+        (("M2", "M19"), "Measures art. 2, 19"),
+        (("NDSR22",), "Network Data Security Regulation art. 22"),
+        (("SPC4", "SPC10"), "SPC Provisions art. 4, 10"),
+        (("PIPL44-47", "PIPL50"), "PIPL art. 44-47, 50"),
+        (("M15", "CAC 2025-05-28"), "Measures art. 15; CAC 2025-05-28"),
+        (("GB/T 35273 6.3", "GB 41819"), "GB/T 35273 6.3; GB 41819"),
+        (("Automobile data provisions 2021",), "Automobile data provisions 2021"),
+        (("M9", "PIPL55", "M14", "M9"), "Measures art. 9, 14; PIPL art. 55"),
+        ((), ""),
+    ],
+)
+def test_format_articles(articles: tuple[str, ...], text: str) -> None:
+    assert format_articles(articles) == text
+
+
+def test_format_articles_of_consent_separate() -> None:
+    assert format_articles(rule("consent.separate").articles) == (
+        "Measures art. 6; PIPL art. 14, 29; Network Data Security Regulation art. 22; "
+        "SPC Provisions art. 4"
+    )
