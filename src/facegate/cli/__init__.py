@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
-from facegate.cli import demo, engine_commands
+from facegate.cli import (
+    care_commands,
+    demo,
+    engine_commands,
+    face_commands,
+    people_commands,
+    registry_commands,
+    setup_commands,
+)
+from facegate.cli.common import CliState
 
 app = typer.Typer(
     name="facegate",
@@ -13,9 +25,38 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir", envvar="FACEGATE_DATA_DIR", help="Data directory (default facegate-data)."
+        ),
+    ] = None,
+) -> None:
+    ctx.obj = CliState(data_dir=data_dir)
+
+
+app.command("init")(setup_commands.init)
 app.command("detect")(engine_commands.detect)
 app.command("compare")(engine_commands.compare_images)
 app.command("check-photos")(engine_commands.check_photos)
+app.command("enrol")(face_commands.enrol)
+app.command("verify")(face_commands.verify)
+app.command("identify")(face_commands.identify)
+app.add_typer(registry_commands.controller_app, name="controller")
+app.add_typer(registry_commands.deployment_app, name="deployment")
+app.add_typer(registry_commands.device_app, name="device")
+app.add_typer(people_commands.subject_app, name="subject")
+app.add_typer(people_commands.consent_app, name="consent")
+app.add_typer(people_commands.alternative_app, name="alternative")
+app.add_typer(care_commands.retention_app, name="retention")
+app.add_typer(care_commands.transfer_app, name="transfer")
+app.add_typer(care_commands.rights_app, name="rights")
+app.add_typer(care_commands.audit_app, name="audit")
 app.command("demo")(demo.demo)
 
 

@@ -1,0 +1,57 @@
+"""What the Gate commands share: the data directory, opening the Gate, mapping errors to exits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from facegate.cli.output import EXIT_BAD_INPUT, EXIT_REFUSED, emit_json, err_console, fail
+from facegate.config import load_settings
+from facegate.errors import FacegateError
+from facegate.law import Refused
+from facegate.service import Conflict, Gate
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
+@dataclass
+class CliState:
+    data_dir: Path | None = None
+
+
+def state(ctx: typer.Context) -> CliState:
+    obj = ctx.find_root().obj
+    return obj if isinstance(obj, CliState) else CliState()
+
+
+def open_gate(ctx: typer.Context, *, create: bool = False) -> Gate:
+    return Gate.open(load_settings(state(ctx).data_dir), create=create)
+
+
+@contextmanager
+def reporting(as_json: bool) -> Iterator[None]:
+    """Refusals by law and conflicts exit 1 with the articles; bad input exits 2."""
+    try:
+        yield
+    except Refused as exc:
+        if as_json:
+            emit_json({"error": exc.to_dict()})
+        else:
+            err_console.print(exc.decision.explain(), highlight=False, markup=False)
+        raise typer.Exit(EXIT_REFUSED) from None
+    except Conflict as exc:
+        fail(exc, as_json=as_json, exit_code=EXIT_REFUSED)
+    except FacegateError as exc:
+        fail(exc, as_json=as_json, exit_code=EXIT_BAD_INPUT)
+
+
+def show(body: dict[str, Any], as_json: bool, text: str) -> None:
+    if as_json:
+        emit_json(body)
+    else:
+        typer.echo(text)

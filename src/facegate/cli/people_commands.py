@@ -1,0 +1,149 @@
+"""Subjects, consent, and the non-face alternative."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+import typer
+
+from facegate.cli.common import JsonOption, open_gate, reporting, show
+from facegate.cli.output import EXIT_REFUSED
+from facegate.service import BadRequest, ConsentSpec
+from facegate.service.views import consent_view, credential_view, subject_view
+
+subject_app = typer.Typer(help="People: a pseudonymous id; identity kept apart, encrypted.")
+consent_app = typer.Typer(help="Separate consent: record, withdraw, or record a refusal.")
+alternative_app = typer.Typer(help="The non-face way in: PIN, card, QR token, staff check.")
+
+
+def _date(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError as exc:
+        raise BadRequest(f"dates are YYYY-MM-DD, got {value!r}") from exc
+
+
+@subject_app.command("add")
+def subject_add(
+    ctx: typer.Context,
+    dob: Annotated[str | None, typer.Option(help="Date of birth, YYYY-MM-DD.")] = None,
+    name: Annotated[str, typer.Option(help="Kept encrypted, apart from face data.")] = "",
+    id_number: Annotated[str, typer.Option(help="Kept encrypted, apart from face data.")] = "",
+    phone: Annotated[str, typer.Option()] = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Register a person."""
+    with reporting(as_json):
+        identity = {
+            k: v for k, v in {"name": name, "id_number": id_number, "phone": phone}.items() if v
+        }
+        row = open_gate(ctx).register_subject(
+            date_of_birth=_date(dob), identity=identity or None, actor="cli"
+        )
+        show(subject_view(row), as_json, f"subject {row.id}")
+
+
+@consent_app.command("record")
+def consent_record(
+    ctx: typer.Context,
+    subject: Annotated[str, typer.Option(help="Subject id.")],
+    deployment: Annotated[str, typer.Option(help="Deployment id.")],
+    alternative_offered: Annotated[
+        bool, typer.Option(help="The person was offered the non-face alternative.")
+    ] = False,
+    scope: Annotated[str, typer.Option(help="processing or transfer.")] = "processing",
+    given_by: Annotated[str, typer.Option(help="self or guardian.")] = "self",
+    guardian_relation: Annotated[str, typer.Option(help="e.g. mother, father.")] = "",
+    form: Annotated[str, typer.Option(help="electronic or written.")] = "electronic",
+    notice_hash: Annotated[str, typer.Option(help="SHA-256 of the notice shown.")] = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Record one separate consent (never bundled; the alternative must have been offered)."""
+    spec = ConsentSpec(
+        scope=scope,
+        given_by=given_by,
+        guardian_relation=guardian_relation,
+        form=form,
+        notice_hash=notice_hash,
+        alternative_offered=alternative_offered,
+    )
+    with reporting(as_json):
+        row = open_gate(ctx).record_consent(subject, deployment, spec, actor="cli")
+        show(consent_view(row), as_json, f"consent {row.id} recorded ({row.scope})")
+
+
+@consent_app.command("withdraw")
+def consent_withdraw(
+    ctx: typer.Context,
+    subject: Annotated[str, typer.Option(help="Subject id.")],
+    deployment: Annotated[str, typer.Option(help="Deployment id.")],
+    scope: Annotated[str, typer.Option(help="processing (deletes templates) or transfer.")] = (
+        "processing"
+    ),
+    as_json: JsonOption = False,
+) -> None:
+    """Withdraw consent: the deployment's templates are destroyed at once."""
+    with reporting(as_json):
+        result = open_gate(ctx).withdraw_consent(subject, deployment, scope=scope, actor="cli")
+        show(
+            {
+                "subject_id": result.subject_id,
+                "deployment_id": result.deployment_id,
+                "consents_withdrawn": result.consents_withdrawn,
+                "templates_destroyed": result.templates_destroyed,
+            },
+            as_json,
+            f"withdrawn: {result.consents_withdrawn} consent(s), "
+            f"{result.templates_destroyed} template(s) destroyed",
+        )
+
+
+@consent_app.command("refuse")
+def consent_refuse(
+    ctx: typer.Context,
+    deployment: Annotated[str, typer.Option(help="Deployment id.")],
+    subject: Annotated[str | None, typer.Option(help="Subject id, if known.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record that a person said no; they will not be asked again for a while."""
+    with reporting(as_json):
+        open_gate(ctx).record_refusal(deployment, subject_id=subject, channel="cli", actor="cli")
+        show({"recorded": True}, as_json, "refusal recorded; use the alternative for this person")
+
+
+@alternative_app.command("add")
+def alternative_add(
+    ctx: typer.Context,
+    subject: Annotated[str, typer.Option(help="Subject id.")],
+    deployment: Annotated[str, typer.Option(help="Deployment id.")],
+    kind: Annotated[str, typer.Option(help="pin, card, qr or staff_check.")],
+    secret: Annotated[str, typer.Option(help="The PIN, card number or QR token.")] = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Give a person a non-face credential (stored as an argon2 hash)."""
+    with reporting(as_json):
+        row = open_gate(ctx).add_credential(subject, deployment, kind, secret, actor="cli")
+        show(credential_view(row), as_json, f"{row.kind} credential {row.id} added")
+
+
+@alternative_app.command("verify")
+def alternative_verify(
+    ctx: typer.Context,
+    device: Annotated[str, typer.Option(help="Device id.")],
+    kind: Annotated[str, typer.Option(help="pin, card, qr or staff_check.")],
+    secret: Annotated[str, typer.Option()] = "",
+    subject: Annotated[str | None, typer.Option(help="Claimed subject (PIN, staff check).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Let a person through without a face: same outcome as face verification."""
+    with reporting(as_json):
+        result = open_gate(ctx).verify_alternative(
+            device, kind, secret, subject_id=subject, actor="cli"
+        )
+        verdict = "match" if result.matched else "no match"
+        show(result.to_dict(), as_json, f"{verdict} ({result.method}) {result.subject_id or ''}")
+        if not result.matched:
+            raise typer.Exit(EXIT_REFUSED)

@@ -1,0 +1,185 @@
+"""Controllers, deployments and devices."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from facegate.cli.common import JsonOption, open_gate, reporting, show
+from facegate.cli.output import console, emit_json
+from facegate.service import DeploymentSpec, DeviceSpec
+from facegate.service.views import controller_view, deployment_view, device_view
+
+controller_app = typer.Typer(help="The organisation that processes faces (个人信息处理者).")
+deployment_app = typer.Typer(help="One purpose of processing: create, list, activate, suspend.")
+device_app = typer.Typer(help="Face recognition devices of a deployment.")
+
+
+@controller_app.command("add")
+def controller_add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Option(help="Legal name.")],
+    contact: Annotated[str, typer.Option(help="Contact for people and authorities.")],
+    address: Annotated[str, typer.Option()] = "",
+    dpo: Annotated[str, typer.Option(help="Person in charge of personal information.")] = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Register the controller."""
+    with reporting(as_json):
+        row = open_gate(ctx).register_controller(
+            name=name, contact=contact, address=address, dpo=dpo, actor="cli"
+        )
+        show(controller_view(row), as_json, f"controller {row.id} ({row.name})")
+
+
+@deployment_app.command("create")
+def deployment_create(
+    ctx: typer.Context,
+    controller: Annotated[str, typer.Option(help="Controller id.")],
+    name: Annotated[str, typer.Option()],
+    purpose_type: Annotated[
+        str,
+        typer.Option(
+            help="access_control, payment, attendance, hotel_checkin, public_safety, "
+            "driving_safety, other."
+        ),
+    ],
+    purpose: Annotated[str, typer.Option(help="The specific purpose, in plain words.")],
+    necessity: Annotated[str, typer.Option(help="Why face recognition is necessary for it.")],
+    alternative: Annotated[
+        list[str], typer.Option(help="A non-face way in (repeatable), e.g. 'PIN pad'.")
+    ],
+    method: Annotated[str, typer.Option(help="verify (1:1) or identify (1:N).")] = "verify",
+    why_not_verify: Annotated[str, typer.Option(help="For identify: why 1:1 does not serve.")] = "",
+    location_type: Annotated[str, typer.Option()] = "residential_entrance",
+    public_place: Annotated[bool, typer.Option()] = False,
+    sector: Annotated[str, typer.Option()] = "general",
+    retention_days: Annotated[int, typer.Option()] = 365,
+    transfer_mode: Annotated[str, typer.Option(help="on_device or networked.")] = "on_device",
+    transfer_legal_basis: Annotated[str, typer.Option()] = "",
+    lawful_basis: Annotated[str, typer.Option()] = "consent",
+    written_consent: Annotated[bool, typer.Option(help="A law requires written consent.")] = False,
+    exterior_camera: Annotated[bool, typer.Option()] = False,
+    mlps_level: Annotated[int | None, typer.Option(help="Graded protection level.")] = None,
+    entrusted_processor: Annotated[str, typer.Option(help="Vendor processing for you.")] = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Describe a deployment; refused if the law forbids it as described."""
+    spec = DeploymentSpec(
+        name=name,
+        purpose_type=purpose_type,
+        purpose=purpose,
+        necessity=necessity,
+        method=method,
+        why_not_verify=why_not_verify,
+        location_type=location_type,
+        public_place=public_place,
+        sector=sector,
+        retention_days=retention_days,
+        alternatives=tuple(alternative),
+        transfer_mode=transfer_mode,
+        transfer_legal_basis=transfer_legal_basis,
+        lawful_basis=lawful_basis,
+        written_consent_required=written_consent,
+        exterior_camera=exterior_camera,
+        mlps_level=mlps_level,
+        entrusted_processor=entrusted_processor,
+    )
+    with reporting(as_json):
+        row = open_gate(ctx).create_deployment(controller, spec, actor="cli")
+        show(deployment_view(row), as_json, f"deployment {row.id} ({row.name}): {row.status}")
+
+
+@deployment_app.command("list")
+def deployment_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Every deployment and its status."""
+    with reporting(as_json):
+        rows = open_gate(ctx).deployments()
+        if as_json:
+            emit_json({"deployments": [deployment_view(row) for row in rows]})
+            return
+        table = Table()
+        for column in ("id", "name", "status", "method", "purpose"):
+            table.add_column(column)
+        for row in rows:
+            table.add_row(row.id, row.name, row.status, row.method, row.purpose)
+        console.print(table)
+
+
+def _status_command(verb: str) -> None:
+    def command(
+        ctx: typer.Context,
+        deployment: Annotated[str, typer.Argument(help="Deployment id.")],
+        as_json: JsonOption = False,
+    ) -> None:
+        with reporting(as_json):
+            gate = open_gate(ctx)
+            row = getattr(gate, verb)(deployment, actor="cli")
+            show(deployment_view(row), as_json, f"deployment {row.id}: {row.status}")
+
+    command.__doc__ = {
+        "activate": "Start processing (refused without every legal prerequisite).",
+        "suspend": "Pause processing.",
+        "stop": "Stop processing for good.",
+    }[verb]
+    deployment_app.command(verb)(command)
+
+
+for _verb in ("activate", "suspend", "stop"):
+    _status_command(_verb)
+
+
+@deployment_app.command("update")
+def deployment_update(
+    ctx: typer.Context,
+    deployment: Annotated[str, typer.Argument(help="Deployment id.")],
+    purpose: Annotated[str | None, typer.Option()] = None,
+    necessity: Annotated[str | None, typer.Option()] = None,
+    method: Annotated[str | None, typer.Option()] = None,
+    why_not_verify: Annotated[str | None, typer.Option()] = None,
+    retention_days: Annotated[int | None, typer.Option()] = None,
+    alternative: Annotated[list[str] | None, typer.Option()] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Change a deployment (a change of purpose or method needs a new impact assessment)."""
+    changes = {
+        key: value
+        for key, value in {
+            "purpose": purpose,
+            "necessity": necessity,
+            "method": method,
+            "why_not_verify": why_not_verify,
+            "retention_days": retention_days,
+            "alternatives": tuple(alternative) if alternative else None,
+        }.items()
+        if value is not None
+    }
+    with reporting(as_json):
+        row = open_gate(ctx).update_deployment(deployment, actor="cli", **changes)
+        show(deployment_view(row), as_json, f"deployment {row.id} updated")
+
+
+@device_app.command("register")
+def device_register(
+    ctx: typer.Context,
+    deployment: Annotated[str, typer.Option(help="Deployment id.")],
+    name: Annotated[str, typer.Option()],
+    location: Annotated[str, typer.Option(help="Where it is, in words.")],
+    location_type: Annotated[str, typer.Option(help="e.g. residential_entrance, hotel_lobby.")],
+    public_place: Annotated[bool, typer.Option()] = False,
+    signage_confirmed: Annotated[bool, typer.Option(help="A prominent sign is up.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Register a device; refused in private spaces (hotel rooms, toilets, changing rooms...)."""
+    spec = DeviceSpec(
+        name=name,
+        location_description=location,
+        location_type=location_type,
+        public_place=public_place,
+        signage_confirmed=signage_confirmed,
+    )
+    with reporting(as_json):
+        row = open_gate(ctx).register_device(deployment, spec, actor="cli")
+        show(device_view(row), as_json, f"device {row.id} ({row.name})")

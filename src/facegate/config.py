@@ -1,0 +1,125 @@
+"""Settings: defaults, then ``<data dir>/facegate.toml``, then ``FACEGATE_*`` environment variables.
+
+``facegate init`` writes a commented ``facegate.toml``; every key is optional.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from facegate.engine import EngineConfig
+from facegate.errors import FacegateError
+
+CONFIG_FILE = "facegate.toml"
+KEY_FILE = "master.key"
+DEFAULT_DATA_DIR = Path("facegate-data")
+
+
+class ConfigError(FacegateError):
+    code = "config_invalid"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str = ""
+    key_file: Path | None = None
+    engine: EngineConfig = field(default_factory=EngineConfig)
+    consent_quiet_days: int = 180
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'facegate.db'}"
+
+    @property
+    def resolved_key_file(self) -> Path:
+        return self.key_file or self.data_dir / KEY_FILE
+
+
+DEFAULT_TOML = """\
+# facegate configuration. Every key is optional; environment variables FACEGATE_<KEY>
+# (for example FACEGATE_DATABASE_URL) override what is written here.
+
+# Database: SQLite in the data directory by default; any SQLAlchemy URL works, e.g.
+# "postgresql+psycopg://user@host/facegate".
+# database_url = ""
+
+# The master key that wraps every subject's data key. A file created with mode 0600, or the
+# environment variable FACEGATE_MASTER_KEY (base64 of 32 bytes), which takes precedence.
+# key_file = "master.key"
+
+# After a person refuses consent, do not ask again for this many days (NDSR art. 22).
+# consent_quiet_days = 180
+
+[engine]
+# "hog" (fast, frontal faces) or "cnn" (dlib's MMOD CNN detector: slower, more poses).
+# detector = "hog"
+# Longest side, in pixels, of the copy that detection runs on.
+# working_size = 960
+# Distance at or below which two faces are the same person (dlib's ResNet: 0.6).
+# threshold = 0.6
+"""
+
+
+def _coerce_engine(values: dict[str, Any], base: EngineConfig) -> EngineConfig:
+    allowed = {"detector": str, "working_size": int, "threshold": float, "upsample": int}
+    changes: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in allowed:
+            raise ConfigError(f"unknown engine setting {key!r}")
+        try:
+            changes[key] = allowed[key](value)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"engine setting {key!r} has a bad value: {value!r}") from exc
+    return replace(base, **changes)
+
+
+def load_settings(data_dir: Path | None = None, env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    directory = Path(data_dir or env.get("FACEGATE_DATA_DIR") or DEFAULT_DATA_DIR)
+    settings = Settings(data_dir=directory)
+    path = directory / CONFIG_FILE
+    if path.is_file():
+        try:
+            values = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+        settings = _apply(settings, values, str(path))
+    overrides: dict[str, Any] = {}
+    for key in ("database_url", "key_file", "consent_quiet_days"):
+        if f"FACEGATE_{key.upper()}" in env:
+            overrides[key] = env[f"FACEGATE_{key.upper()}"]
+    engine_env = {
+        key: env[f"FACEGATE_ENGINE_{key.upper()}"]
+        for key in ("detector", "working_size", "threshold")
+        if f"FACEGATE_ENGINE_{key.upper()}" in env
+    }
+    if engine_env:
+        overrides["engine"] = engine_env
+    return _apply(settings, overrides, "environment")
+
+
+def _apply(settings: Settings, values: dict[str, Any], source: str) -> Settings:
+    changes: dict[str, Any] = {}
+    for key, value in values.items():
+        if key == "engine":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{source}: [engine] must be a table")
+            changes["engine"] = _coerce_engine(value, settings.engine)
+        elif key == "database_url":
+            changes[key] = str(value)
+        elif key == "key_file":
+            key_path = Path(str(value))
+            changes[key] = key_path if key_path.is_absolute() else settings.data_dir / key_path
+        elif key == "consent_quiet_days":
+            try:
+                changes[key] = int(value)
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(f"{source}: consent_quiet_days must be a whole number") from exc
+        else:
+            raise ConfigError(f"{source}: unknown setting {key!r}")
+    return replace(settings, **changes)

@@ -1,0 +1,273 @@
+"""Enrol, verify (1:1) and identify (1:N): the face operations, each behind the law.
+
+The law is asked before the engine sees the photo, and again in the transaction that writes,
+so a consent withdrawn in between is honoured. Photos live in memory only.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from facegate import law
+from facegate.engine.compare import compare, similarity
+from facegate.engine.image import ImageSource
+from facegate.engine.types import Embedding
+from facegate.service.consents import subject_consents
+from facegate.service.context import GateContext, record, require
+from facegate.service.errors import DuplicateIdentity
+from facegate.service.facts import (
+    consents_facts,
+    deployment_facts,
+    device_facts,
+    subject_facts,
+)
+from facegate.service.people import get_subject
+from facegate.service.registry import get_deployment, get_device, prerequisites_decision
+from facegate.service.results import Enrolment, FaceMatch, Identification, Verification
+from facegate.service.templates import bump_gallery, note_own_change, sync_index
+from facegate.store import models as m
+
+
+def _enrolment_decision(
+    ctx: GateContext,
+    session: Session,
+    deployment: m.Deployment,
+    device: m.Device | None,
+    subject: m.Subject,
+) -> law.Decision:
+    at = ctx.now()
+    return law.Decision.combine(
+        law.check_enrolment(
+            deployment_facts(deployment),
+            device_facts(device) if device is not None else None,
+            subject_facts(subject),
+            consents_facts(subject_consents(session, subject.id, deployment.id)),
+            at,
+        ),
+        *prerequisites_decision(ctx, session, deployment),
+    )
+
+
+def enrol(
+    ctx: GateContext,
+    subject_id: str,
+    deployment_id: str,
+    image: ImageSource,
+    *,
+    device_id: str | None = None,
+    actor: str,
+) -> Enrolment:
+    objects = {"subject": subject_id, "deployment": deployment_id, "device": device_id or ""}
+    with ctx.unit() as session:
+        deployment = get_deployment(session, deployment_id)
+        device = get_device(session, device_id) if device_id else None
+        subject = get_subject(session, subject_id)
+        require(
+            ctx,
+            session,
+            _enrolment_decision(ctx, session, deployment, device, subject),
+            actor=actor,
+            action="enrol",
+            objects=objects,
+        )
+        sync_index(ctx, session, deployment, ctx.now())
+
+    face = ctx.engine.single_face(image)
+    now = ctx.now()
+    for match in ctx.index.search(
+        deployment_id, face.embedding.vector, threshold=ctx.engine.threshold, at=now, k=1
+    ):
+        if match.subject_id != subject_id:
+            raise DuplicateIdentity(
+                "this face is already enrolled in this deployment under another subject",
+                details={"subject": match.subject_id},
+            )
+
+    with ctx.unit() as session:
+        deployment = get_deployment(session, deployment_id)
+        device = get_device(session, device_id) if device_id else None
+        subject = get_subject(session, subject_id)
+        require(
+            ctx,
+            session,
+            _enrolment_decision(ctx, session, deployment, device, subject),
+            actor=actor,
+            action="enrol",
+            objects=objects,
+        )
+        expires_at = law.template_expires_at(now, deployment.retention_days)
+        template = ctx.vault.seal_template(
+            session,
+            subject_id,
+            deployment_id,
+            m.new_id(),
+            face.embedding.vector,
+            engine=ctx.engine.model_id,
+            model_version=ctx.engine.model_id,
+            expires_at=expires_at,
+        )
+        before, after = bump_gallery(session, deployment)
+        record(
+            ctx,
+            session,
+            actor=actor,
+            action="enrol",
+            objects={**objects, "template": template.id},
+            articles=law.rule("consent.separate").articles,
+        )
+        template_id = template.id
+    if note_own_change(ctx, deployment_id, before, after):
+        ctx.index.add(deployment_id, template_id, subject_id, face.embedding.vector, expires_at)
+    return Enrolment(
+        template_id=template_id,
+        subject_id=subject_id,
+        deployment_id=deployment_id,
+        model=ctx.engine.model_id,
+        expires_at=expires_at,
+        quality=face.face.quality.to_dict(),
+    )
+
+
+def _recognition_decision(
+    ctx: GateContext, session: Session, deployment: m.Deployment, device: m.Device
+) -> law.Decision:
+    return law.Decision.combine(
+        law.check_recognition(deployment_facts(deployment), device_facts(device), ctx.now()),
+        *prerequisites_decision(ctx, session, deployment),
+    )
+
+
+def verify(
+    ctx: GateContext, device_id: str, subject_id: str, image: ImageSource, *, actor: str
+) -> Verification:
+    """Is the person in front of the device the subject they claim to be?"""
+    now = ctx.now()
+    with ctx.unit() as session:
+        device = get_device(session, device_id)
+        deployment = get_deployment(session, device.deployment_id)
+        subject = get_subject(session, subject_id)
+        objects = {"device": device_id, "deployment": deployment.id, "subject": subject_id}
+        consent = law.valid_processing_consent(
+            consents_facts(subject_consents(session, subject.id, deployment.id)),
+            subject.id,
+            deployment.id,
+            now,
+        )
+        decision = _recognition_decision(ctx, session, deployment, device)
+        if consent is None:
+            decision = law.Decision.combine(
+                decision,
+                law.Decision.refuse(
+                    law.Reason.of(
+                        "consent.separate",
+                        "this person has no valid consent for face recognition here; "
+                        "use the alternative",
+                    )
+                ),
+            )
+        require(ctx, session, decision, actor=actor, action="verify", objects=objects)
+        templates = [
+            (row, ctx.vault.open_template(session, row))
+            for row in session.scalars(
+                select(m.Template).where(
+                    m.Template.subject_id == subject_id,
+                    m.Template.deployment_id == deployment.id,
+                    m.Template.expires_at > now,
+                )
+            )
+        ]
+        deployment_id = deployment.id
+
+    threshold = ctx.engine.threshold
+    if not templates:
+        result = Verification(False, subject_id, deployment_id, "face", reason="no_template")
+    else:
+        probe = ctx.engine.single_face(image, require_quality=False).embedding
+        best = min(
+            (
+                compare(probe, Embedding(np.asarray(vector, np.float32), row.engine), threshold)
+                for row, vector in templates
+            ),
+            key=lambda c: c.distance,
+        )
+        result = Verification(
+            best.same_person,
+            subject_id,
+            deployment_id,
+            "face",
+            distance=round(best.distance, 6),
+            similarity=round(best.similarity, 6),
+            threshold=threshold,
+            reason="" if best.same_person else "no_match",
+        )
+    with ctx.unit() as session:
+        record(
+            ctx,
+            session,
+            actor=actor,
+            action="verify",
+            objects={**objects, "outcome": "match" if result.matched else result.reason},
+        )
+    return result
+
+
+def identify(ctx: GateContext, device_id: str, image: ImageSource, *, actor: str) -> Identification:
+    """Who, among the subjects enrolled in this device's deployment, is in the photo?"""
+    now = ctx.now()
+    with ctx.unit() as session:
+        device = get_device(session, device_id)
+        deployment = get_deployment(session, device.deployment_id)
+        objects = {"device": device_id, "deployment": deployment.id}
+        decision = law.Decision.combine(
+            _recognition_decision(ctx, session, deployment, device),
+            law.check_identification(deployment_facts(deployment)),
+        )
+        require(ctx, session, decision, actor=actor, action="identify", objects=objects)
+        sync_index(ctx, session, deployment, now)
+        deployment_id = deployment.id
+
+    threshold = ctx.engine.threshold
+    faces = []
+    for found in ctx.engine.faces_with_embeddings(image):
+        matches = ctx.index.search(
+            deployment_id, found.embedding.vector, threshold=threshold, at=now, k=1
+        )
+        if matches:
+            match = matches[0]
+            faces.append(
+                FaceMatch(
+                    found.face.box.to_dict(),
+                    match.subject_id,
+                    round(match.distance, 6),
+                    round(similarity(match.distance, threshold), 6),
+                )
+            )
+        else:
+            faces.append(FaceMatch(found.face.box.to_dict(), None, None, None))
+
+    with ctx.unit() as session:
+        # A match counts only while the subject's consent is valid at this moment.
+        checked = []
+        for face in faces:
+            if face.subject_id and not _consent_valid(session, face.subject_id, deployment_id, now):
+                face = FaceMatch(face.box, None, None, None)
+            checked.append(face)
+        faces = checked
+        matched = sorted({f.subject_id for f in faces if f.subject_id})
+        record(
+            ctx,
+            session,
+            actor=actor,
+            action="identify",
+            objects={**objects, "faces": str(len(faces)), "matched": ",".join(matched)},
+        )
+    return Identification(deployment_id, threshold, faces)
+
+
+def _consent_valid(session: Session, subject_id: str, deployment_id: str, at: datetime) -> bool:
+    consents = consents_facts(subject_consents(session, subject_id, deployment_id))
+    return law.valid_processing_consent(consents, subject_id, deployment_id, at) is not None

@@ -1,0 +1,256 @@
+"""Controllers, deployments and devices: who processes faces, for what, and where."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from facegate import law
+from facegate.service.context import GateContext, record, require
+from facegate.service.errors import (
+    BadRequest,
+    UnknownController,
+    UnknownDeployment,
+    UnknownDevice,
+)
+from facegate.service.facts import deployment_facts, device_facts
+from facegate.store import models as m
+
+
+@dataclass(frozen=True)
+class DeploymentSpec:
+    """One purpose of processing, as the operator describes it."""
+
+    name: str
+    purpose_type: str
+    purpose: str
+    necessity: str
+    method: str = "verify"
+    why_not_verify: str = ""
+    location_type: str = "residential_entrance"
+    public_place: bool = False
+    sector: str = "general"
+    retention_days: int = 365
+    alternatives: tuple[str, ...] = ()
+    transfer_mode: str = "on_device"
+    transfer_legal_basis: str = ""
+    lawful_basis: str = "consent"
+    written_consent_required: bool = False
+    exterior_camera: bool = False
+    mlps_level: int | None = None
+    entrusted_processor: str = ""
+
+    def row_values(self) -> dict[str, Any]:
+        values = asdict(self)
+        values["alternatives"] = [a.strip() for a in self.alternatives if a.strip()]
+        return values
+
+
+DEPLOYMENT_FIELDS = frozenset(f.name for f in fields(DeploymentSpec))
+
+
+@dataclass(frozen=True)
+class DeviceSpec:
+    name: str
+    location_description: str
+    location_type: str
+    public_place: bool = False
+    signage_confirmed: bool = False
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def _enum_error(exc: ValueError) -> BadRequest:
+    return BadRequest(f"invalid value: {exc}")
+
+
+def get_controller(session: Session, controller_id: str) -> m.Controller:
+    row = session.get(m.Controller, controller_id)
+    if row is None:
+        raise UnknownController(f"no controller {controller_id!r}")
+    return row
+
+
+def get_deployment(session: Session, deployment_id: str) -> m.Deployment:
+    row = session.get(m.Deployment, deployment_id)
+    if row is None:
+        raise UnknownDeployment(f"no deployment {deployment_id!r}")
+    return row
+
+
+def get_device(session: Session, device_id: str) -> m.Device:
+    row = session.get(m.Device, device_id)
+    if row is None:
+        raise UnknownDevice(f"no device {device_id!r}: register it first")
+    return row
+
+
+def register_controller(
+    ctx: GateContext, *, name: str, contact: str, address: str, dpo: str, actor: str
+) -> m.Controller:
+    if not name.strip() or not contact.strip():
+        raise BadRequest("a controller needs a name and a contact")
+    with ctx.unit() as session:
+        row = m.Controller(name=name, contact=contact, address=address, dpo=dpo)
+        session.add(row)
+        session.flush()
+        record(
+            ctx, session, actor=actor, action="controller.register", objects={"controller": row.id}
+        )
+        return row
+
+
+def create_deployment(
+    ctx: GateContext, controller_id: str, spec: DeploymentSpec, *, actor: str
+) -> m.Deployment:
+    """Refused when the law forbids the deployment as described (R&D, no purpose or necessity,
+    no alternative, a prohibited place, cars for anything but driving safety, ...)."""
+    with ctx.unit() as session:
+        get_controller(session, controller_id)
+        row = m.Deployment(controller_id=controller_id, status="draft", **spec.row_values())
+        try:
+            facts = deployment_facts(row)
+        except ValueError as exc:
+            raise _enum_error(exc) from exc
+        require(
+            ctx,
+            session,
+            law.check_deployment(facts),
+            actor=actor,
+            action="deployment.create",
+            objects={"controller": controller_id, "name": spec.name},
+        )
+        session.add(row)
+        session.flush()
+        record(
+            ctx, session, actor=actor, action="deployment.create", objects={"deployment": row.id}
+        )
+        return row
+
+
+def update_deployment(
+    ctx: GateContext, deployment_id: str, changes: dict[str, Any], *, actor: str
+) -> m.Deployment:
+    unknown = set(changes) - DEPLOYMENT_FIELDS
+    if unknown:
+        raise BadRequest(f"unknown deployment fields: {', '.join(sorted(unknown))}")
+    with ctx.unit() as session:
+        row = get_deployment(session, deployment_id)
+        candidate = {c: getattr(row, c) for c in DEPLOYMENT_FIELDS}
+        candidate.update(changes)
+        if "alternatives" in changes:
+            candidate["alternatives"] = [a.strip() for a in changes["alternatives"] if a.strip()]
+        probe = m.Deployment(controller_id=row.controller_id, status=row.status, **candidate)
+        probe.id = row.id
+        try:
+            facts = deployment_facts(probe)
+        except ValueError as exc:
+            raise _enum_error(exc) from exc
+        require(
+            ctx,
+            session,
+            law.check_deployment(facts),
+            actor=actor,
+            action="deployment.update",
+            objects={"deployment": row.id},
+        )
+        for key, value in candidate.items():
+            setattr(row, key, value)
+        record(
+            ctx,
+            session,
+            actor=actor,
+            action="deployment.update",
+            objects={"deployment": row.id, "fields": ",".join(sorted(changes))},
+        )
+        return row
+
+
+def prerequisites_decision(
+    ctx: GateContext, session: Session, row: m.Deployment
+) -> tuple[law.Decision, ...]:
+    return tuple(check(session, row, ctx.now()) for check in ctx.prerequisites)
+
+
+def activate_deployment(ctx: GateContext, deployment_id: str, *, actor: str) -> m.Deployment:
+    with ctx.unit() as session:
+        row = get_deployment(session, deployment_id)
+        decision = law.check_activation(
+            deployment_facts(row), prerequisites_decision(ctx, session, row)
+        )
+        require(
+            ctx,
+            session,
+            decision,
+            actor=actor,
+            action="deployment.activate",
+            objects={"deployment": row.id},
+        )
+        row.status = "active"
+        record(
+            ctx, session, actor=actor, action="deployment.activate", objects={"deployment": row.id}
+        )
+        return row
+
+
+def set_deployment_status(
+    ctx: GateContext, deployment_id: str, status: str, *, actor: str
+) -> m.Deployment:
+    if status not in ("suspended", "stopped"):
+        raise BadRequest("a deployment is suspended or stopped here; activate it with activate")
+    with ctx.unit() as session:
+        row = get_deployment(session, deployment_id)
+        row.status = status
+        record(
+            ctx, session, actor=actor, action=f"deployment.{status}", objects={"deployment": row.id}
+        )
+        return row
+
+
+def register_device(
+    ctx: GateContext, deployment_id: str, spec: DeviceSpec, *, actor: str
+) -> m.Device:
+    """Refused in private spaces of public places, and in public places without signage or a
+    lawful basis."""
+    with ctx.unit() as session:
+        deployment = get_deployment(session, deployment_id)
+        row = m.Device(
+            deployment_id=deployment_id,
+            name=spec.name,
+            location_description=spec.location_description,
+            location_type=spec.location_type,
+            public_place=spec.public_place,
+            signage_confirmed=spec.signage_confirmed,
+            active=True,
+        )
+        try:
+            facts = device_facts(row)
+        except ValueError as exc:
+            raise _enum_error(exc) from exc
+        require(
+            ctx,
+            session,
+            law.check_device_registration(facts, deployment_facts(deployment)),
+            actor=actor,
+            action="device.register",
+            objects={"deployment": deployment_id, "location_type": spec.location_type},
+        )
+        session.add(row)
+        session.flush()
+        record(
+            ctx,
+            session,
+            actor=actor,
+            action="device.register",
+            objects={"deployment": deployment_id, "device": row.id},
+        )
+        return row
+
+
+def list_deployments(ctx: GateContext) -> list[m.Deployment]:
+    with ctx.db.transaction() as session:
+        rows = list(session.scalars(select(m.Deployment).order_by(m.Deployment.created_at)))
+        session.expunge_all()
+        return rows

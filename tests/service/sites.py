@@ -1,0 +1,61 @@
+"""Helpers for Gate tests: a controllable clock, a lawful deployment, a ready site."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from facegate.service import ConsentSpec, DeploymentSpec, DeviceSpec, Gate
+
+
+class Clock:
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+def gate_spec(**changes: object) -> DeploymentSpec:
+    """A lawful residential-compound gate: 1:N with a reason, a PIN pad as the alternative."""
+    values: dict[str, object] = {
+        "name": "North gate",
+        "purpose_type": "access_control",
+        "purpose": "Let residents of Block 3 through the north gate",
+        "necessity": "Residents asked for hands-free entry; cards were shared and lost",
+        "method": "identify",
+        "why_not_verify": "Residents walk through without stopping to claim an identity",
+        "location_type": "residential_entrance",
+        "retention_days": 365,
+        "alternatives": ("PIN pad", "guard desk"),
+    }
+    values.update(changes)
+    return DeploymentSpec(**values)  # type: ignore[arg-type]
+
+
+CONSENT = ConsentSpec(alternative_offered=True, notice_hash="a" * 64)
+
+
+@dataclass
+class Site:
+    controller_id: str
+    deployment_id: str
+    device_id: str
+
+
+def make_site(gate: Gate, name: str = "North gate", **changes: object) -> Site:
+    controller = gate.register_controller(name="Sunrise Property Co.", contact="dpo@sunrise.cn")
+    deployment = gate.create_deployment(controller.id, gate_spec(name=name, **changes))
+    device = gate.register_device(
+        deployment.id,
+        DeviceSpec(
+            name=f"{name} camera",
+            location_description="Block 3, north entrance",
+            location_type="residential_entrance",
+        ),
+    )
+    gate.activate(deployment.id)
+    return Site(controller.id, deployment.id, device.id)

@@ -1,0 +1,75 @@
+"""Four processes enrolling and verifying at once against one SQLite store lose no writes."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+import time
+from datetime import date
+from pathlib import Path
+
+from sites import CONSENT, make_site
+
+from facegate.config import Settings
+from facegate.service import Gate
+
+WORKERS = 4
+SECONDS = 20.0
+PHOTOS = ("obama_1.jpg", "obama_2.jpg", "obama_3.jpg", "obama_rgba.png")
+
+
+def work(data_dir: str, fixtures: str, worker: int, seconds: float) -> dict[str, object]:
+    gate = Gate.open(Settings(data_dir=Path(data_dir)))
+    errors: list[str] = []
+    enrolled = verified = 0
+    try:
+        site = make_site(gate, name=f"Gate {worker}")
+        person = gate.register_subject(date_of_birth=date(1970, 1, 1)).id
+        gate.record_consent(person, site.deployment_id, CONSENT)
+        images = [(Path(fixtures) / name).read_bytes() for name in PHOTOS]
+        deadline = time.monotonic() + seconds
+        n = 0
+        while time.monotonic() < deadline:
+            try:
+                gate.enrol(person, site.deployment_id, images[n % len(images)])
+                enrolled += 1
+                result = gate.verify(site.device_id, person, images[(n + 1) % len(images)])
+                verified += int(result.matched)
+            except Exception as exc:
+                errors.append(f"{type(exc).__name__}: {exc}")
+            n += 1
+    finally:
+        gate.close()
+    return {"enrolled": enrolled, "verified": verified, "errors": errors}
+
+
+def test_four_processes_lose_no_writes(tmp_path: Path, fixtures: Path) -> None:
+    data_dir = tmp_path / "data"
+    Gate.open(Settings(data_dir=data_dir), create=True).close()
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(WORKERS) as pool:
+        results = pool.starmap(
+            work, [(str(data_dir), str(fixtures), w, SECONDS) for w in range(WORKERS)]
+        )
+    errors = [e for r in results for e in r["errors"]]  # type: ignore[attr-defined]
+    assert errors == []
+    enrolled = sum(int(r["enrolled"]) for r in results)  # type: ignore[call-overload]
+    verified = sum(int(r["verified"]) for r in results)  # type: ignore[call-overload]
+    assert enrolled >= WORKERS * 3, "each worker should have done real work"
+    with sqlite3.connect(data_dir / "facegate.db") as db:
+        [(templates,)] = list(db.execute("SELECT count(*) FROM templates"))
+        [(enrol_events,)] = list(
+            db.execute("SELECT count(*) FROM audit_events WHERE action = 'enrol'")
+        )
+        [(verify_events,)] = list(
+            db.execute("SELECT count(*) FROM audit_events WHERE action = 'verify'")
+        )
+    assert templates == enrolled
+    assert enrol_events == enrolled
+    assert verify_events == enrolled  # every verify, matched or not, is audited
+    assert verified == enrolled
+    gate = Gate.open(Settings(data_dir=data_dir))
+    try:
+        assert gate.verify_audit().ok
+    finally:
+        gate.close()
