@@ -87,8 +87,6 @@ def verify_alternative(
         deployment = get_deployment(session, device.deployment_id)
         objects = {"device": device_id, "deployment": deployment.id, "kind": kind}
         require(
-            ctx,
-            session,
             law.check_recognition(deployment_facts(deployment), device_facts(device), ctx.now()),
             actor=actor,
             action="alternative.verify",

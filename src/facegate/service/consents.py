@@ -79,8 +79,6 @@ def record_consent(
         except ValueError as exc:
             raise BadRequest(f"invalid consent: {exc}") from exc
         require(
-            ctx,
-            session,
             law.check_consent(facts, subject_facts(subject), deployment_facts(deployment)),
             actor=actor,
             action="consent.record",

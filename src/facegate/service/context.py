@@ -52,42 +52,43 @@ class GateContext:
         return self.clock()
 
     @contextmanager
-    def unit(self) -> Iterator[Session]:
-        """One transaction. A ``Refused`` raised inside still commits what was written before
-        it — by convention only the refusal's audit event, since the law is asked before
-        anything changes — and is then re-raised."""
-        refused: Refused | None = None
-        with self.db.transaction() as session:
-            try:
+    def unit(self, *, readonly: bool = False) -> Iterator[Session]:
+        """One transaction (``readonly``: no write lock on SQLite, nothing committed).
+
+        A refusal raised inside by ``require`` rolls the transaction back; its audit event is
+        then written in a transaction of its own and the law's ``Refused`` is raised."""
+        try:
+            with self.db.transaction(readonly=readonly) as session:
                 yield session
-            except Refused as exc:
-                refused = exc
-        if refused is not None:
-            raise refused
+        except _Refusal as refusal:
+            with self.db.transaction() as session:
+                self.audit.append(
+                    session,
+                    actor=refusal.actor,
+                    action=refusal.action,
+                    objects=refusal.objects,
+                    decision="refused",
+                    articles=list(refusal.refused.decision.articles),
+                    at=self.now(),
+                )
+            raise refusal.refused from None
 
 
-def require(
-    ctx: GateContext,
-    session: Session,
-    decision: Decision,
-    *,
-    actor: str,
-    action: str,
-    objects: dict[str, str],
-) -> None:
-    """Raise ``Refused`` (after auditing the refusal) unless the decision allows."""
-    if decision.allowed:
-        return
-    ctx.audit.append(
-        session,
-        actor=actor,
-        action=action,
-        objects=objects,
-        decision="refused",
-        articles=list(decision.articles),
-        at=ctx.now(),
-    )
-    raise Refused(decision)
+class _Refusal(Exception):
+    """Carries a refusal and what to audit about it out of the transaction it happened in."""
+
+    def __init__(self, refused: Refused, actor: str, action: str, objects: dict[str, str]) -> None:
+        super().__init__(refused.message)
+        self.refused = refused
+        self.actor = actor
+        self.action = action
+        self.objects = objects
+
+
+def require(decision: Decision, *, actor: str, action: str, objects: dict[str, str]) -> None:
+    """Refuse (audited by ``GateContext.unit``) unless the decision allows."""
+    if not decision.allowed:
+        raise _Refusal(Refused(decision), actor, action, objects)
 
 
 def record(

@@ -62,13 +62,11 @@ def enrol(
     actor: str,
 ) -> Enrolment:
     objects = {"subject": subject_id, "deployment": deployment_id, "device": device_id or ""}
-    with ctx.unit() as session:
+    with ctx.unit(readonly=True) as session:
         deployment = get_deployment(session, deployment_id)
         device = get_device(session, device_id) if device_id else None
         subject = get_subject(session, subject_id)
         require(
-            ctx,
-            session,
             _enrolment_decision(ctx, session, deployment, device, subject),
             actor=actor,
             action="enrol",
@@ -92,8 +90,6 @@ def enrol(
         device = get_device(session, device_id) if device_id else None
         subject = get_subject(session, subject_id)
         require(
-            ctx,
-            session,
             _enrolment_decision(ctx, session, deployment, device, subject),
             actor=actor,
             action="enrol",
@@ -146,7 +142,7 @@ def verify(
 ) -> Verification:
     """Is the person in front of the device the subject they claim to be?"""
     now = ctx.now()
-    with ctx.unit() as session:
+    with ctx.unit(readonly=True) as session:
         device = get_device(session, device_id)
         deployment = get_deployment(session, device.deployment_id)
         subject = get_subject(session, subject_id)
@@ -169,7 +165,7 @@ def verify(
                     )
                 ),
             )
-        require(ctx, session, decision, actor=actor, action="verify", objects=objects)
+        require(decision, actor=actor, action="verify", objects=objects)
         templates = [
             (row, ctx.vault.open_template(session, row))
             for row in session.scalars(
@@ -218,7 +214,7 @@ def verify(
 def identify(ctx: GateContext, device_id: str, image: ImageSource, *, actor: str) -> Identification:
     """Who, among the subjects enrolled in this device's deployment, is in the photo?"""
     now = ctx.now()
-    with ctx.unit() as session:
+    with ctx.unit(readonly=True) as session:
         device = get_device(session, device_id)
         deployment = get_deployment(session, device.deployment_id)
         objects = {"device": device_id, "deployment": deployment.id}
@@ -226,7 +222,7 @@ def identify(ctx: GateContext, device_id: str, image: ImageSource, *, actor: str
             _recognition_decision(ctx, session, deployment, device),
             law.check_identification(deployment_facts(deployment)),
         )
-        require(ctx, session, decision, actor=actor, action="identify", objects=objects)
+        require(decision, actor=actor, action="identify", objects=objects)
         sync_index(ctx, session, deployment, now)
         deployment_id = deployment.id
 

@@ -115,8 +115,6 @@ def create_deployment(
         except ValueError as exc:
             raise _enum_error(exc) from exc
         require(
-            ctx,
-            session,
             law.check_deployment(facts),
             actor=actor,
             action="deployment.create",
@@ -149,8 +147,6 @@ def update_deployment(
         except ValueError as exc:
             raise _enum_error(exc) from exc
         require(
-            ctx,
-            session,
             law.check_deployment(facts),
             actor=actor,
             action="deployment.update",
@@ -181,8 +177,6 @@ def activate_deployment(ctx: GateContext, deployment_id: str, *, actor: str) -> 
             deployment_facts(row), prerequisites_decision(ctx, session, row)
         )
         require(
-            ctx,
-            session,
             decision,
             actor=actor,
             action="deployment.activate",
@@ -230,8 +224,6 @@ def register_device(
         except ValueError as exc:
             raise _enum_error(exc) from exc
         require(
-            ctx,
-            session,
             law.check_device_registration(facts, deployment_facts(deployment)),
             actor=actor,
             action="device.register",

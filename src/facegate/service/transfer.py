@@ -60,8 +60,6 @@ def export_templates(
             consents = consents_facts(subject_consents(session, subject_id, deployment_id))
             decisions.append(law.check_transfer(facts, consents, now, legal_basis))
         require(
-            ctx,
-            session,
             law.Decision.combine(*decisions),
             actor=actor,
             action="transfer.export",

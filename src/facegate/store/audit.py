@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from facegate.store.models import GENESIS_HASH, AuditEvent, AuditHead
+from facegate.store.models import GENESIS_HASH, AuditEvent, AuditHead, Base
 from facegate.store.types import utc_now
 
 DECISIONS = frozenset({"allowed", "refused", "info"})
@@ -89,17 +89,33 @@ class AuditVerification:
         }
 
 
+_EVENTS = Base.metadata.tables[AuditEvent.__tablename__]
+_HEAD = Base.metadata.tables[AuditHead.__tablename__]
+_INSERT_EVENT = insert(_EVENTS)
+_ADVANCE_HEAD = (
+    update(_HEAD)
+    .where(_HEAD.c.id == HEAD_ID)
+    .values(last_seq=bindparam("seq"), last_hash=bindparam("hash"))
+)
+
+
 class AuditLog:
     def __init__(self, *, batch_size: int = 1000) -> None:
         self.batch_size = batch_size
 
-    def _lock_head(self, session: Session) -> AuditHead:
-        head = session.scalar(select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update())
+    def _lock_head(self, session: Session) -> tuple[int, str]:
+        """(last seq, last hash), locking the head row until the transaction ends."""
+        query = (
+            select(AuditHead.last_seq, AuditHead.last_hash)
+            .where(AuditHead.id == HEAD_ID)
+            .with_for_update()
+        )
+        head = session.connection().execute(query).one_or_none()
         if head is None:  # a schema made with create_all rather than the migrations
-            head = AuditHead(id=HEAD_ID, last_seq=0, last_hash=GENESIS_HASH)
-            session.add(head)
+            session.add(AuditHead(id=HEAD_ID, last_seq=0, last_hash=GENESIS_HASH))
             session.flush()
-        return head
+            return 0, GENESIS_HASH
+        return int(head[0]), str(head[1])
 
     def append(
         self,
@@ -121,8 +137,9 @@ class AuditLog:
         moment = (at or utc_now()).astimezone(UTC)
         clean_objects = {str(k): str(v) for k, v in objects.items()}
         clean_articles = [str(a) for a in articles]
-        head = self._lock_head(session)
-        seq = head.last_seq + 1
+        # Core statements, not ORM objects: this runs on every face operation.
+        last_seq, last_hash = self._lock_head(session)
+        seq = last_seq + 1
         digest = event_hash(
             seq=seq,
             at=moment,
@@ -131,23 +148,23 @@ class AuditLog:
             objects=clean_objects,
             decision=decision,
             articles=clean_articles,
-            prev_hash=head.last_hash,
+            prev_hash=last_hash,
         )
-        row = AuditEvent(
-            seq=seq,
-            at=moment,
-            actor=actor,
-            action=action,
-            objects=canonical_json(clean_objects),
-            decision=decision,
-            articles=canonical_json(clean_articles),
-            prev_hash=head.last_hash,
-            hash=digest,
-        )
-        session.add(row)
-        head.last_seq, head.last_hash = seq, digest
-        session.flush()
-        return row
+        values = {
+            "seq": seq,
+            "at": moment,
+            "actor": actor,
+            "action": action,
+            "objects": canonical_json(clean_objects),
+            "decision": decision,
+            "articles": canonical_json(clean_articles),
+            "prev_hash": last_hash,
+            "hash": digest,
+        }
+        connection = session.connection()
+        connection.execute(_INSERT_EVENT, values)
+        connection.execute(_ADVANCE_HEAD, {"seq": seq, "hash": digest})
+        return AuditEvent(**values)  # type: ignore[arg-type]
 
     def verify(self, session: Session) -> AuditVerification:
         """Walk the chain in seq order; report the first break (bad hash, bad link, gap)."""

@@ -45,6 +45,8 @@ class _Shard:
         self.size = 0
         self.vectors: Vector = np.empty((_INITIAL_CAPACITY, dim), dtype=np.float32)
         self.expires: npt.NDArray[np.float64] = np.empty(_INITIAL_CAPACITY, dtype=np.float64)
+        # Squared norms, so a search is one matrix-vector product: |x-q|^2 = |x|^2 - 2x.q + |q|^2
+        self.norms: npt.NDArray[np.float32] = np.empty(_INITIAL_CAPACITY, dtype=np.float32)
         self.template_ids: list[str] = []
         self.subject_ids: list[str] = []
 
@@ -55,10 +57,13 @@ class _Shard:
             vectors[: self.size] = self.vectors[: self.size]
             expiries = np.empty(capacity, dtype=np.float64)
             expiries[: self.size] = self.expires[: self.size]
-            self.vectors, self.expires = vectors, expiries
+            norms = np.empty(capacity, dtype=np.float32)
+            norms[: self.size] = self.norms[: self.size]
+            self.vectors, self.expires, self.norms = vectors, expiries, norms
         row = self.size
         self.vectors[row] = vector
         self.expires[row] = expires
+        self.norms[row] = float(np.dot(self.vectors[row], self.vectors[row]))
         self.template_ids.append(template_id)
         self.subject_ids.append(subject_id)
         self.size += 1
@@ -71,6 +76,7 @@ class _Shard:
         if row != last:
             self.vectors[row] = self.vectors[last]
             self.expires[row] = self.expires[last]
+            self.norms[row] = self.norms[last]
             self.template_ids[row] = self.template_ids[last]
             self.subject_ids[row] = self.subject_ids[last]
             moved = self.template_ids[row]
@@ -193,16 +199,23 @@ class GalleryIndex:
             if query.shape != (shard.dim,):
                 raise ValueError(f"expected a {shard.dim}-d vector, got shape {query.shape}")
             n = shard.size
-            diff = shard.vectors[:n] - query
-            distances = np.sqrt(np.einsum("ij,ij->i", diff, diff))
-            candidates = np.flatnonzero((shard.expires[:n] > now) & (distances <= threshold))
-            if candidates.size > k:
-                nearest = np.argpartition(distances[candidates], k - 1)[:k]
-                candidates = candidates[nearest]
-            ordered = candidates[np.argsort(distances[candidates], kind="stable")]
+            # Screen with one matrix-vector product (|x-q|^2 = |x|^2 - 2x.q + |q|^2), allowing
+            # for float32 cancellation, then measure the few candidates exactly.
+            qq = float(np.dot(query, query))
+            norms = shard.norms[:n]
+            approx = norms - 2.0 * (shard.vectors[:n] @ query) + qq
+            margin = 1e-5 * (norms + qq) + 1e-6
+            screened = np.flatnonzero(
+                (shard.expires[:n] > now) & (approx <= threshold * threshold + margin)
+            )
+            diff = shard.vectors[screened].astype(np.float64) - query.astype(np.float64)
+            exact = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+            keep = exact <= threshold
+            candidates, distances = screened[keep], exact[keep]
+            order = np.argsort(distances, kind="stable")[:k]
             return [
-                Match(shard.template_ids[i], shard.subject_ids[i], float(distances[i]))
-                for i in ordered.tolist()
+                Match(shard.template_ids[i], shard.subject_ids[i], float(d))
+                for i, d in zip(candidates[order].tolist(), distances[order].tolist(), strict=True)
             ]
 
 
