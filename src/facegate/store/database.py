@@ -76,8 +76,9 @@ class Database:
         config.attributes["connection"] = connection
         return config
 
-    def upgrade(self, revision: str = "head") -> None:
-        """Run the migrations up to ``revision``, in one transaction."""
+    def upgrade(self, revision: str = "heads") -> None:
+        """Run the migrations up to ``revision`` (every branch head by default), in one
+        transaction."""
         with self.engine.begin() as connection:
             command.upgrade(self.alembic_config(connection), revision)
 

@@ -245,3 +245,11 @@ class AuditHead(Base, kw_only=True):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False, default=1)
     last_seq: Mapped[int] = mapped_column(default=0)
     last_hash: Mapped[str] = mapped_column(String(64), default=GENESIS_HASH)
+
+
+def _register_feature_tables() -> None:
+    """Import the modules whose tables extend ``Base.metadata`` (migrations compare against it)."""
+    from facegate.store import access_models, assessment_models, obligation_models  # noqa: F401
+
+
+_register_feature_tables()

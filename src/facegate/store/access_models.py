@@ -1,0 +1,1 @@
+"""Tables added by a later feature (placeholder until it lands)."""
