@@ -1,0 +1,268 @@
+"""Engine speed: facegate's stages and throughput, against the face_recognition library.
+
+    python bench/engine.py [--repeat 5] [--rounds 20]
+
+On the fixture photos (tests/fixtures), after one warm-up pass:
+
+* facegate, per photo and stage, median ms over ``--repeat`` runs: decode (``engine.load``),
+  detect (``engine.locate``), landmarks (the landmarker on each box), quality (align + checks,
+  part of ``engine.detect``), embed (align + embed), and end-to-end
+  (``engine.faces_with_embeddings(path)``: decode to embeddings);
+* photos/s end-to-end with ``embed_many`` over the fixture list repeated ``--rounds`` times, in 1
+  process and in 2 processes (the first two passes over the list are excluded: they include the
+  pool's start-up and the model loading in each worker);
+* the face_recognition library's default path on the same photos in the same run
+  (``load_image_file`` + ``face_locations`` (HOG, upsample 1) + ``face_encodings``), median ms
+  per photo and photos/s in one process, and the ratio baseline / facegate per photo;
+* same/different verdicts at threshold 0.6 for every pair of photos in which both systems find
+  exactly one face: how many pairs the two systems agree on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import itertools
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from rich.console import Console
+from rich.table import Table
+
+from facegate.engine import EngineConfig, FaceEngine, embed_many
+from facegate.engine.batch import BatchItem
+from facegate.engine.engine import _clip
+from facegate.engine.quality import assess
+
+FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
+THRESHOLD = 0.6
+STAGES = ("decode", "detect", "landmarks", "quality", "embed")
+
+Vector = npt.NDArray[np.float64]
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def version(distribution: str) -> str:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def timed(function: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    result = function()
+    return (time.perf_counter() - start) * 1000.0, result
+
+
+@dataclass
+class PhotoTimes:
+    stages: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in STAGES})
+    end_to_end: list[float] = field(default_factory=list)
+    baseline: list[float] = field(default_factory=list)
+
+
+def facegate_stages(engine: FaceEngine, path: Path, times: PhotoTimes) -> None:
+    """One run of each stage on one photo, recorded in ``times``."""
+    ms, image = timed(lambda: engine.load(path))
+    times.stages["decode"].append(ms)
+    ms, detections = timed(lambda: engine.locate(image))
+    times.stages["detect"].append(ms)
+    ms, landmarks = timed(lambda: [engine.landmarker.landmarks(image, d.box) for d in detections])
+    times.stages["landmarks"].append(ms)
+
+    def quality() -> None:
+        for detection, points in zip(detections, landmarks, strict=True):
+            box = _clip(detection.box, image)
+            chip = engine.embedder.align(image, points)
+            assess(box, points, chip, engine.config.quality)
+
+    times.stages["quality"].append(timed(quality)[0])
+    ms, _ = timed(
+        lambda: engine.embedder.embed([engine.embedder.align(image, p) for p in landmarks])
+    )
+    times.stages["embed"].append(ms)
+
+
+def facegate_faces(engine: FaceEngine, path: Path) -> list[Vector]:
+    return [f.embedding.vector.astype(np.float64) for f in engine.faces_with_embeddings(path)]
+
+
+def baseline_faces(path: Path) -> list[Vector]:
+    import face_recognition
+
+    image = face_recognition.load_image_file(str(path))
+    locations = face_recognition.face_locations(image)
+    encodings = face_recognition.face_encodings(image, known_face_locations=locations)
+    return [np.asarray(e, dtype=np.float64) for e in encodings]
+
+
+def throughput(paths: Sequence[Path], workers: int, warm_up: int) -> tuple[float, float]:
+    """(photos/s after the first ``warm_up`` photos, seconds until the first photo)."""
+    done: list[float] = []
+    start = time.perf_counter()
+
+    def mark(_: BatchItem) -> None:
+        done.append(time.perf_counter())
+
+    for _ in embed_many(paths, workers=workers, config=EngineConfig(), on_done=mark):
+        pass
+    counted = len(done) - warm_up
+    return counted / (done[-1] - done[warm_up - 1]), done[0] - start
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs per photo and stage")
+    parser.add_argument("--rounds", type=int, default=20, help="passes over the fixture list")
+    args = parser.parse_args(argv)
+    console = Console(width=140)
+
+    import dlib
+
+    console.print(f"$ {' '.join([Path(sys.executable).name, *sys.argv])}")
+    console.print(
+        f"machine: {os.cpu_count()} cores, {cpu_model()}, Python {platform.python_version()}"
+    )
+    console.print(
+        f"versions: dlib {dlib.__version__} (dlib-bin {version('dlib-bin')}), numpy "
+        f"{np.__version__}, face_recognition {version('face_recognition')}, facegate "
+        f"{version('facegate')}"
+    )
+
+    photos = sorted(p for p in FIXTURES.iterdir() if p.suffix.lower() in {".jpg", ".png"})
+    engine = FaceEngine()
+    try:
+        import face_recognition  # noqa: F401  (loads its models now, outside the timings)
+    except ImportError:
+        console.print("face_recognition is not installed: `make bench` installs it")
+        return 1
+
+    # Warm-up: one pass through every path of both systems.
+    faces = {p: facegate_faces(engine, p) for p in photos}
+    base_faces = {p: baseline_faces(p) for p in photos}
+    times = {p: PhotoTimes() for p in photos}
+    for p in photos:
+        facegate_stages(engine, p, times[p])
+        times[p] = PhotoTimes()
+
+    for _ in range(args.repeat):
+        for p in photos:
+            facegate_stages(engine, p, times[p])
+            times[p].end_to_end.append(timed(lambda p=p: facegate_faces(engine, p))[0])
+            times[p].baseline.append(timed(lambda p=p: baseline_faces(p))[0])
+
+    table = Table(title=f"Per photo, median ms of {args.repeat} runs (warm-up excluded)")
+    table.add_column("photo")
+    table.add_column("size")
+    table.add_column("faces fg/fr", justify="right")
+    for stage in STAGES:
+        table.add_column(stage, justify="right")
+    table.add_column("facegate end-to-end", justify="right")
+    table.add_column("face_recognition", justify="right")
+    table.add_column("speed-up", justify="right")
+    ratios = []
+    from PIL import Image
+
+    for p in photos:
+        t = times[p]
+        e2e, base = statistics.median(t.end_to_end), statistics.median(t.baseline)
+        ratios.append(base / e2e)
+        with Image.open(p) as im:
+            size = f"{im.width}x{im.height}"
+        table.add_row(
+            p.name,
+            size,
+            f"{len(faces[p])}/{len(base_faces[p])}",
+            *(f"{statistics.median(t.stages[s]):.1f}" for s in STAGES),
+            f"{e2e:.1f}",
+            f"{base:.1f}",
+            f"{base / e2e:.1f}x",
+        )
+    e2e_total = sum(statistics.median(times[p].end_to_end) for p in photos)
+    base_total = sum(statistics.median(times[p].baseline) for p in photos)
+    table.add_row(
+        "all photos (sum)",
+        "",
+        "",
+        *(f"{sum(statistics.median(times[p].stages[s]) for p in photos):.1f}" for s in STAGES),
+        f"{e2e_total:.1f}",
+        f"{base_total:.1f}",
+        f"{base_total / e2e_total:.1f}x",
+    )
+    console.print(table)
+
+    # Throughput: the list repeated, end-to-end from the file to the embeddings.
+    paths = photos * args.rounds
+    warm_up = 2 * len(photos)
+    rows = []
+    for workers in (1, 2):
+        rate, first = throughput(paths, workers, warm_up)
+        rows.append((f"facegate embed_many(workers={workers})", rate, first))
+    base_rate = len(photos) * args.repeat / (sum(sum(times[p].baseline) for p in photos) / 1000)
+    table = Table(
+        title=f"Throughput, fixture list x{args.rounds} (first {warm_up} photos excluded)"
+    )
+    table.add_column("system")
+    table.add_column("photos/s", justify="right")
+    table.add_column("vs face_recognition", justify="right")
+    table.add_column("start-up to 1st photo", justify="right")
+    for name, rate, first in rows:
+        table.add_row(name, f"{rate:.2f}", f"{rate / base_rate:.1f}x", f"{first:.2f} s")
+    table.add_row(
+        f"face_recognition, 1 process (x{args.repeat} timed runs)", f"{base_rate:.2f}", "1.0x", ""
+    )
+    console.print(table)
+
+    # Verdicts on every pair where both systems find exactly one face.
+    single = [p for p in photos if len(faces[p]) == 1 and len(base_faces[p]) == 1]
+    table = Table(title=f"Same/different verdicts at threshold {THRESHOLD}")
+    for column in ("pair", "facegate distance", "face_recognition distance", "agree"):
+        table.add_column(column, justify="left" if column == "pair" else "right")
+    agree = 0
+    pairs = list(itertools.combinations(single, 2))
+    for a, b in pairs:
+        d_fg = float(np.linalg.norm(faces[a][0] - faces[b][0]))
+        d_fr = float(np.linalg.norm(base_faces[a][0] - base_faces[b][0]))
+        same = (d_fg <= THRESHOLD) == (d_fr <= THRESHOLD)
+        agree += same
+        verdict = {True: "same", False: "different"}
+        table.add_row(
+            f"{a.stem} / {b.stem}",
+            f"{d_fg:.3f} {verdict[d_fg <= THRESHOLD]}",
+            f"{d_fr:.3f} {verdict[d_fr <= THRESHOLD]}",
+            "yes" if same else "NO",
+        )
+    console.print(table)
+    skipped = [p.name for p in photos if p not in single]
+    if skipped:
+        console.print(f"not in the pairs (not exactly one face in both systems): {skipped}")
+
+    console.print(
+        f"verdicts agree on {agree}/{len(pairs)} pairs (goal: all); speed-up per photo "
+        f"{min(ratios):.1f}x-{max(ratios):.1f}x, all photos {base_total / e2e_total:.1f}x "
+        f"(goal >= 3x per photo: {'met' if min(ratios) >= 3 else 'NOT met'})"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
