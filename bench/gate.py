@@ -93,6 +93,9 @@ def gate_overhead(rounds: int) -> list[tuple[str, float, float]]:
                 name="cam", location_description="gate", location_type="residential_entrance"
             ),
         )
+        gate.create_pipia(deployment.id)  # activation needs an approved PIPIA (pipia.before)
+        gate.approve_pipia(deployment.id, approver="bench")
+        gate.publish_notice(deployment.id)  # ... and a published notice
         gate.activate(deployment.id)
         subject = gate.register_subject(date_of_birth=datetime(1970, 1, 1).date()).id
         gate.record_consent(subject, deployment.id, ConsentSpec(alternative_offered=True))

@@ -57,6 +57,9 @@ def setup_site(cli: Cli) -> dict[str, str]:
         "--location", "Block 3 north entrance",
         "--location-type", "residential_entrance",
     )  # fmt: skip
+    cli.run("pipia", "create", deployment["id"])
+    cli.run("pipia", "approve", deployment["id"], "--approver", "Li Wei")
+    cli.run("notice", "publish", deployment["id"])
     cli.run("deployment", "activate", deployment["id"])
     return {"deployment": deployment["id"], "device": device["id"]}
 

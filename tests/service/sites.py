@@ -36,7 +36,8 @@ def gate_spec(**changes: object) -> DeploymentSpec:
     return DeploymentSpec(**values)  # type: ignore[arg-type]
 
 
-CONSENT = ConsentSpec(alternative_offered=True, notice_hash="a" * 64)
+# No notice hash: the Gate binds the consent to the notice version currently published.
+CONSENT = ConsentSpec(alternative_offered=True)
 
 
 @dataclass
@@ -44,6 +45,15 @@ class Site:
     controller_id: str
     deployment_id: str
     device_id: str
+    notice_hash: str = ""
+
+
+def prepare_activation(gate: Gate, deployment_id: str) -> str:
+    """What activation needs beyond the deployment itself: an approved impact assessment
+    (pipia.before) and a published notice (notice.required_items). The notice's hash."""
+    gate.create_pipia(deployment_id)
+    gate.approve_pipia(deployment_id, approver="Li Wei", role="dpo")
+    return gate.publish_notice(deployment_id).sha256
 
 
 def make_site(gate: Gate, name: str = "North gate", **changes: object) -> Site:
@@ -57,5 +67,6 @@ def make_site(gate: Gate, name: str = "North gate", **changes: object) -> Site:
             location_type="residential_entrance",
         ),
     )
+    notice_hash = prepare_activation(gate, deployment.id)
     gate.activate(deployment.id)
-    return Site(controller.id, deployment.id, device.id)
+    return Site(controller.id, deployment.id, device.id, notice_hash)

@@ -34,7 +34,15 @@ def render_html(template: str, **context: Any) -> str:
 
 
 def html_to_pdf(html: str, *, base_url: str | None = None) -> bytes:
-    from weasyprint import HTML  # imported lazily: it loads Pango
+    from PIL import ImageFile
+
+    # Importing WeasyPrint sets Pillow's process-wide ``LOAD_TRUNCATED_IMAGES`` to True, which
+    # would make the face engine accept truncated photos; keep the setting as it was.
+    truncated = ImageFile.LOAD_TRUNCATED_IMAGES
+    try:
+        from weasyprint import HTML  # imported lazily: it loads Pango
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = truncated
 
     pdf: bytes = HTML(string=html, base_url=base_url or str(TEMPLATES)).write_pdf()
     return pdf

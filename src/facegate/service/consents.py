@@ -12,6 +12,7 @@ from facegate import law
 from facegate.service.context import GateContext, record, require
 from facegate.service.errors import BadRequest
 from facegate.service.facts import aware, consent_facts, deployment_facts, subject_facts
+from facegate.service.notices import consent_notice_hash
 from facegate.service.people import get_subject
 from facegate.service.registry import get_deployment
 from facegate.service.templates import shred_templates
@@ -68,7 +69,7 @@ def record_consent(
             given_by=spec.given_by,
             guardian_relation=spec.guardian_relation,
             form=spec.form,
-            notice_hash=spec.notice_hash,
+            notice_hash=consent_notice_hash(session, deployment_id, spec.notice_hash),
             alternative_offered=spec.alternative_offered,
             pre_ticked=spec.pre_ticked,
             bundled=spec.bundled,

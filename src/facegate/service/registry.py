@@ -17,6 +17,7 @@ from facegate.service.errors import (
     UnknownDevice,
 )
 from facegate.service.facts import deployment_facts, device_facts
+from facegate.service.staleness import note_deployment_change, purpose_and_method
 from facegate.store import models as m
 
 
@@ -152,8 +153,10 @@ def update_deployment(
             action="deployment.update",
             objects={"deployment": row.id},
         )
+        before = purpose_and_method(row)
         for key, value in candidate.items():
             setattr(row, key, value)
+        note_deployment_change(ctx, session, row, before, actor=actor)
         record(
             ctx,
             session,

@@ -1,0 +1,224 @@
+"""Impact assessments (PIPIA) and transparency notices: create, approve, publish, render."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from facegate.cli.common import JsonOption, open_gate, reporting, show
+from facegate.documents.notice import (
+    DEFAULT_NOTICE_URL,
+    notice_url,
+    render_notice_html,
+    render_notice_pdf,
+    render_sign_pdf,
+)
+from facegate.documents.pipia import render_pipia_html, render_pipia_pdf
+from facegate.law.pipia import ASPECT_KEYS, Statement
+from facegate.service import BadRequest
+from facegate.service.assessment_views import decision_view, notice_view, pipia_view
+from facegate.service.assessments import pipia_document
+
+pipia_app = typer.Typer(help="Personal information protection impact assessment (PIPIA).")
+notice_app = typer.Typer(help="The transparency notice and the public sign.")
+
+DeploymentArg = Annotated[str, typer.Argument(help="Deployment id.")]
+OutOption = Annotated[Path, typer.Option("--out", help="File to write.")]
+
+
+class Format(StrEnum):
+    HTML = "html"
+    PDF = "pdf"
+
+
+class ReportLang(StrEnum):
+    ZH = "zh"
+    EN = "en"
+
+
+class NoticeLang(StrEnum):
+    ZH = "zh"
+    EN = "en"
+    BILINGUAL = "bilingual"
+
+
+def _write(out: Path, data: str | bytes) -> int:
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, str):
+            out.write_text(data, encoding="utf-8")
+        else:
+            out.write_bytes(data)
+    except OSError as exc:
+        raise BadRequest(f"cannot write {out}: {exc}") from exc
+    return out.stat().st_size
+
+
+# -- PIPIA ----------------------------------------------------------------------------------
+@pipia_app.command("create")
+def pipia_create(
+    ctx: typer.Context, deployment: DeploymentArg, as_json: JsonOption = False
+) -> None:
+    """A new draft, pre-filled from the deployment and the security settings in force."""
+    with reporting(as_json):
+        row = open_gate(ctx).create_pipia(deployment, actor="cli")
+        show(pipia_view(row), as_json, f"assessment {row.number} ({row.id}): {row.status}")
+
+
+@pipia_app.command("show")
+def pipia_show(ctx: typer.Context, deployment: DeploymentArg, as_json: JsonOption = False) -> None:
+    """The newest assessment, and whether processing may rely on it now."""
+    with reporting(as_json):
+        report = open_gate(ctx).pipia(deployment)
+        row = report.assessment
+        body = {**pipia_view(row), "decision": decision_view(report.decision)}
+        show(body, as_json, f"assessment {row.number}: {row.status}; {report.decision.explain()}")
+
+
+@pipia_app.command("edit")
+def pipia_edit(
+    ctx: typer.Context,
+    deployment: DeploymentArg,
+    aspect: Annotated[str, typer.Option(help=f"One of: {', '.join(ASPECT_KEYS)}.")],
+    finding: Annotated[list[str] | None, typer.Option(help="A finding (repeatable).")] = None,
+    measure: Annotated[list[str] | None, typer.Option(help="A measure (repeatable).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Replace the findings and/or measures of one aspect of the draft (the same text serves
+    both languages)."""
+    with reporting(as_json):
+        row = open_gate(ctx).edit_pipia(
+            deployment,
+            aspect,
+            findings=[Statement(t, t) for t in finding] if finding else None,
+            measures=[Statement(t, t) for t in measure] if measure else None,
+            actor="cli",
+        )
+        show(pipia_view(row), as_json, f"assessment {row.number}: {aspect} updated")
+
+
+@pipia_app.command("approve")
+def pipia_approve(
+    ctx: typer.Context,
+    deployment: DeploymentArg,
+    approver: Annotated[str, typer.Option(help="Name of the person approving.")],
+    role: Annotated[str, typer.Option(help="Their role.")] = "dpo",
+    as_json: JsonOption = False,
+) -> None:
+    """Approve the draft (refused while an aspect is empty or the purpose changed)."""
+    with reporting(as_json):
+        row = open_gate(ctx).approve_pipia(deployment, approver=approver, role=role, actor="cli")
+        show(pipia_view(row), as_json, f"assessment {row.number} approved by {row.approver}")
+
+
+@pipia_app.command("render")
+def pipia_render(
+    ctx: typer.Context,
+    deployment: DeploymentArg,
+    out: OutOption,
+    lang: Annotated[ReportLang, typer.Option(help="zh or en.")] = ReportLang.ZH,
+    fmt: Annotated[Format, typer.Option("--format", help="html or pdf.")] = Format.HTML,
+    as_json: JsonOption = False,
+) -> None:
+    """Write the assessment report."""
+    with reporting(as_json):
+        report = open_gate(ctx).pipia(deployment)
+        doc = pipia_document(report.assessment, report.deployment, report.controller)
+        data: str | bytes = (
+            render_pipia_pdf(doc, lang=lang.value)
+            if fmt == Format.PDF
+            else render_pipia_html(doc, lang=lang.value)
+        )
+        size = _write(out, data)
+        show({"path": str(out), "bytes": size}, as_json, f"wrote {out}")
+
+
+# -- notice ---------------------------------------------------------------------------------
+@notice_app.command("publish")
+def notice_publish(
+    ctx: typer.Context, deployment: DeploymentArg, as_json: JsonOption = False
+) -> None:
+    """Publish the notice as the deployment now is (a new version only if it changed)."""
+    with reporting(as_json):
+        row = open_gate(ctx).publish_notice(deployment, actor="cli")
+        show(notice_view(row), as_json, f"notice version {row.version}: {row.sha256}")
+
+
+@notice_app.command("show")
+def notice_show(ctx: typer.Context, deployment: DeploymentArg, as_json: JsonOption = False) -> None:
+    """The current notice version, and whether it still matches the deployment."""
+    with reporting(as_json):
+        state = open_gate(ctx).notice(deployment)
+        body = {**notice_view(state.notice), "decision": decision_view(state.decision)}
+        show(
+            body,
+            as_json,
+            f"notice version {state.notice.version} ({state.notice.sha256}); "
+            f"{state.decision.explain()}",
+        )
+
+
+@notice_app.command("render")
+def notice_render(
+    ctx: typer.Context,
+    deployment: DeploymentArg,
+    out: OutOption,
+    lang: Annotated[NoticeLang, typer.Option(help="zh, en or bilingual.")] = NoticeLang.ZH,
+    fmt: Annotated[Format, typer.Option("--format", help="html or pdf.")] = Format.HTML,
+    large: Annotated[bool, typer.Option(help="Large type.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Write the full notice page."""
+    with reporting(as_json):
+        row = open_gate(ctx).notice(deployment).notice
+        data: str | bytes = (
+            render_notice_pdf(row.content, lang=lang.value, version=row.version, sha256=row.sha256)
+            if fmt == Format.PDF
+            else render_notice_html(
+                row.content, lang=lang.value, version=row.version, sha256=row.sha256, large=large
+            )
+        )
+        size = _write(out, data)
+        show({"path": str(out), "bytes": size}, as_json, f"wrote {out}")
+
+
+@notice_app.command("sign")
+def notice_sign(
+    ctx: typer.Context,
+    deployment: DeploymentArg,
+    out: OutOption,
+    base_url: Annotated[
+        str,
+        typer.Option(
+            envvar="FACEGATE_NOTICE_URL",
+            help="Where the full notice is served; {id} becomes the deployment id.",
+        ),
+    ] = DEFAULT_NOTICE_URL,
+    as_json: JsonOption = False,
+) -> None:
+    """Write the printable A4 sign (PDF) with the short form and a QR code to the notice."""
+    with reporting(as_json):
+        row = open_gate(ctx).notice(deployment).notice
+        url = notice_url(deployment, base_url)
+        size = _write(out, render_sign_pdf(row.content, url=url, version=row.version))
+        show({"path": str(out), "bytes": size, "url": url}, as_json, f"wrote {out} ({url})")
+
+
+@notice_app.command("stale-consents")
+def notice_stale_consents(
+    ctx: typer.Context, deployment: DeploymentArg, as_json: JsonOption = False
+) -> None:
+    """Consents given on an older notice version: these people must be told again."""
+    with reporting(as_json):
+        report = open_gate(ctx).stale_consents(deployment)
+        lines = [
+            f"{c.subject_id}  consent {c.consent_id}  on version {c.notice_version or '?'}"
+            for c in report.consents
+        ]
+        text = "\n".join(
+            [f"current notice version {report.current_version}: {len(lines)} stale", *lines]
+        )
+        show(report.to_dict(), as_json, text)

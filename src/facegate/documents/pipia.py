@@ -1,0 +1,154 @@
+"""The impact assessment report (PIPIA), Chinese or English, HTML or PDF, from the same data."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from facegate.documents.labels import METHODS, PURPOSE_TYPES, label
+from facegate.documents.render import html_to_pdf, render_html
+from facegate.law.pipia import ASPECTS, Aspect
+
+HTML_LANG = {"zh": "zh-CN", "en": "en"}
+
+_TEXT: dict[str, dict[str, Any]] = {
+    "en": {
+        "title": "Personal information protection impact assessment report",
+        "controller": "Controller",
+        "deployment": "Deployment",
+        "number": "Assessment no.",
+        "status": "Status",
+        "statuses": {"draft": "draft", "approved": "approved", "stale": "stale"},
+        "created": "Prepared on",
+        "approved": "Approved by",
+        "snapshot": "Purpose-and-method snapshot (SHA-256)",
+        "keep": "Kept at least until",
+        "subject": "What was assessed: purpose and method",
+        "fields": {
+            "purpose_type": "Purpose type",
+            "purpose": "Purpose",
+            "necessity": "Necessity",
+            "method": "Method",
+            "why_not_verify": "Why 1:1 verification does not serve",
+        },
+        "findings": "Findings",
+        "measures": "Measures",
+        "basis": "Legal basis of this assessment",
+        "basis_text": "Facial Recognition Measures art. 9; PIPL arts. 55 and 56. The assessment "
+        "is renewed when the purpose or method changes or after a major security incident, "
+        "and the report is kept for at least three years.",
+    },
+    "zh": {
+        "title": "个人信息保护影响评估报告",
+        "controller": "个人信息处理者",
+        "deployment": "应用场景",
+        "number": "评估编号",
+        "status": "状态",
+        "statuses": {"draft": "草稿", "approved": "已批准", "stale": "已失效"},
+        "created": "编制日期",
+        "approved": "批准人",
+        "snapshot": "处理目的和方式摘要（SHA-256）",
+        "keep": "至少保存至",
+        "subject": "评估对象：处理目的和方式",
+        "fields": {
+            "purpose_type": "目的类型",
+            "purpose": "处理目的",
+            "necessity": "必要性",
+            "method": "处理方式",
+            "why_not_verify": "不能采用一对一验证的理由",
+        },
+        "findings": "评估结论",
+        "measures": "保护措施",
+        "basis": "评估依据",
+        "basis_text": "《人脸识别技术应用安全管理办法》第九条；"
+        "《个人信息保护法》第五十五条、第五十六条。"
+        "处理目的、方式变化或发生重大安全事件后重新评估；评估报告至少保存三年。",
+    },
+}
+
+
+@dataclass(frozen=True)
+class PipiaDocument:
+    """Everything the report shows, as plain values."""
+
+    controller_name: str
+    controller_contact: str
+    deployment_id: str
+    deployment_name: str
+    number: int
+    status: str
+    stale_reason: str
+    created_on: date
+    approver: str
+    approver_role: str
+    approved_on: date | None
+    snapshot_hash: str
+    snapshot: Mapping[str, str]
+    aspects: Mapping[str, Aspect]
+    keep_until: date
+
+
+def _snapshot_rows(doc: PipiaDocument, lang: str) -> list[tuple[str, str]]:
+    rows = []
+    for key, value in doc.snapshot.items():
+        if key == "purpose_type":
+            value = label(PURPOSE_TYPES, value, lang)
+        elif key == "method":
+            value = label(METHODS, value, lang)
+        elif key == "why_not_verify" and not value:
+            continue
+        rows.append((key, value))
+    return rows
+
+
+def _aspects(doc: PipiaDocument, lang: str) -> Sequence[dict[str, Any]]:
+    out = []
+    for spec in ASPECTS:
+        aspect = doc.aspects.get(spec.key, Aspect((), ()))
+        out.append(
+            {
+                "title": spec.title_zh if lang == "zh" else spec.title_en,
+                "findings": [getattr(s, lang) or s.en or s.zh for s in aspect.findings],
+                "measures": [getattr(s, lang) or s.en or s.zh for s in aspect.measures],
+            }
+        )
+    return out
+
+
+def render_pipia_html(doc: PipiaDocument, *, lang: str) -> str:
+    if lang not in _TEXT:
+        raise ValueError(f"language must be zh or en, not {lang!r}")
+    zh = lang == "zh"
+    controller = (
+        f"{doc.controller_name}（{doc.controller_contact}）"
+        if zh
+        else (f"{doc.controller_name} ({doc.controller_contact})")
+    )
+    approval = ""
+    if doc.approved_on is not None:
+        approval = (
+            f"{doc.approver}（{doc.approver_role}），{doc.approved_on.isoformat()}"
+            if zh
+            else f"{doc.approver} ({doc.approver_role}), {doc.approved_on.isoformat()}"
+        )
+    values = {
+        "controller_line": controller,
+        "approval_line": approval,
+        "deployment_name": doc.deployment_name,
+        "deployment_id": doc.deployment_id,
+        "number": doc.number,
+        "status": doc.status,
+        "stale_reason": doc.stale_reason,
+        "created_on": doc.created_on.isoformat(),
+        "snapshot_hash": doc.snapshot_hash,
+        "keep_until": doc.keep_until.isoformat(),
+        "snapshot": _snapshot_rows(doc, lang),
+        "aspects": _aspects(doc, lang),
+    }
+    return render_html("pipia.html", t=_TEXT[lang], d=values, html_lang=HTML_LANG[lang])
+
+
+def render_pipia_pdf(doc: PipiaDocument, *, lang: str) -> bytes:
+    return html_to_pdf(render_pipia_html(doc, lang=lang))

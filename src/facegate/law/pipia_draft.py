@@ -1,0 +1,287 @@
+"""A first draft of the four aspects of an impact assessment, pre-filled from what the system
+knows: the deployment's own description and the security settings facegate actually applies.
+
+The draft is a starting point for the people who assess, never the assessment itself: it is
+approved only after they have reviewed and, where needed, edited it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from facegate.law.facts import DeploymentFacts, Method, TransferMode
+from facegate.law.pipia import Aspect, Statement
+
+
+@dataclass(frozen=True)
+class SecurityFacts:
+    """The protective measures in force, as the service reports them."""
+
+    template_cipher: str  # e.g. "AES-256-GCM"
+    per_subject_keys: bool
+    audit_hash_chained: bool
+    raw_images_kept: bool
+    identity_separated: bool
+    index_per_deployment: bool
+    entrusted_processor: str
+    mlps_level: int | None
+
+
+def _s(en: str, zh: str) -> Statement:
+    return Statement(en, zh)
+
+
+def draft_aspects(d: DeploymentFacts, security: SecurityFacts) -> dict[str, Aspect]:
+    """The four aspects (PIPL56), pre-filled."""
+    return {
+        "purpose": _purpose(d),
+        "impact": _impact(d),
+        "risks": _risks(d, security),
+        "safeguards": _safeguards(d, security),
+    }
+
+
+def _alternatives(d: DeploymentFacts) -> tuple[str, str]:
+    names = [a for a in d.alternatives if a.strip()]
+    if not names:
+        return "none recorded", "未登记"
+    return ", ".join(names), "、".join(names)
+
+
+def _purpose(d: DeploymentFacts) -> Aspect:
+    alt_en, alt_zh = _alternatives(d)
+    method_en = (
+        "1:N identification (a face against the deployment's own enrolled set)"
+        if d.method == Method.IDENTIFY
+        else "1:1 verification (a face against one claimed identity)"
+    )
+    method_zh = (
+        "一对多识别（仅在本用途已登记的人脸中比对）"
+        if d.method == Method.IDENTIFY
+        else "一对一验证（仅与所声称身份的人脸比对）"
+    )
+    findings = [
+        _s(
+            f"Purpose ({d.purpose_type}): {d.purpose}",
+            f"处理目的（{d.purpose_type}）：{d.purpose}",
+        ),
+        _s(f"Why face recognition is necessary: {d.necessity}", f"必要性：{d.necessity}"),
+        _s(f"Method: {method_en}.", f"处理方式：{method_zh}。"),
+        _s(
+            f"Lawful basis: {d.lawful_basis}; face data is sensitive personal information, "
+            "processed only for this specific purpose with strict protection.",
+            f"处理依据：{d.lawful_basis}；人脸信息属于敏感个人信息，仅为特定目的并在采取严格保护措施的情形下处理。",
+        ),
+        _s(
+            f"Other ways to reach the same purpose remain available: {alt_en}. Face "
+            "recognition is never the only way in.",
+            f"存在可实现相同目的的其他方式：{alt_zh}。人脸识别不是唯一方式。",
+        ),
+        _s(
+            "Least intrusive option for checking identity: where a person's identity must be "
+            "verified, the national network identity authentication public service "
+            "(国家网络身份认证公共服务) is considered as an alternative that avoids storing "
+            "face data here (Measures art. 11).",
+            "身份核验优先考虑国家网络身份认证公共服务，可避免在本系统中存储人脸信息（《办法》第十一条）。",
+        ),
+    ]
+    if d.method == Method.IDENTIFY:
+        findings.append(
+            _s(
+                f"Why 1:1 verification would not serve: {d.why_not_verify}",
+                f"不能采用一对一验证的理由：{d.why_not_verify}",
+            )
+        )
+    measures = [
+        _s(
+            "Processing is limited to this deployment's purpose; faces enrolled here are "
+            "invisible to every other deployment.",
+            "处理限于本用途；在此登记的人脸对其他用途不可见。",
+        ),
+        _s(
+            "A change of purpose or method makes this assessment stale at once and stops "
+            "processing until a new one is approved.",
+            "处理目的或方式变更后本评估立即失效，在新评估批准前停止处理。",
+        ),
+    ]
+    return Aspect(tuple(findings), tuple(measures))
+
+
+def _impact(d: DeploymentFacts) -> Aspect:
+    alt_en, alt_zh = _alternatives(d)
+    findings = [
+        _s(
+            "Face data cannot be changed like a password: its misuse could enable tracking, "
+            "impersonation or discrimination, and the harm may be lasting.",
+            "人脸信息无法像密码一样更换，一旦被滥用可能导致跟踪、冒用身份或歧视，损害可能持久。",
+        ),
+        _s(
+            "People who do not consent could be excluded from the service if no alternative "
+            "existed.",
+            "如无替代方式，不同意的个人可能被排除在服务之外。",
+        ),
+    ]
+    if d.public_place:
+        findings.append(
+            _s(
+                "The device is in a public place: passers-by may be captured without "
+                "intending to use the service.",
+                "设备位于公共场所，可能采集到无意使用服务的路人。",
+            )
+        )
+    measures = [
+        _s(
+            f"Separate, explicit consent per person and purpose, never bundled, never "
+            f"pre-ticked; the alternative ({alt_en}) is offered with equal prominence.",
+            f"逐人逐用途取得单独、明确的同意，不捆绑、不默认勾选；同等显著地提供替代方式（{alt_zh}）。",
+        ),
+        _s(
+            "Consent can be withdrawn in the same channels; withdrawal destroys the person's "
+            "face data at once.",
+            "可通过相同渠道撤回同意；撤回后立即销毁其人脸信息。",
+        ),
+        _s(
+            "Children under 14 are enrolled only with a parent's or guardian's consent.",
+            "不满十四周岁的未成年人须经父母或其他监护人同意方可登记。",
+        ),
+        _s(
+            "People can access, copy, correct and delete their data through the controller's "
+            "contact.",
+            "个人可通过处理者的联系方式查阅、复制、更正、删除其个人信息。",
+        ),
+    ]
+    return Aspect(tuple(findings), tuple(measures))
+
+
+def _risks(d: DeploymentFacts, security: SecurityFacts) -> Aspect:
+    networked = d.transfer_mode == TransferMode.NETWORKED
+    findings = [
+        _s(
+            "Leakage: a copy of the database or a backup could expose face templates.",
+            "泄露：数据库或备份被复制可能导致人脸特征数据外泄。",
+        ),
+        _s(
+            "Tampering: records or templates could be altered to let someone in or hide access.",
+            "篡改：记录或特征数据被修改，可能导致冒用通行或掩盖访问痕迹。",
+        ),
+        _s(
+            "Loss or damage: failure of storage could lose templates and records.",
+            "丢失、毁损：存储故障可能导致特征数据和记录丢失。",
+        ),
+        _s(
+            "Illegal acquisition, sale or use: staff or intruders could take face data for "
+            "other purposes.",
+            "非法获取、出售或使用：内部人员或入侵者可能将人脸信息挪作他用。",
+        ),
+        _s(
+            "Transfer: face data sent over a network could be intercepted."
+            if networked
+            else "Transfer: face data stays on the device, so interception in transit does "
+            "not arise.",
+            "传输：通过网络传输的人脸信息可能被截获。"
+            if networked
+            else "传输：人脸信息存储于设备本地，不存在传输中被截获的风险。",
+        ),
+    ]
+    if security.entrusted_processor.strip():
+        findings.append(
+            _s(
+                f"Entrusted processing: {security.entrusted_processor} processes face data on "
+                "the controller's behalf.",
+                f"委托处理：{security.entrusted_processor}代表处理者处理人脸信息。",
+            )
+        )
+    measures = [
+        _s(
+            "Harm is reduced because no face images are kept and templates are useless "
+            "without the keys.",
+            "不保存人脸图像，且无密钥无法使用特征数据，可降低危害。",
+        )
+    ]
+    return Aspect(tuple(findings), tuple(measures))
+
+
+def _safeguards(d: DeploymentFacts, security: SecurityFacts) -> Aspect:
+    findings = [
+        _s(
+            f"Templates are encrypted with {security.template_cipher}"
+            + (" under a data key per person and deployment" if security.per_subject_keys else "")
+            + "; deleting a person destroys their key (crypto-shredding).",
+            f"人脸特征数据以 {security.template_cipher} 加密"
+            + ("，每人每用途使用独立数据密钥" if security.per_subject_keys else "")
+            + "；删除时销毁密钥。",
+        ),
+        _s(
+            "The audit log is append-only and hash-chained, holds no biometric data, and can "
+            "be verified."
+            if security.audit_hash_chained
+            else "The audit log is not hash-chained.",
+            "审计日志仅追加、哈希链式关联、不含生物识别数据，可校验完整性。"
+            if security.audit_hash_chained
+            else "审计日志未采用哈希链。",
+        ),
+        _s(
+            "No raw face images are kept; photos exist in memory only."
+            if not security.raw_images_kept
+            else "Raw face images are kept.",
+            "不保存原始人脸图像，照片仅在内存中处理。"
+            if not security.raw_images_kept
+            else "保存原始人脸图像。",
+        ),
+        _s(
+            "Identity information is stored apart from face data under its own key."
+            if security.identity_separated
+            else "Identity information is stored with face data.",
+            "身份信息与人脸信息分开存储，使用独立密钥。"
+            if security.identity_separated
+            else "身份信息与人脸信息未分开存储。",
+        ),
+        _s(
+            "The 1:N search index is scoped to this deployment only."
+            if security.index_per_deployment
+            else "The search index is shared between deployments.",
+            "一对多检索索引仅限本用途。"
+            if security.index_per_deployment
+            else "检索索引在多个用途间共享。",
+        ),
+        _s(
+            f"Templates expire after {d.retention_days} days and are then purged; expired "
+            "templates never match.",
+            f"特征数据保存 {d.retention_days} 天后到期并被清除，到期数据不再参与比对。",
+        ),
+        _s(
+            "Face data stays on the device (no transfer over the internet)."
+            if d.transfer_mode == TransferMode.ON_DEVICE
+            else "Face data is transferred over a network only with separate consent or a "
+            "recorded legal basis; every transfer is audited.",
+            "人脸信息存储于设备内，不通过互联网对外传输。"
+            if d.transfer_mode == TransferMode.ON_DEVICE
+            else "仅在取得单独同意或有法律依据时通过网络传输人脸信息，每次传输均记录审计。",
+        ),
+        _s(
+            f"Graded protection (MLPS): level {security.mlps_level}."
+            if security.mlps_level
+            else "Graded protection (MLPS) level: not recorded; record it if the system is graded.",
+            f"网络安全等级保护：第{security.mlps_level}级。"
+            if security.mlps_level
+            else "网络安全等级保护级别：未登记；如已定级应予登记。",
+        ),
+    ]
+    if security.entrusted_processor.strip():
+        findings.append(
+            _s(
+                f"Entrusted processor {security.entrusted_processor}: a contract fixes the "
+                "purpose, method, protective measures and the return or deletion of the data "
+                "at the end; records of the entrustment are kept (PIPL art. 21).",
+                f"受托方{security.entrusted_processor}：已以合同约定委托处理的目的、方式、保护措施及到期返还或删除，"
+                "并留存记录（《个人信息保护法》第二十一条）。",
+            )
+        )
+    measures = [
+        _s(
+            "The measures match the sensitivity of face data: encryption, access control "
+            "and audit apply to every operation, and the law is checked before each one.",
+            "保护措施与人脸信息的敏感程度相适应：每项操作均加密、受访问控制和审计，并在操作前进行合规校验。",
+        ),
+    ]
+    return Aspect(tuple(findings), tuple(measures))
