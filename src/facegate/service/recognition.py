@@ -25,6 +25,8 @@ from facegate.service.facts import (
     device_facts,
     subject_facts,
 )
+from facegate.service.individuals import note_stored
+from facegate.service.notices import consent_notice_decision
 from facegate.service.people import get_subject
 from facegate.service.registry import get_deployment, get_device, prerequisites_decision
 from facegate.service.results import Enrolment, FaceMatch, Identification, Verification
@@ -49,6 +51,7 @@ def _enrolment_decision(
             at,
         ),
         *prerequisites_decision(ctx, session, deployment),
+        consent_notice_decision(session, deployment, subject.id, at),
     )
 
 
@@ -106,6 +109,7 @@ def enrol(
             model_version=ctx.engine.model_id,
             expires_at=expires_at,
         )
+        note_stored(session, deployment.controller_id, subject_id, now)
         before, after = bump_gallery(session, deployment)
         record(
             ctx,

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from facegate import law
 from facegate.service.context import GateContext, record
+from facegate.service.individuals import note_removed_pairs
 from facegate.service.templates import bump_gallery
 from facegate.store import models as m
 
@@ -75,6 +76,7 @@ def sweep(
                 if not remaining:
                     ctx.vault.shred(session, subject_id, deployment_id)
                     keys += 1
+            note_removed_pairs(session, pairs)
             for deployment_id in {d for _, d in pairs}:
                 deployment = session.get(m.Deployment, deployment_id)
                 if deployment is not None:

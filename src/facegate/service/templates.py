@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from facegate.service.context import GateContext
 from facegate.service.facts import aware
+from facegate.service.individuals import note_removed
 from facegate.store import models as m
 
 
@@ -34,11 +35,14 @@ def shred_templates(
         query = query.where(m.Template.deployment_id == deployment_id)
     affected = set(session.scalars(query))
     destroyed = ctx.vault.shred(session, subject_id, deployment_id)
+    controllers: set[str] = set()
     for dep_id in affected:
         deployment = session.get(m.Deployment, dep_id)
         if deployment is not None:
             bump_gallery(session, deployment)
             ctx.index_versions.pop(dep_id, None)  # reload before the next search
+            controllers.add(deployment.controller_id)
+    note_removed(session, subject_id, controllers)
     return destroyed
 
 

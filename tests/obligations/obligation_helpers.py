@@ -1,0 +1,110 @@
+"""Helpers for the obligations tests: a clock, a lawful site, and a fast path that stores
+many individuals' templates without the face engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import text
+
+from facegate.service import ConsentSpec, DeploymentSpec, DeviceSpec, Gate
+
+CONSENT = ConsentSpec(alternative_offered=True)
+
+
+class Clock:
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+def spec(name: str = "North gate", **changes: object) -> DeploymentSpec:
+    values: dict[str, object] = {
+        "name": name,
+        "purpose_type": "access_control",
+        "purpose": "Let residents of Block 3 through the north gate",
+        "necessity": "Residents asked for hands-free entry; cards were shared and lost",
+        "method": "identify",
+        "why_not_verify": "Residents walk through without stopping to claim an identity",
+        "location_type": "residential_entrance",
+        "retention_days": 365,
+        "alternatives": ("PIN pad", "guard desk"),
+    }
+    values.update(changes)
+    return DeploymentSpec(**values)  # type: ignore[arg-type]
+
+
+@dataclass
+class Org:
+    controller_id: str
+    deployments: list[str]
+    devices: list[str]
+
+
+def make_org(gate: Gate, *names: str) -> Org:
+    controller = gate.register_controller(
+        name="Sunrise Property Co. 朝阳物业", contact="dpo@sunrise.cn", address="Chaoyang, Beijing"
+    )
+    org = Org(controller.id, [], [])
+    for name in names or ("North gate",):
+        deployment = gate.create_deployment(controller.id, spec(name))
+        device = gate.register_device(
+            deployment.id,
+            DeviceSpec(
+                name=f"{name} camera",
+                location_description="Block 3",
+                location_type="residential_entrance",
+            ),
+        )
+        gate.activate(deployment.id)
+        org.deployments.append(deployment.id)
+        org.devices.append(device.id)
+    return org
+
+
+def person(number: int) -> str:
+    """The subject id the fast path gives person ``number``."""
+    return f"{number:032d}"
+
+
+def bulk_store(
+    gate: Gate, deployment_id: str, first: int, last: int, at: datetime, *, new: bool
+) -> None:
+    """Store a template in ``deployment_id`` for persons ``first``..``last`` (ids from
+    ``person``), creating the subjects if ``new``: the test's fast path, generated inside
+    SQLite (no engine, no ORM, SQLite's storage format for times)."""
+    moment = at.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    expires = (at + timedelta(days=365)).astimezone(UTC).replace(tzinfo=None)
+    until = expires.isoformat(" ", "microseconds")
+    numbers = (
+        "WITH RECURSIVE n(i) AS (SELECT :first UNION ALL SELECT i + 1 FROM n WHERE i < :last) "
+    )
+    prefix = deployment_id[:15]
+    with gate.ctx.db.transaction() as session:
+        params = {"first": first, "last": last, "at": moment, "until": until, "p": prefix}
+        if new:
+            session.execute(
+                text(numbers + "INSERT INTO subjects (id, created_at) "
+                     "SELECT printf('%032d', i), :at FROM n"),
+                params,
+            )  # fmt: skip
+        session.execute(
+            text(numbers + "INSERT INTO data_keys (id, subject_id, deployment_id, wrapped_key, "
+                 "created_at) SELECT :p || 'k' || printf('%016d', i), printf('%032d', i), "
+                 ":d, x'00', :at FROM n"),
+            {**params, "d": deployment_id},
+        )  # fmt: skip
+        session.execute(
+            text(numbers + "INSERT INTO templates (id, subject_id, deployment_id, data_key_id, "
+                 "engine, model_version, nonce, ciphertext, expires_at, created_at) "
+                 "SELECT :p || 't' || printf('%016d', i), printf('%032d', i), :d, "
+                 ":p || 'k' || printf('%016d', i), 'test', 'test', x'00', x'00', :until, :at "
+                 "FROM n"),
+            {**params, "d": deployment_id},
+        )  # fmt: skip
