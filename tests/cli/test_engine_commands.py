@@ -108,7 +108,7 @@ def test_check_photos_reports_usable_and_duplicates(fixtures_dir: Path) -> None:
 
 
 def test_demo_runs(fixtures_dir: Path) -> None:
-    result = runner.invoke(app, ["demo", "--photos", str(fixtures_dir)])
+    result = runner.invoke(app, ["demo", "--engine-only", "--photos", str(fixtures_dir)])
     assert result.exit_code == 0, result.output
     assert "Barack Obama" in result.stdout
     assert "face_quality_too_low" in result.stdout

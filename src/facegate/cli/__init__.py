@@ -8,12 +8,15 @@ from typing import Annotated
 import typer
 
 from facegate.cli import (
+    assessment_commands,
     care_commands,
     demo,
     engine_commands,
     face_commands,
+    obligation_commands,
     people_commands,
     registry_commands,
+    serve_commands,
     setup_commands,
 )
 from facegate.cli.common import CliState
@@ -57,7 +60,14 @@ app.add_typer(care_commands.retention_app, name="retention")
 app.add_typer(care_commands.transfer_app, name="transfer")
 app.add_typer(care_commands.rights_app, name="rights")
 app.add_typer(care_commands.audit_app, name="audit")
+app.add_typer(obligation_commands.filing_app, name="filing")
+app.add_typer(obligation_commands.records_app, name="records")
+app.add_typer(obligation_commands.incident_app, name="incident")
+app.add_typer(assessment_commands.pipia_app, name="pipia")
+app.add_typer(assessment_commands.notice_app, name="notice")
 app.command("demo")(demo.demo)
+app.command("serve")(serve_commands.serve)
+app.add_typer(serve_commands.key_app, name="key")
 
 
 def main() -> None:

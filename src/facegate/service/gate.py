@@ -14,20 +14,28 @@ from facegate.config import Settings
 from facegate.engine import FaceEngine
 from facegate.engine.image import ImageSource
 from facegate.errors import FacegateError
+from facegate.law.pipia import Statement
 from facegate.service import (
     alternative,
+    assessments,
     consents,
+    filing,
+    incidents,
+    notices,
     people,
     recognition,
+    records,
     registry,
     retention,
     rights,
     transfer,
 )
 from facegate.service.context import ActivationCheck, GateContext, utc_now
+from facegate.service.prerequisites import DEFAULT_PREREQUISITES
 from facegate.service.results import Enrolment, Identification, Verification
 from facegate.store import AuditLog, Database, GalleryIndex, Vault
 from facegate.store import models as m
+from facegate.store.assessment_models import Assessment, NoticeVersion
 from facegate.store.audit import AuditVerification
 from facegate.store.keys import load_or_create_master_key, master_key_from_env
 
@@ -58,10 +66,13 @@ class Gate:
         *,
         create: bool = False,
         clock: Callable[[], datetime] = utc_now,
-        prerequisites: Sequence[ActivationCheck] = (),
+        prerequisites: Sequence[ActivationCheck] | None = None,
         engine: FaceEngine | None = None,
     ) -> Gate:
         """Open (with ``create``, first initialise) the data directory the settings name.
+
+        ``prerequisites`` of activation and processing default to an approved impact
+        assessment and a published notice (``DEFAULT_PREREQUISITES``); ``()`` checks none.
 
         ``engine`` shares an already loaded face engine (tests, several Gates in one process).
         """
@@ -82,7 +93,7 @@ class Gate:
             master_key=key,
             clock=clock,
             consent_quiet_days=settings.consent_quiet_days,
-            prerequisites=prerequisites,
+            prerequisites=DEFAULT_PREREQUISITES if prerequisites is None else prerequisites,
         )
         return cls(ctx)
 
@@ -105,7 +116,9 @@ class Gate:
     def update_deployment(
         self, deployment_id: str, *, actor: str = "admin", **changes: Any
     ) -> m.Deployment:
-        return registry.update_deployment(self.ctx, deployment_id, changes, actor=actor)
+        row = registry.update_deployment(self.ctx, deployment_id, changes, actor=actor)
+        filing.detect_changes(self.ctx, row.controller_id, actor=actor)  # filing.change
+        return row
 
     def activate(self, deployment_id: str, *, actor: str = "admin") -> m.Deployment:
         return registry.activate_deployment(self.ctx, deployment_id, actor=actor)
@@ -114,7 +127,9 @@ class Gate:
         return registry.set_deployment_status(self.ctx, deployment_id, "suspended", actor=actor)
 
     def stop(self, deployment_id: str, *, actor: str = "admin") -> m.Deployment:
-        return registry.set_deployment_status(self.ctx, deployment_id, "stopped", actor=actor)
+        row = registry.set_deployment_status(self.ctx, deployment_id, "stopped", actor=actor)
+        filing.note_stopped(self.ctx, deployment_id, actor=actor)  # filing.cancel
+        return row
 
     def deployments(self) -> list[m.Deployment]:
         return registry.list_deployments(self.ctx)
@@ -256,6 +271,78 @@ class Gate:
 
     def delete_subject(self, subject_id: str, *, actor: str = "subject") -> dict[str, int]:
         return rights.delete_subject(self.ctx, subject_id, actor=actor)
+
+    # -- obligations: filing, processing records, incidents ----------------------------------
+    def filing_status(self) -> list[dict[str, Any]]:
+        return filing.status(self.ctx)
+
+    def submit_filing(
+        self, filing_id: str, reference: str, *, actor: str = "admin"
+    ) -> dict[str, Any]:
+        return filing.submit(self.ctx, filing_id, reference, actor=actor)
+
+    def accept_filing(self, filing_id: str, *, actor: str = "admin") -> dict[str, Any]:
+        return filing.accept(self.ctx, filing_id, actor=actor)
+
+    def dispose_face_data(self, controller_id: str, *, actor: str = "admin") -> dict[str, Any]:
+        return filing.dispose(self.ctx, controller_id, actor=actor)
+
+    def processing_records(
+        self, deployment_id: str | None, start: date, end: date
+    ) -> records.ProcessingRecords:
+        return records.processing_records(self.ctx, deployment_id, start, end)
+
+    def prune_records(self, before: date, *, actor: str = "admin") -> dict[str, str]:
+        return records.prune_records(self.ctx, before, actor=actor)
+
+    def record_incident(
+        self, spec: incidents.IncidentSpec, *, actor: str = "admin"
+    ) -> dict[str, Any]:
+        return incidents.record_incident(self.ctx, spec, actor=actor)
+
+    # -- impact assessment (PIPIA) and notice -------------------------------------------------
+    def create_pipia(self, deployment_id: str, *, actor: str = "admin") -> Assessment:
+        return assessments.create_pipia(self.ctx, deployment_id, actor=actor)
+
+    def edit_pipia(
+        self,
+        deployment_id: str,
+        aspect: str,
+        *,
+        findings: Sequence[Statement] | None = None,
+        measures: Sequence[Statement] | None = None,
+        actor: str = "admin",
+    ) -> Assessment:
+        return assessments.edit_pipia(
+            self.ctx, deployment_id, aspect, findings=findings, measures=measures, actor=actor
+        )
+
+    def approve_pipia(
+        self, deployment_id: str, *, approver: str, role: str = "dpo", actor: str = "admin"
+    ) -> Assessment:
+        return assessments.approve_pipia(
+            self.ctx, deployment_id, approver=approver, role=role, actor=actor
+        )
+
+    def pipia(self, deployment_id: str) -> assessments.PipiaReport:
+        return assessments.pipia_report(self.ctx, deployment_id)
+
+    def mark_pipia_stale(
+        self, deployment_id: str, reason: str, *, actor: str = "admin"
+    ) -> list[str]:
+        return assessments.stale_assessments(self.ctx, deployment_id, reason, actor=actor)
+
+    def delete_pipia(self, assessment_id: str, *, actor: str = "admin") -> None:
+        assessments.delete_pipia(self.ctx, assessment_id, actor=actor)
+
+    def publish_notice(self, deployment_id: str, *, actor: str = "admin") -> NoticeVersion:
+        return notices.publish_notice(self.ctx, deployment_id, actor=actor)
+
+    def notice(self, deployment_id: str) -> notices.NoticeState:
+        return notices.current_notice(self.ctx, deployment_id)
+
+    def stale_consents(self, deployment_id: str) -> notices.StaleConsentReport:
+        return notices.stale_consents(self.ctx, deployment_id)
 
     def verify_audit(self) -> AuditVerification:
         with self.ctx.db.transaction() as session:

@@ -1,0 +1,403 @@
+"""Request and response bodies of the REST service (what the OpenAPI document shows)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Id = Field(min_length=1, max_length=64)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- errors -------------------------------------------------------------------------------
+class ReasonOut(BaseModel):
+    code: str = Field(description="Stable code of the rule, e.g. consent.separate")
+    articles: list[str] = Field(description="The articles that decide it, e.g. Measures art. 6")
+    message: str
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable machine code, the same as the CLI's --json")
+    message: str
+    details: dict[str, Any] | None = None
+    reasons: list[ReasonOut] | None = Field(
+        default=None, description="Refusals by law (422): why, under which articles"
+    )
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+    request_id: str
+
+
+# -- system -------------------------------------------------------------------------------
+class HealthOut(BaseModel):
+    status: str
+
+
+class ReadyOut(BaseModel):
+    status: str
+    database: bool
+    engine: bool
+
+
+# -- registry -----------------------------------------------------------------------------
+class ControllerIn(Strict):
+    name: str = Field(min_length=1, max_length=500)
+    contact: str = Field(min_length=1, max_length=500)
+    address: str = Field(default="", max_length=1000)
+    dpo: str = Field(default="", max_length=500)
+
+
+class ControllerOut(BaseModel):
+    id: str
+    name: str
+    contact: str
+    address: str
+    dpo: str
+
+
+class DeploymentIn(Strict):
+    controller_id: str = Id
+    name: str = Field(min_length=1, max_length=500)
+    purpose_type: str = Field(
+        description="access_control, payment, attendance, hotel_checkin, public_safety, "
+        "driving_safety, other"
+    )
+    purpose: str
+    necessity: str
+    method: str = Field(default="verify", description="verify (1:1) or identify (1:N)")
+    why_not_verify: str = ""
+    location_type: str = "residential_entrance"
+    public_place: bool = False
+    sector: str = "general"
+    retention_days: int = Field(default=365, ge=0, le=36500)
+    alternatives: list[str] = Field(default_factory=list, max_length=20)
+    transfer_mode: str = Field(default="on_device", description="on_device or networked")
+    transfer_legal_basis: str = ""
+    lawful_basis: str = "consent"
+    written_consent_required: bool = False
+    exterior_camera: bool = False
+    mlps_level: int | None = Field(default=None, ge=1, le=5)
+    entrusted_processor: str = ""
+
+
+class DeploymentPatch(Strict):
+    """Only the fields given change; the law checks the deployment as it would become."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=500)
+    purpose_type: str | None = None
+    purpose: str | None = None
+    necessity: str | None = None
+    method: str | None = None
+    why_not_verify: str | None = None
+    location_type: str | None = None
+    public_place: bool | None = None
+    sector: str | None = None
+    retention_days: int | None = Field(default=None, ge=0, le=36500)
+    alternatives: list[str] | None = Field(default=None, max_length=20)
+    transfer_mode: str | None = None
+    transfer_legal_basis: str | None = None
+    lawful_basis: str | None = None
+    written_consent_required: bool | None = None
+    exterior_camera: bool | None = None
+    mlps_level: int | None = Field(default=None, ge=1, le=5)
+    entrusted_processor: str | None = None
+
+
+class DeploymentOut(BaseModel):
+    id: str
+    controller_id: str
+    name: str
+    status: str
+    purpose_type: str
+    purpose: str
+    necessity: str
+    method: str
+    why_not_verify: str
+    location_type: str
+    public_place: bool
+    sector: str
+    retention_days: int
+    alternatives: list[str]
+    transfer_mode: str
+    transfer_legal_basis: str
+    lawful_basis: str
+    written_consent_required: bool
+    exterior_camera: bool
+    mlps_level: int | None
+    entrusted_processor: str
+    created_at: str | None
+
+
+class DeviceIn(Strict):
+    name: str = Field(min_length=1, max_length=500)
+    location_description: str = Field(max_length=1000)
+    location_type: str
+    public_place: bool = False
+    signage_confirmed: bool = False
+
+
+class DeviceOut(BaseModel):
+    id: str
+    deployment_id: str
+    name: str
+    location_description: str
+    location_type: str
+    public_place: bool
+    signage_confirmed: bool
+    active: bool
+
+
+# -- keys ---------------------------------------------------------------------------------
+class KeyIn(Strict):
+    role: str = Field(description="admin, dpo, operator, device or subject")
+    device_id: str | None = Field(default=None, description="Required for (only) a device key")
+    subject_id: str | None = Field(default=None, description="Required for (only) a subject key")
+    label: str = Field(default="", max_length=200)
+
+
+class KeyOut(BaseModel):
+    id: str
+    role: str
+    device_id: str | None
+    subject_id: str | None
+    label: str
+    created_at: str | None
+    last_used_at: str | None
+    revoked_at: str | None
+
+
+class IssuedKeyOut(BaseModel):
+    id: str
+    role: str
+    device_id: str | None
+    subject_id: str | None
+    label: str
+    token: str = Field(description="The API key. Shown once: store it now.")
+
+
+class SecurityEventOut(BaseModel):
+    id: str
+    at: str | None
+    kind: str
+    key_id: str
+    role: str
+    device_id: str
+    subject_id: str
+    source: str
+    detail: str
+
+
+# -- people and consent -------------------------------------------------------------------
+class SubjectIn(Strict):
+    date_of_birth: date | None = Field(
+        default=None, description="Under 14: consent by a guardian (PIPL art. 31)"
+    )
+    identity: dict[str, str] | None = Field(
+        default=None, description="Name, ID number...: sealed apart from face data"
+    )
+
+
+class SubjectOut(BaseModel):
+    id: str
+    date_of_birth: str | None
+
+
+class ConsentIn(Strict):
+    deployment_id: str = Id
+    scope: str = Field(default="processing", description="processing or transfer")
+    given_by: str = Field(default="self", description="self or guardian")
+    guardian_relation: str = ""
+    form: str = Field(default="electronic", description="electronic or written")
+    notice_hash: str = Field(default="", description="SHA-256 of the notice shown")
+    alternative_offered: bool = False
+    pre_ticked: bool = False
+    bundled: bool = False
+
+
+class ConsentOut(BaseModel):
+    id: str
+    subject_id: str
+    deployment_id: str
+    scope: str
+    given_by: str
+    guardian_relation: str
+    form: str
+    notice_hash: str
+    alternative_offered: bool
+    given_at: str | None
+    withdrawn_at: str | None
+    subject_token: str = Field(
+        description="The subject's own key to their rights endpoints (show, withdraw, "
+        "delete). Shown once; hand it to the person."
+    )
+
+
+class WithdrawIn(Strict):
+    deployment_id: str = Id
+    scope: str = Field(default="processing", description="processing (and transfer) or transfer")
+
+
+class WithdrawalOut(BaseModel):
+    subject_id: str
+    deployment_id: str
+    consents_withdrawn: int
+    templates_destroyed: int
+
+
+class RefusalIn(Strict):
+    subject_id: str | None = None
+    channel: str = Field(default="kiosk", max_length=100)
+
+
+class RecordedOut(BaseModel):
+    recorded: bool
+
+
+class DecisionOut(BaseModel):
+    allowed: bool
+    reasons: list[ReasonOut]
+
+
+# -- faces --------------------------------------------------------------------------------
+class EnrolFields(Strict):
+    deployment_id: str = Id
+    device_id: str = Field(default="", max_length=64, description="The enrolling device, if any")
+
+
+class VerifyFields(Strict):
+    subject_id: str = Id
+
+
+class IdentifyFields(Strict):
+    pass
+
+
+IMAGE_BASE64 = Field(description="The photo (JPEG, PNG, WebP or BMP), base64")
+
+
+class EnrolJson(EnrolFields):
+    image_base64: str = IMAGE_BASE64
+
+
+class VerifyJson(VerifyFields):
+    image_base64: str = IMAGE_BASE64
+
+
+class IdentifyJson(IdentifyFields):
+    image_base64: str = IMAGE_BASE64
+
+
+class EnrolmentOut(BaseModel):
+    template_id: str
+    subject_id: str
+    deployment_id: str
+    model: str
+    expires_at: datetime
+    quality: dict[str, Any]
+
+
+class VerificationOut(BaseModel):
+    matched: bool
+    subject_id: str | None
+    deployment_id: str
+    method: str
+    distance: float | None = None
+    similarity: float | None = None
+    threshold: float | None = None
+    reason: str = ""
+
+
+class FaceMatchOut(BaseModel):
+    box: dict[str, int]
+    subject_id: str | None
+    distance: float | None
+    similarity: float | None
+
+
+class IdentificationOut(BaseModel):
+    deployment_id: str
+    threshold: float
+    matched: bool
+    faces: list[FaceMatchOut]
+
+
+# -- the alternative ----------------------------------------------------------------------
+class CredentialIn(Strict):
+    deployment_id: str = Id
+    kind: str = Field(description="pin, card, qr or staff_check")
+    secret: str = Field(default="", max_length=200)
+
+
+class CredentialOut(BaseModel):
+    id: str
+    subject_id: str
+    deployment_id: str
+    kind: str
+
+
+class AlternativeVerifyIn(Strict):
+    kind: str = Field(description="pin, card, qr or staff_check")
+    secret: str = Field(default="", max_length=200)
+    subject_id: str | None = Field(default=None, description="The claimed subject (PIN, staff)")
+
+
+# -- retention, transfer, rights, audit ---------------------------------------------------
+class RetentionDueOut(BaseModel):
+    due: int
+
+
+class SweepOut(BaseModel):
+    expired_templates: int
+    keys_destroyed: int
+    deployments: int
+
+
+class ExportIn(Strict):
+    subject_ids: list[str] = Field(min_length=1, max_length=1000)
+    destination: str = Field(min_length=1, max_length=500)
+    legal_basis: str = ""
+
+
+class ExportedTemplate(BaseModel):
+    template_id: str
+    subject_id: str
+    model: str
+    vector_f32_base64: str
+
+
+class ExportOut(BaseModel):
+    deployment_id: str
+    destination: str
+    legal_basis: str
+    templates: list[ExportedTemplate]
+
+
+class SubjectReportOut(BaseModel):
+    subject_id: str
+    date_of_birth: str | None
+    identity: dict[str, str]
+    consents: list[dict[str, Any]]
+    templates: list[dict[str, Any]]
+    credentials: list[dict[str, Any]]
+
+
+class DeletionOut(BaseModel):
+    templates_destroyed: int
+    consents_withdrawn: int
+    credentials_deleted: int
+    identity_deleted: int
+    keys_revoked: int
+
+
+class AuditOut(BaseModel):
+    ok: bool
+    checked: int
+    broken_seq: int | None
+    reason: str

@@ -1,0 +1,135 @@
+"""`facegate serve` (the REST service) and `facegate key` (its API keys)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from facegate.cli.common import JsonOption, open_gate, reporting, show
+from facegate.cli.output import EXIT_BAD_INPUT, console, emit_json, err_console
+from facegate.service import Gate, access
+
+key_app = typer.Typer(help="API keys of the REST service: shown once, stored as a hash.")
+
+
+def run_server(
+    gate: Gate,
+    *,
+    host: str,
+    port: int,
+    tls_cert: Path | None = None,
+    tls_key: Path | None = None,
+) -> None:
+    """Serve the REST API on host:port (HTTPS with a certificate and key) until interrupted."""
+    import uvicorn
+
+    from facegate.api import ApiSettings, create_app
+    from facegate.api.logs import configure_logging
+
+    if (tls_cert is None) != (tls_key is None):
+        err_console.print("[red]error[/]: --tls-cert and --tls-key go together")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    configure_logging()
+    app = create_app(gate, ApiSettings.from_env())
+    scheme = "https" if tls_cert else "http"
+    logging.getLogger("facegate.api").info(
+        f"serving on {scheme}://{host}:{port}", extra={"event": "serve", "host": host, "port": port}
+    )
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        ssl_certfile=str(tls_cert) if tls_cert else None,
+        ssl_keyfile=str(tls_key) if tls_key else None,
+        access_log=False,  # uvicorn's would log raw paths; ours logs route templates
+        log_level="warning",
+        server_header=False,
+    )
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    tls_cert: Annotated[
+        Path | None, typer.Option("--tls-cert", help="PEM certificate: serve HTTPS.")
+    ] = None,
+    tls_key: Annotated[
+        Path | None, typer.Option("--tls-key", help="PEM private key of the certificate.")
+    ] = None,
+) -> None:
+    """Serve the REST API (OpenAPI at /docs). Rate limits and lockout: FACEGATE_API_*."""
+    with reporting(False):
+        gate = open_gate(ctx)
+    try:
+        run_server(gate, host=host, port=port, tls_cert=tls_cert, tls_key=tls_key)
+    finally:
+        gate.close()
+
+
+@key_app.command("create")
+def key_create(
+    ctx: typer.Context,
+    role: Annotated[str, typer.Option(help="admin, dpo, operator, device or subject.")],
+    device: Annotated[str | None, typer.Option(help="The device (for a device key).")] = None,
+    subject: Annotated[str | None, typer.Option(help="The subject (for a subject key).")] = None,
+    label: Annotated[str, typer.Option(help="A note for whoever lists the keys.")] = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Issue a key. It is printed once and stored only as a hash."""
+    with reporting(as_json):
+        gate = open_gate(ctx)
+        issued = access.issue_key(
+            gate.ctx, role, device_id=device, subject_id=subject, label=label, actor="cli"
+        )
+        show(
+            {
+                "id": issued.id,
+                "role": issued.role,
+                "device_id": issued.device_id,
+                "subject_id": issued.subject_id,
+                "token": issued.token,
+            },
+            as_json,
+            f"key {issued.id} ({issued.role}); shown once, store it now:\n{issued.token}",
+        )
+
+
+@key_app.command("revoke")
+def key_revoke(
+    ctx: typer.Context,
+    key_id: Annotated[str, typer.Argument(help="The key id (the part after fgk_).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Revoke a key at once."""
+    with reporting(as_json):
+        row = access.revoke_key(open_gate(ctx).ctx, key_id, actor="cli")
+        show(access.key_view(row), as_json, f"key {row.id} revoked")
+
+
+@key_app.command("list")
+def key_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Every key, without secrets."""
+    with reporting(as_json):
+        rows = [access.key_view(r) for r in access.list_keys(open_gate(ctx).ctx)]
+        if as_json:
+            emit_json({"keys": rows})
+            return
+        table = Table()
+        for column in ("id", "role", "scope", "label", "last used", "revoked"):
+            table.add_column(column)
+        for row in rows:
+            scope = row["device_id"] or row["subject_id"] or ""
+            table.add_row(
+                row["id"],
+                row["role"],
+                scope,
+                row["label"],
+                row["last_used_at"] or "",
+                row["revoked_at"] or "",
+            )
+        console.print(table)
