@@ -115,3 +115,22 @@ def test_cnn_detector_is_selectable(fixtures_dir: Path) -> None:
 def test_unknown_detector_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="detector must be one of"):
         FaceEngine(EngineConfig(detector="magic"))
+
+
+@pytest.mark.parametrize("size", [(1, 1), (3, 40), (19, 19)])
+def test_tiny_images_hold_no_face(engine: FaceEngine, size: tuple[int, int]) -> None:
+    pixels = np.full((*size, 3), 128, dtype=np.uint8)
+    assert engine.detect(pixels) == []
+    with pytest.raises(NoFace):
+        engine.single_face(pixels)
+
+
+def test_engine_is_safe_to_share_between_threads(engine: FaceEngine, fixtures_dir: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    photos_in = [fixtures_dir / "obama_1.jpg", fixtures_dir / "biden.jpg"] * 4
+    with ThreadPoolExecutor(4) as pool:
+        found = list(pool.map(engine.faces_with_embeddings, photos_in))
+    assert [len(faces) for faces in found] == [1] * len(photos_in)
+    expected = engine.single_face(fixtures_dir / "biden.jpg").embedding.vector
+    assert np.allclose(found[1][0].embedding.vector, expected, atol=1e-5)

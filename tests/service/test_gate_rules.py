@@ -433,3 +433,12 @@ def test_duplicate_identity_refused_in_the_same_deployment(
 def test_consent_spec_defaults_are_not_consent() -> None:
     """A ConsentSpec made without thought does not pass: the alternative must be offered."""
     assert ConsentSpec().alternative_offered is False
+
+
+def test_consent_no_repeat_prompt_refusal_of_an_unknown_subject_is_bad_input(
+    gate: Gate, site: Site
+) -> None:
+    from facegate.service import UnknownSubject
+
+    with pytest.raises(UnknownSubject):
+        gate.record_refusal(site.deployment_id, subject_id="nobody")

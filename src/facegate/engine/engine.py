@@ -7,6 +7,7 @@ finds nothing, a fallback chain tries harder (more upsampling, then dlib's CNN d
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -44,6 +45,8 @@ class EngineConfig:
 
 
 DETECTORS = ("hog", "cnn")
+# Below this many pixels on a side no detector can find a face (and dlib's CNN fails outright).
+MIN_IMAGE_SIDE = 20
 
 
 def downscale(image: RGBImage, longest_side: int) -> tuple[RGBImage, float]:
@@ -99,6 +102,8 @@ class FaceEngine:
         self.landmarker: Landmarker = landmarker
         self.embedder: Embedder = embedder
         self._fallback_detector = fallback_detector
+        # dlib's models are not safe to call from several threads at once.
+        self._lock = threading.RLock()
 
     # -- identity of the model ------------------------------------------------------------
     @property
@@ -117,6 +122,12 @@ class FaceEngine:
 
     def locate(self, image: RGBImage) -> list[Detection]:
         """Face boxes in full-resolution coordinates, largest first."""
+        if min(image.shape[:2]) < MIN_IMAGE_SIDE:
+            return []
+        with self._lock:
+            return self._locate(image)
+
+    def _locate(self, image: RGBImage) -> list[Detection]:
         small, factor = downscale(image, self.config.working_size)
         found = self.detector.detect(small, self.config.upsample)
         if not found and self.config.fallback:
@@ -144,6 +155,10 @@ class FaceEngine:
 
     def analyse(self, image: RGBImage, detections: Sequence[Detection]) -> list[Face]:
         """Landmarks and quality for each detection (boxes are clipped to the image here)."""
+        with self._lock:
+            return self._analyse(image, detections)
+
+    def _analyse(self, image: RGBImage, detections: Sequence[Detection]) -> list[Face]:
         faces = []
         for detection in detections:
             box = _clip(detection.box, image)
@@ -155,8 +170,9 @@ class FaceEngine:
         return faces
 
     def embed(self, image: RGBImage, faces: Sequence[Face]) -> list[FaceEmbedding]:
-        chips = [self.embedder.align(image, face.landmarks) for face in faces]
-        vectors = self.embedder.embed(chips)
+        with self._lock:
+            chips = [self.embedder.align(image, face.landmarks) for face in faces]
+            vectors = self.embedder.embed(chips)
         return [
             FaceEmbedding(face, Embedding(vector, self.model_id))
             for face, vector in zip(faces, vectors, strict=True)

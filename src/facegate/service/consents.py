@@ -161,6 +161,8 @@ def record_refusal(
     """A person said no. Nobody asks them again for ``consent_quiet_days`` (NDSR art. 22)."""
     with ctx.unit() as session:
         get_deployment(session, deployment_id)
+        if subject_id is not None:
+            get_subject(session, subject_id)
         session.add(
             m.ConsentRefusal(
                 subject_id=subject_id,
