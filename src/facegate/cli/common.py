@@ -42,7 +42,15 @@ def reporting(as_json: bool) -> Iterator[None]:
         if as_json:
             emit_json({"error": exc.to_dict()})
         else:
-            err_console.print(exc.decision.explain(), highlight=False, markup=False)
+            for (
+                reason
+            ) in exc.decision.reasons:  # one line each: refused (articles): what is missing
+                line = (
+                    f"refused {reason.explain()}"
+                    if reason.articles
+                    else f"refused: {reason.message}"
+                )
+                err_console.print(line, highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_REFUSED) from None
     except Conflict as exc:
         fail(exc, as_json=as_json, exit_code=EXIT_REFUSED)

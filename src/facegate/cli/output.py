@@ -31,5 +31,7 @@ def fail(error: FacegateError, *, as_json: bool, exit_code: int = EXIT_BAD_INPUT
     if as_json:
         emit_json({"error": error.to_dict()})
     else:
-        err_console.print(f"[bold red]error[/] ({error.code}): {error.message}", highlight=False)
+        err_console.print(
+            f"[bold red]error[/] ({error.code}): {error.message}", highlight=False, soft_wrap=True
+        )
     raise typer.Exit(exit_code)
