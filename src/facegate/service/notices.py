@@ -76,10 +76,21 @@ def notice_decision(session: Session, deployment: m.Deployment, at: datetime) ->
     """The activation check (an ``ActivationCheck``): a published notice with every item, that
     still matches the deployment (``notice.required_items``)."""
     del at
+    # Only the columns the rule reads (not the rendered content): this runs before every
+    # face operation.
+    row = session.execute(
+        select(NoticeVersion.version, NoticeVersion.sha256, NoticeVersion.facts)
+        .where(NoticeVersion.deployment_id == deployment.id)
+        .order_by(NoticeVersion.version.desc())
+        .limit(1)
+    ).first()
+    latest = (
+        PublishedNotice(version=row.version, sha256=row.sha256, facts=dict(row.facts or {}))
+        if row is not None
+        else None
+    )
     return check_published_notice(
-        notice_facts(session, deployment),
-        published(latest_notice(session, deployment.id)),
-        deployment.notice_version or 0,
+        notice_facts(session, deployment), latest, deployment.notice_version or 0
     )
 
 
