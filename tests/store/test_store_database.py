@@ -118,3 +118,12 @@ def test_naive_datetimes_are_refused(db: Database) -> None:
     with pytest.raises(Exception, match="naive"), db.transaction() as session:
         session.add(m.Subject(id="s", created_at=datetime(2025, 1, 1)))
         session.flush()
+
+
+def test_migrations_have_a_single_head() -> None:
+    from alembic.script import ScriptDirectory
+
+    from facegate.store.database import Database
+
+    script = ScriptDirectory.from_config(Database("sqlite://").alembic_config())
+    assert script.get_heads() == ["0003_merge"]
