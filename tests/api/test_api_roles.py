@@ -74,6 +74,9 @@ def test_role_matrix(
         "deployment_id": north.deployment_id,
         "subject_id": tokens["subject_id"],
         "key_id": "0" * 16,
+        "incident_id": "0" * 16,
+        "filing_id": "0" * 16,
+        "audience": "authority",
     }
     checked = 0
     for route in routes(client):

@@ -208,7 +208,17 @@ def introduce(
     if keys.admin:
         console.print(f"admin API key (shown once, store it):\n  [cyan]{keys.admin}[/]")
     key = keys.device or "$FACEGATE_DEVICE_KEY"
-    for name, url in (("OpenAPI docs", "/docs"), ("health", "/v1/health"), ("metrics", "/metrics")):
+    pages = (
+        ("OpenAPI docs", "/docs"),
+        ("health", "/v1/health"),
+        ("metrics", "/metrics"),
+        ("public notice (zh)", f"/v1/deployments/{site.deployment_id}/notice"),
+        (
+            "public notice (bilingual)",
+            f"/v1/deployments/{site.deployment_id}/notice?lang=bilingual",
+        ),
+    )
+    for name, url in pages:
         console.print(f"{name}: {base}{url}", soft_wrap=True, highlight=False)
     auth = f'-H "Authorization: Bearer {key}"'
     verify = photos / "obama_2.jpg"

@@ -2,7 +2,17 @@
 
 from fastapi import APIRouter
 
-from facegate.api.routes import alternatives, care, faces, keys, people, registry, system
+from facegate.api.routes import (
+    alternatives,
+    assessments,
+    care,
+    faces,
+    keys,
+    obligations,
+    people,
+    registry,
+    system,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     system.router,
@@ -12,6 +22,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     faces.router,
     alternatives.router,
     care.router,
+    assessments.router,
+    obligations.router,
 )
 
 __all__ = ["ROUTERS"]
