@@ -83,7 +83,10 @@ class ProcessingRecords:
 
 
 def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    """UTC instants of [start 00:00, end+1 00:00) in China time."""
+    """UTC instants of [start 00:00, end+1 00:00) in China time; a range reaching past the
+    calendar's ends (1 January of year 1, 31 December 9999) is clamped rather than overflowing."""
+    earliest, latest = date(1970, 1, 1), date(9999, 12, 30)
+    start, end = max(start, earliest), min(end, latest)
     low = datetime.combine(start, time(), law.CHINA_TZ).astimezone(UTC)
     high = datetime.combine(end + timedelta(days=1), time(), law.CHINA_TZ).astimezone(UTC)
     return low, high
