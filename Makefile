@@ -6,8 +6,9 @@ STAMP := $(VENV)/.facegate-installed
 
 .PHONY: run test lint install system-deps bench clean
 
-# Debian packages the project needs: a CJK font for the PDFs, pdftotext to check them.
-DEBIAN_PACKAGES := fonts-wqy-microhei poppler-utils
+# Debian packages the project needs: a CJK font for the PDFs, pdftotext to check them,
+# Chromium for the browser tests of the web console and kiosk.
+DEBIAN_PACKAGES := fonts-wqy-microhei poppler-utils chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -14,6 +14,7 @@ from facegate.api.routes import ROUTERS
 from facegate.api.settings import ApiSettings
 from facegate.api.state import ApiState
 from facegate.service import Gate
+from facegate.web import mount_web
 
 DESCRIPTION = """\
 Face recognition with China's facial recognition Measures in its data path. Every route
@@ -50,6 +51,7 @@ def create_app(gate: Gate, settings: ApiSettings | None = None) -> FastAPI:
     app.add_middleware(RequestContext, metrics=state.metrics)
     for router in ROUTERS:
         app.include_router(router)
+    mount_web(app, gate)  # the console (/console) and the kiosk (/kiosk)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -1,0 +1,77 @@
+"""Mount the console and the kiosk beside the REST API: same Gate, same keys and roles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from facegate.errors import FacegateError
+from facegate.law.refusal import Refused
+from facegate.service import Gate
+from facegate.web.sessions import Signer, derive_secret
+
+HERE = Path(__file__).resolve().parent
+
+
+@dataclass
+class WebState:
+    gate: Gate
+    templates: Jinja2Templates
+    console: Signer
+    kiosk: Signer
+
+
+def web_state(request: Request) -> WebState:
+    state = request.app.state.web
+    assert isinstance(state, WebState)
+    return state
+
+
+def problem(exc: FacegateError) -> dict[str, Any]:
+    """An error as the pages show it: the message and, for a refusal, each reason's rule
+    code, articles and message."""
+    reasons: list[dict[str, Any]] = []
+    if isinstance(exc, Refused):
+        reasons = [
+            {"code": r.code, "articles": list(r.articles), "message": r.message}
+            for r in exc.decision.reasons
+        ]
+    return {"code": exc.code, "message": exc.message, "reasons": reasons}
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any], status_code: int = 200
+) -> HTMLResponse:
+    response = web_state(request).templates.TemplateResponse(
+        request, name, context, status_code=status_code
+    )
+    assert isinstance(response, HTMLResponse)
+    return response
+
+
+def mount_web(app: FastAPI, gate: Gate, *, session_hours: float = 8.0) -> None:
+    """Add the console (``/console``), the kiosk (``/kiosk``) and their static files."""
+    from facegate.web.console import router as console_router
+    from facegate.web.kiosk import router as kiosk_router
+
+    secret = derive_secret(gate.ctx.master_key)
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    app.state.web = WebState(
+        gate=gate,
+        templates=templates,
+        console=Signer(derive_secret(secret, "console"), max_age=int(session_hours * 3600)),
+        kiosk=Signer(derive_secret(secret, "kiosk"), max_age=7 * 24 * 3600),
+    )
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="web-static")
+    app.include_router(console_router)
+    app.include_router(kiosk_router)
+
+    @app.get("/", include_in_schema=False)
+    def home() -> Response:
+        return RedirectResponse("/console", status_code=303)

@@ -1,0 +1,495 @@
+"""The compliance officer's console: dashboard, deployment wizard, PIPIA, notice, activation,
+devices, subjects' rights, processing records and the filing package.
+
+Staff log in with their API key (admin, dpo or operator); each action allows the same roles
+as the matching REST route.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from facegate.api.routes.assessments import attachment
+from facegate.documents.notice import render_sign_pdf
+from facegate.documents.records import records_csv
+from facegate.errors import FacegateError
+from facegate.law.pipia import ASPECTS, Statement
+from facegate.service import DeploymentSpec, DeviceSpec, access
+from facegate.service import filing as filing_service
+from facegate.service.access import STAFF_ROLES, Forbidden, Principal, Unauthenticated
+from facegate.service.assessment_views import pipia_view
+from facegate.service.assessments import UnknownAssessment
+from facegate.service.notices import NoNotice
+from facegate.store.access_models import ApiKey
+from facegate.web import views
+from facegate.web.app import render, web_state
+from facegate.web.common import Visit, failed_login, posted, text, visit
+from facegate.web.sessions import CONSOLE_COOKIE
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+
+class LoginRequired(Unauthenticated):
+    code = "login_required"
+
+
+def console_visit(request: Request) -> Visit:
+    return visit(request, CONSOLE_COOKIE)
+
+
+def principal(current: Visit) -> Principal | None:
+    """The logged-in staff member, while their key is still live."""
+    key_id, role = current.data.get("key_id"), current.data.get("role")
+    if not isinstance(key_id, str) or role not in STAFF_ROLES:
+        return None
+    ctx = web_state(current.request).gate.ctx
+    with ctx.db.transaction(readonly=True) as session:
+        row = session.get(ApiKey, key_id)
+        if row is None or row.revoked_at is not None or row.role != role:
+            return None
+    return Principal(key_id, str(role))
+
+
+def need(who: Principal, *roles: str) -> None:
+    if who.role not in roles:
+        raise Forbidden(f"the {who.role} role may not do this; allowed: {', '.join(roles)}")
+
+
+def page(
+    current: Visit, who: Principal | None, name: str, status_code: int = 200, **context: Any
+) -> Response:
+    context.update(
+        who=who,
+        csrf_token=current.csrf_token,
+        flash=current.take_flash(),
+    )
+    return current.save(render(current.request, name, context, status_code))
+
+
+def staff(request: Request) -> tuple[Visit, Principal]:
+    current = console_visit(request)
+    who = principal(current)
+    if who is None:
+        raise LoginRequired("log in with your API key")
+    return current, who
+
+
+def login_redirect(request: Request) -> Response:
+    current = console_visit(request)
+    current.data.pop("key_id", None)
+    current.data.pop("role", None)
+    return current.redirect("/console/login")
+
+
+# -- login ------------------------------------------------------------------------------------
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request) -> Response:
+    current = console_visit(request)
+    return page(current, None, "console/login.html", error=None)
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    current = console_visit(request)
+    try:
+        form = await posted(request, current)
+        who = access.authenticate(web_state(request).gate.ctx, text(form, "api_key"))
+        if who.role not in STAFF_ROLES:
+            raise Forbidden("the console is for admin, dpo and operator keys")
+    except FacegateError as exc:
+        if isinstance(exc, Unauthenticated):
+            try:
+                failed_login(request, exc.message)
+            except FacegateError as limited:
+                exc = limited
+        return page(current, None, "console/login.html", 401, error=exc.message)
+    current.data = {"key_id": who.key_id, "role": who.role}
+    return current.redirect("/console")
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    current = console_visit(request)
+    await posted(request, current)
+    current.data = {}
+    return current.redirect("/console/login")
+
+
+# -- dashboard ----------------------------------------------------------------------------------
+@router.get("", response_class=HTMLResponse)
+def dashboard(request: Request) -> Response:
+    try:
+        current, who = staff(request)
+    except LoginRequired:
+        return login_redirect(request)
+    gate = web_state(request).gate
+    today = gate.ctx.now().date()
+    return page(
+        current,
+        who,
+        "console/dashboard.html",
+        d=views.dashboard(gate),
+        today=today.isoformat(),
+        month_ago=(today - timedelta(days=30)).isoformat(),
+    )
+
+
+# -- the deployment wizard ----------------------------------------------------------------------
+WIZARD_DEFAULTS: dict[str, str] = {
+    "name": "",
+    "purpose_type": "access_control",
+    "purpose": "",
+    "necessity": "",
+    "method": "verify",
+    "why_not_verify": "",
+    "location_type": "residential_entrance",
+    "retention_days": "365",
+    "alternatives": "",
+    "transfer_mode": "on_device",
+}
+
+
+def wizard_page(
+    current: Visit, who: Principal, values: dict[str, str], status_code: int = 200
+) -> Response:
+    gate = web_state(current.request).gate
+    return page(
+        current,
+        who,
+        "console/wizard.html",
+        status_code,
+        values=values,
+        controllers=views.controllers(gate),
+        purposes=views.purpose_choices(),
+        locations=views.location_choices(),
+    )
+
+
+@router.get("/deployments/new", response_class=HTMLResponse)
+def wizard(request: Request) -> Response:
+    try:
+        current, who = staff(request)
+    except LoginRequired:
+        return login_redirect(request)
+    return wizard_page(current, who, dict(WIZARD_DEFAULTS))
+
+
+@router.post("/deployments/new")
+async def create_deployment(request: Request) -> Response:
+    try:
+        current, who = staff(request)
+    except LoginRequired:
+        return login_redirect(request)
+    form = await posted(request, current)
+    values = {k: text(form, k, v) for k, v in WIZARD_DEFAULTS.items()}
+    values.update(
+        {k: text(form, k) for k in ("controller_id", "controller_name", "controller_contact")}
+    )
+    gate = web_state(request).gate
+    try:
+        need(who, "admin")
+        if values["location_type"] not in dict(views.location_choices()):
+            raise Forbidden("choose one of the offered location types")
+        alternatives = tuple(a.strip() for a in values["alternatives"].splitlines() if a.strip())
+        try:
+            retention = int(values["retention_days"])
+        except ValueError:
+            retention = 0
+        controller_id = values["controller_id"]
+        if not controller_id:
+            controller = gate.register_controller(
+                name=values["controller_name"],
+                contact=values["controller_contact"],
+                actor=f"admin:{who.key_id}",
+            )
+            controller_id = controller.id
+        spec = DeploymentSpec(
+            name=values["name"],
+            purpose_type=values["purpose_type"],
+            purpose=values["purpose"],
+            necessity=values["necessity"],
+            method=values["method"],
+            why_not_verify=values["why_not_verify"],
+            location_type=values["location_type"],
+            retention_days=retention,
+            alternatives=alternatives,
+            transfer_mode=values["transfer_mode"],
+        )
+        row = gate.create_deployment(controller_id, spec, actor=who.actor)
+    except FacegateError as exc:
+        current.flash_error(exc)
+        return wizard_page(current, who, values, 422)
+    current.flash("ok", f"Deployment “{row.name}” created as a draft.")
+    return current.redirect(f"/console/deployments/{row.id}")
+
+
+# -- one deployment: PIPIA, notice, devices, activation ------------------------------------------
+@router.get("/deployments/{deployment_id}", response_class=HTMLResponse)
+def deployment_page(deployment_id: str, request: Request) -> Response:
+    try:
+        current, who = staff(request)
+    except LoginRequired:
+        return login_redirect(request)
+    gate = web_state(request).gate
+    try:
+        card = views.deployment_cards(gate, only=deployment_id)[0]
+    except FacegateError as exc:
+        current.flash_error(exc)
+        return current.redirect("/console")
+    pipia: dict[str, Any] | None = None
+    pipia_decision: dict[str, Any] | None = None
+    try:
+        report = gate.pipia(deployment_id)
+        pipia = pipia_view(report.assessment)
+        pipia_decision = views.decision_view(report.decision)
+    except UnknownAssessment:
+        pass
+    notice: dict[str, Any] | None = None
+    try:
+        state = gate.notice(deployment_id)
+        notice = {"version": state.notice.version, "sha256": state.notice.sha256}
+    except NoNotice:
+        pass
+    return page(
+        current,
+        who,
+        "console/deployment.html",
+        card=card,
+        pipia=pipia,
+        pipia_decision=pipia_decision,
+        aspects=ASPECTS,
+        notice=notice,
+        locations=views.location_choices(),
+        device_token=current.data.pop("device_token", None),
+    )
+
+
+async def act(
+    request: Request, deployment_id: str, roles: tuple[str, ...], action: Any
+) -> Response:
+    """Run one POSTed action on a deployment, then back to its page with the outcome."""
+    try:
+        current, who = staff(request)
+    except LoginRequired:
+        return login_redirect(request)
+    try:
+        form = await posted(request, current)
+        need(who, *roles)
+        message = action(current, who, form)
+        current.flash("ok", message)
+    except FacegateError as exc:
+        current.flash_error(exc)
+    return current.redirect(f"/console/deployments/{deployment_id}")
+
+
+@router.post("/deployments/{deployment_id}/pipia")
+async def create_pipia(deployment_id: str, request: Request) -> Response:
+    def run(current: Visit, who: Principal, form: Any) -> str:
+        row = web_state(request).gate.create_pipia(deployment_id, actor=who.actor)
+        return f"PIPIA no. {row.number} drafted from the deployment's configuration."
+
+    return await act(request, deployment_id, ("admin", "dpo"), run)
+
+
+def _statements(raw: str) -> list[Statement]:
+    """One statement a line: ``English | 中文`` (either side may be empty)."""
+    items = []
+    for line in raw.splitlines():
+        if not line.strip():
+            continue
+        en, _, zh = line.partition("|")
+        items.append(Statement(en.strip(), zh.strip()))
+    return items
+
+
+@router.post("/deployments/{deployment_id}/pipia/edit")
+async def edit_pipia(deployment_id: str, request: Request) -> Response:
+    def run(current: Visit, who: Principal, form: Any) -> str:
+        aspect = text(form, "aspect")
+        web_state(request).gate.edit_pipia(
+            deployment_id,
+            aspect,
+            findings=_statements(text(form, "findings")),
+            measures=_statements(text(form, "measures")),
+            actor=who.actor,
+        )
+        return f"PIPIA aspect “{aspect}” saved."
+
+    return await act(request, deployment_id, ("admin", "dpo"), run)
+
+
+@router.post("/deployments/{deployment_id}/pipia/approve")
+async def approve_pipia(deployment_id: str, request: Request) -> Response:
+    def run(current: Visit, who: Principal, form: Any) -> str:
+        row = web_state(request).gate.approve_pipia(
+            deployment_id,
+            approver=text(form, "approver"),
+            role=text(form, "approver_role", "dpo") or "dpo",
+            actor=who.actor,
+        )
+        return f"PIPIA no. {row.number} approved by {row.approver}."
+
+    return await act(request, deployment_id, ("dpo",), run)
+
+
+@router.post("/deployments/{deployment_id}/notice")
+async def publish_notice(deployment_id: str, request: Request) -> Response:
+    def run(current: Visit, who: Principal, form: Any) -> str:
+        row = web_state(request).gate.publish_notice(deployment_id, actor=who.actor)
+        return f"Notice version {row.version} published."
+
+    return await act(request, deployment_id, ("admin", "dpo"), run)
+
+
+@router.post("/deployments/{deployment_id}/activate")
+async def activate(deployment_id: str, request: Request) -> Response:
+    def run(current: Visit, who: Principal, form: Any) -> str:
+        web_state(request).gate.activate(deployment_id, actor=who.actor)
+        return "Deployment activated."
+
+    return await act(request, deployment_id, ("admin",), run)
+
+
+@router.post("/deployments/{deployment_id}/devices")
+async def register_device(deployment_id: str, request: Request) -> Response:
+    def run(current: Visit, who: Principal, form: Any) -> str:
+        location = text(form, "location_type")
+        if location not in dict(views.location_choices()):
+            raise Forbidden("choose one of the offered location types")
+        gate = web_state(request).gate
+        device = gate.register_device(
+            deployment_id,
+            DeviceSpec(
+                name=text(form, "name"),
+                location_description=text(form, "location_description"),
+                location_type=location,
+                public_place=form.get("public_place") == "on",
+                signage_confirmed=form.get("signage_confirmed") == "on",
+            ),
+            actor=who.actor,
+        )
+        issued = access.issue_key(
+            gate.ctx, "device", device_id=device.id, label="kiosk", actor=who.actor
+        )
+        current.data["device_token"] = issued.token
+        return f"Device “{device.name}” registered; its key is shown once below."
+
+    return await act(request, deployment_id, ("admin",), run)
+
+
+@router.get("/deployments/{deployment_id}/notice", response_class=HTMLResponse)
+def notice_preview(deployment_id: str, request: Request) -> Response:
+    try:
+        current, who = staff(request)
+    except LoginRequired:
+        return login_redirect(request)
+    try:
+        row = web_state(request).gate.notice(deployment_id).notice
+    except FacegateError as exc:
+        current.flash_error(exc)
+        return current.redirect(f"/console/deployments/{deployment_id}")
+    return page(
+        current,
+        who,
+        "console/notice.html",
+        deployment_id=deployment_id,
+        content=row.content,
+        version=row.version,
+        sha256=row.sha256,
+    )
+
+
+@router.get("/deployments/{deployment_id}/sign.pdf")
+def notice_sign(deployment_id: str, request: Request) -> Response:
+    _, who = staff(request)
+    need(who, "admin", "dpo")
+    row = web_state(request).gate.notice(deployment_id).notice
+    url = str(request.url_for("notice_page", deployment_id=deployment_id))
+    pdf = render_sign_pdf(row.content, url=url, version=row.version)
+    return attachment(pdf, "application/pdf", f"notice-sign-{deployment_id}-v{row.version}.pdf")
+
+
+# -- subjects and their rights ------------------------------------------------------------------
+@router.get("/subjects", response_class=HTMLResponse)
+def subjects(request: Request, subject_id: str = "") -> Response:
+    try:
+        current, who = staff(request)
+    except LoginRequired:
+        return login_redirect(request)
+    report = None
+    error = None
+    if subject_id.strip():
+        try:
+            need(who, "dpo")
+            report = web_state(request).gate.subject_report(subject_id.strip(), actor=who.actor)
+        except FacegateError as exc:
+            error = exc.message
+    return page(
+        current,
+        who,
+        "console/subjects.html",
+        subject_id=subject_id.strip(),
+        report=report,
+        error=error,
+    )
+
+
+@router.post("/subjects/{subject_id}/withdraw")
+async def withdraw(subject_id: str, request: Request) -> Response:
+    current, who = staff(request)
+    try:
+        form = await posted(request, current)
+        need(who, "dpo", "operator")
+        result = web_state(request).gate.withdraw_consent(
+            subject_id, text(form, "deployment_id"), actor=who.actor
+        )
+        current.flash(
+            "ok",
+            f"Consent withdrawn; {result.templates_destroyed} template(s) destroyed.",
+        )
+    except FacegateError as exc:
+        current.flash_error(exc)
+    return current.redirect(f"/console/subjects?subject_id={subject_id}")
+
+
+@router.post("/subjects/{subject_id}/delete")
+async def delete(subject_id: str, request: Request) -> Response:
+    current, who = staff(request)
+    try:
+        await posted(request, current)
+        need(who, "dpo")
+        gate = web_state(request).gate
+        counts = gate.delete_subject(subject_id, actor=who.actor)
+        access.revoke_subject_keys(gate.ctx, subject_id, actor=who.actor)
+        current.flash("ok", f"Subject erased: {counts}.")
+    except FacegateError as exc:
+        current.flash_error(exc)
+    return current.redirect("/console/subjects")
+
+
+# -- records and filing -------------------------------------------------------------------------
+@router.get("/records.csv")
+def records(request: Request, start: date, end: date, deployment_id: str = "") -> Response:
+    _, who = staff(request)
+    need(who, "dpo", "admin")
+    data = web_state(request).gate.processing_records(deployment_id or None, start, end)
+    name = f"records-{deployment_id or 'all'}-{start.isoformat()}-{end.isoformat()}.csv"
+    return attachment(records_csv(data).encode(), "text/csv; charset=utf-8", name)
+
+
+@router.get("/filing/{controller_id}/package.zip")
+def filing_package(controller_id: str, request: Request) -> Response:
+    from facegate.documents.filing import write_package
+
+    _, who = staff(request)
+    need(who, "dpo")
+    data = filing_service.package_data(web_state(request).gate.ctx, controller_id)
+    with tempfile.TemporaryDirectory(prefix="facegate-filing-") as directory:
+        archive = Path(write_package(data, Path(directory))["zip"]).read_bytes()
+    return attachment(archive, "application/zip", f"filing-{controller_id}.zip")

@@ -1,0 +1,185 @@
+"""Sessions, CSRF and who may open what, without a browser (FastAPI's test client)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+import photos
+from facegate.api import create_app
+from facegate.service import Gate
+from facegate.service.access import issue_key
+from facegate.web.sessions import CONSOLE_COOKIE, Signer
+
+
+def test_signed_cookies_refuse_tampering_and_age() -> None:
+    signer = Signer(b"k" * 32, max_age=60)
+    value = signer.dumps({"role": "dpo"})
+    assert signer.loads(value) == {"role": "dpo"}
+    mac = value.partition(".")[2]
+    forged = signer.dumps({"role": "admin"}).partition(".")[0]
+    assert signer.loads(f"{forged}.{mac}") is None
+    assert signer.loads(value + "x") is None
+    assert Signer(b"j" * 32).loads(value) is None
+    assert Signer(b"k" * 32, max_age=-1).loads(value) is None
+    assert signer.loads("garbage") is None
+
+
+@pytest.fixture(scope="module")
+def client(web_gate: Gate) -> Iterator[TestClient]:
+    with TestClient(create_app(web_gate)) as test_client:
+        yield test_client
+
+
+def token(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found
+    return found.group(1)
+
+
+def login(client: TestClient, key: str) -> int:
+    form = client.get("/console/login")
+    data = {"csrf_token": token(form.text), "api_key": key}
+    return client.post("/console/login", data=data, follow_redirects=False).status_code
+
+
+def test_console_login_needs_the_form_token(client: TestClient, web_gate: Gate) -> None:
+    client.cookies.clear()
+    admin = issue_key(web_gate.ctx, "admin", actor="test").token
+    refused = client.post("/console/login", data={"api_key": admin}, follow_redirects=False)
+    assert refused.status_code == 401
+    assert "expired" in refused.text
+    assert login(client, admin) == 303
+    assert client.get("/console").status_code == 200
+
+
+def test_console_is_for_staff_keys_only(client: TestClient, web_gate: Gate) -> None:
+    client.cookies.clear()
+    assert login(client, "fgk_0000000000000000_nope") == 401
+    from sites import make_site
+
+    site = make_site(web_gate, name="Session test gate")
+    device = issue_key(web_gate.ctx, "device", device_id=site.device_id, actor="test").token
+    assert login(client, device) == 401
+    assert client.get("/console", follow_redirects=False).headers["location"] == "/console/login"
+
+
+def test_a_forged_session_is_a_stranger(client: TestClient) -> None:
+    client.cookies.clear()
+    forged = Signer(b"not the server's key").dumps({"key_id": "0" * 16, "role": "admin"})
+    client.cookies.set(CONSOLE_COOKIE, forged)
+    response = client.get("/console", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/console/login"
+
+
+def test_posts_without_the_token_change_nothing(client: TestClient, web_gate: Gate) -> None:
+    client.cookies.clear()
+    admin = issue_key(web_gate.ctx, "admin", actor="test").token
+    assert login(client, admin) == 303
+    before = len(web_gate.deployments())
+    response = client.post(
+        "/console/deployments/new",
+        data={"name": "Sneaky", "purpose": "x", "necessity": "y", "alternatives": "PIN"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 400
+    assert len(web_gate.deployments()) == before
+
+
+def test_the_wizard_refuses_a_prohibited_place_even_if_posted(
+    client: TestClient, web_gate: Gate
+) -> None:
+    client.cookies.clear()
+    admin = issue_key(web_gate.ctx, "admin", actor="test").token
+    assert login(client, admin) == 303
+    page = client.get("/console/deployments/new")
+    assert 'value="public_toilet"' not in page.text
+    before = len(web_gate.deployments())
+    response = client.post(
+        "/console/deployments/new",
+        data={
+            "csrf_token": token(page.text),
+            "controller_name": "Acme",
+            "controller_contact": "dpo@acme.cn",
+            "name": "Washroom",
+            "purpose_type": "access_control",
+            "purpose": "Entry",
+            "necessity": "Needed",
+            "method": "verify",
+            "location_type": "public_toilet",
+            "retention_days": "30",
+            "alternatives": "Key",
+        },
+    )
+    assert response.status_code == 422
+    assert len(web_gate.deployments()) == before
+
+
+def test_a_kiosk_opens_only_with_a_device_key(client: TestClient, web_gate: Gate) -> None:
+    client.cookies.clear()
+    assert client.get("/kiosk").status_code == 401
+    form = client.get("/kiosk/login")
+    dpo = issue_key(web_gate.ctx, "dpo", actor="test").token
+    response = client.post("/kiosk/login", data={"csrf_token": token(form.text), "api_key": dpo})
+    assert response.status_code == 401
+    assert "device" in response.text
+
+
+def test_the_dpo_pages_and_downloads(client: TestClient, web_gate: Gate) -> None:
+    from sites import make_site
+
+    site = make_site(web_gate, name="Downloads gate")
+    subject = web_gate.register_subject(date_of_birth=None)
+    client.cookies.clear()
+    assert login(client, issue_key(web_gate.ctx, "dpo", actor="test").token) == 303
+    preview = client.get(f"/console/deployments/{site.deployment_id}/notice")
+    assert preview.status_code == 200
+    assert 'lang="zh-CN"' in preview.text and 'lang="en"' in preview.text
+    sign = client.get(f"/console/deployments/{site.deployment_id}/sign.pdf")
+    assert sign.headers["content-type"] == "application/pdf" and sign.content[:4] == b"%PDF"
+    found = client.get("/console/subjects", params={"subject_id": subject.id})
+    assert subject.id in found.text and "Erase this subject" in found.text
+    records = client.get(
+        "/console/records.csv", params={"start": "2026-01-01", "end": "2026-12-31"}
+    )
+    assert records.status_code == 200 and records.headers["content-type"].startswith("text/csv")
+    package = client.get(f"/console/filing/{site.controller_id}/package.zip")
+    assert package.status_code == 200 and package.content[:2] == b"PK"
+    erased = client.post(
+        f"/console/subjects/{subject.id}/delete",
+        data={"csrf_token": token(found.text)},
+        follow_redirects=True,
+    )
+    assert "Subject erased" in erased.text
+
+
+def test_the_kiosk_says_what_is_wrong_with_a_photo(client: TestClient, web_gate: Gate) -> None:
+    from sites import make_site
+
+    site = make_site(web_gate, name="Feedback gate")
+    client.cookies.clear()
+    form = client.get("/kiosk/login")
+    device = issue_key(web_gate.ctx, "device", device_id=site.device_id, actor="test").token
+    opened = client.post("/kiosk/login", data={"csrf_token": token(form.text), "api_key": device})
+    assert "Use face recognition" in opened.text
+    csrf = token(client.get("/kiosk/face").text)
+    client.post("/kiosk/face", data={"csrf_token": csrf, "date_of_birth": "1985-03-04"})
+    consent = client.get("/kiosk/face/consent")
+    assert 'name="consent" value="yes" id="consent">' in consent.text  # not pre-ticked
+    capture = client.post(
+        "/kiosk/face/consent",
+        data={"csrf_token": csrf, "consent": "yes", "choice": "agree"},
+    )
+    assert "Take your photo" in capture.text
+    for image, hint in ((photos.dark(), "Too dark"), (photos.no_face(), "No face found")):
+        refused = client.post(
+            "/kiosk/face/enrol",
+            data={"csrf_token": csrf},
+            files={"image": ("photo.jpg", image, "image/jpeg")},
+        )
+        assert refused.status_code == 422
+        assert hint in refused.text
