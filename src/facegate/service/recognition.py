@@ -65,17 +65,19 @@ def enrol(
     actor: str,
 ) -> Enrolment:
     objects = {"subject": subject_id, "deployment": deployment_id, "device": device_id or ""}
-    with ctx.unit(readonly=True) as session:
+
+    def lawful_deployment(session: Session) -> m.Deployment:
+        """The deployment, once the law allows this enrolment (asked before the engine sees
+        the photo, and again in the transaction that writes)."""
         deployment = get_deployment(session, deployment_id)
         device = get_device(session, device_id) if device_id else None
         subject = get_subject(session, subject_id)
-        require(
-            _enrolment_decision(ctx, session, deployment, device, subject),
-            actor=actor,
-            action="enrol",
-            objects=objects,
-        )
-        sync_index(ctx, session, deployment, ctx.now())
+        decision = _enrolment_decision(ctx, session, deployment, device, subject)
+        require(decision, actor=actor, action="enrol", objects=objects)
+        return deployment
+
+    with ctx.unit(readonly=True) as session:
+        sync_index(ctx, session, lawful_deployment(session), ctx.now())
 
     face = ctx.engine.single_face(image)
     now = ctx.now()
@@ -89,15 +91,7 @@ def enrol(
             )
 
     with ctx.unit() as session:
-        deployment = get_deployment(session, deployment_id)
-        device = get_device(session, device_id) if device_id else None
-        subject = get_subject(session, subject_id)
-        require(
-            _enrolment_decision(ctx, session, deployment, device, subject),
-            actor=actor,
-            action="enrol",
-            objects=objects,
-        )
+        deployment = lawful_deployment(session)
         expires_at = law.template_expires_at(now, deployment.retention_days)
         template = ctx.vault.seal_template(
             session,
