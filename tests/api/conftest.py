@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,14 +9,11 @@ import pytest
 from api_support import Keys, make_keys
 from fastapi.testclient import TestClient
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "service"))
-
-from sites import Site, make_site
-
 from facegate.api import ApiSettings, create_app
 from facegate.config import Settings
 from facegate.engine import FaceEngine
 from facegate.service import Gate
+from sites import Site, make_site
 
 
 @pytest.fixture

@@ -77,3 +77,53 @@ def test_similarity_is_monotone_and_half_at_threshold() -> None:
     assert all(a > b for a, b in pairwise(scores) if a > 1e-12)
     assert similarity(0.6, 0.6) == pytest.approx(0.5)
     assert similarity(1e6, 0.6) == 0.0
+
+
+# -- test-time augmentation by mirroring ---------------------------------------------------------
+@pytest.fixture(scope="module")
+def mirror_engine() -> FaceEngine:
+    from facegate.engine import EngineConfig
+
+    return FaceEngine(EngineConfig(mirror=True))
+
+
+@pytest.fixture(scope="module")
+def mirror_embeddings(mirror_engine: FaceEngine, fixtures_dir: Path) -> dict[str, Embedding]:
+    return {
+        name: mirror_engine.single_face(fixtures_dir / name).embedding
+        for name in (*OBAMA, "biden.jpg")
+    }
+
+
+def test_mirror_keeps_the_verdicts(
+    mirror_engine: FaceEngine, mirror_embeddings: dict[str, Embedding]
+) -> None:
+    assert mirror_engine.threshold == 0.6
+    for a, b in combinations(OBAMA, 2):
+        result = mirror_engine.compare(mirror_embeddings[a], mirror_embeddings[b])
+        assert result.distance < mirror_engine.threshold, (a, b)
+        assert result.same_person
+    for a in OBAMA:
+        result = mirror_engine.compare(mirror_embeddings[a], mirror_embeddings["biden.jpg"])
+        assert result.distance > mirror_engine.threshold, a
+        assert not result.same_person
+
+
+def test_mirror_embedding_has_its_own_model_and_the_plain_length(
+    engine: FaceEngine,
+    mirror_engine: FaceEngine,
+    embeddings: dict[str, Embedding],
+    mirror_embeddings: dict[str, Embedding],
+) -> None:
+    mirrored = mirror_embeddings["obama_1.jpg"]
+    plain = embeddings["obama_1.jpg"]
+    assert mirror_engine.model_id == mirrored.model == "dlib-resnet-v1+mirror"
+    assert mirrored.vector.shape == (128,)
+    assert mirrored.vector.dtype == np.float32
+    # rescaled to the unmirrored vector's length, but a different vector
+    assert np.linalg.norm(mirrored.vector) == pytest.approx(np.linalg.norm(plain.vector), rel=1e-5)
+    assert not np.allclose(mirrored.vector, plain.vector)
+    with pytest.raises(ModelMismatch):
+        engine.compare(plain, mirrored)
+    with pytest.raises(ModelMismatch):
+        mirror_engine.compare(mirrored, plain)

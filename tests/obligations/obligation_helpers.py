@@ -8,36 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
-from facegate.service import ConsentSpec, DeploymentSpec, DeviceSpec, Gate
-
-CONSENT = ConsentSpec(alternative_offered=True)
-
-
-class Clock:
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
-def spec(name: str = "North gate", **changes: object) -> DeploymentSpec:
-    values: dict[str, object] = {
-        "name": name,
-        "purpose_type": "access_control",
-        "purpose": "Let residents of Block 3 through the north gate",
-        "necessity": "Residents asked for hands-free entry; cards were shared and lost",
-        "method": "identify",
-        "why_not_verify": "Residents walk through without stopping to claim an identity",
-        "location_type": "residential_entrance",
-        "retention_days": 365,
-        "alternatives": ("PIN pad", "guard desk"),
-    }
-    values.update(changes)
-    return DeploymentSpec(**values)  # type: ignore[arg-type]
+from facegate.service import DeviceSpec, Gate
+from sites import gate_spec
 
 
 @dataclass
@@ -53,7 +25,7 @@ def make_org(gate: Gate, *names: str) -> Org:
     )
     org = Org(controller.id, [], [])
     for name in names or ("North gate",):
-        deployment = gate.create_deployment(controller.id, spec(name))
+        deployment = gate.create_deployment(controller.id, gate_spec(name=name))
         device = gate.register_device(
             deployment.id,
             DeviceSpec(

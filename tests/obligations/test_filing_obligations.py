@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from obligation_helpers import CONSENT, Clock, bulk_store, make_org, person
+from obligation_helpers import bulk_store, make_org, person
 from sqlalchemy import func, select
 
 from facegate.service import Gate
@@ -19,6 +19,7 @@ from facegate.service.individuals import (
 )
 from facegate.store import models as m
 from facegate.store.obligation_models import FilingObligation
+from sites import CONSENT, Clock
 
 
 def _threshold_rows(gate: Gate, controller_id: str) -> list[FilingObligation]:

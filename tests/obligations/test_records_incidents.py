@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from obligation_helpers import CONSENT, Clock, make_org
+from obligation_helpers import make_org
 from sqlalchemy import select
 
 from facegate.documents.incident import write_letters
@@ -18,6 +18,7 @@ from facegate.law import Refused
 from facegate.service import BadRequest, Gate
 from facegate.service.incidents import IncidentSpec, get_incident
 from facegate.store import models as m
+from sites import CONSENT, Clock
 
 
 def test_records_processing_counts_from_the_audit_log(

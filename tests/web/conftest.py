@@ -3,7 +3,6 @@ fake camera that shows a fixture photo."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,8 +14,6 @@ from facegate.api import create_app
 from facegate.config import Settings
 from facegate.engine import FaceEngine
 from facegate.service import Gate
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "service"))
 
 
 @pytest.fixture(scope="module")
