@@ -19,7 +19,7 @@ from facegate.engine.errors import FaceQualityTooLow, MultipleFaces, NoFace
 from facegate.engine.image import DEFAULT_LIMITS, ImageLimits, ImageSource, load_image
 from facegate.engine.protocols import Detection, Detector, Embedder, Landmarker
 from facegate.engine.quality import DEFAULT_POLICY, QualityPolicy, assess
-from facegate.engine.types import Box, Embedding, Face, FaceEmbedding, RGBImage
+from facegate.engine.types import Box, Embedding, Face, FaceEmbedding, RGBImage, Vector
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,11 @@ class EngineConfig:
     copy whose longest side is at most ``cnn_size``.
     ``threshold``: distance at or below which two faces are the same person (None: the
     embedder's default, 0.6 for dlib's ResNet).
+    ``mirror``: test-time augmentation: also embed the horizontally mirrored chip and use the
+    mean of the two vectors, rescaled to the unmirrored vector's length (so distances keep the
+    plain model's scale and the default threshold stays meaningful). About doubles the
+    embedding cost. The embeddings get their own model id (``<model>+mirror``): they are not
+    comparable with plain ones.
     """
 
     detector: str = "hog"
@@ -40,11 +45,13 @@ class EngineConfig:
     fallback: bool = True
     cnn_size: int = 640
     threshold: float | None = None
+    mirror: bool = False
     quality: QualityPolicy = field(default_factory=lambda: DEFAULT_POLICY)
     limits: ImageLimits = field(default_factory=lambda: DEFAULT_LIMITS)
 
 
 DETECTORS = ("hog", "cnn")
+MIRROR_SUFFIX = "+mirror"
 # Below this many pixels on a side no detector can find a face (and dlib's CNN fails outright).
 MIN_IMAGE_SIDE = 20
 
@@ -70,6 +77,22 @@ def _clip(box: Box, image: RGBImage) -> Box:
 
 def _area(box: Box) -> int:
     return max(0, box.width) * max(0, box.height)
+
+
+def mirrored(chip: RGBImage) -> RGBImage:
+    """The chip flipped left to right (contiguous, as dlib needs)."""
+    flipped: RGBImage = np.ascontiguousarray(chip[:, ::-1])
+    return flipped
+
+
+def mirror_mean(plain: Vector, flipped: Vector) -> Vector:
+    """The mean of a chip's vector and its mirror image's, at the plain vector's length."""
+    mean = (plain.astype(np.float64) + flipped.astype(np.float64)) / 2
+    length = float(np.linalg.norm(mean))
+    if length > 0:
+        mean *= float(np.linalg.norm(plain.astype(np.float64))) / length
+    result: Vector = mean.astype(plain.dtype)
+    return result
 
 
 class FaceEngine:
@@ -108,6 +131,8 @@ class FaceEngine:
     # -- identity of the model ------------------------------------------------------------
     @property
     def model_id(self) -> str:
+        if self.config.mirror:
+            return self.embedder.model_id + MIRROR_SUFFIX
         return self.embedder.model_id
 
     @property
@@ -172,7 +197,12 @@ class FaceEngine:
     def embed(self, image: RGBImage, faces: Sequence[Face]) -> list[FaceEmbedding]:
         with self._lock:
             chips = [self.embedder.align(image, face.landmarks) for face in faces]
-            vectors = self.embedder.embed(chips)
+            if self.config.mirror:
+                # One call for every chip and its mirror image: [c0, m0, c1, m1, ...].
+                both = self.embedder.embed([c for chip in chips for c in (chip, mirrored(chip))])
+                vectors = [mirror_mean(a, b) for a, b in zip(both[::2], both[1::2], strict=True)]
+            else:
+                vectors = self.embedder.embed(chips)
         return [
             FaceEmbedding(face, Embedding(vector, self.model_id))
             for face, vector in zip(faces, vectors, strict=True)
