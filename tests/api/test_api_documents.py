@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from api_support import FIXTURES, Keys
 from fastapi.testclient import TestClient
-from sites import CONSENT, Site
 
 from facegate import law
 from facegate.cli.demo import DemoKeys, DemoState, introduce
@@ -20,6 +19,7 @@ from facegate.cli.output import console
 from facegate.law.pipia import ASPECT_KEYS
 from facegate.service import Gate
 from facegate.service.individuals import open_threshold_obligation
+from sites import CONSENT, Site
 
 NEW_DEPLOYMENT = {
     "name": "East gate",

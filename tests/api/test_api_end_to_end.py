@@ -12,10 +12,10 @@ import httpx
 import pytest
 import uvicorn
 from api_support import Keys, as_base64, free_port, photo, self_signed
-from sites import Site
 
 from facegate.api import ApiSettings, create_app
 from facegate.service import Gate
+from sites import Site
 
 
 @pytest.fixture

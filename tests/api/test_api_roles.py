@@ -9,12 +9,12 @@ import pytest
 from api_support import Keys, bearer, upload
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from sites import CONSENT, Site
 
 from facegate.api import ApiSettings
 from facegate.api.routes import ROUTERS
 from facegate.service import Gate
 from facegate.service.access import ROLES, issue_key
+from sites import CONSENT, Site
 
 
 def routes(client: TestClient) -> list[APIRoute]:

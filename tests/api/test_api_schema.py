@@ -21,9 +21,9 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from sites import Site
 
 from facegate.api import ApiSettings
+from sites import Site
 
 CHECKS = [
     not_a_server_error,

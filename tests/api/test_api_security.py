@@ -9,7 +9,6 @@ from datetime import date
 import pytest
 from api_support import Keys, as_base64, bearer, photo, upload
 from fastapi.testclient import TestClient
-from sites import Site
 
 from facegate.api import ApiSettings
 from facegate.api.logs import JsonFormatter
@@ -17,6 +16,7 @@ from facegate.engine.image import ImageLimits
 from facegate.service import Gate
 from facegate.service.access import list_keys, security_events
 from photos import huge_png
+from sites import Site
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from api_support import Keys, upload
 from fastapi.testclient import TestClient
+
 from sites import CONSENT, Site
 
 

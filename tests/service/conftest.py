@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sites import Clock, Site, make_site
 
 from facegate.config import Settings
 from facegate.engine import FaceEngine
 from facegate.service import Gate
+from sites import Clock, Site, make_site
 
 
 @pytest.fixture

@@ -8,10 +8,9 @@ import time
 from datetime import date
 from pathlib import Path
 
-from sites import CONSENT, make_site
-
 from facegate.config import Settings
 from facegate.service import Gate
+from sites import CONSENT, make_site
 
 WORKERS = 4
 SECONDS = 20.0

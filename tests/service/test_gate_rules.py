@@ -12,10 +12,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sites import CONSENT, Clock, Site, gate_spec, make_site
 
 from facegate.law import Refused
 from facegate.service import ConsentSpec, DeviceSpec, Gate
+from sites import CONSENT, Clock, Site, gate_spec, make_site
 
 
 def refused_codes(excinfo: pytest.ExceptionInfo[Refused]) -> set[str]:

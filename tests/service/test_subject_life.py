@@ -7,13 +7,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sites import CONSENT, Site, make_site
 
 from facegate.law import Refused
 from facegate.service import Gate
 from facegate.store import Vault
 from facegate.store import models as m
 from facegate.store.errors import TemplateUnreadable
+from sites import CONSENT, Site, make_site
 
 
 def raw(data_dir: Path, sql: str, *args: object) -> list[tuple[object, ...]]:
