@@ -37,8 +37,8 @@ run: install
 	$(BIN)/facegate demo
 
 lint: install
-	$(BIN)/ruff check
-	$(BIN)/ruff format --check
+	$(BIN)/ruff check --no-cache
+	$(BIN)/ruff format --check --no-cache
 	$(BIN)/mypy
 
 test: lint
