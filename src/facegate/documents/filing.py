@@ -1,5 +1,5 @@
 """The filing package (filing.materials): HTML and PDF in Chinese and English, and a ZIP of
-everything, rendered from ``service.filing.FilingPackageData``."""
+everything, rendered from ``documents.content.FilingPackageData``."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from facegate.documents.content import FilingPackageData
 from facegate.documents.render import html_to_pdf, render_html
 from facegate.law import filing as rules
-from facegate.service.filing import FilingPackageData
 
 LANGS = ("zh", "en")
 

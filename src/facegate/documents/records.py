@@ -6,8 +6,8 @@ import csv
 import io
 from typing import Any
 
+from facegate.documents.content import CATEGORIES, ProcessingRecords
 from facegate.documents.render import html_to_pdf, render_html
-from facegate.service.records import CATEGORIES, ProcessingRecords
 
 _LABELS: dict[str, dict[str, Any]] = {
     "zh": {

@@ -8,7 +8,6 @@ and cancellation detectors run after deployment updates and stops (``Gate``) and
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -16,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from facegate import law
+from facegate.documents.content import FilingPackageData, PipiaEntry
 from facegate.law import filing as rules
 from facegate.law.calendar import DueDate, HolidayOverrides, add_working_days
 from facegate.service.context import GateContext, record
@@ -386,28 +386,6 @@ def tick(
 
 
 # -- the package's data ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PipiaEntry:
-    deployment_id: str
-    deployment: str
-    status: str
-    report_html: dict[str, str] = field(default_factory=dict)  # lang -> HTML, when available
-
-
-@dataclass(frozen=True)
-class FilingPackageData:
-    """Everything the filing package says, read from live data."""
-
-    generated_at: str
-    controller: dict[str, str]
-    deployments: list[dict[str, Any]]
-    individuals: int
-    threshold: int
-    obligations: list[dict[str, Any]]
-    pipia: list[PipiaEntry]
-    checklist: list[dict[str, Any]]
 
 
 def package_data(ctx: GateContext, controller_id: str) -> FilingPackageData:

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from facegate.config import Settings
+from facegate.documents.content import ProcessingRecords
 from facegate.engine import FaceEngine
 from facegate.engine.image import ImageSource
 from facegate.errors import FacegateError
@@ -289,7 +290,7 @@ class Gate:
 
     def processing_records(
         self, deployment_id: str | None, start: date, end: date
-    ) -> records.ProcessingRecords:
+    ) -> ProcessingRecords:
         return records.processing_records(self.ctx, deployment_id, start, end)
 
     def prune_records(self, before: date, *, actor: str = "admin") -> dict[str, str]:

@@ -10,29 +10,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from facegate import law
+from facegate.documents.content import ProcessingRecords, RecordRow
 from facegate.service.context import GateContext, record, require
 from facegate.service.errors import BadRequest
 from facegate.service.registry import get_deployment
 from facegate.store import models as m
 
-CATEGORIES: tuple[str, ...] = (
-    "enrolments",
-    "verifications",
-    "identifications",
-    "alternatives",
-    "withdrawals",
-    "deletions",
-    "transfers",
-    "refusals",
-)
 CATEGORY_OF_ACTION: Mapping[str, str] = {
     "enrol": "enrolments",
     "verify": "verifications",
@@ -48,38 +37,6 @@ PRUNE_ACTION = "records.prune"
 ALL_DEPLOYMENTS = "*"
 """The deployment of events that concern every deployment (a retention sweep, a person's
 deletion of everything): they carry no deployment id."""
-
-
-@dataclass
-class RecordRow:
-    day: date
-    deployment_id: str
-    actor: str
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CATEGORIES, 0))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "day": self.day.isoformat(),
-            "deployment_id": self.deployment_id,
-            "actor": self.actor,
-            **self.counts,
-        }
-
-
-@dataclass(frozen=True)
-class ProcessingRecords:
-    deployment_id: str | None
-    deployment: str
-    controller: str
-    start: date
-    end: date
-    generated_at: str
-    rows: list[RecordRow]
-    pruned_before: date | None
-
-    @property
-    def totals(self) -> dict[str, int]:
-        return {c: sum(r.counts[c] for r in self.rows) for c in CATEGORIES}
 
 
 def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
