@@ -23,7 +23,7 @@ from sqlalchemy import exists, select, update
 from facegate.errors import FacegateError
 from facegate.service.context import GateContext, record
 from facegate.service.errors import BadRequest, NotFound
-from facegate.service.facts import aware
+from facegate.service.facts import aware, iso
 from facegate.service.people import get_subject
 from facegate.service.registry import get_device
 from facegate.store import models as m
@@ -285,10 +285,6 @@ def security_events(ctx: GateContext, *, limit: int = 100) -> list[SecurityEvent
 
 
 def key_view(row: ApiKey) -> dict[str, Any]:
-    def iso(value: datetime | None) -> str | None:
-        moment = aware(value)
-        return moment.isoformat() if moment else None
-
     return {
         "id": row.id,
         "role": row.role,
@@ -302,10 +298,9 @@ def key_view(row: ApiKey) -> dict[str, Any]:
 
 
 def security_event_view(row: SecurityEvent) -> dict[str, Any]:
-    moment = aware(row.at)
     return {
         "id": row.id,
-        "at": moment.isoformat() if moment else None,
+        "at": iso(row.at),
         "kind": row.kind,
         "key_id": row.key_id,
         "role": row.role,

@@ -5,13 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from facegate import law
-from facegate.service.facts import aware
+from facegate.service.facts import iso
 from facegate.store.assessment_models import Assessment, NoticeVersion
-
-
-def _iso(value: Any) -> str | None:
-    moment = aware(value)
-    return moment.isoformat() if moment else None
 
 
 def decision_view(decision: law.Decision) -> dict[str, Any]:
@@ -35,11 +30,11 @@ def pipia_view(row: Assessment) -> dict[str, Any]:
         "snapshot": dict(row.snapshot or {}),
         "aspects": dict(row.aspects or {}),
         "created_by": row.created_by,
-        "created_at": _iso(row.created_at),
+        "created_at": iso(row.created_at),
         "approver": row.approver,
         "approver_role": row.approver_role,
-        "approved_at": _iso(row.approved_at),
-        "stale_at": _iso(row.stale_at),
+        "approved_at": iso(row.approved_at),
+        "stale_at": iso(row.stale_at),
         "stale_reason": row.stale_reason,
     }
 
@@ -51,6 +46,6 @@ def notice_view(row: NoticeVersion) -> dict[str, Any]:
         "version": row.version,
         "sha256": row.sha256,
         "published_by": row.published_by,
-        "published_at": _iso(row.published_at),
+        "published_at": iso(row.published_at),
         "content": dict(row.content or {}),
     }

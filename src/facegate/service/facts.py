@@ -16,6 +16,12 @@ def aware(moment: datetime | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def iso(moment: datetime | None) -> str | None:
+    """An ISO 8601 UTC timestamp, or None."""
+    value = aware(moment)
+    return value.isoformat() if value else None
+
+
 def deployment_facts(row: m.Deployment) -> law.DeploymentFacts:
     return law.DeploymentFacts(
         id=row.id,

@@ -8,15 +8,10 @@ from sqlalchemy import select
 
 from facegate import law
 from facegate.service.context import GateContext, record
-from facegate.service.facts import aware
+from facegate.service.facts import iso
 from facegate.service.people import get_subject
 from facegate.service.templates import shred_templates
 from facegate.store import models as m
-
-
-def _iso(value: Any) -> str | None:
-    moment = aware(value)
-    return moment.isoformat() if moment else None
 
 
 def subject_report(ctx: GateContext, subject_id: str, *, actor: str) -> dict[str, Any]:
@@ -43,8 +38,8 @@ def subject_report(ctx: GateContext, subject_id: str, *, actor: str) -> dict[str
                     "guardian_relation": c.guardian_relation,
                     "form": c.form,
                     "notice_hash": c.notice_hash,
-                    "given_at": _iso(c.given_at),
-                    "withdrawn_at": _iso(c.withdrawn_at),
+                    "given_at": iso(c.given_at),
+                    "withdrawn_at": iso(c.withdrawn_at),
                 }
                 for c in consents
             ],
@@ -53,8 +48,8 @@ def subject_report(ctx: GateContext, subject_id: str, *, actor: str) -> dict[str
                     "template_id": t.id,
                     "deployment_id": t.deployment_id,
                     "model": t.engine,
-                    "created_at": _iso(t.created_at),
-                    "expires_at": _iso(t.expires_at),
+                    "created_at": iso(t.created_at),
+                    "expires_at": iso(t.expires_at),
                     "encrypted": True,
                 }
                 for t in templates

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from facegate.service.facts import aware
+from facegate.service.facts import iso
 from facegate.store import models as m
-
-
-def _iso(value: Any) -> str | None:
-    moment = aware(value)
-    return moment.isoformat() if moment else None
 
 
 def controller_view(row: m.Controller) -> dict[str, Any]:
@@ -46,7 +41,7 @@ def deployment_view(row: m.Deployment) -> dict[str, Any]:
         "exterior_camera": row.exterior_camera,
         "mlps_level": row.mlps_level,
         "entrusted_processor": row.entrusted_processor,
-        "created_at": _iso(row.created_at),
+        "created_at": iso(row.created_at),
     }
 
 
@@ -81,8 +76,8 @@ def consent_view(row: m.Consent) -> dict[str, Any]:
         "form": row.form,
         "notice_hash": row.notice_hash,
         "alternative_offered": row.alternative_offered,
-        "given_at": _iso(row.given_at),
-        "withdrawn_at": _iso(row.withdrawn_at),
+        "given_at": iso(row.given_at),
+        "withdrawn_at": iso(row.withdrawn_at),
     }
 
 
