@@ -183,3 +183,12 @@ def test_the_kiosk_says_what_is_wrong_with_a_photo(client: TestClient, web_gate:
         )
         assert refused.status_code == 422
         assert hint in refused.text
+
+
+def test_every_kiosk_step_of_a_closed_kiosk_shows_its_login(client: TestClient) -> None:
+    client.cookies.clear()
+    for method, path in [("get", "/kiosk/face"), ("post", "/kiosk/face"), ("get", "/kiosk/me")]:
+        response = getattr(client, method)(path)
+        assert response.status_code == 401, path
+        assert response.headers["content-type"].startswith("text/html"), path
+        assert "/kiosk/login" in response.text, path

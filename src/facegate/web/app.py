@@ -58,6 +58,7 @@ def render(
 def mount_web(app: FastAPI, gate: Gate, *, session_hours: float = 8.0) -> None:
     """Add the console (``/console``), the kiosk (``/kiosk``) and their static files."""
     from facegate.web.console import router as console_router
+    from facegate.web.kiosk import KioskClosed, closed
     from facegate.web.kiosk import router as kiosk_router
 
     secret = derive_secret(gate.ctx.master_key)
@@ -71,6 +72,14 @@ def mount_web(app: FastAPI, gate: Gate, *, session_hours: float = 8.0) -> None:
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="web-static")
     app.include_router(console_router)
     app.include_router(kiosk_router)
+
+    # A kiosk whose key or device is no longer live shows its login page, whichever step the
+    # person was at: one handler here rather than a clause in every kiosk route.
+    async def kiosk_closed(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, KioskClosed)
+        return closed(request, exc)
+
+    app.add_exception_handler(KioskClosed, kiosk_closed)
 
     @app.get("/", include_in_schema=False)
     def home() -> Response:

@@ -127,10 +127,7 @@ async def login(request: Request) -> Response:
 @router.get("", response_class=HTMLResponse)
 def start(request: Request, lang: str = "") -> Response:
     current = kiosk_visit(request)
-    try:
-        who = device(current)
-    except KioskClosed as exc:
-        return closed(request, exc)
+    who = device(current)
     if lang in ("zh", "en"):
         current.data["lang"] = lang
     for key in ("dob", "minor"):
@@ -146,18 +143,15 @@ def start(request: Request, lang: str = "") -> Response:
 @router.get("/face", response_class=HTMLResponse)
 def age_question(request: Request) -> Response:
     current = kiosk_visit(request)
-    try:
-        device(current)
-    except KioskClosed as exc:
-        return closed(request, exc)
+    device(current)
     return page(current, "kiosk/age.html", today=date.today().isoformat())
 
 
 @router.post("/face")
 async def age_answer(request: Request) -> Response:
     current = kiosk_visit(request)
+    device(current)
     try:
-        device(current)
         form = await posted(request, current)
         try:
             born = date.fromisoformat(text(form, "date_of_birth"))
@@ -166,8 +160,6 @@ async def age_answer(request: Request) -> Response:
         today = china_date(web_state(request).gate.ctx.now())
         if born > today:
             raise BadRequest("出生日期不能晚于今天 · The date of birth is in the future")
-    except KioskClosed as exc:
-        return closed(request, exc)
     except FacegateError as exc:
         current.flash_error(exc)
         return current.redirect("/kiosk/face")
@@ -179,11 +171,9 @@ async def age_answer(request: Request) -> Response:
 @router.get("/face/consent", response_class=HTMLResponse)
 def consent_form(request: Request) -> Response:
     current = kiosk_visit(request)
+    who = device(current)
     try:
-        who = device(current)
         notice = notice_of(request, who)
-    except KioskClosed as exc:
-        return closed(request, exc)
     except FacegateError as exc:
         return page(current, "kiosk/unavailable.html", 503, error=problem(exc))
     if "dob" not in current.data:
@@ -201,11 +191,9 @@ def consent_form(request: Request) -> Response:
 @router.post("/face/consent")
 async def consent(request: Request) -> Response:
     current = kiosk_visit(request)
+    who = device(current)
     try:
-        who = device(current)
         form = await posted(request, current)
-    except KioskClosed as exc:
-        return closed(request, exc)
     except FacegateError as exc:
         current.flash_error(exc)
         return current.redirect("/kiosk/face/consent")
@@ -263,10 +251,7 @@ def capture_page(current: Visit, mode: str, status_code: int = 200, **extra: Any
 @router.get("/face/capture", response_class=HTMLResponse)
 def capture(request: Request) -> Response:
     current = kiosk_visit(request)
-    try:
-        device(current)
-    except KioskClosed as exc:
-        return closed(request, exc)
+    device(current)
     if not current.data.get("person"):
         return current.redirect("/kiosk")
     return capture_page(current, "enrol")
@@ -275,10 +260,7 @@ def capture(request: Request) -> Response:
 @router.get("/face/verify", response_class=HTMLResponse)
 def verify_form(request: Request) -> Response:
     current = kiosk_visit(request)
-    try:
-        device(current)
-    except KioskClosed as exc:
-        return closed(request, exc)
+    device(current)
     if not current.data.get("person"):
         return current.redirect("/kiosk")
     return capture_page(current, "verify")
@@ -310,10 +292,7 @@ def feedback(exc: FacegateError) -> list[tuple[str, str]]:
 
 async def face_step(request: Request, mode: str) -> Response:
     current = kiosk_visit(request)
-    try:
-        who = device(current)
-    except KioskClosed as exc:
-        return closed(request, exc)
+    who = device(current)
     subject_id = current.data.get("person")
     if not isinstance(subject_id, str):
         return current.redirect("/kiosk")
@@ -362,20 +341,14 @@ async def verify(request: Request) -> Response:
 @router.get("/alternative", response_class=HTMLResponse)
 def alternative_form(request: Request) -> Response:
     current = kiosk_visit(request)
-    try:
-        device(current)
-    except KioskClosed as exc:
-        return closed(request, exc)
+    device(current)
     return page(current, "kiosk/alternative.html")
 
 
 @router.post("/alternative")
 async def alternative(request: Request) -> Response:
     current = kiosk_visit(request)
-    try:
-        who = device(current)
-    except KioskClosed as exc:
-        return closed(request, exc)
+    who = device(current)
     state = api_state(request)
     assert who.device_id is not None
     try:
@@ -398,10 +371,7 @@ async def alternative(request: Request) -> Response:
 @router.get("/me", response_class=HTMLResponse)
 def my_data(request: Request) -> Response:
     current = kiosk_visit(request)
-    try:
-        who = device(current)
-    except KioskClosed as exc:
-        return closed(request, exc)
+    who = device(current)
     subject_id = current.data.get("person")
     report = None
     if isinstance(subject_id, str):
@@ -421,14 +391,12 @@ def my_data(request: Request) -> Response:
 @router.post("/me")
 async def my_data_login(request: Request) -> Response:
     current = kiosk_visit(request)
+    device(current)
     try:
-        device(current)
         form = await posted(request, current)
         found = access.authenticate(web_state(request).gate.ctx, text(form, "code"))
         if found.role != "subject" or not found.subject_id:
             raise Forbidden("这不是个人码 · This is not a personal code")
-    except KioskClosed as exc:
-        return closed(request, exc)
     except FacegateError as exc:
         if isinstance(exc, Unauthenticated):
             try:
@@ -444,8 +412,8 @@ async def my_data_login(request: Request) -> Response:
 @router.post("/me/withdraw")
 async def my_withdraw(request: Request) -> Response:
     current = kiosk_visit(request)
+    who = device(current)
     try:
-        who = device(current)
         await posted(request, current)
         subject_id = current.data.get("person")
         assert who.deployment_id is not None
@@ -458,8 +426,6 @@ async def my_withdraw(request: Request) -> Response:
                 f"已撤回同意，人脸数据已删除（{result.templates_destroyed}）。 · Consent "
                 f"withdrawn; {result.templates_destroyed} face template(s) destroyed.",
             )
-    except KioskClosed as exc:
-        return closed(request, exc)
     except FacegateError as exc:
         current.flash_error(exc)
     return current.redirect("/kiosk/me")
@@ -468,8 +434,8 @@ async def my_withdraw(request: Request) -> Response:
 @router.post("/me/delete")
 async def my_delete(request: Request) -> Response:
     current = kiosk_visit(request)
+    who = device(current)
     try:
-        who = device(current)
         await posted(request, current)
         subject_id = current.data.pop("person", None)
         if isinstance(subject_id, str):
@@ -477,8 +443,6 @@ async def my_delete(request: Request) -> Response:
             gate.delete_subject(subject_id, actor=who.actor)
             access.revoke_subject_keys(gate.ctx, subject_id, actor=who.actor)
             current.flash("ok", "您的数据已删除。 · Your data has been deleted.")
-    except KioskClosed as exc:
-        return closed(request, exc)
     except FacegateError as exc:
         current.flash_error(exc)
     return current.redirect("/kiosk")
