@@ -28,7 +28,8 @@ class PipiaStatus(StrEnum):
 
 @dataclass(frozen=True)
 class AspectSpec:
-    """One of the four things an assessment must cover (PIPL56)."""
+    """One of the four aspects an assessment must cover (M9; PIPL56 lists three items, which
+    the four aspects of the Measures include)."""
 
     key: str
     title_en: str
