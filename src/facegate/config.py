@@ -30,6 +30,8 @@ class Settings:
     key_file: Path | None = None
     engine: EngineConfig = field(default_factory=EngineConfig)
     consent_quiet_days: int = 180
+    reconsent_days: int = 30
+    suspension_max_days: int = 90
 
     @property
     def resolved_database_url(self) -> str:
@@ -54,6 +56,14 @@ DEFAULT_TOML = """\
 
 # After a person refuses consent, do not ask again for this many days (NDSR art. 22).
 # consent_quiet_days = 180
+
+# After a deployment's purpose or method changes, the templates of people who have not
+# consented again within this many days are destroyed (PIPL art. 14 para. 2, art. 47).
+# reconsent_days = 30
+
+# A deployment suspended for longer than this many days has its templates destroyed, as a
+# stopped one at once (PIPL art. 47; Measures art. 8).
+# suspension_max_days = 90
 
 [engine]
 # "hog" (fast, frontal faces) or "cnn" (dlib's MMOD CNN detector: slower, more poses).
@@ -90,7 +100,13 @@ def load_settings(data_dir: Path | None = None, env: dict[str, str] | None = Non
             raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
         settings = _apply(settings, values, str(path))
     overrides: dict[str, Any] = {}
-    for key in ("database_url", "key_file", "consent_quiet_days"):
+    for key in (
+        "database_url",
+        "key_file",
+        "consent_quiet_days",
+        "reconsent_days",
+        "suspension_max_days",
+    ):
         if f"FACEGATE_{key.upper()}" in env:
             overrides[key] = env[f"FACEGATE_{key.upper()}"]
     engine_env = {
@@ -115,11 +131,13 @@ def _apply(settings: Settings, values: dict[str, Any], source: str) -> Settings:
         elif key == "key_file":
             key_path = Path(str(value))
             changes[key] = key_path if key_path.is_absolute() else settings.data_dir / key_path
-        elif key == "consent_quiet_days":
+        elif key in ("consent_quiet_days", "reconsent_days", "suspension_max_days"):
             try:
                 changes[key] = int(value)
             except (TypeError, ValueError) as exc:
-                raise ConfigError(f"{source}: consent_quiet_days must be a whole number") from exc
+                raise ConfigError(f"{source}: {key} must be a whole number") from exc
+            if changes[key] < 0:
+                raise ConfigError(f"{source}: {key} must not be negative")
         else:
             raise ConfigError(f"{source}: unknown setting {key!r}")
     return replace(settings, **changes)

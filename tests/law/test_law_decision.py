@@ -56,15 +56,15 @@ def test_decision_combine() -> None:
     assert combined.codes == ("location.public_place", "consent.separate")
     assert combined.obligations == ("a", "b")
     assert combined.articles == (
-            "M13",
-            "PIPL26",
-            "M6",
-            "PIPL14",
-            "PIPL29",
-            "NDSR22",
-            "SPC2(3)",
-            "SPC4",
-        )
+        "M13",
+        "PIPL26",
+        "M6",
+        "PIPL14",
+        "PIPL29",
+        "NDSR22",
+        "SPC2(3)",
+        "SPC4",
+    )
 
 
 def test_decision_combine_all_allowed_and_empty() -> None:

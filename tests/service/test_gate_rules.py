@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from facegate.law import Refused
-from facegate.service import ConsentSpec, DeviceSpec, Gate
+from facegate.service import ConsentSpec, DeploymentSpec, DeviceSpec, Gate
 from sites import CONSENT, Clock, Site, gate_spec, make_site
 
 
@@ -180,13 +180,20 @@ def test_consent_no_repeat_prompt_allowed(gate: Gate, site: Site, clock: Clock) 
 
 
 def test_coercion_prohibited_refused(gate: Gate, site: Site) -> None:
-    for spec in (
-        dataclasses.replace(CONSENT, alternative_offered=False),
-        dataclasses.replace(CONSENT, pre_ticked=True),
-    ):
-        with pytest.raises(Refused) as excinfo:
-            gate.record_consent(adult(gate), site.deployment_id, spec)
-        assert "coercion.prohibited" in refused_codes(excinfo)
+    with pytest.raises(Refused) as excinfo:
+        gate.record_consent(
+            adult(gate), site.deployment_id, dataclasses.replace(CONSENT, alternative_offered=False)
+        )
+    assert "coercion.prohibited" in refused_codes(excinfo)
+
+
+def test_consent_separate_refused_pre_ticked_box(gate: Gate, site: Site) -> None:
+    # A box ticked in advance is no explicit consent (M6; PIPL14), not coercion.
+    with pytest.raises(Refused) as excinfo:
+        gate.record_consent(
+            adult(gate), site.deployment_id, dataclasses.replace(CONSENT, pre_ticked=True)
+        )
+    assert refused_codes(excinfo) == {"consent.separate"}
 
 
 def test_coercion_prohibited_allowed(gate: Gate, site: Site) -> None:
@@ -228,7 +235,7 @@ def test_location_private_space_refused(gate: Gate, site: Site, place: str) -> N
 def test_location_private_space_allowed(gate: Gate, site: Site) -> None:
     device = gate.register_device(
         site.deployment_id,
-        DeviceSpec(name="lobby cam", location_description="lobby", location_type="hotel_lobby"),
+        DeviceSpec(name="office cam", location_description="staff door", location_type="office"),
     )
     assert device.active
 
@@ -247,18 +254,56 @@ def test_location_public_place_refused_without_signage(gate: Gate, site: Site) -
     assert "location.public_place" in refused_codes(excinfo)
 
 
-def test_location_public_place_allowed_with_signage_and_consent(gate: Gate, site: Site) -> None:
+def test_location_public_place_refused_with_signage_and_consent(gate: Gate, site: Site) -> None:
+    # Consent is no substitute for the necessity of public safety (M13; PIPL26), and a transport
+    # hub is a public place whatever the operator declares.
+    with pytest.raises(Refused) as excinfo:
+        gate.register_device(
+            site.deployment_id,
+            DeviceSpec(
+                name="plaza cam",
+                location_description="plaza",
+                location_type="transport_hub",
+                public_place=False,
+                signage_confirmed=True,
+            ),
+        )
+    assert refused_codes(excinfo) == {"location.public_place"}
+
+
+def public_safety_spec(**changes: object) -> DeploymentSpec:
+    values: dict[str, object] = {
+        "name": "Station watch",
+        "purpose_type": "public_safety",
+        "purpose": "Find people the police are searching for at the station entrance",
+        "necessity": "Required by the public security organ for this transport hub",
+        "location_type": "transport_hub",
+        "retention_days": 30,
+        "lawful_basis": "legal_duty",
+        "capture_mode": "walk_through",
+    }
+    values.update(changes)
+    return gate_spec(**values)
+
+
+def test_location_public_place_allowed_for_public_safety_with_signage(gate: Gate) -> None:
+    deployment = gate.create_deployment(controller(gate), public_safety_spec())
     device = gate.register_device(
-        site.deployment_id,
+        deployment.id,
         DeviceSpec(
             name="plaza cam",
             location_description="plaza",
             location_type="transport_hub",
-            public_place=True,
             signage_confirmed=True,
         ),
     )
-    assert device.public_place
+    assert device.public_place  # derived from the location type, not declared
+
+
+def test_location_public_place_refused_on_consent_at_a_shop(gate: Gate) -> None:
+    with pytest.raises(Refused) as excinfo:
+        gate.create_deployment(controller(gate), gate_spec(location_type="shop"))
+    assert refused_codes(excinfo) == {"location.public_place"}
 
 
 # -- vehicles -----------------------------------------------------------------------------
@@ -266,9 +311,20 @@ def test_sector_automotive_refused(gate: Gate) -> None:
     with pytest.raises(Refused) as excinfo:
         gate.create_deployment(
             controller(gate),
-            gate_spec(sector="automotive", location_type="vehicle_cabin", purpose_type="payment"),
+            gate_spec(
+                sector="automotive",
+                location_type="vehicle_cabin",
+                purpose_type="payment",
+                lawful_basis="contract_necessity",
+            ),
         )
     assert "sector.automotive" in refused_codes(excinfo)
+
+
+def test_sector_automotive_allowed_for_a_carmakers_own_gate(gate: Gate) -> None:
+    # The automotive rules apply to in-vehicle and exterior-vehicle cameras only.
+    row = gate.create_deployment(controller(gate), gate_spec(sector="automotive"))
+    assert row.status == "draft"
 
 
 def test_sector_automotive_allowed(gate: Gate) -> None:

@@ -325,7 +325,11 @@ class IdentificationOut(BaseModel):
     deployment_id: str
     threshold: float
     matched: bool
-    faces: list[FaceMatchOut]
+    faces: list[FaceMatchOut] = Field(
+        description="the faces recognised; in a consent-based deployment a face that matched "
+        "nobody is discarded and only counted in `unmatched`"
+    )
+    unmatched: int = Field(default=0, description="faces that matched nobody")
 
 
 # -- the alternative ----------------------------------------------------------------------

@@ -65,6 +65,9 @@ def identify(
             + (f" (distance {face.distance:.3f})" if face.distance is not None else "")
             for n, face in enumerate(result.faces, 1)
         ]
+        if result.unmatched and not any(not f.subject_id for f in result.faces):
+            # consent-based: faces that matched nobody are discarded, only counted
+            lines.append(f"not recognised: {result.unmatched} face(s), discarded")
         show(result.to_dict(), as_json, "\n".join(lines) or "no face")
         if not result.matched:
             raise typer.Exit(EXIT_REFUSED)

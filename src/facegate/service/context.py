@@ -37,6 +37,8 @@ class GateContext:
     master_key: bytes
     clock: Callable[[], datetime] = utc_now
     consent_quiet_days: int = 180
+    reconsent_days: int = 30
+    suspension_max_days: int = 90
     prerequisites: Sequence[ActivationCheck] = ()
     # deployment id -> the gallery version this process's index holds
     index_versions: dict[str, int] = field(default_factory=dict)

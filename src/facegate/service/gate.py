@@ -94,6 +94,8 @@ class Gate:
             master_key=key,
             clock=clock,
             consent_quiet_days=settings.consent_quiet_days,
+            reconsent_days=settings.reconsent_days,
+            suspension_max_days=settings.suspension_max_days,
             prerequisites=DEFAULT_PREREQUISITES if prerequisites is None else prerequisites,
         )
         return cls(ctx)
@@ -146,10 +148,15 @@ class Gate:
         *,
         date_of_birth: date | None,
         identity: dict[str, str] | None = None,
+        age_attested: bool = False,
         actor: str = "operator",
     ) -> m.Subject:
         return people.register_subject(
-            self.ctx, date_of_birth=date_of_birth, identity=identity, actor=actor
+            self.ctx,
+            date_of_birth=date_of_birth,
+            identity=identity,
+            age_attested=age_attested,
+            actor=actor,
         )
 
     def record_consent(

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from facegate import law
 from facegate.engine.compare import compare, similarity
 from facegate.engine.image import ImageSource
-from facegate.engine.types import Embedding
+from facegate.engine.types import Embedding, FaceEmbedding
+from facegate.law.processing import consent_based
 from facegate.service.consents import subject_consents
 from facegate.service.context import GateContext, record, require
 from facegate.service.errors import DuplicateIdentity
@@ -151,18 +152,11 @@ def verify(
             deployment.id,
             now,
         )
-        decision = _recognition_decision(ctx, session, deployment, device)
-        if consent is None:
-            decision = law.Decision.combine(
-                decision,
-                law.Decision.refuse(
-                    law.Reason.of(
-                        "consent.separate",
-                        "this person has no valid consent for face recognition here; "
-                        "use the alternative",
-                    )
-                ),
-            )
+        # A standing consent, given under the current purpose and method (PIPL14 para. 2).
+        decision = law.Decision.combine(
+            _recognition_decision(ctx, session, deployment, device),
+            law.check_consent_current(consent, deployment_facts(deployment)),
+        )
         require(decision, actor=actor, action="verify", objects=objects)
         templates = [
             (row, ctx.vault.open_template(session, row))
@@ -209,16 +203,43 @@ def verify(
     return result
 
 
+def _embedded_faces(
+    ctx: GateContext,
+    image: ImageSource,
+    facts: law.DeploymentFacts,
+    *,
+    actor: str,
+    objects: dict[str, str],
+) -> list[FaceEmbedding]:
+    """The faces of the frame, embedded. In a consent-based deployment only a frame with one
+    face is embedded: with several, the refusal comes before any face is embedded, so nobody
+    who did not present themselves is processed (``capture.opt_in``)."""
+    picture = ctx.engine.load(image)
+    found = ctx.engine.detect(picture)
+    frame = law.check_frame(facts, len(found))
+    if not frame.allowed:
+        with ctx.unit():
+            require(
+                frame, actor=actor, action="identify", objects={**objects, "faces": str(len(found))}
+            )
+    return ctx.engine.embed(picture, found)
+
+
 def identify(ctx: GateContext, device_id: str, image: ImageSource, *, actor: str) -> Identification:
-    """Who, among the subjects enrolled in this device's deployment, is in the photo?"""
+    """Who, among the subjects enrolled in this device's deployment, is in the photo?
+
+    In a consent-based deployment: one face per frame, and a face that matches nobody (or
+    someone whose consent does not cover the current purpose and method) is discarded at once,
+    leaving only a count (``capture.opt_in``)."""
     now = ctx.now()
     with ctx.unit(readonly=True) as session:
         device = get_device(session, device_id)
         deployment = get_deployment(session, device.deployment_id)
         objects = {"device": device_id, "deployment": deployment.id}
+        facts = deployment_facts(deployment)
         decision = law.Decision.combine(
             _recognition_decision(ctx, session, deployment, device),
-            law.check_identification(deployment_facts(deployment)),
+            law.check_identification(facts),
         )
         require(decision, actor=actor, action="identify", objects=objects)
         sync_index(ctx, session, deployment, now)
@@ -226,7 +247,7 @@ def identify(ctx: GateContext, device_id: str, image: ImageSource, *, actor: str
 
     threshold = ctx.engine.threshold
     faces = []
-    for found in ctx.engine.faces_with_embeddings(image):
+    for found in _embedded_faces(ctx, image, facts, actor=actor, objects=objects):
         matches = ctx.index.search(
             deployment_id, found.embedding.vector, threshold=threshold, at=now, k=1
         )
@@ -244,24 +265,39 @@ def identify(ctx: GateContext, device_id: str, image: ImageSource, *, actor: str
             faces.append(FaceMatch(found.face.box.to_dict(), None, None, None))
 
     with ctx.unit() as session:
-        # A match counts only while the subject's consent is valid at this moment.
+        # A match counts only while the subject's consent stands at this moment and covers
+        # the current purpose and method.
+        deployment = get_deployment(session, deployment_id)
         checked = []
         for face in faces:
-            if face.subject_id and not _consent_valid(session, face.subject_id, deployment_id, now):
+            if face.subject_id and not _consent_valid(session, face.subject_id, deployment, now):
                 face = FaceMatch(face.box, None, None, None)
             checked.append(face)
         faces = checked
         matched = sorted({f.subject_id for f in faces if f.subject_id})
+        unmatched = sum(1 for f in faces if not f.subject_id)
+        if consent_based(deployment_facts(deployment)):
+            # Discarded at once: nothing about a face that matched nobody is kept or returned,
+            # its position included; only the count remains.
+            faces = [f for f in faces if f.subject_id]
         record(
             ctx,
             session,
             actor=actor,
             action="identify",
-            objects={**objects, "faces": str(len(faces)), "matched": ",".join(matched)},
+            objects={
+                **objects,
+                "faces": str(len(checked)),
+                "unmatched": str(unmatched),
+                "matched": ",".join(matched),
+            },
         )
-    return Identification(deployment_id, threshold, faces)
+    return Identification(deployment_id, threshold, faces, unmatched=unmatched)
 
 
-def _consent_valid(session: Session, subject_id: str, deployment_id: str, at: datetime) -> bool:
-    consents = consents_facts(subject_consents(session, subject_id, deployment_id))
-    return law.valid_processing_consent(consents, subject_id, deployment_id, at) is not None
+def _consent_valid(
+    session: Session, subject_id: str, deployment: m.Deployment, at: datetime
+) -> bool:
+    consents = consents_facts(subject_consents(session, subject_id, deployment.id))
+    consent = law.valid_processing_consent(consents, subject_id, deployment.id, at)
+    return law.check_consent_current(consent, deployment_facts(deployment)).allowed

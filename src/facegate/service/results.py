@@ -49,9 +49,13 @@ class FaceMatch:
 
 @dataclass(frozen=True)
 class Identification:
+    """The faces recognised. In a consent-based deployment a face that matched nobody is not
+    listed: ``unmatched`` only counts them."""
+
     deployment_id: str
     threshold: float
     faces: list[FaceMatch] = field(default_factory=list)
+    unmatched: int = 0
 
     @property
     def matched(self) -> bool:

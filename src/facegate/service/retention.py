@@ -1,20 +1,26 @@
 """Retention: templates expire with their deployment's retention period; the sweep purges them.
 
 Expired templates never match even before the sweep (the index and every query skip them);
-the sweep removes the rows and destroys a data key once no template needs it.
+the sweep removes the rows and destroys a data key once no template needs it. The sweep also
+destroys the templates of people who did not consent again within ``reconsent_days`` of a
+change of purpose or method (``consent.purpose_change``), and those of a deployment suspended
+for longer than ``suspension_max_days`` (PIPL47; M8).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
 from facegate import law
+from facegate.service.consents import subject_consents
 from facegate.service.context import GateContext, record
+from facegate.service.facts import consents_facts, deployment_facts
 from facegate.service.individuals import note_removed_pairs
-from facegate.service.templates import bump_gallery
+from facegate.service.templates import bump_gallery, shred_deployment
 from facegate.store import models as m
 
 BATCH = 500
@@ -25,12 +31,16 @@ class SweepReport:
     expired_templates: int
     keys_destroyed: int
     deployments: int
+    not_renewed: int = 0  # templates of people who did not consent again after a change
+    suspended: int = 0  # templates of deployments suspended beyond the set period
 
     def to_dict(self) -> dict[str, int]:
         return {
             "expired_templates": self.expired_templates,
             "keys_destroyed": self.keys_destroyed,
             "deployments": self.deployments,
+            "not_renewed": self.not_renewed,
+            "suspended": self.suspended,
         }
 
 
@@ -50,6 +60,8 @@ def sweep(
     ctx: GateContext, *, actor: str, on_progress: Callable[[int], None] | None = None
 ) -> SweepReport:
     now = ctx.now()
+    not_renewed = _purge_not_renewed(ctx, now, actor=actor)
+    suspended = _purge_long_suspended(ctx, now, actor=actor)
     purged = keys = 0
     touched: set[str] = set()
     while True:
@@ -86,7 +98,7 @@ def sweep(
             purged += len(batch)
         if on_progress:
             on_progress(len(batch))
-    report = SweepReport(purged, keys, len(touched))
+    report = SweepReport(purged, keys, len(touched), not_renewed, suspended)
     with ctx.unit() as session:
         record(
             ctx,
@@ -97,3 +109,79 @@ def sweep(
             articles=law.rule("storage.retention_minimum").articles,
         )
     return report
+
+
+def _purge_not_renewed(ctx: GateContext, now: datetime, *, actor: str) -> int:
+    """After a change of purpose or method, the people who have not consented again within
+    ``reconsent_days`` lose their templates (PIPL14 para. 2, PIPL47)."""
+    destroyed = 0
+    cutoff = now - timedelta(days=ctx.reconsent_days)
+    with ctx.unit() as session:
+        changed = session.scalars(
+            select(m.Deployment).where(
+                m.Deployment.purpose_changed_at.is_not(None),
+                m.Deployment.purpose_changed_at <= cutoff,
+            )
+        ).all()
+        for deployment in changed:
+            facts = deployment_facts(deployment)
+            holders = set(
+                session.scalars(
+                    select(m.Template.subject_id).where(m.Template.deployment_id == deployment.id)
+                )
+            )
+            lapsed = set()
+            for subject_id in holders:
+                consents = consents_facts(subject_consents(session, subject_id, deployment.id))
+                consent = law.valid_processing_consent(consents, subject_id, deployment.id, now)
+                if not law.check_consent_current(consent, facts).allowed:
+                    lapsed.add(subject_id)
+            if not lapsed:
+                continue
+            subjects, count = shred_deployment(ctx, session, deployment.id, lapsed)
+            destroyed += count
+            record(
+                ctx,
+                session,
+                actor=actor,
+                action="consent.not_renewed",
+                objects={
+                    "deployment": deployment.id,
+                    "subjects": str(subjects),
+                    "templates_destroyed": str(count),
+                },
+                articles=law.rule("consent.purpose_change").articles,
+            )
+    return destroyed
+
+
+def _purge_long_suspended(ctx: GateContext, now: datetime, *, actor: str) -> int:
+    """A deployment suspended for longer than ``suspension_max_days`` no longer needs its face
+    data: destroyed as on stopping (PIPL47; M8)."""
+    destroyed = 0
+    cutoff = now - timedelta(days=ctx.suspension_max_days)
+    with ctx.unit() as session:
+        for deployment in session.scalars(
+            select(m.Deployment).where(
+                m.Deployment.status == "suspended",
+                m.Deployment.suspended_at.is_not(None),
+                m.Deployment.suspended_at <= cutoff,
+            )
+        ).all():
+            subjects, count = shred_deployment(ctx, session, deployment.id)
+            if not subjects:
+                continue
+            destroyed += count
+            record(
+                ctx,
+                session,
+                actor=actor,
+                action="deployment.suspension_lapsed",
+                objects={
+                    "deployment": deployment.id,
+                    "subjects": str(subjects),
+                    "templates_destroyed": str(count),
+                },
+                articles=law.rule("storage.retention_minimum").articles,
+            )
+    return destroyed

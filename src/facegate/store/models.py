@@ -93,6 +93,16 @@ class Deployment(Base, kw_only=True):
     exterior_camera: Mapped[bool] = mapped_column(Boolean, default=False)
     mlps_level: Mapped[int | None] = mapped_column(default=None)
     entrusted_processor: Mapped[str] = mapped_column(default="")
+    # How faces come to be processed: "explicit_act" (the person acts) or "walk_through".
+    capture_mode: Mapped[str] = mapped_column(default="explicit_act")
+    # Why the purpose needs longer than its default retention (M8), when it does.
+    retention_justification: Mapped[str] = mapped_column(default="")
+    # M10 "unless laws provide otherwise": the legal basis for having no alternative.
+    alternative_legal_basis: Mapped[str] = mapped_column(default="")
+    # When the deployment was last suspended (templates go after a set period), and when its
+    # purpose or method last changed (consents given before must be renewed).
+    suspended_at: Mapped[datetime | None] = mapped_column(default=None)
+    purpose_changed_at: Mapped[datetime | None] = mapped_column(default=None)
     notice_version: Mapped[int] = mapped_column(default=0)
     # Bumped in the same transaction as every change to the deployment's templates, so that
     # processes holding an in-memory index can tell when to reload it.
@@ -123,7 +133,12 @@ class Subject(Base, kw_only=True):
 
     id: Mapped[str] = mapped_column(ID, primary_key=True, default_factory=new_id)
     date_of_birth: Mapped[date | None] = mapped_column(default=None)
+    # The person attested being 14 or older instead of giving a date of birth (PIPL6).
+    age_attested: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default_factory=utc_now)
+    # Set when the person's data was erased: the row stays only as the pseudonym the audit
+    # trail names, holding nothing about them.
+    deleted_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Identity(Base, kw_only=True):
@@ -182,6 +197,8 @@ class Consent(Base, kw_only=True):
     bundled: Mapped[bool] = mapped_column(Boolean, default=False)
     given_at: Mapped[datetime] = mapped_column(default_factory=utc_now)
     withdrawn_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The deployment's purpose-and-method snapshot when the consent was given (PIPL14 para. 2).
+    purpose_snapshot: Mapped[str] = mapped_column(String(64), default="")
 
 
 class ConsentRefusal(Base, kw_only=True):
@@ -249,7 +266,12 @@ class AuditHead(Base, kw_only=True):
 
 def _register_feature_tables() -> None:
     """Import the modules whose tables extend ``Base.metadata`` (migrations compare against it)."""
-    from facegate.store import access_models, assessment_models, obligation_models  # noqa: F401
+    from facegate.store import (  # noqa: F401
+        access_models,
+        assessment_models,
+        legal_models,
+        obligation_models,
+    )
 
 
 _register_feature_tables()
