@@ -7,13 +7,17 @@ tests/law; here each rule is shown doing its job in the data path.
 from __future__ import annotations
 
 import dataclasses
+import json
 import sqlite3
 from datetime import date
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from facegate.law import Refused
+from facegate.sealed_box import open_sealed
 from facegate.service import ConsentSpec, DeploymentSpec, DeviceSpec, Gate
 from sites import CONSENT, Clock, Site, gate_spec, make_site
 
@@ -347,8 +351,14 @@ def test_storage_on_device_refused(gate: Gate, site: Site, fixtures: Path, tmp_p
     person = adult(gate)
     gate.record_consent(person, site.deployment_id, CONSENT)
     gate.enrol(person, site.deployment_id, fixtures / "obama_1.jpg")
+    recipient = gate.register_recipient(site.controller_id, "HQ server", recipient_key()[1])
     with pytest.raises(Refused) as excinfo:
-        gate.export_templates(site.deployment_id, [person], destination="HQ server")
+        gate.export_templates(site.deployment_id, [person], recipient_id=recipient.id)
+    assert "storage.on_device" in refused_codes(excinfo)
+    with pytest.raises(Refused) as excinfo:  # free text is no legal basis
+        gate.export_templates(
+            site.deployment_id, [person], recipient_id=recipient.id, legal_basis="none"
+        )
     assert "storage.on_device" in refused_codes(excinfo)
 
 
@@ -359,9 +369,22 @@ def test_storage_on_device_allowed_with_transfer_consent(
     gate.record_consent(person, site.deployment_id, CONSENT)
     gate.record_consent(person, site.deployment_id, dataclasses.replace(CONSENT, scope="transfer"))
     gate.enrol(person, site.deployment_id, fixtures / "obama_1.jpg")
-    bundle = gate.export_templates(site.deployment_id, [person], destination="HQ server")
-    assert len(bundle.templates) == 1
+    private, public = recipient_key()
+    recipient = gate.register_recipient(site.controller_id, "HQ server", public)
+    bundle = gate.export_templates(site.deployment_id, [person], recipient_id=recipient.id)
+    assert bundle.template_count == 1
+    assert "vector" not in json.dumps(bundle.to_dict())  # never in the clear
+    opened = json.loads(open_sealed(bundle.to_dict()["sealed"], private))
+    assert [t["subject_id"] for t in opened] == [person] and opened[0]["vector_f32_base64"]
     assert "vector" not in str(gate.subject_report(person)["templates"])
+
+
+def recipient_key() -> tuple[X25519PrivateKey, bytes]:
+    private = X25519PrivateKey.generate()
+    pem = private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return private, pem
 
 
 def test_storage_retention_minimum_refused(gate: Gate) -> None:

@@ -361,35 +361,97 @@ class SweepOut(BaseModel):
     expired_templates: int
     keys_destroyed: int
     deployments: int
+    not_renewed: int = Field(
+        default=0, description="templates of people who did not consent again after a change"
+    )
+    suspended: int = Field(
+        default=0, description="templates of deployments suspended beyond the set period"
+    )
 
 
 class ExportIn(Strict):
     subject_ids: list[str] = Field(min_length=1, max_length=1000)
-    destination: str = Field(min_length=1, max_length=500)
-    legal_basis: str = ""
+    recipient_id: str = Field(
+        min_length=1, max_length=64, description="a recipient registered with its public key"
+    )
+    legal_basis: str = Field(
+        default="",
+        max_length=80,
+        description="a listed basis code (see /v1/legal-bases) or approved:<id>; empty: each "
+        "person's separate transfer consent",
+    )
 
 
-class ExportedTemplate(BaseModel):
-    template_id: str
-    subject_id: str
-    model: str
-    vector_f32_base64: str
+class SealedOut(BaseModel):
+    format: str
+    recipient_fingerprint: str
+    ephemeral_public_key: str
+    nonce: str
+    ciphertext: str
+    associated_data: str
 
 
 class ExportOut(BaseModel):
     deployment_id: str
-    destination: str
+    recipient_id: str
+    recipient: str
     legal_basis: str
-    templates: list[ExportedTemplate]
+    legal_basis_label: str
+    template_count: int
+    sealed: SealedOut = Field(description="the templates, encrypted to the recipient's key")
+
+
+class RecipientIn(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    public_key: str = Field(
+        min_length=1, max_length=2000, description="X25519 public key: PEM or base64 of 32 bytes"
+    )
+
+
+class RecipientOut(BaseModel):
+    id: str
+    controller_id: str
+    name: str
+    fingerprint: str
+    registered_at: str | None
+    revoked_at: str | None
+
+
+class LegalBasisIn(Strict):
+    use: str = Field(description="transfer or no_alternative")
+    law: str = Field(min_length=1, max_length=300)
+    article: str = Field(min_length=1, max_length=100)
+    explanation: str = Field(default="", max_length=2000)
+
+
+class LegalBasisApproveIn(Strict):
+    approver: str = Field(min_length=1, max_length=200)
+
+
+class LegalBasisOut(BaseModel):
+    code: str
+    use: str
+    law: str
+    article: str
+    explanation: str = ""
+    approved: bool
+    id: str | None = None
+    label_zh: str | None = None
+    approved_by: str | None = None
+    approved_at: str | None = None
 
 
 class SubjectReportOut(BaseModel):
     subject_id: str
-    date_of_birth: str | None
-    identity: dict[str, str]
-    consents: list[dict[str, Any]]
-    templates: list[dict[str, Any]]
-    credentials: list[dict[str, Any]]
+    held: bool = Field(description="false once the person's data was erased: nothing is held")
+    deleted: bool = False
+    controller_id: str | None = Field(default=None, description="the controller whose data this is")
+    date_of_birth: str | None = None
+    age_attested: bool = False
+    identity: dict[str, str] = Field(default_factory=dict)
+    consents: list[dict[str, Any]] = Field(default_factory=list)
+    templates: list[dict[str, Any]] = Field(default_factory=list)
+    credentials: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class DeletionOut(BaseModel):

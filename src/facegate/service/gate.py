@@ -22,6 +22,7 @@ from facegate.service import (
     consents,
     filing,
     incidents,
+    legal_bases,
     notices,
     people,
     recognition,
@@ -39,6 +40,7 @@ from facegate.store import models as m
 from facegate.store.assessment_models import Assessment, NoticeVersion
 from facegate.store.audit import AuditVerification
 from facegate.store.keys import load_or_create_master_key, master_key_from_env
+from facegate.store.legal_models import LegalBasisRecord, TransferRecipient
 
 
 class NotInitialised(FacegateError):
@@ -256,12 +258,17 @@ class Gate:
     ) -> retention.SweepReport:
         return retention.sweep(self.ctx, actor=actor, on_progress=on_progress)
 
+    def register_recipient(
+        self, controller_id: str, name: str, public_key: str | bytes, *, actor: str = "admin"
+    ) -> TransferRecipient:
+        return transfer.register_recipient(self.ctx, controller_id, name, public_key, actor=actor)
+
     def export_templates(
         self,
         deployment_id: str,
         subject_ids: list[str],
         *,
-        destination: str,
+        recipient_id: str,
         legal_basis: str = "",
         actor: str = "admin",
     ) -> transfer.TransferBundle:
@@ -269,13 +276,41 @@ class Gate:
             self.ctx,
             deployment_id,
             subject_ids,
-            destination=destination,
+            recipient_id=recipient_id,
             legal_basis=legal_basis,
             actor=actor,
         )
 
-    def subject_report(self, subject_id: str, *, actor: str = "subject") -> dict[str, Any]:
-        return rights.subject_report(self.ctx, subject_id, actor=actor)
+    def propose_legal_basis(
+        self, controller_id: str, spec: legal_bases.BasisSpec, *, actor: str = "admin"
+    ) -> LegalBasisRecord:
+        return legal_bases.propose_basis(self.ctx, controller_id, spec, actor=actor)
+
+    def approve_legal_basis(
+        self, basis_id: str, *, approver: str, role: str = "dpo", actor: str = "dpo"
+    ) -> LegalBasisRecord:
+        return legal_bases.approve_basis(
+            self.ctx, basis_id, approver=approver, role=role, actor=actor
+        )
+
+    def legal_bases(self, controller_id: str | None = None) -> list[dict[str, Any]]:
+        return legal_bases.list_bases(self.ctx, controller_id)
+
+    def subject_report(
+        self,
+        subject_id: str,
+        *,
+        controller_id: str | None = None,
+        deployment_id: str | None = None,
+        actor: str = "subject",
+    ) -> dict[str, Any]:
+        return rights.subject_report(
+            self.ctx,
+            subject_id,
+            controller_id=controller_id,
+            deployment_id=deployment_id,
+            actor=actor,
+        )
 
     def delete_subject(self, subject_id: str, *, actor: str = "subject") -> dict[str, int]:
         return rights.delete_subject(self.ctx, subject_id, actor=actor)

@@ -104,6 +104,7 @@ def enrol(
             model_version=ctx.engine.model_id,
             expires_at=expires_at,
         )
+        template.created_at = now  # the Gate's clock: expiries are counted from it
         note_stored(session, deployment.controller_id, subject_id, now)
         before, after = bump_gallery(session, deployment)
         record(

@@ -376,9 +376,14 @@ def my_data(request: Request) -> Response:
     report = None
     if isinstance(subject_id, str):
         try:
-            report = web_state(request).gate.subject_report(subject_id, actor=who.actor)
+            report = web_state(request).gate.subject_report(
+                subject_id, deployment_id=who.deployment_id, actor=who.actor
+            )
         except FacegateError:
             current.data.pop("person", None)
+        if report is not None and not report["held"]:
+            current.data.pop("person", None)
+            report = None
     return page(
         current,
         "kiosk/me.html",
