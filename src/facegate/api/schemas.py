@@ -85,6 +85,19 @@ class DeploymentIn(Strict):
     exterior_camera: bool = False
     mlps_level: int | None = Field(default=None, ge=1, le=5)
     entrusted_processor: str = ""
+    capture_mode: str = Field(
+        default="explicit_act",
+        description="explicit_act (the person presents at the terminal, presses a button, enters "
+        "an opt-in lane) or walk_through (never for a consent-based deployment)",
+    )
+    retention_justification: str = Field(
+        default="", description="why the purpose needs longer than its default retention"
+    )
+    alternative_legal_basis: str = Field(
+        default="",
+        description="with no alternative: the approved legal basis (approved:<id>) under which "
+        "state rules provide otherwise (Measures art. 10)",
+    )
 
 
 class DeploymentPatch(Strict):
@@ -108,6 +121,9 @@ class DeploymentPatch(Strict):
     exterior_camera: bool | None = None
     mlps_level: int | None = Field(default=None, ge=1, le=5)
     entrusted_processor: str | None = None
+    capture_mode: str | None = None
+    retention_justification: str | None = None
+    alternative_legal_basis: str | None = None
 
 
 class DeploymentOut(BaseModel):
@@ -132,6 +148,12 @@ class DeploymentOut(BaseModel):
     exterior_camera: bool
     mlps_level: int | None
     entrusted_processor: str
+    capture_mode: str
+    retention_justification: str
+    alternative_legal_basis: str
+    retention_default_days: int
+    retention_warning: str
+    purpose_changed_at: str | None
     created_at: str | None
 
 
@@ -202,11 +224,17 @@ class SubjectIn(Strict):
     identity: dict[str, str] | None = Field(
         default=None, description="Name, ID number...: sealed apart from face data"
     )
+    age_attested: bool = Field(
+        default=False,
+        description="the person attests being 14 or older, instead of giving a date of birth "
+        "(PIPL art. 6)",
+    )
 
 
 class SubjectOut(BaseModel):
     id: str
     date_of_birth: str | None
+    age_attested: bool = False
 
 
 class ConsentIn(Strict):

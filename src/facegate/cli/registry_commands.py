@@ -64,6 +64,19 @@ def deployment_create(
     exterior_camera: Annotated[bool, typer.Option()] = False,
     mlps_level: Annotated[int | None, typer.Option(help="Graded protection level.")] = None,
     entrusted_processor: Annotated[str, typer.Option(help="Vendor processing for you.")] = "",
+    capture_mode: Annotated[
+        str,
+        typer.Option(
+            help="explicit_act (the person presents, presses, opts in) or walk_through "
+            "(never on consent)."
+        ),
+    ] = "explicit_act",
+    retention_justification: Annotated[
+        str, typer.Option(help="Why the purpose needs longer than its default retention.")
+    ] = "",
+    alternative_legal_basis: Annotated[
+        str, typer.Option(help="No alternative: the approved basis (approved:<id>), Measures 10.")
+    ] = "",
     as_json: JsonOption = False,
 ) -> None:
     """Describe a deployment; refused if the law forbids it as described."""
@@ -86,6 +99,9 @@ def deployment_create(
         exterior_camera=exterior_camera,
         mlps_level=mlps_level,
         entrusted_processor=entrusted_processor,
+        capture_mode=capture_mode,
+        retention_justification=retention_justification,
+        alternative_legal_basis=alternative_legal_basis,
     )
     with reporting(as_json):
         row = open_gate(ctx).create_deployment(controller, spec, actor="cli")
@@ -140,10 +156,13 @@ def deployment_update(
     method: Annotated[str | None, typer.Option()] = None,
     why_not_verify: Annotated[str | None, typer.Option()] = None,
     retention_days: Annotated[int | None, typer.Option()] = None,
+    retention_justification: Annotated[str | None, typer.Option()] = None,
+    capture_mode: Annotated[str | None, typer.Option()] = None,
     alternative: Annotated[list[str] | None, typer.Option()] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Change a deployment (a change of purpose or method needs a new impact assessment)."""
+    """Change a deployment. Anything the impact assessment weighed needs a new one; a change of
+    purpose or method needs each person's consent again (a shorter retention applies at once)."""
     changes = {
         key: value
         for key, value in {
@@ -152,6 +171,8 @@ def deployment_update(
             "method": method,
             "why_not_verify": why_not_verify,
             "retention_days": retention_days,
+            "retention_justification": retention_justification,
+            "capture_mode": capture_mode,
             "alternatives": tuple(alternative) if alternative else None,
         }.items()
         if value is not None

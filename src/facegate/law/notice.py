@@ -38,6 +38,7 @@ class NoticeFacts:
     location_type: str
     entrusted_processor: str
     minors: bool
+    capture_mode: str = "explicit_act"
 
     def as_dict(self) -> dict[str, Any]:
         values = asdict(self)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from facegate.law.facts import DeploymentFacts, Method, TransferMode
+from facegate.law.facts import CaptureMode, DeploymentFacts, Method, TransferMode
 from facegate.law.pipia import Aspect, Statement
 
 
@@ -48,6 +48,20 @@ def _alternatives(d: DeploymentFacts) -> tuple[str, str]:
     return ", ".join(names), "、".join(names)
 
 
+def _capture(d: DeploymentFacts) -> Statement:
+    """How faces come to be captured (capture.opt_in): a minimal line, rendered fully later."""
+    if d.capture_mode == CaptureMode.WALK_THROUGH:
+        return _s(
+            "Capture: every face in the camera's view (walk-through).",
+            "采集方式：采集摄像头视野内的所有人脸（通行式）。",
+        )
+    return _s(
+        "Capture: only on the person's own act (presenting at the terminal); one face per "
+        "frame; a face that matches nobody is discarded at once, leaving only a count.",
+        "采集方式：仅在个人主动操作（在终端前主动刷脸）时采集；每帧只处理一张人脸；未匹配的人脸立即丢弃，仅保留计数。",
+    )
+
+
 def _purpose(d: DeploymentFacts) -> Aspect:
     alt_en, alt_zh = _alternatives(d)
     method_en = (
@@ -67,6 +81,7 @@ def _purpose(d: DeploymentFacts) -> Aspect:
         ),
         _s(f"Why face recognition is necessary: {d.necessity}", f"必要性：{d.necessity}"),
         _s(f"Method: {method_en}.", f"处理方式：{method_zh}。"),
+        _capture(d),
         _s(
             f"Lawful basis: {d.lawful_basis}; face data is sensitive personal information, "
             "processed only for this specific purpose with strict protection.",

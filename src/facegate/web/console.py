@@ -150,8 +150,10 @@ WIZARD_DEFAULTS: dict[str, str] = {
     "why_not_verify": "",
     "location_type": "residential_entrance",
     "retention_days": "365",
+    "retention_justification": "",
     "alternatives": "",
     "transfer_mode": "on_device",
+    "capture_mode": "explicit_act",
 }
 
 
@@ -168,6 +170,10 @@ def wizard_page(
         controllers=views.controllers(gate),
         purposes=views.purpose_choices(),
         locations=views.location_choices(),
+        retention_warning=views.retention_warning(
+            values.get("purpose_type", ""), values.get("retention_days", "")
+        ),
+        retention_defaults=views.retention_defaults(),
     )
 
 
@@ -218,8 +224,10 @@ async def create_deployment(request: Request) -> Response:
             why_not_verify=values["why_not_verify"],
             location_type=values["location_type"],
             retention_days=retention,
+            retention_justification=values["retention_justification"],
             alternatives=alternatives,
             transfer_mode=values["transfer_mode"],
+            capture_mode=values["capture_mode"],
         )
         row = gate.create_deployment(controller_id, spec, actor=who.actor)
     except FacegateError as exc:
