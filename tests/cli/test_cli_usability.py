@@ -82,23 +82,15 @@ def test_list_and_show_every_register(site: dict[str, str]) -> None:
     assert run(["subject", "list", *d])["subjects"] == [
         {"id": site["subject"], "date_of_birth": "1990-01-02"}
     ]
-    refused = run(
-        [
-            "consent",
-            "record",
-            "--subject",
-            site["subject"],
-            "--deployment",
-            site["deployment"],
-            "--alternative-offered",
-            *d,
-        ],
-        code=1,
-    )  # fmt: skip  (no approved PIPIA and notice yet: the law still has its say)
-    assert refused["error"]["code"] == "refused"
-    assert run(["consent", "list", "--subject", site["subject"], *d]) == {"consents": []}
+    record = ["consent", "record", "--subject", site["subject"], "--deployment",
+              site["deployment"], "--alternative-offered"]  # fmt: skip
+    consent = run([*record, *d])
+    listed = run(["consent", "list", "--subject", site["subject"], *d])["consents"]
+    assert [c["id"] for c in listed] == [consent["id"]]
+    assert run(["consent", "show", consent["id"], *d])["scope"] == "processing"
     subject = run(["subject", "show", site["subject"], *d])
-    assert subject["consents"] == [] and subject["templates"] == {}
+    assert [c["id"] for c in subject["consents"]] == [consent["id"]]
+    assert subject["templates"] == {}
     missing = run(["consent", "show", "nope", *d], code=2)
     assert missing["error"]["code"] == "unknown_consent"
     text = runner.invoke(app, ["deployment", "list", "--data-dir", site["dir"]])
