@@ -51,7 +51,8 @@ def print_rows(
 
     table = Table()
     for column in columns:
-        table.add_column(column, overflow="fold")
+        ids = column == "id" or column.endswith("_id")
+        table.add_column(column, overflow="fold", no_wrap=ids, min_width=32 if ids else None)
     for row in rows:
         table.add_row(*(_cell(row.get(c)) for c in columns))
     console.print(table)
