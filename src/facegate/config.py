@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from facegate.engine import EngineConfig
+from facegate.engine.engine import BACKENDS
 from facegate.errors import FacegateError
 
 CONFIG_FILE = "facegate.toml"
@@ -32,6 +33,11 @@ class Settings:
     consent_quiet_days: int = 180
     reconsent_days: int = 30
     suspension_max_days: int = 90
+    # Where people reach this service from outside (the sign's QR code, links in documents):
+    # e.g. "https://faces.example.cn". Links are never built from a request's Host header.
+    public_url: str = ""
+    # A demo site (``facegate demo``): a loopback public_url is accepted.
+    demo: bool = False
 
     @property
     def resolved_database_url(self) -> str:
@@ -65,9 +71,18 @@ DEFAULT_TOML = """\
 # stopped one at once (PIPL art. 47; Measures art. 8).
 # suspension_max_days = 90
 
+# The address people reach this service at (the printed sign's QR code points to the notice
+# page under it). Required to print a sign; a loopback address is accepted only in a demo.
+# public_url = "https://faces.example.cn"
+
 [engine]
 # "hog" (fast, frontal faces) or "cnn" (dlib's MMOD CNN detector: slower, more poses).
 # detector = "hog"
+# What runs dlib's networks: "onnxruntime" (converted from dlib's files at first use, cached in
+# FACEGATE_MODEL_CACHE or ~/.cache/facegate/models) or "dlib" (the reference). Same embeddings.
+# backend = "onnxruntime"
+# onnxruntime threads per network (1: the service scales with worker processes instead).
+# threads = 1
 # Longest side, in pixels, of the copy that detection runs on.
 # working_size = 960
 # Distance at or below which two faces are the same person (dlib's ResNet: 0.6).
@@ -76,7 +91,14 @@ DEFAULT_TOML = """\
 
 
 def _coerce_engine(values: dict[str, Any], base: EngineConfig) -> EngineConfig:
-    allowed = {"detector": str, "working_size": int, "threshold": float, "upsample": int}
+    allowed = {
+        "detector": str,
+        "backend": str,
+        "threads": int,
+        "working_size": int,
+        "threshold": float,
+        "upsample": int,
+    }
     changes: dict[str, Any] = {}
     for key, value in values.items():
         if key not in allowed:
@@ -85,6 +107,8 @@ def _coerce_engine(values: dict[str, Any], base: EngineConfig) -> EngineConfig:
             changes[key] = allowed[key](value)
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"engine setting {key!r} has a bad value: {value!r}") from exc
+    if changes.get("backend", base.backend) not in BACKENDS:
+        raise ConfigError(f"engine setting 'backend' must be one of {', '.join(BACKENDS)}")
     return replace(base, **changes)
 
 
@@ -106,12 +130,13 @@ def load_settings(data_dir: Path | None = None, env: dict[str, str] | None = Non
         "consent_quiet_days",
         "reconsent_days",
         "suspension_max_days",
+        "public_url",
     ):
         if f"FACEGATE_{key.upper()}" in env:
             overrides[key] = env[f"FACEGATE_{key.upper()}"]
     engine_env = {
         key: env[f"FACEGATE_ENGINE_{key.upper()}"]
-        for key in ("detector", "working_size", "threshold")
+        for key in ("detector", "backend", "threads", "working_size", "threshold")
         if f"FACEGATE_ENGINE_{key.upper()}" in env
     }
     if engine_env:
@@ -126,8 +151,10 @@ def _apply(settings: Settings, values: dict[str, Any], source: str) -> Settings:
             if not isinstance(value, dict):
                 raise ConfigError(f"{source}: [engine] must be a table")
             changes["engine"] = _coerce_engine(value, settings.engine)
-        elif key == "database_url":
-            changes[key] = str(value)
+        elif key in ("database_url", "public_url"):
+            changes[key] = str(value).strip()
+        elif key == "demo":
+            changes[key] = value is True or str(value).strip().lower() in ("1", "true", "yes")
         elif key == "key_file":
             key_path = Path(str(value))
             changes[key] = key_path if key_path.is_absolute() else settings.data_dir / key_path

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from facegate.law import RULES, Rule, format_articles, rule
+from facegate.law.catalogue import split_articles
 
 MEASURES = Path("/work/shared/measures.md")
 ROW = re.compile(r"^\|\s*`(?P<code>[a-z_.]+)`\s*\|[^|]*\|(?P<source>[^|]*)\|(?P<kind>[^|]*)\|")
@@ -18,7 +19,7 @@ def measures_rows() -> dict[str, tuple[tuple[str, ...], str]]:
     for line in MEASURES.read_text(encoding="utf-8").splitlines():
         match = ROW.match(line)
         if match:
-            articles = tuple(a.strip() for a in match["source"].split(","))
+            articles = split_articles(match["source"])
             rows[match["code"]] = (articles, match["kind"].strip())
     return rows
 
@@ -101,3 +102,10 @@ def test_catalogue_cites_precisely(code: str, articles: tuple[str, ...]) -> None
 def test_catalogue_automotive_is_not_a_ban() -> None:
     summary = rule("sector.automotive").summary_en
     assert "unless truly necessary" in summary and "driving safety only" not in summary
+
+
+def test_split_articles_keeps_a_citation_of_several_articles_whole() -> None:
+    assert split_articles("M6, PIPL14") == ("M6", "PIPL14")
+    assert split_articles("《汽车数据安全管理若干规定（试行）》 arts. 3, 6, 10") == (
+        "《汽车数据安全管理若干规定（试行）》 arts. 3, 6, 10",
+    )

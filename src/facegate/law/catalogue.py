@@ -27,14 +27,22 @@ class Rule:
     sources: tuple[str, ...] = ()  # the source column of measures.md, split at commas
 
 
-def _split(text: str) -> tuple[str, ...]:
-    return tuple(a.strip() for a in text.split(","))
+def split_articles(articles: str) -> tuple[str, ...]:
+    """``"M6, PIPL14"`` -> ``("M6", "PIPL14")``; a bare number continues the citation before it,
+    so ``"《…规定》 arts. 3, 6, 10"`` stays one citation."""
+    parts: list[str] = []
+    for part in (a.strip() for a in articles.split(",")):
+        if parts and part.isdigit():
+            parts[-1] = f"{parts[-1]}, {part}"
+        else:
+            parts.append(part)
+    return tuple(parts)
 
 
 def _rule(code: str, sources: str, kind: str, en: str, zh: str, cite: str = "") -> Rule:
     """``cite``: ";"-separated citations when they are more precise than ``sources``."""
-    articles = tuple(a.strip() for a in cite.split(";")) if cite else _split(sources)
-    return Rule(code, articles, en, zh, kind, _split(sources))
+    articles = tuple(a.strip() for a in cite.split(";")) if cite else split_articles(sources)
+    return Rule(code, articles, en, zh, kind, split_articles(sources))
 
 
 _RULES: tuple[Rule, ...] = (
@@ -283,7 +291,6 @@ _RULES: tuple[Rule, ...] = (
         "data.",
         "车内人脸信息原则上在车内处理，除确有必要外不向车外提供；驾驶安全以外的目的须取得个人单独同意；"
         "车外人员的人脸图像属于重要数据。",
-        cite="《汽车数据安全管理若干规定（试行）》 arts. 3, 6, 10",
     ),
     _rule(
         "rights.access_delete",
@@ -334,9 +341,9 @@ _RULES: tuple[Rule, ...] = (
         "liveness.failed",
         "M14, M9",
         "Gate",
-        "Security measures against misuse include refusing presentation attacks with printed or "
-        "on-screen faces.",
-        "防止滥用的安全措施包括拒绝以打印或屏幕显示的人脸进行的假体攻击。",
+        "Presentation attacks (printed or on-screen faces) are refused as a necessary security "
+        "measure against misuse.",
+        "采取必要安全措施防范滥用，拒绝照片、屏幕等呈现攻击。",
     ),
     _rule(
         "retention.shortened",
@@ -351,7 +358,7 @@ _RULES: tuple[Rule, ...] = (
         "Gate + Document",
         "Photos or templates leave the device over a network only under a law or with each "
         "person's separate consent to the transmission.",
-        "人脸图像或特征仅在法律另有规定或取得个人对传输的单独同意时方可通过网络传出设备。",
+        "人脸图像或特征仅在法律规定或取得个人对传输的单独同意时，方可通过网络离开设备。",
     ),
 )
 

@@ -40,6 +40,8 @@ class GateContext:
     reconsent_days: int = 30
     suspension_max_days: int = 90
     prerequisites: Sequence[ActivationCheck] = ()
+    public_url: str = ""  # Settings.public_url: the base of every link people are given
+    demo: bool = False
     # deployment id -> the gallery version this process's index holds
     index_versions: dict[str, int] = field(default_factory=dict)
     _engine: FaceEngine | None = None

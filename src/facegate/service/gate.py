@@ -98,6 +98,8 @@ class Gate:
             consent_quiet_days=settings.consent_quiet_days,
             reconsent_days=settings.reconsent_days,
             suspension_max_days=settings.suspension_max_days,
+            public_url=settings.public_url,
+            demo=settings.demo,
             prerequisites=DEFAULT_PREREQUISITES if prerequisites is None else prerequisites,
         )
         return cls(ctx)

@@ -101,7 +101,7 @@ def enrol(
             m.new_id(),
             face.embedding.vector,
             engine=ctx.engine.model_id,
-            model_version=ctx.engine.model_id,
+            model_version=ctx.engine.model_version,
             expires_at=expires_at,
         )
         template.created_at = now  # the Gate's clock: expiries are counted from it
