@@ -196,3 +196,32 @@ def test_every_kiosk_step_of_a_closed_kiosk_shows_its_login(client: TestClient) 
         assert response.status_code == 401, path
         assert response.headers["content-type"].startswith("text/html"), path
         assert "/kiosk/login" in response.text, path
+
+
+def test_minor_guardian_allowed_kiosk_adult_attests_14_or_older_without_a_date_of_birth(
+    client: TestClient, web_gate: Gate
+) -> None:
+    from sqlalchemy import select
+
+    from facegate.store import models as m
+    from sites import make_site
+
+    site = make_site(web_gate, name="Attestation gate")
+    client.cookies.clear()
+    form = client.get("/kiosk/login")
+    device = issue_key(web_gate.ctx, "device", device_id=site.device_id, actor="test").token
+    client.post("/kiosk/login", data={"csrf_token": token(form.text), "api_key": device})
+    age = client.get("/kiosk/face").text
+    assert "I am 14 or older" in age
+    csrf = token(age)
+    client.post("/kiosk/face", data={"csrf_token": csrf, "age": "14plus"})
+    capture = client.post(
+        "/kiosk/face/consent", data={"csrf_token": csrf, "consent": "yes", "choice": "agree"}
+    )
+    assert "Take your photo" in capture.text
+    with web_gate.ctx.db.transaction(readonly=True) as session:
+        consent = session.scalars(
+            select(m.Consent).where(m.Consent.deployment_id == site.deployment_id)
+        ).one()
+        subject = session.get(m.Subject, consent.subject_id)
+        assert subject is not None and subject.date_of_birth is None and subject.age_attested

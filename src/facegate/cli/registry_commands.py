@@ -239,7 +239,8 @@ def deployment_update(
     retention_days: Annotated[int | None, typer.Option()] = None,
     retention_justification: Annotated[str | None, typer.Option()] = None,
     capture_mode: Annotated[
-        choices.CaptureMode | None, typer.Option(metavar="MODE", help="explicit_act or walk_through.")
+        choices.CaptureMode | None,
+        typer.Option(metavar="MODE", help="explicit_act or walk_through."),
     ] = None,
     alternative: Annotated[list[str] | None, typer.Option()] = None,
     as_json: JsonOption = False,

@@ -153,6 +153,13 @@ async def age_answer(request: Request) -> Response:
     device(current)
     try:
         form = await posted(request, current)
+        if text(form, "age") == "14plus":
+            # An attestation instead of a date of birth (PIPL art. 6): the date matters only
+            # for a child, whose guardian consents.
+            current.data.pop("dob", None)
+            current.data["attested"] = True
+            current.data["minor"] = False
+            return current.redirect("/kiosk/face/consent")
         try:
             born = date.fromisoformat(text(form, "date_of_birth"))
         except ValueError:
@@ -164,6 +171,7 @@ async def age_answer(request: Request) -> Response:
         current.flash_error(exc)
         return current.redirect("/kiosk/face")
     current.data["dob"] = born.isoformat()
+    current.data.pop("attested", None)
     current.data["minor"] = is_minor(born, today)
     return current.redirect("/kiosk/face/consent")
 
@@ -176,7 +184,7 @@ def consent_form(request: Request) -> Response:
         notice = notice_of(request, who)
     except FacegateError as exc:
         return page(current, "kiosk/unavailable.html", 503, error=problem(exc))
-    if "dob" not in current.data:
+    if "dob" not in current.data and not current.data.get("attested"):
         return current.redirect("/kiosk/face")
     return page(
         current,
@@ -204,8 +212,9 @@ async def consent(request: Request) -> Response:
         current.flash("ok", "没关系，您可以使用其他方式。 · No problem: use the alternative.")
         return current.redirect("/kiosk")
     dob = current.data.get("dob")
-    minor = bool(current.data.get("minor"))
-    if not isinstance(dob, str):
+    attested = bool(current.data.get("attested"))
+    minor = bool(current.data.get("minor")) and not attested
+    if not isinstance(dob, str) and not attested:
         return current.redirect("/kiosk/face")
     if form.get("consent") != "yes":
         current.flash(
@@ -229,7 +238,11 @@ async def consent(request: Request) -> Response:
         pre_ticked=False,
         bundled=False,
     )
-    subject = gate.register_subject(date_of_birth=date.fromisoformat(dob), actor=who.actor)
+    subject = gate.register_subject(
+        date_of_birth=date.fromisoformat(dob) if isinstance(dob, str) else None,
+        age_attested=attested and not isinstance(dob, str),
+        actor=who.actor,
+    )
     try:
         gate.record_consent(subject.id, who.deployment_id, spec, actor=who.actor)
     except FacegateError as exc:
