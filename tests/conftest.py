@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from facegate.engine import FaceEngine
+from facegate.engine.liveness import PassiveLiveness
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -20,3 +21,9 @@ def fixtures_dir() -> Path:
 def engine() -> FaceEngine:
     """dlib's real models, loaded once per test session."""
     return FaceEngine()
+
+
+@pytest.fixture(scope="session")
+def liveness() -> PassiveLiveness:
+    """The shipped passive liveness check (MiniFASNet pair on onnxruntime), loaded once."""
+    return PassiveLiveness()

@@ -47,11 +47,6 @@ SHA256 = {
 }
 
 
-@pytest.fixture(scope="module")
-def liveness() -> PassiveLiveness:
-    return PassiveLiveness()
-
-
 def test_shipped_weights_are_the_upstream_files_with_licence_and_provenance() -> None:
     checkpoints = shipped_checkpoints()
     assert {c.path.name for c in checkpoints} == set(SHA256)

@@ -291,6 +291,14 @@ _RULES: tuple[Rule, ...] = (
         "Keep face data apart from identity information.",
         "人脸信息应与身份信息分开存储。",
     ),
+    _rule(
+        "liveness.failed",
+        "M14, M9",
+        "Gate",
+        "The necessary security measures include refusing presentation attacks: a printed or "
+        "on-screen face is not a live person and is neither enrolled nor recognised.",
+        "必要的安全措施包括拒绝呈现攻击：打印或屏幕上的人脸不是活体，不予注册或识别。",
+    ),
 )
 
 RULES: Mapping[str, Rule] = MappingProxyType({r.code: r for r in _RULES})

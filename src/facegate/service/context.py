@@ -11,6 +11,7 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from facegate.engine import FaceEngine
+from facegate.engine.liveness import PassiveLiveness
 from facegate.law import Decision, Refused
 from facegate.store import AuditLog, Database, GalleryIndex, Vault
 from facegate.store import models as m
@@ -40,13 +41,22 @@ class GateContext:
     prerequisites: Sequence[ActivationCheck] = ()
     # deployment id -> the gallery version this process's index holds
     index_versions: dict[str, int] = field(default_factory=dict)
+    liveness_factory: Callable[[], PassiveLiveness] = PassiveLiveness
     _engine: FaceEngine | None = None
+    _liveness: PassiveLiveness | None = None
 
     @property
     def engine(self) -> FaceEngine:
         if self._engine is None:
             self._engine = self.engine_factory()
         return self._engine
+
+    @property
+    def liveness(self) -> PassiveLiveness:
+        """The passive liveness check, loaded at first use (about 0.1 s)."""
+        if self._liveness is None:
+            self._liveness = self.liveness_factory()
+        return self._liveness
 
     def now(self) -> datetime:
         return self.clock()

@@ -14,6 +14,7 @@ from facegate.config import Settings
 from facegate.documents.content import ProcessingRecords
 from facegate.engine import FaceEngine
 from facegate.engine.image import ImageSource
+from facegate.engine.liveness import PassiveLiveness
 from facegate.errors import FacegateError
 from facegate.law.pipia import Statement
 from facegate.service import (
@@ -69,13 +70,15 @@ class Gate:
         clock: Callable[[], datetime] = utc_now,
         prerequisites: Sequence[ActivationCheck] | None = None,
         engine: FaceEngine | None = None,
+        liveness: PassiveLiveness | None = None,
     ) -> Gate:
         """Open (with ``create``, first initialise) the data directory the settings name.
 
         ``prerequisites`` of activation and processing default to an approved impact
         assessment and a published notice (``DEFAULT_PREREQUISITES``); ``()`` checks none.
 
-        ``engine`` shares an already loaded face engine (tests, several Gates in one process).
+        ``engine`` shares an already loaded face engine (tests, several Gates in one process);
+        ``liveness`` likewise shares a loaded liveness check.
         """
         if create:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -96,6 +99,8 @@ class Gate:
             consent_quiet_days=settings.consent_quiet_days,
             prerequisites=DEFAULT_PREREQUISITES if prerequisites is None else prerequisites,
         )
+        if liveness is not None:
+            ctx.liveness_factory = lambda: liveness
         return cls(ctx)
 
     def close(self) -> None:

@@ -23,7 +23,7 @@ from facegate.engine.errors import MultipleFaces, NoFace
 from facegate.engine.image import ImageSource
 from facegate.engine.liveness.checkpoint import load_state_dict
 from facegate.engine.liveness.crop import patch
-from facegate.engine.liveness.minifasnet import NetSpec, build_model
+from facegate.engine.liveness.minifasnet import LIVE_CLASS, NetSpec, build_model
 from facegate.engine.types import Box, RGBImage
 
 MODEL_ID = "minifasnet-v2+v1se"
@@ -130,11 +130,18 @@ class PassiveLiveness:
         return np.asarray(probabilities, dtype=np.float32)
 
     def score(self, image: RGBImage, box: Box) -> float:
-        return float(self.probabilities(image, [box])[0, 1])
+        return float(self.probabilities(image, [box])[0, LIVE_CLASS])
 
     def check(self, image: RGBImage, box: Box) -> LivenessResult:
-        score = self.score(image, box)
-        return LivenessResult(score >= self.threshold, score, self.threshold, self.model_id)
+        return self.check_many(image, [box])[0]
+
+    def check_many(self, image: RGBImage, boxes: Sequence[Box]) -> list[LivenessResult]:
+        """One verdict per face box, scored in one batch."""
+        scores = self.probabilities(image, boxes)[:, LIVE_CLASS]
+        return [
+            LivenessResult(float(s) >= self.threshold, float(s), self.threshold, self.model_id)
+            for s in scores
+        ]
 
 
 def check_single_face(
