@@ -135,3 +135,32 @@ def test_liveness_setting_is_validated(gate: Gate, site: Site) -> None:
     with pytest.raises(BadRequest):
         gate.update_deployment(site.deployment_id, liveness="sometimes")
     assert gate.update_deployment(site.deployment_id, liveness="active").liveness == "active"
+
+
+def _frames(fixtures: Path, name: str, count: int) -> list[bytes]:
+    return [(fixtures / name).read_bytes()] * count
+
+
+def test_liveness_failed_refuses_a_still_face_in_the_active_challenge(
+    gate: Gate, fixtures: Path
+) -> None:
+    site = make_site(gate, name="Lobby", liveness="active")
+    with pytest.raises(Refused) as excinfo:
+        gate.check_challenge(
+            site.device_id, ("blink", "turn_left", "turn_right"),
+            _frames(fixtures, "obama_1.jpg", 6), action="enrol",
+        )  # fmt: skip
+    assert excinfo.value.decision.codes == ("liveness.failed",)
+    event = last_event(gate)
+    assert (event.action, event.decision) == ("enrol", "refused")
+    assert event.object_ids()["check"] == "challenge"
+    assert event.object_ids()["reason"] == "blink_not_seen"
+
+
+def test_liveness_failed_allowed_challenge_not_asked_of_a_passive_deployment(
+    gate: Gate, site: Site, fixtures: Path
+) -> None:
+    verdict = gate.check_challenge(
+        site.device_id, ("blink",), _frames(fixtures, "obama_1.jpg", 1), action="verify"
+    )
+    assert verdict.passed

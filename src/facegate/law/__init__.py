@@ -39,6 +39,7 @@ from facegate.law.liveness import (
     ATTACKS_BEFORE_ALERT,
     attack_alert_due,
     challenge_required,
+    check_challenge,
     check_presentation,
     liveness_required,
 )
@@ -91,6 +92,7 @@ __all__ = [
     "attack_alert_due",
     "challenge_required",
     "check_activation",
+    "check_challenge",
     "check_consent",
     "check_deployment",
     "check_device_registration",

@@ -43,6 +43,19 @@ def check_presentation(deployment: DeploymentFacts, live: Iterable[bool]) -> Dec
     )
 
 
+def check_challenge(deployment: DeploymentFacts, passed: bool) -> Decision:
+    """Refuse when the deployment asks for the active challenge and it was not completed."""
+    if not challenge_required(deployment) or passed:
+        return Decision.allow()
+    return Decision.refuse(
+        Reason.of(
+            "liveness.failed",
+            "the liveness challenge (blink, turn the head) was not completed in front of the "
+            "camera; try again, or use the alternative",
+        )
+    )
+
+
 def attack_alert_due(attacks: Iterable[datetime], now: datetime, *, alerted: bool) -> bool:
     """Raise an alert when ``ATTACKS_BEFORE_ALERT`` attacks at one device (``attacks``: their
     times, this one included) fall within ``ATTACK_WINDOW`` of ``now``, unless one was already

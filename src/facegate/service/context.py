@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from facegate.engine import FaceEngine
 from facegate.engine.liveness import PassiveLiveness
+from facegate.engine.liveness.challenge import SixtyEightPointLandmarker
 from facegate.law import Decision, Refused
 from facegate.store import AuditLog, Database, GalleryIndex, Vault
 from facegate.store import models as m
@@ -44,6 +45,7 @@ class GateContext:
     liveness_factory: Callable[[], PassiveLiveness] = PassiveLiveness
     _engine: FaceEngine | None = None
     _liveness: PassiveLiveness | None = None
+    _landmarks68: SixtyEightPointLandmarker | None = None
 
     @property
     def engine(self) -> FaceEngine:
@@ -57,6 +59,13 @@ class GateContext:
         if self._liveness is None:
             self._liveness = self.liveness_factory()
         return self._liveness
+
+    @property
+    def landmarks68(self) -> SixtyEightPointLandmarker:
+        """dlib's 68-point landmarks, for the kiosk's active challenge (loaded at first use)."""
+        if self._landmarks68 is None:
+            self._landmarks68 = SixtyEightPointLandmarker()
+        return self._landmarks68
 
     def now(self) -> datetime:
         return self.clock()

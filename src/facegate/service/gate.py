@@ -15,6 +15,7 @@ from facegate.documents.content import ProcessingRecords
 from facegate.engine import FaceEngine
 from facegate.engine.image import ImageSource
 from facegate.engine.liveness import PassiveLiveness
+from facegate.engine.liveness.challenge import Verdict
 from facegate.errors import FacegateError
 from facegate.law.pipia import Statement
 from facegate.service import (
@@ -23,6 +24,7 @@ from facegate.service import (
     consents,
     filing,
     incidents,
+    liveness,
     notices,
     people,
     recognition,
@@ -217,6 +219,24 @@ class Gate:
         self, device_id: str, image: ImageSource, *, actor: str = "device"
     ) -> Identification:
         return recognition.identify(self.ctx, device_id, image, actor=actor)
+
+    # -- liveness -------------------------------------------------------------------------
+    def liveness_setting(self, deployment_id: str) -> str:
+        return liveness.liveness_setting(self.ctx, deployment_id)
+
+    def check_challenge(
+        self,
+        device_id: str,
+        steps: Sequence[str],
+        frames: Sequence[bytes],
+        *,
+        action: str = "verify",
+        actor: str = "device",
+    ) -> Verdict:
+        """Judge an ``active`` deployment's kiosk challenge (refused: ``liveness.failed``)."""
+        return liveness.check_challenge(
+            self.ctx, device_id, steps, frames, action=action, actor=actor
+        )
 
     # -- the alternative ------------------------------------------------------------------
     def add_credential(
