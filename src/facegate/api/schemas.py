@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -98,6 +98,11 @@ class DeploymentIn(Strict):
         description="with no alternative: the approved legal basis (approved:<id>) under which "
         "state rules provide otherwise (Measures art. 10)",
     )
+    liveness: Literal["off", "passive", "active"] = Field(
+        default="passive",
+        description="refuse printed and on-screen faces: passive (every capture), active "
+        "(also a blink-and-turn challenge at the kiosk), or off",
+    )
 
 
 class DeploymentPatch(Strict):
@@ -124,6 +129,7 @@ class DeploymentPatch(Strict):
     capture_mode: str | None = None
     retention_justification: str | None = None
     alternative_legal_basis: str | None = None
+    liveness: Literal["off", "passive", "active"] | None = None
 
 
 class DeploymentOut(BaseModel):
@@ -154,6 +160,7 @@ class DeploymentOut(BaseModel):
     retention_default_days: int
     retention_warning: str
     purpose_changed_at: str | None
+    liveness: str
     created_at: str | None
 
 

@@ -34,6 +34,12 @@ def controller_add(
         show(controller_view(row), as_json, f"controller {row.id} ({row.name})")
 
 
+LIVENESS_HELP = (
+    "Refuse printed and on-screen faces, one of: passive (every capture is checked), active "
+    "(also a blink-and-turn challenge at the kiosk), off."
+)
+
+
 @deployment_app.command("create")
 def deployment_create(
     ctx: typer.Context,
@@ -88,6 +94,9 @@ def deployment_create(
     alternative_legal_basis: Annotated[
         str, typer.Option(help="No alternative: the approved basis (approved:<id>), Measures 10.")
     ] = "",
+    liveness: Annotated[
+        choices.Liveness, typer.Option(metavar="LIVENESS", help=LIVENESS_HELP)
+    ] = choices.Liveness.PASSIVE,
     as_json: JsonOption = False,
 ) -> None:
     """Describe a deployment; refused if the law forbids it as described."""
@@ -116,6 +125,7 @@ def deployment_create(
         capture_mode=capture_mode,
         retention_justification=retention_justification,
         alternative_legal_basis=alternative_legal_basis,
+        liveness=liveness,
     )
     with reporting(as_json):
         row = open_gate(ctx).create_deployment(controller, spec, actor="cli")
@@ -243,6 +253,9 @@ def deployment_update(
         typer.Option(metavar="MODE", help="explicit_act or walk_through."),
     ] = None,
     alternative: Annotated[list[str] | None, typer.Option()] = None,
+    liveness: Annotated[
+        choices.Liveness | None, typer.Option(metavar="LIVENESS", help=LIVENESS_HELP)
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Change a deployment. Anything the impact assessment weighed needs a new one; a change of
@@ -260,6 +273,7 @@ def deployment_update(
             "retention_justification": retention_justification,
             "capture_mode": capture_mode,
             "alternatives": tuple(alternative) if alternative else None,
+            "liveness": liveness,
         }.items()
         if value is not None
     }

@@ -32,6 +32,7 @@ from facegate.law.facts import (
     DeviceFacts,
     GivenBy,
     LawfulBasis,
+    Liveness,
     LocationType,
     Method,
     PurposeType,
@@ -47,6 +48,15 @@ from facegate.law.legal_bases import (
     bases_for,
     check_basis,
     legal_basis,
+)
+from facegate.law.liveness import (
+    ATTACK_WINDOW,
+    ATTACKS_BEFORE_ALERT,
+    attack_alert_due,
+    challenge_required,
+    check_challenge,
+    check_presentation,
+    liveness_required,
 )
 from facegate.law.location import is_public_place
 from facegate.law.processing import (
@@ -70,6 +80,8 @@ from facegate.law.retention import (
 from facegate.law.transfer import check_transfer
 
 __all__ = [
+    "ATTACKS_BEFORE_ALERT",
+    "ATTACK_WINDOW",
     "CHINA_TZ",
     "DEFAULT_QUIET_DAYS",
     "DEFAULT_RECONSENT_DAYS",
@@ -95,6 +107,7 @@ __all__ = [
     "GivenBy",
     "LawfulBasis",
     "LegalBasis",
+    "Liveness",
     "LocationType",
     "Method",
     "PurposeType",
@@ -107,9 +120,12 @@ __all__ = [
     "TransferMode",
     "add_years",
     "age_on",
+    "attack_alert_due",
     "bases_for",
+    "challenge_required",
     "check_activation",
     "check_basis",
+    "check_challenge",
     "check_consent",
     "check_consent_current",
     "check_deployment",
@@ -117,6 +133,7 @@ __all__ = [
     "check_enrolment",
     "check_frame",
     "check_identification",
+    "check_presentation",
     "check_prompt_allowed",
     "check_recognition",
     "check_retention_delete",
@@ -130,6 +147,7 @@ __all__ = [
     "is_minor",
     "is_public_place",
     "legal_basis",
+    "liveness_required",
     "reconsent_deadline",
     "retention_warning",
     "rule",

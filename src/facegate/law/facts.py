@@ -96,6 +96,14 @@ class TransferMode(StrEnum):
     NETWORKED = "networked"
 
 
+class Liveness(StrEnum):
+    """How a deployment checks that a live person is in front of the camera (M14)."""
+
+    OFF = "off"
+    PASSIVE = "passive"  # every captured face scored for print and screen attacks
+    ACTIVE = "active"  # passive, plus a challenge (blink, turn) over live frames at the kiosk
+
+
 class LawfulBasis(StrEnum):
     CONSENT = "consent"
     LEGAL_DUTY = "legal_duty"
@@ -150,6 +158,7 @@ class DeploymentFacts:
     capture_mode: CaptureMode = CaptureMode.EXPLICIT_ACT
     retention_justification: str = ""
     alternative_legal_basis: str = ""  # M10 "where laws provide otherwise": a basis code
+    liveness: Liveness = Liveness.PASSIVE
 
 
 @dataclass(frozen=True)

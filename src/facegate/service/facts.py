@@ -46,6 +46,7 @@ def deployment_facts(row: m.Deployment) -> law.DeploymentFacts:
         capture_mode=law.CaptureMode(row.capture_mode or law.CaptureMode.EXPLICIT_ACT),
         retention_justification=row.retention_justification or "",
         alternative_legal_basis=row.alternative_legal_basis or "",
+        liveness=law.Liveness(row.liveness),
     )
 
 

@@ -63,6 +63,7 @@ def notice_facts(session: Session, deployment: m.Deployment) -> NoticeFacts:
         entrusted_processor=deployment.entrusted_processor.strip(),
         minors=may_enrol_minors(deployment_facts(deployment)),
         capture_mode=deployment.capture_mode or "explicit_act",
+        liveness=deployment.liveness,
     )
 
 

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from facegate import law
 from facegate.engine.compare import compare, similarity
+from facegate.engine.errors import FaceQualityTooLow
 from facegate.engine.image import ImageSource
-from facegate.engine.types import Embedding, FaceEmbedding
+from facegate.engine.types import Embedding
 from facegate.law.processing import consent_based
 from facegate.service.consents import subject_consents
 from facegate.service.context import GateContext, record, require
@@ -27,6 +28,7 @@ from facegate.service.facts import (
     subject_facts,
 )
 from facegate.service.individuals import note_stored
+from facegate.service.liveness import screen_presentation
 from facegate.service.notices import consent_notice_decision
 from facegate.service.people import get_subject
 from facegate.service.registry import get_deployment, get_device, prerequisites_decision
@@ -78,9 +80,20 @@ def enrol(
         return deployment
 
     with ctx.unit(readonly=True) as session:
-        sync_index(ctx, session, lawful_deployment(session), ctx.now())
+        deployment = lawful_deployment(session)
+        facts = deployment_facts(deployment)
+        sync_index(ctx, session, deployment, ctx.now())
 
-    face = ctx.engine.single_face(image)
+    pixels = ctx.engine.load(image)
+    # Liveness before quality: an attack is refused as an attack (and counted), whatever its
+    # quality.
+    face = ctx.engine.single_face(pixels, require_quality=False)
+    screen_presentation(
+        ctx, facts, pixels, [face.face.box], device_id=device_id, actor=actor, action="enrol",
+        objects=objects,
+    )  # fmt: skip
+    if not face.face.quality.ok:
+        raise FaceQualityTooLow(face.face.quality.failed, face.face.quality.hints)
     now = ctx.now()
     for match in ctx.index.search(
         deployment_id, face.embedding.vector, threshold=ctx.engine.threshold, at=now, k=1
@@ -159,6 +172,7 @@ def verify(
             law.check_consent_current(consent, deployment_facts(deployment)),
         )
         require(decision, actor=actor, action="verify", objects=objects)
+        facts = deployment_facts(deployment)
         templates = [
             (row, ctx.vault.open_template(session, row))
             for row in session.scalars(
@@ -175,7 +189,13 @@ def verify(
     if not templates:
         result = Verification(False, subject_id, deployment_id, "face", reason="no_template")
     else:
-        probe = ctx.engine.single_face(image, require_quality=False).embedding
+        pixels = ctx.engine.load(image)
+        found = ctx.engine.single_face(pixels, require_quality=False)
+        screen_presentation(
+            ctx, facts, pixels, [found.face.box], device_id=device_id, actor=actor,
+            action="verify", objects=objects,
+        )  # fmt: skip
+        probe = found.embedding
         best = min(
             (
                 compare(probe, Embedding(np.asarray(vector, np.float32), row.engine), threshold)
@@ -204,26 +224,21 @@ def verify(
     return result
 
 
-def _embedded_faces(
+def _check_frame(
     ctx: GateContext,
-    image: ImageSource,
     facts: law.DeploymentFacts,
+    faces: int,
     *,
     actor: str,
     objects: dict[str, str],
-) -> list[FaceEmbedding]:
-    """The faces of the frame, embedded. In a consent-based deployment only a frame with one
-    face is embedded: with several, the refusal comes before any face is embedded, so nobody
-    who did not present themselves is processed (``capture.opt_in``)."""
-    picture = ctx.engine.load(image)
-    found = ctx.engine.detect(picture)
-    frame = law.check_frame(facts, len(found))
+) -> None:
+    """In a consent-based deployment only a frame with one face is embedded: with several, the
+    refusal comes before any face is embedded, so nobody who did not present themselves is
+    processed (``capture.opt_in``)."""
+    frame = law.check_frame(facts, faces)
     if not frame.allowed:
         with ctx.unit():
-            require(
-                frame, actor=actor, action="identify", objects={**objects, "faces": str(len(found))}
-            )
-    return ctx.engine.embed(picture, found)
+            require(frame, actor=actor, action="identify", objects={**objects, "faces": str(faces)})
 
 
 def identify(ctx: GateContext, device_id: str, image: ImageSource, *, actor: str) -> Identification:
@@ -247,8 +262,16 @@ def identify(ctx: GateContext, device_id: str, image: ImageSource, *, actor: str
         deployment_id = deployment.id
 
     threshold = ctx.engine.threshold
+    pixels = ctx.engine.load(image)
+    detected = ctx.engine.detect(pixels)
+    _check_frame(ctx, facts, len(detected), actor=actor, objects=objects)  # before embedding
+    screen_presentation(
+        ctx, facts, pixels, [f.box for f in detected], device_id=device_id, actor=actor,
+        action="identify", objects=objects,
+    )  # fmt: skip
+    everyone = ctx.engine.embed(pixels, detected)
     faces = []
-    for found in _embedded_faces(ctx, image, facts, actor=actor, objects=objects):
+    for found in everyone:
         matches = ctx.index.search(
             deployment_id, found.embedding.vector, threshold=threshold, at=now, k=1
         )

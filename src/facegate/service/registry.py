@@ -48,6 +48,7 @@ class DeploymentSpec:
     capture_mode: str = "explicit_act"
     retention_justification: str = ""
     alternative_legal_basis: str = ""
+    liveness: str = "passive"
 
     def row_values(self) -> dict[str, Any]:
         values = asdict(self)

@@ -103,6 +103,8 @@ class Deployment(Base, kw_only=True):
     # purpose or method last changed (consents given before must be renewed).
     suspended_at: Mapped[datetime | None] = mapped_column(default=None)
     purpose_changed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Presentation-attack detection: "off", "passive" or "active" (law.Liveness).
+    liveness: Mapped[str] = mapped_column(default="passive")
     notice_version: Mapped[int] = mapped_column(default=0)
     # Bumped in the same transaction as every change to the deployment's templates, so that
     # processes holding an in-memory index can tell when to reload it.
