@@ -23,7 +23,8 @@ from facegate.engine.liveness.challenge import new_challenge
 from facegate.errors import FacegateError
 from facegate.law.age import is_minor
 from facegate.law.dates import china_date
-from facegate.service import BadRequest, ConsentSpec, access
+from facegate.law.refusal import Refused
+from facegate.service import BadRequest, ConsentSpec, Gate, access
 from facegate.service.access import Forbidden, Principal, Unauthenticated
 from facegate.service.liveness import FRAME_LIMITS
 from facegate.store import models as m
@@ -195,7 +196,8 @@ def consent_form(request: Request) -> Response:
         notice = notice_of(request, who)
     except FacegateError as exc:
         return page(current, "kiosk/unavailable.html", 503, error=problem(exc))
-    if "dob" not in current.data and not current.data.get("attested"):
+    renewing = bool(current.data.get("reconsent")) and isinstance(current.data.get("person"), str)
+    if "dob" not in current.data and not current.data.get("attested") and not renewing:
         return current.redirect("/kiosk/face")
     return page(
         current,
@@ -222,6 +224,9 @@ async def consent(request: Request) -> Response:
         gate.record_refusal(who.deployment_id, channel="kiosk", actor=who.actor)
         current.flash("ok", "没关系，您可以使用其他方式。 · No problem: use the alternative.")
         return current.redirect("/kiosk")
+    person = current.data.get("person")
+    if current.data.get("reconsent") and isinstance(person, str):
+        return renew_consent(current, who, gate, person, form)
     dob = current.data.get("dob")
     attested = bool(current.data.get("attested"))
     minor = bool(current.data.get("minor")) and not attested
@@ -266,6 +271,33 @@ async def consent(request: Request) -> Response:
     current.data["person"] = subject.id
     current.data["person_code"] = issued.token
     return current.redirect("/kiosk/face/capture")
+
+
+def renew_consent(
+    current: Visit, who: Principal, gate: Gate, person: str, form: FormData
+) -> Response:
+    """Consent again after the deployment's purpose or method changed (PIPL art. 14 para. 2):
+    the same person, the same template, a consent to the current purpose and method."""
+    if form.get("consent") != "yes":
+        current.flash(
+            "error",
+            "请勾选同意，或选择其他方式。 · Tick the box to consent, or choose the alternative.",
+        )
+        return current.redirect("/kiosk/face/consent")
+    spec = ConsentSpec(
+        notice_hash=text(form, "notice_hash"),
+        alternative_offered=True,
+        guardian_relation=text(form, "guardian_relation"),
+    )
+    assert who.deployment_id is not None
+    try:
+        gate.record_consent(person, who.deployment_id, spec, actor=who.actor)
+    except FacegateError as exc:
+        current.flash_error(exc)
+        return current.redirect("/kiosk/face/consent")
+    current.data.pop("reconsent", None)
+    current.flash("ok", "已重新同意 · Consent renewed.")
+    return current.redirect("/kiosk/face/verify")
 
 
 def capture_page(
@@ -400,6 +432,16 @@ async def face_step(request: Request, mode: str) -> Response:
         )
         note_outcome(request, state, who, subject_id, result.matched)
     except FacegateError as exc:
+        if isinstance(exc, Refused) and "consent.purpose_change" in exc.decision.codes:
+            # The purpose or method changed since this person consented: offer to consent
+            # again (the alternative stays on the start page as an equal choice).
+            current.data["reconsent"] = True
+            current.flash(
+                "error",
+                "用途或方式已变更，请阅读新的告知并重新同意，或选择其他方式。 · The purpose or "
+                "method changed: read the new notice and consent again, or use the alternative.",
+            )
+            return current.redirect("/kiosk/face/consent")
         return capture_page(current, who, mode, 422, error=problem(exc), hints=feedback(exc))
     return page(current, "kiosk/result.html", matched=result.matched, method="face")
 
