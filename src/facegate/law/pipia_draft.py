@@ -43,6 +43,10 @@ def draft_aspects(d: DeploymentFacts, security: SecurityFacts) -> dict[str, Aspe
 
 def _alternatives(d: DeploymentFacts) -> tuple[str, str]:
     names = [a for a in d.alternatives if a.strip()]
+    if not names and d.alternative_legal_basis.strip():
+        # M10 "unless laws provide otherwise": the recorded basis (12b renders it by name)
+        basis = d.alternative_legal_basis.strip()
+        return f"none: state rules provide otherwise ({basis})", f"无（法律另有规定：{basis}）"
     if not names:
         return "none recorded", "未登记"
     return ", ".join(names), "、".join(names)
