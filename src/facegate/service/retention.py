@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from facegate import law
 from facegate.service.consents import subject_consents
@@ -138,20 +139,10 @@ def _purge_not_renewed(ctx: GateContext, now: datetime, *, actor: str) -> int:
                     lapsed.add(subject_id)
             if not lapsed:
                 continue
-            subjects, count = shred_deployment(ctx, session, deployment.id, lapsed)
-            destroyed += count
-            record(
-                ctx,
-                session,
-                actor=actor,
-                action="consent.not_renewed",
-                objects={
-                    "deployment": deployment.id,
-                    "subjects": str(subjects),
-                    "templates_destroyed": str(count),
-                },
-                articles=law.rule("consent.purpose_change").articles,
-            )
+            destroyed += _purge(
+                ctx, session, deployment.id, lapsed, "consent.not_renewed",
+                "consent.purpose_change", actor=actor,
+            )  # fmt: skip
     return destroyed
 
 
@@ -168,20 +159,36 @@ def _purge_long_suspended(ctx: GateContext, now: datetime, *, actor: str) -> int
                 m.Deployment.suspended_at <= cutoff,
             )
         ).all():
-            subjects, count = shred_deployment(ctx, session, deployment.id)
-            if not subjects:
-                continue
-            destroyed += count
-            record(
-                ctx,
-                session,
-                actor=actor,
-                action="deployment.suspension_lapsed",
-                objects={
-                    "deployment": deployment.id,
-                    "subjects": str(subjects),
-                    "templates_destroyed": str(count),
-                },
-                articles=law.rule("storage.retention_minimum").articles,
-            )
+            destroyed += _purge(
+                ctx, session, deployment.id, None, "deployment.suspension_lapsed",
+                "storage.retention_minimum", actor=actor,
+            )  # fmt: skip
     return destroyed
+
+
+def _purge(
+    ctx: GateContext,
+    session: Session,
+    deployment_id: str,
+    subject_ids: set[str] | None,
+    action: str,
+    rule_code: str,
+    *,
+    actor: str,
+) -> int:
+    """Destroy the templates (of ``subject_ids``, or all) of a deployment; audited when any."""
+    subjects, count = shred_deployment(ctx, session, deployment_id, subject_ids)
+    if subjects:
+        record(
+            ctx,
+            session,
+            actor=actor,
+            action=action,
+            objects={
+                "deployment": deployment_id,
+                "subjects": str(subjects),
+                "templates_destroyed": str(count),
+            },
+            articles=law.rule(rule_code).articles,
+        )
+    return count
