@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from facegate import law
 from facegate.service.context import GateContext, record, require
+from facegate.service.durability import journal
 from facegate.service.errors import BadRequest
 from facegate.service.facts import aware, consent_facts, deployment_facts, subject_facts
 from facegate.service.notices import consent_notice_hash
@@ -133,6 +134,14 @@ def withdraw_consent(
         destroyed = 0
         if scope == "processing":
             destroyed = shred_templates(ctx, session, subject_id, deployment_id)
+        journal(
+            ctx,
+            session,
+            "consent_withdrawn",
+            subject=subject_id,
+            deployment=deployment_id,
+            scopes=sorted(scopes),
+        )
         record(
             ctx,
             session,

@@ -7,7 +7,9 @@ from typing import Any
 from sqlalchemy import select
 
 from facegate import law
+from facegate.service.access import revoke_subject_keys_in
 from facegate.service.context import GateContext, record
+from facegate.service.durability import journal
 from facegate.service.facts import iso
 from facegate.service.people import get_subject
 from facegate.service.templates import shred_templates
@@ -70,8 +72,10 @@ def subject_report(ctx: GateContext, subject_id: str, *, actor: str) -> dict[str
 
 
 def delete_subject(ctx: GateContext, subject_id: str, *, actor: str) -> dict[str, int]:
-    """Erase everything about the subject: templates (keys destroyed), identity, credentials;
-    live consents are marked withdrawn (the records of consent stay, holding no identity)."""
+    """Erase everything about the subject: templates (keys destroyed), identity, credentials,
+    their own API keys (and so their sessions); live consents are marked withdrawn (the records
+    of consent stay, holding no identity). One transaction with its audit event, journalled
+    so that a restored backup is erased again."""
     now = ctx.now()
     with ctx.unit() as session:
         get_subject(session, subject_id)
@@ -90,14 +94,15 @@ def delete_subject(ctx: GateContext, subject_id: str, *, actor: str) -> dict[str
         ):
             session.delete(credential)
             revoked += 1
-        identity = session.get(m.Identity, subject_id)
-        if identity is not None:
-            session.delete(identity)
+        identity_deleted = ctx.vault.erase_identity(session, subject_id)
+        keys_revoked = revoke_subject_keys_in(ctx, session, subject_id)
+        journal(ctx, session, "subject_erased", subject=subject_id)
         counts = {
             "templates_destroyed": destroyed,
             "consents_withdrawn": withdrawn,
             "credentials_deleted": revoked,
-            "identity_deleted": int(identity is not None),
+            "identity_deleted": int(identity_deleted),
+            "keys_revoked": keys_revoked,
         }
         record(
             ctx,

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 DB_FILE = "facegate.db"
+HOOKS = "facegate_before_commit"  # facegate.store.journal.before_commit
 MIGRATIONS = "facegate.store:migrations"
 BUSY_TIMEOUT_MS = 30_000
 _READONLY = "facegate_readonly"
@@ -61,10 +62,12 @@ class Database:
             try:
                 yield session
                 if not readonly:
+                    _run_before_commit(session)
                     session.commit()
                 # A read-only session is closed without commit: its connection is rolled
                 # back on return to the pool, and the objects it loaded stay readable.
             except BaseException:
+                session.info.clear()
                 session.rollback()
                 raise
 
@@ -85,6 +88,16 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+def _run_before_commit(session: Session) -> None:
+    """Flush, then run the hooks registered with ``facegate.store.journal.before_commit``
+    (each may add more work; they run until none is left), then flush what they changed."""
+    session.flush()
+    while hooks := session.info.pop(HOOKS, None):
+        for hook in hooks:
+            hook(session)
+        session.flush()
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -466,7 +466,6 @@ async def delete(subject_id: str, request: Request) -> Response:
         need(who, "dpo")
         gate = web_state(request).gate
         counts = gate.delete_subject(subject_id, actor=who.actor)
-        access.revoke_subject_keys(gate.ctx, subject_id, actor=who.actor)
         current.flash("ok", f"Subject erased: {counts}.")
     except FacegateError as exc:
         current.flash_error(exc)
