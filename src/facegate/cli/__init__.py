@@ -13,6 +13,7 @@ from facegate.cli import (
     demo,
     engine_commands,
     face_commands,
+    maintenance_commands,
     obligation_commands,
     people_commands,
     registry_commands,
@@ -68,6 +69,9 @@ app.add_typer(assessment_commands.notice_app, name="notice")
 app.command("demo")(demo.demo)
 app.command("serve")(serve_commands.serve)
 app.add_typer(serve_commands.key_app, name="key")
+serve_commands.key_app.command("rotate-master")(maintenance_commands.rotate_master)
+app.command("backup")(maintenance_commands.backup)
+app.command("restore")(maintenance_commands.restore)
 
 
 def main() -> None:

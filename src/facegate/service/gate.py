@@ -51,6 +51,7 @@ from facegate.store.keys import (
     master_key_from_env,
     read_key_file,
 )
+from facegate.store.lockfile import DataDirLock
 from facegate.store.permissions import private_directory, private_file, wider_than_private
 
 
@@ -118,11 +119,14 @@ def _master_keys(
 
 
 class Gate:
-    def __init__(self, ctx: GateContext, notices: Sequence[str] = ()) -> None:
+    def __init__(
+        self, ctx: GateContext, notices: Sequence[str] = (), lock: DataDirLock | None = None
+    ) -> None:
         self.ctx = ctx
         self.notices = list(notices)
         """What the operator must be told about opening: replayed deletions, wide file modes,
         an unfinished key rotation."""
+        self._lock = lock
 
     @classmethod
     def open(
@@ -134,6 +138,7 @@ class Gate:
         clock: Callable[[], datetime] = utc_now,
         prerequisites: Sequence[ActivationCheck] | None = None,
         engine: FaceEngine | None = None,
+        held_lock: DataDirLock | None = None,
     ) -> Gate:
         """Open (with ``create``, first initialise) the data directory the settings name.
 
@@ -147,11 +152,15 @@ class Gate:
         assessment and a published notice (``DEFAULT_PREREQUISITES``); ``()`` checks none.
 
         ``engine`` shares an already loaded face engine (tests, several Gates in one process).
+        ``held_lock``: the caller (a restore) already holds the data directory exclusively.
         """
         if create:
             private_directory(settings.data_dir)
         elif not settings.database_url and not settings.data_dir.is_dir():
             raise NotInitialised(f"no data directory {settings.data_dir}: run `facegate init`")
+        lock = None
+        if held_lock is None and settings.data_dir.is_dir():  # no restore while it is open
+            lock = DataDirLock(settings.data_dir).acquire(exclusive=False, what="open")
         sqlite_file = None if settings.database_url else settings.data_dir / DB_FILE
         if sqlite_file is not None:
             private_file(sqlite_file)
@@ -167,6 +176,8 @@ class Gate:
             journal_id = journal.ensure()
         except BaseException:
             db.dispose()
+            if lock is not None:
+                lock.release()
             raise
         engine_config = settings.engine
         ctx = GateContext(
@@ -194,6 +205,8 @@ class Gate:
             notices.extend(durability.replay(ctx).messages())
         except BaseException:
             db.dispose()
+            if lock is not None:
+                lock.release()
             raise
         if keys.others:
             notices.append(
@@ -207,10 +220,13 @@ class Gate:
         notices.extend(wider_than_private(dict.fromkeys(watched)))
         for notice in notices:
             log.warning(notice)
-        return cls(ctx, notices)
+        return cls(ctx, notices, lock)
 
     def close(self) -> None:
         self.ctx.db.dispose()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     # -- registration ---------------------------------------------------------------------
     def register_controller(
