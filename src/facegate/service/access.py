@@ -179,8 +179,9 @@ def end_sessions_of(session: Session, key_ids: list[str]) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def revoke_subject_keys_in(ctx: GateContext, session: Session, subject_id: str) -> int:
-    """In the caller's transaction: revoke every live key of a subject and end its sessions."""
+def revoke_subject_keys_in(ctx: GateContext, session: Session, subject_id: str) -> list[str]:
+    """In the caller's transaction: revoke every live key of a subject and end its sessions;
+    the ids of the keys revoked."""
     key_ids = list(
         session.scalars(
             select(ApiKey.id).where(ApiKey.subject_id == subject_id, ApiKey.revoked_at.is_(None))
@@ -189,13 +190,13 @@ def revoke_subject_keys_in(ctx: GateContext, session: Session, subject_id: str) 
     if key_ids:
         session.execute(update(ApiKey).where(ApiKey.id.in_(key_ids)).values(revoked_at=ctx.now()))
         end_sessions_of(session, key_ids)
-    return len(key_ids)
+    return key_ids
 
 
 def revoke_subject_keys(ctx: GateContext, subject_id: str, *, actor: str) -> int:
     """Revoke every live key of a subject (their data is gone, so is their access)."""
     with ctx.unit() as session:
-        count = revoke_subject_keys_in(ctx, session, subject_id)
+        count = len(revoke_subject_keys_in(ctx, session, subject_id))
         if count:
             record(
                 ctx,

@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from facegate import law
+from facegate.service.access import end_sessions_of
 from facegate.service.context import GateContext, record
 from facegate.service.individuals import note_removed_pairs
 from facegate.service.templates import bump_gallery
@@ -157,51 +158,34 @@ def _apply(
         report.templates_deleted += ctx.vault.destroy_keys(session, keys, templates, journal=False)
     elif kind == "subject_erased":
         subject_id = str(entry["subject"])
-        keys = list(session.scalars(select(m.DataKey).where(m.DataKey.subject_id == subject_id)))
-        templates = list(
-            session.scalars(select(m.Template).where(m.Template.subject_id == subject_id))
-        )
-        pairs.update((t.subject_id, t.deployment_id) for t in templates)
-        report.keys_destroyed += sum(1 for k in keys if k.destroyed_at is None)
-        report.templates_deleted += ctx.vault.destroy_keys(session, keys, templates, journal=False)
+        at = _stamp(entry)
         erased = ctx.vault.erase_identity(session, subject_id)
         for credential in session.scalars(
-            select(m.Credential).where(m.Credential.subject_id == subject_id)
+            select(m.Credential).where(m.Credential.id.in_(entry.get("credentials", [])))
         ):
             session.delete(credential)
             erased = True
-        report.consents_withdrawn += _withdraw(session, subject_id, None, None, _stamp(entry))
-        session.execute(
-            update(ApiKey)
-            .where(ApiKey.subject_id == subject_id, ApiKey.revoked_at.is_(None))
-            .values(revoked_at=_stamp(entry))
-        )
+        key_ids = [str(k) for k in entry.get("api_keys", [])]
+        if key_ids:
+            session.execute(
+                update(ApiKey)
+                .where(ApiKey.id.in_(key_ids), ApiKey.revoked_at.is_(None))
+                .values(revoked_at=at)
+            )
+            end_sessions_of(session, key_ids)
+        report.consents_withdrawn += _withdraw(session, entry.get("consents", []), at)
         report.subjects_erased += int(erased)
     elif kind == "consent_withdrawn":
-        scopes = [str(s) for s in entry.get("scopes", [])]
-        report.consents_withdrawn += _withdraw(
-            session, str(entry["subject"]), str(entry["deployment"]), scopes, _stamp(entry)
-        )
+        report.consents_withdrawn += _withdraw(session, entry.get("consents", []), _stamp(entry))
 
 
-def _withdraw(
-    session: Session,
-    subject_id: str,
-    deployment_id: str | None,
-    scopes: list[str] | None,
-    at: datetime,
-) -> int:
-    query = select(m.Consent).where(
-        m.Consent.subject_id == subject_id,
-        m.Consent.withdrawn_at.is_(None),
-        m.Consent.given_at <= at,
-    )
-    if deployment_id is not None:
-        query = query.where(m.Consent.deployment_id == deployment_id)
-    if scopes:
-        query = query.where(m.Consent.scope.in_(scopes))
+def _withdraw(session: Session, consent_ids: list[str], at: datetime) -> int:
     count = 0
-    for consent in session.scalars(query):
+    for consent in session.scalars(
+        select(m.Consent).where(
+            m.Consent.id.in_([str(c) for c in consent_ids]), m.Consent.withdrawn_at.is_(None)
+        )
+    ):
         consent.withdrawn_at = at
         count += 1
     return count

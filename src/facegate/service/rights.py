@@ -80,29 +80,37 @@ def delete_subject(ctx: GateContext, subject_id: str, *, actor: str) -> dict[str
     with ctx.unit() as session:
         get_subject(session, subject_id)
         destroyed = shred_templates(ctx, session, subject_id, None)
-        withdrawn = 0
+        consents: list[str] = []
         for consent in session.scalars(
             select(m.Consent).where(
                 m.Consent.subject_id == subject_id, m.Consent.withdrawn_at.is_(None)
             )
         ):
             consent.withdrawn_at = now
-            withdrawn += 1
-        revoked = 0
+            consents.append(consent.id)
+        credentials: list[str] = []
         for credential in session.scalars(
             select(m.Credential).where(m.Credential.subject_id == subject_id)
         ):
             session.delete(credential)
-            revoked += 1
+            credentials.append(credential.id)
         identity_deleted = ctx.vault.erase_identity(session, subject_id)
-        keys_revoked = revoke_subject_keys_in(ctx, session, subject_id)
-        journal(ctx, session, "subject_erased", subject=subject_id)
+        keys = revoke_subject_keys_in(ctx, session, subject_id)
+        journal(
+            ctx,
+            session,
+            "subject_erased",
+            subject=subject_id,
+            consents=consents,
+            credentials=credentials,
+            api_keys=keys,
+        )
         counts = {
             "templates_destroyed": destroyed,
-            "consents_withdrawn": withdrawn,
-            "credentials_deleted": revoked,
+            "consents_withdrawn": len(consents),
+            "credentials_deleted": len(credentials),
             "identity_deleted": int(identity_deleted),
-            "keys_revoked": keys_revoked,
+            "keys_revoked": len(keys),
         }
         record(
             ctx,
