@@ -12,7 +12,7 @@ import pytest
 from facegate.config import Settings
 from facegate.engine import FaceEngine
 from facegate.law import Refused
-from facegate.service import Gate
+from facegate.service import Gate, maintenance
 from facegate.store.errors import MasterKeyMismatch, MasterKeyMissing
 from facegate.store.keys import write_new_key_file
 from sites import CONSENT, Clock, make_site
@@ -66,6 +66,7 @@ def test_rights_delete_and_withdrawal_survive_a_restored_backup_pipl_47(
             "2 data key(s) destroyed, 2 template(s) deleted, 1 person(s) erased" in n
             for n in restored.notices
         ), restored.notices
+        assert any("2 event(s) shorter" in n for n in restored.notices), restored.notices
         with pytest.raises(Refused):
             restored.verify(site.device_id, erased.id, fixtures / "obama_2.jpg")
         with pytest.raises(Refused):
@@ -148,3 +149,52 @@ def test_the_sweep_records_each_batch_with_its_purge(
     report = gate.sweep()
     assert report.expired_templates == 1 and report.keys_destroyed == 1
     assert actions(gate)[-1] == "retention.sweep"
+
+
+def test_an_interrupted_master_key_rotation_resumes(
+    data_dir: Path,
+    clock: Clock,
+    engine: FaceEngine,
+    fixtures: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = Settings(data_dir=data_dir)
+    gate = Gate.open(settings, create=True, clock=clock, engine=engine)
+    site = make_site(gate)
+    people = []
+    for photo in ("obama_1.jpg", "biden.jpg"):
+        person = gate.register_subject(date_of_birth=date(1970, 1, 1), identity={"name": photo})
+        gate.record_consent(person.id, site.deployment_id, CONSENT)
+        gate.enrol(person.id, site.deployment_id, fixtures / photo)
+        people.append(person.id)
+    gate.close()
+    old_key = (data_dir / "master.key").read_bytes()
+
+    monkeypatch.setattr(maintenance, "BATCH", 1)
+    calls = []
+
+    def crash_after_the_first_batch(done: int, total: int) -> None:
+        calls.append(done)
+        if done == 1:
+            raise KeyboardInterrupt("power cut")
+
+    with pytest.raises(KeyboardInterrupt):
+        maintenance.rotate_master(settings, on_progress=crash_after_the_first_batch)
+    # Half rotated: facegate opens with both keys, says so, and recognises everyone.
+    half = Gate.open(settings, clock=clock, engine=engine)
+    assert any("rotation is unfinished" in n for n in half.notices)
+    assert half.verify(site.device_id, people[0], fixtures / "obama_2.jpg").matched
+    half.close()
+
+    report = maintenance.rotate_master(settings)
+    assert report.data_keys == 1 and report.identities == 2  # what the first run left
+    assert (data_dir / "master.key").read_bytes() != old_key
+    assert Path(report.old_key_file).read_bytes() == old_key
+    done = Gate.open(settings, clock=clock, engine=engine)
+    try:
+        assert not any("rotation" in n for n in done.notices)
+        assert done.verify(site.device_id, people[1], fixtures / "biden.jpg").matched
+        assert done.subject_report(people[0])["identity"] == {"name": "obama_1.jpg"}
+        assert done.verify_audit().ok and "key.rotate_master" in actions(done)
+    finally:
+        done.close()

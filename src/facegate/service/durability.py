@@ -26,6 +26,7 @@ from facegate.service.templates import bump_gallery
 from facegate.store import models as m
 from facegate.store.access_models import ApiKey
 from facegate.store.durability_models import KeyCheck, KeyRingEntry, WebSession
+from facegate.store.models import AuditHead
 
 
 @dataclass
@@ -35,6 +36,7 @@ class ReplayReport:
     templates_deleted: int = 0
     subjects_erased: int = 0
     consents_withdrawn: int = 0
+    audit_events_lost: int = 0
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -53,6 +55,7 @@ class ReplayReport:
             "templates_deleted": str(self.templates_deleted),
             "subjects_erased": str(self.subjects_erased),
             "consents_withdrawn": str(self.consents_withdrawn),
+            "audit_events_lost": str(self.audit_events_lost),
         }
 
     def messages(self) -> list[str]:
@@ -64,6 +67,12 @@ class ReplayReport:
                 f"{self.entries} deletion(s): {self.keys_destroyed} data key(s) destroyed, "
                 f"{self.templates_deleted} template(s) deleted, {self.subjects_erased} "
                 f"person(s) erased, {self.consents_withdrawn} consent(s) withdrawn"
+            )
+        if self.audit_events_lost:
+            lines.append(
+                f"the audit log is {self.audit_events_lost} event(s) shorter than when the last "
+                "deletion was journalled: those events were lost with the restore (the chain "
+                "that remains is intact, and the replay is recorded in it)"
             )
         return lines
 
@@ -113,6 +122,9 @@ def replay(ctx: GateContext) -> ReplayReport:
         pending = [e for e in state.entries if int(e["seq"]) > check.journal_seq]
         if not pending:
             return report
+        head = session.get(AuditHead, 1)
+        journalled = max(int(e.get("audit_seq", 0)) for e in state.entries) if state.entries else 0
+        report.audit_events_lost = max(0, journalled - (head.last_seq if head else 0))
         pairs: set[tuple[str, str]] = set()
         for entry in pending:
             report.entries += 1

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 from facegate.store.durability_models import KeyCheck
 from facegate.store.errors import JournalDamaged
 from facegate.store.keys import fsync_directory
+from facegate.store.models import AuditHead
 from facegate.store.types import utc_now
 
 GENESIS = "0" * 64
@@ -164,6 +165,11 @@ class DeletionJournal:
             select(KeyCheck.journal_seq).where(KeyCheck.id == 1).with_for_update()
         ).one_or_none()
         recorded = int(row[0]) if row is not None else 0
+        # The audit chain's head after this transaction: a restored database whose chain is
+        # shorter has lost events, and the replay says how many.
+        head = connection.execute(
+            select(AuditHead.last_seq).where(AuditHead.id == 1)
+        ).scalar_one_or_none()
         with self._locked() as handle:
             state = self.read()
             if not state.journal_id:
@@ -179,7 +185,13 @@ class DeletionJournal:
             lines = []
             for facts in pending:
                 seq += 1
-                body = {"seq": seq, "at": utc_now().isoformat(), "prev": prev, **facts}
+                body = {
+                    "seq": seq,
+                    "at": utc_now().isoformat(),
+                    "audit_seq": int(head or 0),
+                    "prev": prev,
+                    **facts,
+                }
                 prev = _digest(body)
                 lines.append(json.dumps({**body, "hash": prev}, sort_keys=True) + "\n")
             handle.seek(0, os.SEEK_END)
