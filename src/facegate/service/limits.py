@@ -37,7 +37,13 @@ def key_text(key: Hashable) -> str:
 
 
 class SharedThrottle:
+    """``db``: the Gate's database. On a SQLite file the throttle writes through a connection
+    pool of its own without an fsync per commit (losing the last few bucket updates to a power
+    cut is harmless; a lockout is written the same way and survives any process crash)."""
+
     def __init__(self, db: Database, *, clock: Clock = time.time) -> None:
+        if db.is_sqlite and db.url.database not in (None, "", ":memory:"):
+            db = Database(db.url, synchronous=False)
         self.db = db
         self.clock = clock
         self._calls = 0

@@ -28,14 +28,17 @@ _READONLY = "facegate_readonly"
 
 
 class Database:
-    def __init__(self, url: str | URL, *, echo: bool = False) -> None:
+    def __init__(self, url: str | URL, *, echo: bool = False, synchronous: bool = True) -> None:
+        """``synchronous=False`` (SQLite): commits are not fsynced one by one (WAL with
+        ``synchronous=NORMAL``: safe against a crash of the process, the last commits may be
+        lost with the power); for state that may be lost, like rate-limit buckets."""
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         if self.is_sqlite:
             self.engine: Engine = create_engine(
                 self.url, echo=echo, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}
             )
-            _configure_sqlite(self.engine)
+            _configure_sqlite(self.engine, synchronous=synchronous)
         else:
             self.engine = create_engine(self.url, echo=echo, pool_pre_ping=True)
         self._writer = sessionmaker(bind=self.engine, expire_on_commit=False)
@@ -100,7 +103,7 @@ def _run_before_commit(session: Session) -> None:
         session.flush()
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, *, synchronous: bool = True) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
         # Stop pysqlite from issuing BEGIN (and COMMIT before DDL) itself.
@@ -113,6 +116,8 @@ def _configure_sqlite(engine: Engine) -> None:
             # Overwrite deleted content (e.g. shredded ciphertext) instead of leaving it in
             # free pages; crypto-shredding does not rely on it, it is defence in depth.
             cursor.execute("PRAGMA secure_delete = ON")
+            if not synchronous:
+                cursor.execute("PRAGMA synchronous = NORMAL")
         finally:
             cursor.close()
 

@@ -42,6 +42,7 @@ from facegate.store.models import AuditHead
 from facegate.store.types import utc_now
 
 GENESIS = "0" * 64
+TAIL_BYTES = 1 << 20  # more than any one entry (a sweep batch names at most 500 templates)
 HOOKS = "facegate_before_commit"
 PENDING = "facegate_journal_pending"
 KINDS = frozenset({"keys_destroyed", "subject_erased", "consent_withdrawn"})
@@ -171,17 +172,8 @@ class DeletionJournal:
             select(AuditHead.last_seq).where(AuditHead.id == 1)
         ).scalar_one_or_none()
         with self._locked() as handle:
-            state = self.read()
-            if not state.journal_id:
-                raise JournalDamaged(f"the deletion journal {self.path} is missing")
-            if state.problem and not state.torn:
-                raise JournalDamaged(
-                    f"the deletion journal {self.path} is damaged ({state.problem}); "
-                    "deletions cannot be made durable until it is repaired"
-                )
-            if state.torn:  # a crash cut the last line short: its transaction never committed
-                handle.truncate(state.valid_bytes)
-            seq, prev = max(state.last_seq, recorded), state.last_hash
+            last_seq, last_hash = self._tail(handle)
+            seq, prev = max(last_seq, recorded), last_hash
             lines = []
             for facts in pending:
                 seq += 1
@@ -200,6 +192,37 @@ class DeletionJournal:
             os.fsync(handle.fileno())
         if row is not None:
             connection.execute(update(KeyCheck).where(KeyCheck.id == 1).values(journal_seq=seq))
+
+    def _tail(self, handle: Any) -> tuple[int, str]:
+        """(seq, hash) of the last whole entry, reading only the end of the file; a torn last
+        line (a crash mid-write: its transaction never committed) is cut off. The whole chain
+        is checked when the journal is replayed, not on every append."""
+        size = handle.seek(0, os.SEEK_END)
+        if size == 0:
+            raise JournalDamaged(f"the deletion journal {self.path} is empty (no header)")
+        chunk = min(size, TAIL_BYTES)
+        handle.seek(size - chunk)
+        tail = handle.read(chunk)
+        if not tail.endswith(b"\n"):
+            cut = tail.rfind(b"\n")
+            if cut < 0:
+                raise JournalDamaged(f"the deletion journal {self.path} has a torn header")
+            handle.truncate(size - chunk + cut + 1)
+            tail = tail[: cut + 1]
+        lines = tail.rstrip(b"\n").split(b"\n")
+        try:
+            last = json.loads(lines[-1])
+        except ValueError as exc:
+            raise JournalDamaged(f"the deletion journal {self.path} ends in garbage") from exc
+        if "journal" in last:  # only the header so far
+            return 0, GENESIS
+        try:
+            body = {k: v for k, v in last.items() if k != "hash"}
+            if _digest(body) != last["hash"]:
+                raise JournalDamaged(f"the deletion journal {self.path}'s last entry is altered")
+            return int(last["seq"]), str(last["hash"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise JournalDamaged(f"the deletion journal {self.path} ends in garbage") from exc
 
     @contextmanager
     def _locked(self) -> Iterator[Any]:
