@@ -2,8 +2,8 @@
 journal's position, the wrapped key ring, which master key wraps each data key and identity,
 rate limits and lockouts shared by every process, server-side console sessions.
 
-Revision ID: 0004_durability
-Revises: 0003_merge
+Revision ID: 0005_durability
+Revises: 0004_liveness
 Create Date: 2026-11-30
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004_durability"
-down_revision: str | Sequence[str] | None = "0003_merge"
+revision: str = "0005_durability"
+down_revision: str | Sequence[str] | None = "0004_liveness"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
