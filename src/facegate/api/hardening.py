@@ -138,10 +138,12 @@ class BodyLimit:
     async def _refuse(self, scope: Scope, send: Send, cap: int, size: int) -> None:
         if self.on_refused is not None:
             await run_in_threadpool(self.on_refused, scope, size)
+        photo = cap == self.image_cap and IMAGE_ROUTES.match(str(scope.get("path", "")))
         body = json.dumps(
             {
                 "error": {
-                    "code": "body_too_large",
+                    # A photo route answers as the route itself would (the image limit).
+                    "code": "image_too_large" if photo else "body_too_large",
                     "message": f"the request body is over {cap} bytes, the limit of this route",
                     "details": {"max_bytes": cap},
                 },
