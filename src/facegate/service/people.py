@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from facegate.service.context import GateContext, record
@@ -41,3 +42,21 @@ def register_subject(
             ctx.vault.seal_identity(session, row.id, identity)
         record(ctx, session, actor=actor, action="subject.register", objects={"subject": row.id})
         return row
+
+
+def erase_subject_rows(session: Session, subject_id: str, at: datetime) -> bool:
+    """Erase what the store holds about a person beyond their face data and identity (which
+    the vault erases): consents and refusals, credentials, the date of birth or attestation.
+    The subject row stays only as the pseudonym the audit trail names, marked erased. Whether
+    anything was left to erase (a replay after a restore, or the first erasure)."""
+    row = session.get(m.Subject, subject_id)
+    if row is None:
+        return False
+    found = row.deleted_at is None or row.date_of_birth is not None or row.age_attested
+    for model in (m.Consent, m.ConsentRefusal, m.Credential):
+        result = session.execute(delete(model).where(model.subject_id == subject_id))
+        found = found or bool(getattr(result, "rowcount", 0))
+    row.date_of_birth = None
+    row.age_attested = False
+    row.deleted_at = row.deleted_at or at
+    return bool(found)

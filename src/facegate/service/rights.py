@@ -6,13 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from facegate import law
+from facegate.service.access import revoke_subject_keys_in
 from facegate.service.context import GateContext, record
+from facegate.service.durability import journal
 from facegate.service.errors import BadRequest, UnknownSubject
 from facegate.service.facts import iso
+from facegate.service.people import erase_subject_rows
 from facegate.service.registry import get_deployment
 from facegate.service.templates import shred_templates
 from facegate.store import models as m
@@ -158,39 +161,44 @@ def _report(
 
 def delete_subject(ctx: GateContext, subject_id: str, *, actor: str) -> dict[str, int]:
     """Erase everything about the subject: templates (keys destroyed), identity, date of birth
-    or attestation, consents and refusals, credentials. Only the audit trail remains, naming a
-    pseudonym that now leads to nothing (PIPL47)."""
+    or attestation, consents and refusals, credentials, their own API keys (and so their
+    sessions). Only the audit trail remains, naming a pseudonym that now leads to nothing
+    (PIPL47). One transaction with its audit event, journalled so that a restored backup is
+    erased again."""
     now = ctx.now()
     with ctx.unit() as session:
         subject = _subject_row(session, subject_id)
         if subject.deleted_at is not None:
             raise UnknownSubject(f"no subject {subject_id!r}: already erased")
         destroyed = shred_templates(ctx, session, subject_id, None)
-        withdrawn = len(
+        consents = list(
             session.scalars(
                 select(m.Consent.id).where(
                     m.Consent.subject_id == subject_id, m.Consent.withdrawn_at.is_(None)
                 )
-            ).all()
+            )
         )
-        revoked = len(
-            session.scalars(
-                select(m.Credential.id).where(m.Credential.subject_id == subject_id)
-            ).all()
+        credentials = list(
+            session.scalars(select(m.Credential.id).where(m.Credential.subject_id == subject_id))
         )
-        for model in (m.Consent, m.ConsentRefusal, m.Credential):
-            session.execute(delete(model).where(model.subject_id == subject_id))
-        identity = session.get(m.Identity, subject_id)
-        if identity is not None:
-            session.delete(identity)
-        subject.date_of_birth = None
-        subject.age_attested = False
-        subject.deleted_at = now
+        identity_deleted = ctx.vault.erase_identity(session, subject_id)
+        keys = revoke_subject_keys_in(ctx, session, subject_id)
+        erase_subject_rows(session, subject_id, now)
+        journal(
+            ctx,
+            session,
+            "subject_erased",
+            subject=subject_id,
+            consents=consents,
+            credentials=credentials,
+            api_keys=keys,
+        )
         counts = {
             "templates_destroyed": destroyed,
-            "consents_withdrawn": withdrawn,
-            "credentials_deleted": revoked,
-            "identity_deleted": int(identity is not None),
+            "consents_withdrawn": len(consents),
+            "credentials_deleted": len(credentials),
+            "identity_deleted": int(identity_deleted),
+            "keys_revoked": len(keys),
         }
         record(
             ctx,

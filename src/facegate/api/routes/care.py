@@ -22,7 +22,7 @@ from facegate.api.schemas import (
     SweepOut,
 )
 from facegate.api.state import api_state
-from facegate.service import access, transfer
+from facegate.service import transfer
 from facegate.service.legal_bases import BasisSpec, basis_view
 
 router = APIRouter(tags=["care"])
@@ -152,11 +152,9 @@ def subject_report(
 )
 def delete_subject(subject_id: str, request: Request, who: Caller) -> DeletionOut:
     """Erase the subject: templates (keys destroyed), identity, credentials; consents marked
-    withdrawn; the subject's own keys revoked."""
-    gate = api_state(request).gate
-    counts = gate.delete_subject(subject_id, actor=who.actor)
-    revoked = access.revoke_subject_keys(gate.ctx, subject_id, actor=who.actor)
-    return DeletionOut(**counts, keys_revoked=revoked)
+    withdrawn; the subject's own keys revoked, all in one transaction with its audit event."""
+    counts = api_state(request).gate.delete_subject(subject_id, actor=who.actor)
+    return DeletionOut(**counts)
 
 
 @router.get("/v1/audit/verify", response_model=AuditOut, **allow("admin", "dpo", status=()))
