@@ -152,6 +152,7 @@ WIZARD_DEFAULTS: dict[str, str] = {
     "retention_days": "365",
     "alternatives": "",
     "transfer_mode": "on_device",
+    "liveness": "passive",
 }
 
 
@@ -220,6 +221,7 @@ async def create_deployment(request: Request) -> Response:
             retention_days=retention,
             alternatives=alternatives,
             transfer_mode=values["transfer_mode"],
+            liveness=values["liveness"],
         )
         row = gate.create_deployment(controller_id, spec, actor=who.actor)
     except FacegateError as exc:
