@@ -272,3 +272,13 @@ def test_cli_liveness_human_output(fixtures_dir: Path) -> None:
     result = runner.invoke(app, ["liveness", str(fixtures_dir / "obama_1.jpg")])
     assert result.exit_code == 0
     assert "live: score" in result.stdout
+
+
+def test_liveness_threshold_is_a_setting(tmp_path: Path) -> None:
+    from facegate.config import ConfigError, load_settings
+
+    assert load_settings(tmp_path, env={}).liveness_threshold == DEFAULT_THRESHOLD
+    env = {"FACEGATE_LIVENESS_THRESHOLD": "0.8"}
+    assert load_settings(tmp_path, env=env).liveness_threshold == 0.8
+    with pytest.raises(ConfigError):
+        load_settings(tmp_path, env={"FACEGATE_LIVENESS_THRESHOLD": "2"})

@@ -103,8 +103,10 @@ class Gate:
             demo=settings.demo,
             prerequisites=DEFAULT_PREREQUISITES if prerequisites is None else prerequisites,
         )
-        if liveness is not None:
-            ctx.liveness_factory = lambda: liveness
+        threshold = settings.liveness_threshold
+        ctx.liveness_factory = (
+            (lambda: liveness) if liveness else (lambda: PassiveLiveness(threshold=threshold))
+        )
         return cls(ctx)
 
     def close(self) -> None:
