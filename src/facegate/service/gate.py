@@ -236,10 +236,12 @@ class Gate:
         *,
         action: str = "verify",
         actor: str = "device",
+        image: ImageSource | None = None,
     ) -> Verdict:
-        """Judge an ``active`` deployment's kiosk challenge (refused: ``liveness.failed``)."""
+        """Judge an ``active`` deployment's kiosk challenge (refused: ``liveness.failed``);
+        with ``image``, also that it shows the person who did the challenge."""
         return liveness.check_challenge(
-            self.ctx, device_id, steps, frames, action=action, actor=actor
+            self.ctx, device_id, steps, frames, action=action, actor=actor, image=image
         )
 
     # -- the alternative ------------------------------------------------------------------

@@ -378,7 +378,7 @@ async def face_step(request: Request, mode: str) -> Response:
                 state,
                 who,
                 lambda: gate.check_challenge(
-                    device_id, steps, frames, action=mode, actor=who.actor
+                    device_id, steps, frames, action=mode, actor=who.actor, image=image
                 ),
             )
         if mode == "enrol":
