@@ -149,6 +149,7 @@ WIZARD_DEFAULTS: dict[str, str] = {
     "alternatives": "",
     "transfer_mode": "on_device",
     "capture_mode": "explicit_act",
+    "liveness": "passive",
 }
 
 
@@ -223,6 +224,7 @@ async def create_deployment(request: Request) -> Response:
             alternatives=alternatives,
             transfer_mode=values["transfer_mode"],
             capture_mode=values["capture_mode"],
+            liveness=values["liveness"],
         )
         row = gate.create_deployment(controller_id, spec, actor=who.actor)
     except FacegateError as exc:
