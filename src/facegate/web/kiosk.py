@@ -25,7 +25,6 @@ from facegate.law import Refused
 from facegate.law.age import is_minor
 from facegate.law.dates import china_date
 from facegate.law.liveness import CHALLENGE_MESSAGE
-from facegate.law.refusal import Refused
 from facegate.service import BadRequest, ConsentSpec, Gate, access
 from facegate.service.access import Forbidden, Principal, Unauthenticated
 from facegate.service.liveness import FRAME_LIMITS
