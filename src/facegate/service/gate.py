@@ -140,7 +140,11 @@ class Gate:
     def register_device(
         self, deployment_id: str, spec: registry.DeviceSpec, *, actor: str = "admin"
     ) -> m.Device:
-        return registry.register_device(self.ctx, deployment_id, spec, actor=actor)
+        row = registry.register_device(self.ctx, deployment_id, spec, actor=actor)
+        with self.ctx.db.transaction(readonly=True) as session:  # a new storage location
+            controller_id = registry.get_deployment(session, deployment_id).controller_id
+        filing.detect_changes(self.ctx, controller_id, actor=actor)  # filing.change
+        return row
 
     # -- people and consent ---------------------------------------------------------------
     def register_subject(
