@@ -100,6 +100,8 @@ def test_list_and_show_every_register(site: dict[str, str]) -> None:
 def approve_and_publish(site: dict[str, str], *extra: str) -> None:
     d = ["--data-dir", site["dir"], "--json"]
     run(["pipia", "create", site["deployment"], *d])
+    pending = run(["pipia", "review", site["deployment"], *d])["unconfirmed"]
+    run(["pipia", "confirm", site["deployment"], *pending, *d])
     run(["pipia", "approve", site["deployment"], "--approver", "Li Wei", *d])
     run(["notice", "publish", site["deployment"], *d])
 

@@ -1,16 +1,20 @@
 """A first draft of the four aspects of an impact assessment, pre-filled from what the system
 knows: the deployment's own description and the security settings facegate actually applies.
 
-The draft is a starting point for the people who assess, never the assessment itself: it is
-approved only after they have reviewed and, where needed, edited it.
+The draft is a starting point for the people who assess, never the assessment itself: every
+statement it makes beyond quoting the deployment's own description is marked unconfirmed
+(``Statement.confirmed``), and the assessment is approved only after a person has confirmed
+or replaced each one (``law.pipia.check_approval``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from facegate.documents.labels import LAWFUL_BASES, PURPOSE_TYPES, label
 from facegate.law.facts import DeploymentFacts, Method, TransferMode
-from facegate.law.pipia import Aspect, Statement
+from facegate.law.notice import may_enrol_minors
+from facegate.law.pipia import Aspect, Conclusion, RiskLevel, Statement
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,12 @@ class SecurityFacts:
 
 
 def _s(en: str, zh: str) -> Statement:
+    """A drafted statement: unconfirmed until a person confirms or replaces it."""
+    return Statement(en, zh, confirmed=False)
+
+
+def _q(en: str, zh: str) -> Statement:
+    """A statement that only quotes the deployment's own description."""
     return Statement(en, zh)
 
 
@@ -61,16 +71,18 @@ def _purpose(d: DeploymentFacts) -> Aspect:
         else "一对一验证（仅与所声称身份的人脸比对）"
     )
     findings = [
-        _s(
-            f"Purpose ({d.purpose_type}): {d.purpose}",
-            f"处理目的（{d.purpose_type}）：{d.purpose}",
+        _q(
+            f"Purpose ({label(PURPOSE_TYPES, d.purpose_type, 'en')}): {d.purpose}",
+            f"处理目的（{label(PURPOSE_TYPES, d.purpose_type, 'zh')}）：{d.purpose}",
         ),
-        _s(f"Why face recognition is necessary: {d.necessity}", f"必要性：{d.necessity}"),
+        _q(f"Why face recognition is necessary: {d.necessity}", f"必要性：{d.necessity}"),
         _s(f"Method: {method_en}.", f"处理方式：{method_zh}。"),
         _s(
-            f"Lawful basis: {d.lawful_basis}; face data is sensitive personal information, "
-            "processed only for this specific purpose with strict protection.",
-            f"处理依据：{d.lawful_basis}；人脸信息属于敏感个人信息，仅为特定目的并在采取严格保护措施的情形下处理。",
+            f"Lawful basis: {label(LAWFUL_BASES, d.lawful_basis, 'en')}; face information is "
+            "sensitive personal information, processed only for this specific purpose with "
+            "strict protection.",
+            f"处理依据：{label(LAWFUL_BASES, d.lawful_basis, 'zh')}；人脸信息属于敏感个人信息，"
+            "仅为特定目的并在采取严格保护措施的情形下处理。",
         ),
         _s(
             f"Other ways to reach the same purpose remain available: {alt_en}. Face "
@@ -87,9 +99,9 @@ def _purpose(d: DeploymentFacts) -> Aspect:
     ]
     if d.method == Method.IDENTIFY:
         findings.append(
-            _s(
+            _q(
                 f"Why 1:1 verification would not serve: {d.why_not_verify}",
-                f"不能采用一对一验证的理由：{d.why_not_verify}",
+                f"不采用验证（一对一）而辨识特定个人（一对多）的理由：{d.why_not_verify}",
             )
         )
     measures = [
@@ -176,11 +188,11 @@ def _risks(d: DeploymentFacts, security: SecurityFacts) -> Aspect:
         _s(
             "Transfer: face data sent over a network could be intercepted."
             if networked
-            else "Transfer: face data stays on the device, so interception in transit does "
-            "not arise.",
+            else "Transfer: face information is kept on the device and not sent over a network, "
+            "so the risk of interception in transit is low.",
             "传输：通过网络传输的人脸信息可能被截获。"
             if networked
-            else "传输：人脸信息存储于设备本地，不存在传输中被截获的风险。",
+            else "传输：人脸信息存储于设备本地，不经网络对外传输，传输中被截获的风险较低。",
         ),
     ]
     if security.entrusted_processor.strip():
@@ -270,11 +282,12 @@ def _safeguards(d: DeploymentFacts, security: SecurityFacts) -> Aspect:
     if security.entrusted_processor.strip():
         findings.append(
             _s(
-                f"Entrusted processor {security.entrusted_processor}: a contract fixes the "
+                f"Entrusted processor {security.entrusted_processor}: a contract must fix the "
                 "purpose, method, protective measures and the return or deletion of the data "
-                "at the end; records of the entrustment are kept (PIPL art. 21).",
-                f"受托方{security.entrusted_processor}：已以合同约定委托处理的目的、方式、保护措施及到期返还或删除，"
-                "并留存记录（《个人信息保护法》第二十一条）。",
+                "at the end, and records of the entrustment must be kept (PIPL art. 21); "
+                "confirm that it does.",
+                f"受托方{security.entrusted_processor}：应以合同约定委托处理的目的、方式、保护措施及到期返还或删除，"
+                "并留存记录（《个人信息保护法》第二十一条）；请确认合同已作此约定。",
             )
         )
     measures = [
@@ -285,3 +298,36 @@ def _safeguards(d: DeploymentFacts, security: SecurityFacts) -> Aspect:
         ),
     ]
     return Aspect(tuple(findings), tuple(measures))
+
+
+def draft_conclusion(d: DeploymentFacts, security: SecurityFacts) -> Conclusion:
+    """An overall conclusion to review: a risk level from what raises it (1:N identification,
+    a public place, transmission over a network, children, an entrusted processor), processing
+    may proceed on the conditions the measures set. Unconfirmed, like the rest of the draft."""
+    raising = [
+        d.method == Method.IDENTIFY,
+        d.public_place,
+        d.transfer_mode == TransferMode.NETWORKED,
+        may_enrol_minors(d),
+        bool(security.entrusted_processor.strip()),
+    ]
+    level = (
+        RiskLevel.HIGH if sum(raising) >= 2 else RiskLevel.MEDIUM if any(raising) else RiskLevel.LOW
+    )
+    conditions = [
+        _s(
+            "Face recognition is used only for the stated purpose and method, with each "
+            "person's separate consent (a guardian's under 14) or the recorded lawful basis.",
+            "仅为所述目的、以所述方式处理，并取得个人的单独同意（不满十四周岁的取得监护人同意）或具备所记录的法定依据。",
+        ),
+        _s(
+            "The non-face alternative stays available on equal terms.",
+            "始终以同等条件提供非人脸识别的替代方式。",
+        ),
+        _s(
+            "The protective measures assessed above stay in force; the assessment is renewed "
+            "before any change of purpose or method and after a major security incident.",
+            "上述保护措施持续有效；处理目的、方式变更前或发生重大安全事件后重新评估。",
+        ),
+    ]
+    return Conclusion(level, True, tuple(conditions), confirmed=False)

@@ -331,6 +331,32 @@ class Gate:
             self.ctx, deployment_id, approver=approver, role=role, actor=actor
         )
 
+    def confirm_pipia(
+        self, deployment_id: str, refs: Sequence[str], *, actor: str = "admin"
+    ) -> Assessment:
+        return assessments.confirm_pipia(self.ctx, deployment_id, refs, actor=actor)
+
+    def unconfirmed_pipia(self, deployment_id: str) -> list[str]:
+        return assessments.pending_statements(self.ctx, deployment_id)
+
+    def conclude_pipia(
+        self,
+        deployment_id: str,
+        *,
+        risk_level: str,
+        may_proceed: bool,
+        conditions: Sequence[Statement],
+        actor: str = "admin",
+    ) -> Assessment:
+        return assessments.conclude_pipia(
+            self.ctx,
+            deployment_id,
+            risk_level=risk_level,
+            may_proceed=may_proceed,
+            conditions=conditions,
+            actor=actor,
+        )
+
     def pipia(self, deployment_id: str) -> assessments.PipiaReport:
         return assessments.pipia_report(self.ctx, deployment_id)
 

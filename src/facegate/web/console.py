@@ -327,6 +327,9 @@ async def edit_pipia(deployment_id: str, request: Request) -> Response:
 @router.post("/deployments/{deployment_id}/pipia/approve")
 async def approve_pipia(deployment_id: str, request: Request) -> Response:
     def run(current: Visit, who: Principal, form: Any) -> str:
+        checked = [str(v) for v in form.getlist("confirm") if str(v).strip()]
+        if checked:  # the statements the DPO ticked as checked, one by one
+            web_state(request).gate.confirm_pipia(deployment_id, checked, actor=who.actor)
         row = web_state(request).gate.approve_pipia(
             deployment_id,
             approver=text(form, "approver"),

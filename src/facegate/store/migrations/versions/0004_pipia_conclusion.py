@@ -1,0 +1,29 @@
+"""The overall conclusion of an impact assessment (risk level, whether processing may
+proceed, its conditions), reviewed like every drafted statement.
+
+Revision ID: 0004_pipia_conclusion
+Revises: 0003_merge
+Create Date: 2026-11-30
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0004_pipia_conclusion"
+down_revision: str | Sequence[str] | None = "0003_merge"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("assessments") as batch:
+        batch.add_column(sa.Column("conclusion", sa.JSON(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("assessments") as batch:
+        batch.drop_column("conclusion")
