@@ -24,6 +24,22 @@ METHODS: dict[str, tuple[str, str]] = {
     ),
 }
 
+METHOD_NAMES: dict[str, tuple[str, str]] = {
+    "verify": ("face verification (1:1, against one claimed identity)", "人脸验证（一对一比对）"),
+    "identify": (
+        "face identification (1:N, to identify a specific person)",
+        "人脸辨识（一对多比对，辨识特定个人）",
+    ),
+}
+"""The method as a document names it (the Measures' own terms; no second person)."""
+
+ROLES: dict[str, tuple[str, str]] = {
+    "dpo": ("person in charge of personal information protection", "个人信息保护负责人"),
+    "admin": ("administrator", "系统管理员"),
+    "operator": ("operator", "操作员"),
+    "legal": ("legal counsel", "法务负责人"),
+}
+
 LOCATION_TYPES: dict[str, tuple[str, str]] = {
     "residential_entrance": ("residential entrance", "住宅小区出入口"),
     "office": ("office", "办公场所"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from facegate.documents.chinese import zh_level
 from facegate.documents.labels import LAWFUL_BASES, PURPOSE_TYPES, label
 from facegate.law.facts import DeploymentFacts, Method, TransferMode
 from facegate.law.notice import may_enrol_minors
@@ -66,9 +67,9 @@ def _purpose(d: DeploymentFacts) -> Aspect:
         else "1:1 verification (a face against one claimed identity)"
     )
     method_zh = (
-        "一对多识别（仅在本用途已登记的人脸中比对）"
+        "人脸辨识（一对多比对，辨识特定个人，仅在本应用场景已登记的人脸中比对）"
         if d.method == Method.IDENTIFY
-        else "一对一验证（仅与所声称身份的人脸比对）"
+        else "人脸验证（一对一比对，仅与所声称身份的人脸比对）"
     )
     findings = [
         _q(
@@ -108,7 +109,7 @@ def _purpose(d: DeploymentFacts) -> Aspect:
         _s(
             "Processing is limited to this deployment's purpose; faces enrolled here are "
             "invisible to every other deployment.",
-            "处理限于本用途；在此登记的人脸对其他用途不可见。",
+            "处理限于本应用场景；在此登记的人脸对其他应用场景不可见。",
         ),
         _s(
             "A change of purpose or method makes this assessment stale at once and stops "
@@ -145,7 +146,7 @@ def _impact(d: DeploymentFacts) -> Aspect:
         _s(
             f"Separate, explicit consent per person and purpose, never bundled, never "
             f"pre-ticked; the alternative ({alt_en}) is offered with equal prominence.",
-            f"逐人逐用途取得单独、明确的同意，不捆绑、不默认勾选；同等显著地提供替代方式（{alt_zh}）。",
+            f"逐人逐应用场景取得单独、明确的同意，不捆绑、不默认勾选；同等显著地提供替代方式（{alt_zh}）。",
         ),
         _s(
             "Consent can be withdrawn in the same channels; withdrawal destroys the person's "
@@ -220,7 +221,7 @@ def _safeguards(d: DeploymentFacts, security: SecurityFacts) -> Aspect:
             + (" under a data key per person and deployment" if security.per_subject_keys else "")
             + "; deleting a person destroys their key (crypto-shredding).",
             f"人脸特征数据以 {security.template_cipher} 加密"
-            + ("，每人每用途使用独立数据密钥" if security.per_subject_keys else "")
+            + ("，每人每应用场景使用独立数据密钥" if security.per_subject_keys else "")
             + "；删除时销毁密钥。",
         ),
         _s(
@@ -252,9 +253,9 @@ def _safeguards(d: DeploymentFacts, security: SecurityFacts) -> Aspect:
             "The 1:N search index is scoped to this deployment only."
             if security.index_per_deployment
             else "The search index is shared between deployments.",
-            "一对多检索索引仅限本用途。"
+            "一对多检索索引仅限本应用场景。"
             if security.index_per_deployment
-            else "检索索引在多个用途间共享。",
+            else "检索索引在多个应用场景间共享。",
         ),
         _s(
             f"Templates expire after {d.retention_days} days and are then purged; expired "
@@ -274,7 +275,7 @@ def _safeguards(d: DeploymentFacts, security: SecurityFacts) -> Aspect:
             f"Graded protection (MLPS): level {security.mlps_level}."
             if security.mlps_level
             else "Graded protection (MLPS) level: not recorded; record it if the system is graded.",
-            f"网络安全等级保护：第{security.mlps_level}级。"
+            f"网络安全等级保护：{zh_level(security.mlps_level)}。"
             if security.mlps_level
             else "网络安全等级保护级别：未登记；如已定级应予登记。",
         ),

@@ -477,6 +477,7 @@ def pipia_document(
         snapshot={k: str(v) for k, v in (row.snapshot or {}).items()},
         aspects=facts.aspects,
         keep_until=law.china_date(law.add_years(report_date(facts), law.RECORD_KEEPING_YEARS)),
+        conclusion=facts.conclusion,
     )
 
 
