@@ -59,7 +59,8 @@ def zh_datetime(value: datetime | str | None) -> str:
         return "—"
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     local = moment.astimezone(CHINA_TZ) if moment.tzinfo else moment
-    return f"{local.year}年{local.month}月{local.day}日{local.hour:02d}时{local.minute:02d}分（北京时间）"
+    clock = f"{local.hour:02d}时{local.minute:02d}分"
+    return f"{local.year}年{local.month}月{local.day}日{clock}（北京时间）"
 
 
 def en_date(value: date | datetime | str | None) -> str:
