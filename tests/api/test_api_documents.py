@@ -167,7 +167,7 @@ def test_public_notice_page_needs_no_key(client: TestClient, api_gate: Gate, nor
     page = client.get(url)
     assert page.status_code == 200, page.text
     assert page.headers["content-type"].startswith("text/html")
-    assert "人脸识别告知" in page.text
+    assert "人脸信息处理告知书" in page.text
     assert 'lang="zh-CN"' in page.text
     assert north.notice_hash in page.text
     # its own address under the configured public URL, as the sign's QR code has it
@@ -178,11 +178,11 @@ def test_public_notice_page_needs_no_key(client: TestClient, api_gate: Gate, nor
     unconfigured = client.get(url, headers={"Host": "evil.example"})
     assert unconfigured.status_code == 200 and "evil.example" not in unconfigured.text
     english = client.get(url, params={"lang": "en"})
-    assert "Notice on face recognition" in english.text
-    assert "人脸识别告知" not in english.text
+    assert "Notice on the processing of face information" in english.text
+    assert "人脸信息处理告知书" not in english.text
     both = client.get(url, params={"lang": "bilingual", "large": "true"})
-    assert "人脸识别告知" in both.text
-    assert "Notice on face recognition" in both.text
+    assert "人脸信息处理告知书" in both.text
+    assert "Notice on the processing of face information" in both.text
     assert 'class="notice large"' in both.text
     assert client.get(url, params={"lang": "fr"}).status_code == 400
     missing = client.get("/v1/deployments/nope/notice")

@@ -15,12 +15,12 @@ PURPOSE_TYPES: dict[str, tuple[str, str]] = {
 METHODS: dict[str, tuple[str, str]] = {
     "verify": (
         "we compare your face with the one face you enrolled, when you claim to be you (1:1)",
-        "在您声明身份时，将您的人脸与您本人登记的人脸比对（一对一验证）",
+        "在您声明身份时，将您的人脸与您本人登记的人脸比对（人脸验证，一对一）",
     ),
     "identify": (
         "we compare your face with the faces enrolled for this service only, to find who you "
         "are (1:N)",
-        "将您的人脸与本服务已登记的人脸比对以确认身份（一对多识别），不与其他服务的数据比对",
+        "将您的人脸与本应用场景已登记的人脸比对以辨识特定个人（人脸辨识，一对多），不与其他应用场景的数据比对",
     ),
 }
 

@@ -52,7 +52,8 @@ REQUIRED_ITEMS: Mapping[str, tuple[str, ...]] = {
     "method": ("method",),
     "retention period": ("retention_days",),
     "necessity": ("necessity",),
-    "how to exercise rights (the alternative)": ("alternatives",),
+    "how to exercise rights (a contact that handles requests)": ("controller_contact",),
+    "the non-face alternative": ("alternatives",),
 }
 """Each item the law requires (M5, PIPL17) and the facts it is generated from. The impact on
 rights, what happens when retention ends, and the other matters are generated from these."""
