@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from facegate.documents.chinese import zh_level
-from facegate.documents.labels import LAWFUL_BASES, PURPOSE_TYPES, label
+from facegate.documents.labels import LAWFUL_BASIS_NAMES, PURPOSE_TYPES, label
 from facegate.law.facts import DeploymentFacts, Method, TransferMode
 from facegate.law.notice import may_enrol_minors
 from facegate.law.pipia import Aspect, Conclusion, RiskLevel, Statement
@@ -79,11 +79,11 @@ def _purpose(d: DeploymentFacts) -> Aspect:
         _q(f"Why face recognition is necessary: {d.necessity}", f"必要性：{d.necessity}"),
         _s(f"Method: {method_en}.", f"处理方式：{method_zh}。"),
         _s(
-            f"Lawful basis: {label(LAWFUL_BASES, d.lawful_basis, 'en')}; face information is "
+            f"Lawful basis: {label(LAWFUL_BASIS_NAMES, d.lawful_basis, 'en')}; face information is "
             "sensitive personal information, processed only for this specific purpose with "
             "strict protection.",
-            f"处理依据：{label(LAWFUL_BASES, d.lawful_basis, 'zh')}；人脸信息属于敏感个人信息，"
-            "仅为特定目的并在采取严格保护措施的情形下处理。",
+            f"处理依据：{label(LAWFUL_BASIS_NAMES, d.lawful_basis, 'zh')}；"
+            "人脸信息属于敏感个人信息，仅为特定目的并在采取严格保护措施的情形下处理。",
         ),
         _s(
             f"Other ways to reach the same purpose remain available: {alt_en}. Face "
@@ -95,14 +95,14 @@ def _purpose(d: DeploymentFacts) -> Aspect:
             "verified, the national network identity authentication public service "
             "(国家网络身份认证公共服务) is considered as an alternative that avoids storing "
             "face data here (Measures art. 11).",
-            "身份核验优先考虑国家网络身份认证公共服务，可避免在本系统中存储人脸信息（《办法》第十一条）。",
+            "身份核验优先考虑国家网络身份认证公共服务，可避免在本系统中存储人脸信息（《人脸识别技术应用安全管理办法》第十一条）。",
         ),
     ]
     if d.method == Method.IDENTIFY:
         findings.append(
             _q(
                 f"Why 1:1 verification would not serve: {d.why_not_verify}",
-                f"不采用验证（一对一）而辨识特定个人（一对多）的理由：{d.why_not_verify}",
+                f"不采用人脸验证（一对一）而辨识特定个人（一对多）的理由：{d.why_not_verify}",
             )
         )
     measures = [
