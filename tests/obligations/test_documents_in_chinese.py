@@ -39,6 +39,7 @@ VOCABULARIES: tuple[type[StrEnum], ...] = (
     facts.GivenBy,
     facts.ConsentForm,
     facts.DeploymentStatus,
+    facts.Liveness,
     PipiaStatus,
     FilingKind,
     FilingStatus,

@@ -16,6 +16,7 @@ from facegate.documents.labels import (
     FILING_KINDS,
     FILING_STATUSES,
     LAWFUL_BASIS_NAMES,
+    LIVENESS,
     LOCATION_TYPES,
     METHOD_NAMES,
     PIPIA_STATUSES,
@@ -91,6 +92,7 @@ _LABELS: dict[str, dict[str, Any]] = {
         "lp": "（",
         "rp": "）",
         "mlps": "网络安全等级保护",
+        "liveness": "活体检测",
         "not_graded": "未登记",
         "sign": "签字盖章",
         "sign_rep": "法定代表人或主要负责人（签字）",
@@ -163,6 +165,7 @@ _LABELS: dict[str, dict[str, Any]] = {
         "lp": " (",
         "rp": ")",
         "mlps": "Graded protection (MLPS)",
+        "liveness": "Liveness",
         "not_graded": "not recorded",
         "sign": "Signature and seal",
         "sign_rep": "Legal representative or principal person in charge (signature)",
@@ -187,6 +190,7 @@ def _deployment(d: dict[str, Any], lang: str) -> dict[str, Any]:
         "location_label": label(LOCATION_TYPES, d["location_type"], lang),
         "basis_label": label(LAWFUL_BASIS_NAMES, d["lawful_basis"], lang),
         "transfer_label": label(TRANSFER_MODES, d["transfer_mode"], lang),
+        "liveness_label": label_or(LIVENESS, str(d.get("liveness", "")), lang, "—"),
         "mlps_label": (zh_level(level) if zh else f"level {level}")
         if level
         else _LABELS[lang]["not_graded"],

@@ -130,6 +130,15 @@ SEVERITIES: dict[str, tuple[str, str]] = {
     "major": ("major", "重大"),
 }
 
+LIVENESS: dict[str, tuple[str, str]] = {
+    "off": ("no liveness check", "不进行活体检测"),
+    "passive": ("passive liveness check on every capture", "每次采集进行静默活体检测"),
+    "active": (
+        "passive liveness check, and a blink-and-turn challenge at the kiosk",
+        "静默活体检测，并在自助终端进行眨眼、转头等动作活体检测",
+    ),
+}
+
 CAPTURE_MODES: dict[str, tuple[str, str]] = {
     "explicit_act": ("only when the person presents themselves", "仅在个人主动使用时采集"),
     "opt_in_lane": ("in a lane people choose to enter", "仅在个人自愿进入的通道采集"),

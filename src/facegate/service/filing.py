@@ -493,6 +493,7 @@ def package_data(ctx: GateContext, controller_id: str) -> FilingPackageData:
                     "written_consent_required": d.written_consent_required,
                     "mlps_level": d.mlps_level,
                     "entrusted_processor": d.entrusted_processor,
+                    "liveness": d.liveness,
                     "status": d.status,
                     "stored": int(stored.get(d.id, 0)),
                     "devices": int(devices.get(d.id, 0)),

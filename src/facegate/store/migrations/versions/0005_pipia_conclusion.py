@@ -1,8 +1,8 @@
 """The overall conclusion of an impact assessment (risk level, whether processing may
 proceed, its conditions), reviewed like every drafted statement.
 
-Revision ID: 0004_pipia_conclusion
-Revises: 0003_merge
+Revision ID: 0005_pipia_conclusion
+Revises: 0004_liveness
 Create Date: 2026-11-30
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004_pipia_conclusion"
-down_revision: str | Sequence[str] | None = "0003_merge"
+revision: str = "0005_pipia_conclusion"
+down_revision: str | Sequence[str] | None = "0004_liveness"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
