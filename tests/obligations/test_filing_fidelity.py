@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from obligation_helpers import bulk_store, make_org
+from obligation_helpers import bulk_store, file_threshold, make_org
 
 from facegate.law.authorities import filing_office, province_of
 from facegate.law.incident import OperatorKind, reporting_deadlines
@@ -16,16 +16,6 @@ from facegate.service.individuals import open_threshold_obligation, rebuild
 from sites import Clock
 
 
-def _file(gate: Gate, controller_id: str, now: datetime) -> str:
-    with gate.ctx.unit() as session:
-        row = open_threshold_obligation(session, controller_id, 100_000, now)
-        assert row is not None
-        filing_id = row.id
-    gate.submit_filing(filing_id, "京网信备-2026-0001")
-    gate.accept_filing(filing_id)
-    return filing_id
-
-
 def _changes(gate: Gate) -> list[str]:
     obligations = filing_service.status(gate.ctx)[0]["obligations"]
     return [c for o in obligations if o["kind"] == "change" for c in o["changes"]]
@@ -34,7 +24,7 @@ def _changes(gate: Gate) -> list[str]:
 def test_filing_change_security_processor_and_storage(gate: Gate, clock: Clock) -> None:
     org = make_org(gate)
     [dep] = org.deployments
-    _file(gate, org.controller_id, clock())
+    file_threshold(gate, org.controller_id, clock())
     assert _changes(gate) == []
     gate.update_deployment(dep, mlps_level=3)
     assert _changes(gate) == [f"deployment {dep}.security_measures"]
@@ -57,7 +47,7 @@ def test_filing_threshold_reopens_after_a_cancellation(gate: Gate, clock: Clock)
     bulk_store(gate, org.deployments[0], 1, 10, now, new=True)
     with gate.ctx.unit() as session:
         rebuild(session, now)
-    first = _file(gate, org.controller_id, now)
+    first = file_threshold(gate, org.controller_id, now)
     gate.stop(org.deployments[0])
     [cancel] = [
         o for o in filing_service.status(gate.ctx)[0]["obligations"] if o["kind"] == "cancel"

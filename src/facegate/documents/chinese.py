@@ -39,26 +39,36 @@ def zh_level(n: int) -> str:
     return f"第{zh_number(n)}级"
 
 
-def zh_date(value: date | datetime | str | None) -> str:
-    """2026年9月19日 (an instant is first put in Beijing time); ``—`` for nothing."""
-    if value is None or value == "":
-        return "—"
+def _day(value: date | datetime | str) -> date:
+    """The calendar day of a date, or of an instant in Beijing time (ISO text accepted)."""
     if isinstance(value, str):
         value = (
             datetime.fromisoformat(value)
             if "T" in value or " " in value
             else date.fromisoformat(value)
         )
-    day = china_date(value) if isinstance(value, datetime) else value
+    return china_date(value) if isinstance(value, datetime) else value
+
+
+def _moment(value: datetime | str) -> datetime:
+    """An instant in Beijing time (a naive one is taken as already local)."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone(CHINA_TZ) if moment.tzinfo else moment
+
+
+def zh_date(value: date | datetime | str | None) -> str:
+    """2026年9月19日 (an instant is first put in Beijing time); ``—`` for nothing."""
+    if value is None or value == "":
+        return "—"
+    day = _day(value)
     return f"{day.year}年{day.month}月{day.day}日"
 
 
 def zh_datetime(value: datetime | str | None) -> str:
-    """2026年9月19日 08时30分（北京时间）."""
+    """2026年9月19日08时30分（北京时间）."""
     if value is None or value == "":
         return "—"
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    local = moment.astimezone(CHINA_TZ) if moment.tzinfo else moment
+    local = _moment(value)
     clock = f"{local.hour:02d}时{local.minute:02d}分"
     return f"{local.year}年{local.month}月{local.day}日{clock}（北京时间）"
 
@@ -67,19 +77,12 @@ def en_date(value: date | datetime | str | None) -> str:
     """19 September 2026 (Beijing time for an instant)."""
     if value is None or value == "":
         return "—"
-    if isinstance(value, str):
-        value = (
-            datetime.fromisoformat(value)
-            if "T" in value or " " in value
-            else date.fromisoformat(value)
-        )
-    day = china_date(value) if isinstance(value, datetime) else value
+    day = _day(value)
     return f"{day.day} {day:%B} {day.year}"
 
 
 def en_datetime(value: datetime | str | None) -> str:
     if value is None or value == "":
         return "—"
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    local = moment.astimezone(CHINA_TZ) if moment.tzinfo else moment
+    local = _moment(value)
     return f"{local.day} {local:%B} {local.year}, {local:%H:%M} Beijing time"
