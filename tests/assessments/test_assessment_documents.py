@@ -34,18 +34,24 @@ FACTS = NoticeFacts(
     dpo="Li Wei",
     deployment_name="North gate",
     purpose_type="access_control",
-    purpose="Let residents through the north gate",
-    necessity="Cards were shared and lost",
+    purpose="三号楼住户经北门通行",
+    necessity="门卡曾被转借和遗失",
     method="identify",
-    why_not_verify="Residents do not stop",
+    why_not_verify="住户通行时不停留",
     retention_days=365,
-    alternatives=("PIN pad", "guard desk"),
+    alternatives=("密码键盘", "门岗人工核验"),
     transfer_mode="on_device",
     lawful_basis="consent",
     public_place=True,
     location_type="residential_entrance",
     entrusted_processor="Acme Vision Ltd.",
     minors=True,
+    english={
+        "purpose": "Let residents through the north gate",
+        "necessity": "Cards were shared and lost",
+        "why_not_verify": "Residents do not stop",
+        "alternatives": ["PIN pad", "guard desk"],
+    },
 )
 CONTENT = notice_content(FACTS)
 
@@ -117,8 +123,20 @@ def test_notice_required_items_all_in_the_rendered_notice() -> None:
                      "withdraw", "delete", "Acme Vision Ltd.", "public safety"):  # fmt: skip
         assert expected in en
     zh = visible_text(render_notice_html(CONTENT, lang="zh", version=1, sha256="0" * 64))
-    for expected in ("处理者", "保存 365 天", "撤回", "删除", "PIN pad、guard desk"):
+    for expected in ("处理者", "保存 365 天", "撤回", "删除", "密码键盘、门岗人工核验",
+                     "三号楼住户经北门通行", "门卡曾被转借和遗失"):  # fmt: skip
         assert expected in zh
+    assert "PIN pad" not in zh and "north gate" not in zh  # never English in the Chinese
+
+
+def test_notice_required_items_chinese_free_text_is_never_replaced_by_english() -> None:
+    english_only = notice_content(
+        dataclasses.replace(FACTS, purpose="Let residents in", english={})
+    )
+    zh = visible_text(render_notice_html(english_only, lang="zh", version=1, sha256="0" * 64))
+    assert "Let residents in" not in zh and "未提供中文表述" in zh
+    en = visible_text(render_notice_html(english_only, lang="en", version=1, sha256="0" * 64))
+    assert "Let residents in" in en
 
 
 def test_minor_guardian_rules_in_the_notice_only_where_minors_may_be_enrolled() -> None:
@@ -146,7 +164,9 @@ def test_terms_no_unlimited_rights_absent(gate: Gate, draft: DraftSite) -> None:
 
 
 def test_terms_no_unlimited_rights_refused_by_the_scanner_when_present() -> None:
-    bad = dataclasses.replace(FACTS, purpose="an irrevocable, sub-licensable use for any purpose")
+    bad = dataclasses.replace(
+        FACTS, purpose="an irrevocable, sub-licensable use for any purpose", english={}
+    )
     text = visible_text(render_notice_html(notice_content(bad), lang="en", version=1, sha256=""))
     assert len(unlimited_grants(text)) >= 2
 

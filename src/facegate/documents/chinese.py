@@ -3,6 +3,7 @@ words where Chinese legal texts use them (第二级, 三十个工作日), and no
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 from facegate.law.dates import CHINA_TZ, china_date
@@ -86,3 +87,20 @@ def en_datetime(value: datetime | str | None) -> str:
         return "—"
     local = _moment(value)
     return f"{local.day} {local:%B} {local.year}, {local:%H:%M} Beijing time"
+
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+NO_CHINESE = "（未提供中文表述）"
+
+
+def has_chinese(text: str) -> bool:
+    return bool(_CJK.search(text))
+
+
+def zh_text(text: str) -> str:
+    """Free text for a Chinese document: as entered when it is Chinese; otherwise a mark that
+    the Chinese is missing, never the foreign text in its place."""
+    stripped = text.strip()
+    if not stripped:
+        return stripped
+    return stripped if has_chinese(stripped) else NO_CHINESE

@@ -9,7 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from facegate.documents.chinese import en_date, zh_date, zh_level, zh_number
+from facegate.documents.chinese import en_date, zh_date, zh_level, zh_number, zh_text
 from facegate.documents.content import FilingPackageData
 from facegate.documents.labels import (
     DEPLOYMENT_STATUSES,
@@ -182,8 +182,21 @@ def _deployment(d: dict[str, Any], lang: str) -> dict[str, Any]:
     """A deployment as the filing states it: labels, never raw codes."""
     zh = lang == "zh"
     level = d.get("mlps_level")
+    english = d.get("english") or {}
+
+    def free(key: str) -> str:
+        return zh_text(str(d.get(key) or "")) if zh else str(english.get(key) or d.get(key) or "")
+
+    names = (
+        [zh_text(a) for a in d.get("alternatives") or []]
+        if zh
+        else (english.get("alternatives") or d.get("alternatives") or [])
+    )
     return {
         **d,
+        "purpose": free("purpose"),
+        "necessity": free("necessity"),
+        "why_not_verify": free("why_not_verify"),
         "status_label": label_or(DEPLOYMENT_STATUSES, d["status"], lang, "—"),
         "purpose_type_label": label(PURPOSE_TYPES, d["purpose_type"], lang),
         "method_label": label(METHOD_NAMES, d["method"], lang),
@@ -197,8 +210,7 @@ def _deployment(d: dict[str, Any], lang: str) -> dict[str, Any]:
         "retention_label": f"{zh_number(d['retention_days'])}日"
         if zh
         else f"{d['retention_days']} days",
-        "alternatives_label": ("、" if zh else ", ").join(d.get("alternatives") or [])
-        or _LABELS[lang]["none"],
+        "alternatives_label": ("、" if zh else ", ").join(names) or _LABELS[lang]["none"],
     }
 
 

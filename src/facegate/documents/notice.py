@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import segno
 
+from facegate.documents.chinese import zh_text
 from facegate.documents.labels import LAWFUL_BASES, LOCATION_TYPES, METHODS, PURPOSE_TYPES, label
 from facegate.documents.render import html_to_pdf, render_html
 from facegate.law.notice import NoticeFacts
@@ -46,7 +47,15 @@ def _plain(text: str) -> str:
 
 def _alternatives(f: NoticeFacts) -> dict[str, str]:
     names = [a for a in f.alternatives if a.strip()]
-    return _pair(", ".join(names), "、".join(names))
+    english = [a for a in f.english.get("alternatives", ()) if a.strip()] or names
+    return _pair(", ".join(english), "、".join(zh_text(n) for n in names))
+
+
+def _free(f: NoticeFacts, key: str) -> dict[str, str]:
+    """A free-text field in both languages: the Chinese as entered (never English in its
+    place), the English where it was given, else the Chinese."""
+    chinese = str(getattr(f, key))
+    return _pair(str(f.english.get(key) or chinese), zh_text(chinese))
 
 
 def _categories(f: NoticeFacts) -> list[dict[str, str]]:
@@ -209,8 +218,8 @@ def notice_content(f: NoticeFacts) -> Content:
             "purpose",
             _pair("What we use your face for, and how", "处理目的和方式"),
             _pair(
-                f"Purpose ({purpose_en}): {_plain(f.purpose)}.",
-                f"目的（{purpose_zh}）：{_plain(f.purpose)}。",
+                f"Purpose ({purpose_en}): {_plain(_free(f, 'purpose')['en'])}.",
+                f"目的（{purpose_zh}）：{_plain(_free(f, 'purpose')['zh'])}。",
             ),
             _pair(
                 f"How: {METHODS.get(f.method, (f.method, f.method))[0]}.",
@@ -243,8 +252,8 @@ def notice_content(f: NoticeFacts) -> Content:
             "necessity",
             _pair("Why it is needed, and how it affects you", "必要性及对您权益的影响"),
             _pair(
-                f"Why face recognition is needed: {_plain(f.necessity)}.",
-                f"必要性：{_plain(f.necessity)}。",
+                f"Why face recognition is needed: {_plain(_free(f, 'necessity')['en'])}.",
+                f"必要性：{_plain(_free(f, 'necessity')['zh'])}。",
             ),
             _pair(
                 "Face information is sensitive: it cannot be changed like a password, and its "

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from facegate.documents.chinese import en_date, zh_date
+from facegate.documents.chinese import en_date, zh_date, zh_text
 from facegate.documents.labels import METHOD_NAMES, PURPOSE_TYPES, ROLES, label
 from facegate.documents.render import html_to_pdf, render_html
 from facegate.law.pipia import ASPECTS, RISK_LABELS, Aspect, Conclusion, Statement
@@ -129,6 +129,8 @@ def _snapshot_rows(doc: PipiaDocument, lang: str) -> list[tuple[str, str]]:
             value = label(METHOD_NAMES, value, lang)
         elif key == "why_not_verify" and not value:
             continue
+        elif lang == "zh":
+            value = zh_text(value)  # free text: never English inside the Chinese report
         rows.append((key, value))
     return rows
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from facegate.law.decision import Decision, Reason
@@ -39,6 +39,7 @@ class NoticeFacts:
     entrusted_processor: str
     minors: bool
     liveness: str = "passive"  # off, passive or active (M14): the notice says which
+    english: Mapping[str, Any] = field(default_factory=dict)  # English beside the free text
 
     def as_dict(self) -> dict[str, Any]:
         values = asdict(self)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from facegate.documents.chinese import zh_level
+from facegate.documents.chinese import zh_level, zh_text
 from facegate.documents.labels import LAWFUL_BASIS_NAMES, PURPOSE_TYPES, label
 from facegate.law.facts import DeploymentFacts, Liveness, Method, TransferMode
 from facegate.law.notice import may_enrol_minors
@@ -56,7 +56,14 @@ def _alternatives(d: DeploymentFacts) -> tuple[str, str]:
     names = [a for a in d.alternatives if a.strip()]
     if not names:
         return "none recorded", "未登记"
-    return ", ".join(names), "、".join(names)
+    english = [a for a in d.english.get("alternatives", ()) if a.strip()] or names
+    return ", ".join(english), "、".join(zh_text(n) for n in names)
+
+
+def _free(d: DeploymentFacts, key: str) -> tuple[str, str]:
+    """(English, Chinese) of a free-text field: the Chinese never replaced by English."""
+    chinese = str(getattr(d, key))
+    return str(d.english.get(key) or chinese), zh_text(chinese)
 
 
 def _purpose(d: DeploymentFacts) -> Aspect:
@@ -73,10 +80,13 @@ def _purpose(d: DeploymentFacts) -> Aspect:
     )
     findings = [
         _q(
-            f"Purpose ({label(PURPOSE_TYPES, d.purpose_type, 'en')}): {d.purpose}",
-            f"处理目的（{label(PURPOSE_TYPES, d.purpose_type, 'zh')}）：{d.purpose}",
+            f"Purpose ({label(PURPOSE_TYPES, d.purpose_type, 'en')}): {_free(d, 'purpose')[0]}",
+            f"处理目的（{label(PURPOSE_TYPES, d.purpose_type, 'zh')}）：{_free(d, 'purpose')[1]}",
         ),
-        _q(f"Why face recognition is necessary: {d.necessity}", f"必要性：{d.necessity}"),
+        _q(
+            f"Why face recognition is necessary: {_free(d, 'necessity')[0]}",
+            f"必要性：{_free(d, 'necessity')[1]}",
+        ),
         _s(f"Method: {method_en}.", f"处理方式：{method_zh}。"),
         _s(
             f"Lawful basis: {label(LAWFUL_BASIS_NAMES, d.lawful_basis, 'en')}; face information is "
@@ -101,8 +111,9 @@ def _purpose(d: DeploymentFacts) -> Aspect:
     if d.method == Method.IDENTIFY:
         findings.append(
             _q(
-                f"Why 1:1 verification would not serve: {d.why_not_verify}",
-                f"不采用人脸验证（一对一）而辨识特定个人（一对多）的理由：{d.why_not_verify}",
+                f"Why 1:1 verification would not serve: {_free(d, 'why_not_verify')[0]}",
+                "不采用人脸验证（一对一）而辨识特定个人（一对多）的理由："
+                f"{_free(d, 'why_not_verify')[1]}",
             )
         )
     measures = [

@@ -494,6 +494,7 @@ def package_data(ctx: GateContext, controller_id: str) -> FilingPackageData:
                     "mlps_level": d.mlps_level,
                     "entrusted_processor": d.entrusted_processor,
                     "liveness": d.liveness,
+                    "english": dict(d.english or {}),
                     "status": d.status,
                     "stored": int(stored.get(d.id, 0)),
                     "devices": int(devices.get(d.id, 0)),
