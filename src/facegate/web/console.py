@@ -152,6 +152,9 @@ WIZARD_DEFAULTS: dict[str, str] = {
     "retention_days": "365",
     "alternatives": "",
     "transfer_mode": "on_device",
+    "purpose_en": "",
+    "necessity_en": "",
+    "alternatives_en": "",
 }
 
 
@@ -220,6 +223,11 @@ async def create_deployment(request: Request) -> Response:
             retention_days=retention,
             alternatives=alternatives,
             transfer_mode=values["transfer_mode"],
+            english={  # the fields above are the Chinese; English documents use these
+                "purpose": values["purpose_en"],
+                "necessity": values["necessity_en"],
+                "alternatives": values["alternatives_en"].splitlines(),
+            },
         )
         row = gate.create_deployment(controller_id, spec, actor=who.actor)
     except FacegateError as exc:
