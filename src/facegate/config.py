@@ -17,6 +17,7 @@ from facegate.errors import FacegateError
 
 CONFIG_FILE = "facegate.toml"
 KEY_FILE = "master.key"
+JOURNAL_FILE = "deletions.journal"
 DEFAULT_DATA_DIR = Path("facegate-data")
 
 
@@ -29,6 +30,7 @@ class Settings:
     data_dir: Path = DEFAULT_DATA_DIR
     database_url: str = ""
     key_file: Path | None = None
+    journal_file: Path | None = None
     engine: EngineConfig = field(default_factory=EngineConfig)
     consent_quiet_days: int = 180
     # Where people reach this service from outside (the sign's QR code, links in documents):
@@ -45,6 +47,12 @@ class Settings:
     def resolved_key_file(self) -> Path:
         return self.key_file or self.data_dir / KEY_FILE
 
+    @property
+    def resolved_journal_file(self) -> Path:
+        """The deletion journal: beside the master key, outside what a database restore
+        brings back."""
+        return self.journal_file or self.resolved_key_file.parent / JOURNAL_FILE
+
 
 DEFAULT_TOML = """\
 # facegate configuration. Every key is optional; environment variables FACEGATE_<KEY>
@@ -57,6 +65,11 @@ DEFAULT_TOML = """\
 # The master key that wraps every subject's data key. A file created with mode 0600, or the
 # environment variable FACEGATE_MASTER_KEY (base64 of 32 bytes), which takes precedence.
 # key_file = "master.key"
+
+# The deletion journal: every destroyed key and erased person, so that restoring an older
+# database never brings a deleted face back. Beside the key file by default; back it up with
+# the key, never restore an older copy over it.
+# journal_file = "deletions.journal"
 
 # After a person refuses consent, do not ask again for this many days (NDSR art. 22).
 # consent_quiet_days = 180
@@ -114,7 +127,7 @@ def load_settings(data_dir: Path | None = None, env: dict[str, str] | None = Non
             raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
         settings = _apply(settings, values, str(path))
     overrides: dict[str, Any] = {}
-    for key in ("database_url", "key_file", "consent_quiet_days", "public_url"):
+    for key in ("database_url", "key_file", "journal_file", "consent_quiet_days", "public_url"):
         if f"FACEGATE_{key.upper()}" in env:
             overrides[key] = env[f"FACEGATE_{key.upper()}"]
     engine_env = {
@@ -138,7 +151,7 @@ def _apply(settings: Settings, values: dict[str, Any], source: str) -> Settings:
             changes[key] = str(value).strip()
         elif key == "demo":
             changes[key] = value is True or str(value).strip().lower() in ("1", "true", "yes")
-        elif key == "key_file":
+        elif key in ("key_file", "journal_file"):
             key_path = Path(str(value))
             changes[key] = key_path if key_path.is_absolute() else settings.data_dir / key_path
         elif key == "consent_quiet_days":
