@@ -2,8 +2,8 @@
 may proceed, its conditions), reviewed like every drafted statement; a deployment's free text in
 English beside its Chinese (the English documents use it; Chinese documents never show it).
 
-Revision ID: 0005_documents
-Revises: 0004_liveness
+Revision ID: 0006_documents
+Revises: 0005_durability
 Create Date: 2026-11-30
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005_documents"
-down_revision: str | Sequence[str] | None = "0004_liveness"
+revision: str = "0006_documents"
+down_revision: str | Sequence[str] | None = "0005_durability"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
