@@ -198,8 +198,10 @@ class Gate:
             demo=settings.demo,
             prerequisites=DEFAULT_PREREQUISITES if prerequisites is None else prerequisites,
         )
-        if liveness is not None:
-            ctx.liveness_factory = lambda: liveness
+        threshold = settings.liveness_threshold
+        ctx.liveness_factory = (
+            (lambda: liveness) if liveness else (lambda: PassiveLiveness(threshold=threshold))
+        )
         notices: list[str] = []
         try:
             if keys.abandoning:
@@ -365,10 +367,12 @@ class Gate:
         *,
         action: str = "verify",
         actor: str = "device",
+        image: ImageSource | None = None,
     ) -> Verdict:
-        """Judge an ``active`` deployment's kiosk challenge (refused: ``liveness.failed``)."""
+        """Judge an ``active`` deployment's kiosk challenge (refused: ``liveness.failed``);
+        with ``image``, also that it shows the person who did the challenge."""
         return liveness.check_challenge(
-            self.ctx, device_id, steps, frames, action=action, actor=actor
+            self.ctx, device_id, steps, frames, action=action, actor=actor, image=image
         )
 
     # -- the alternative ------------------------------------------------------------------

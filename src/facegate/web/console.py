@@ -150,6 +150,7 @@ WIZARD_DEFAULTS: dict[str, str] = {
     "purpose_en": "",
     "necessity_en": "",
     "alternatives_en": "",
+    "liveness": "passive",
 }
 
 
@@ -223,6 +224,7 @@ async def create_deployment(request: Request) -> Response:
                 "necessity": values["necessity_en"],
                 "alternatives": values["alternatives_en"].splitlines(),
             },
+            liveness=values["liveness"],
         )
         row = gate.create_deployment(controller_id, spec, actor=who.actor)
     except FacegateError as exc:
