@@ -47,6 +47,7 @@ def deployment_facts(row: m.Deployment) -> law.DeploymentFacts:
         retention_justification=row.retention_justification or "",
         alternative_legal_basis=row.alternative_legal_basis or "",
         liveness=law.Liveness(row.liveness),
+        english=dict(row.english or {}),
     )
 
 

@@ -64,6 +64,7 @@ def notice_facts(session: Session, deployment: m.Deployment) -> NoticeFacts:
         minors=may_enrol_minors(deployment_facts(deployment)),
         capture_mode=deployment.capture_mode or "explicit_act",
         liveness=deployment.liveness,
+        english=dict(deployment.english or {}),
     )
 
 

@@ -50,6 +50,7 @@ def deployment_view(row: m.Deployment) -> dict[str, Any]:
             law.PurposeType(row.purpose_type), row.retention_days
         ),
         "purpose_changed_at": iso(row.purpose_changed_at),
+        "english": dict(row.english or {}),
         "liveness": row.liveness,
         "created_at": iso(row.created_at),
     }
