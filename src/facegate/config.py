@@ -17,6 +17,7 @@ from facegate.errors import FacegateError
 CONFIG_FILE = "facegate.toml"
 KEY_FILE = "master.key"
 DEFAULT_DATA_DIR = Path("facegate-data")
+ROLES = ("standalone", "control", "edge")
 
 
 class ConfigError(FacegateError):
@@ -30,6 +31,11 @@ class Settings:
     key_file: Path | None = None
     engine: EngineConfig = field(default_factory=EngineConfig)
     consent_quiet_days: int = 180
+    # What this process is: "standalone" (one box), "control" (the control plane: no face of
+    # an on_device deployment) or "edge" (an edge node on one device).
+    role: str = "standalone"
+    # An edge node that has not synced for longer than this refuses face recognition.
+    offline_limit_hours: float = 24.0
 
     @property
     def resolved_database_url(self) -> str:
@@ -54,6 +60,15 @@ DEFAULT_TOML = """\
 
 # After a person refuses consent, do not ask again for this many days (NDSR art. 22).
 # consent_quiet_days = 180
+
+# What this process is: "standalone" (the whole of facegate on the recognition device),
+# "control" (a control plane: console, records and consents; it never holds a face of an
+# on_device deployment) or "edge" (an edge node on one device, written by `facegate edge`).
+# role = "standalone"
+
+# An edge node that has not synced with its control plane for longer than this refuses face
+# recognition (the alternative still works).
+# offline_limit_hours = 24
 
 [engine]
 # "hog" (fast, frontal faces) or "cnn" (dlib's MMOD CNN detector: slower, more poses).
@@ -90,7 +105,7 @@ def load_settings(data_dir: Path | None = None, env: dict[str, str] | None = Non
             raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
         settings = _apply(settings, values, str(path))
     overrides: dict[str, Any] = {}
-    for key in ("database_url", "key_file", "consent_quiet_days"):
+    for key in ("database_url", "key_file", "consent_quiet_days", "role", "offline_limit_hours"):
         if f"FACEGATE_{key.upper()}" in env:
             overrides[key] = env[f"FACEGATE_{key.upper()}"]
     engine_env = {
@@ -120,6 +135,17 @@ def _apply(settings: Settings, values: dict[str, Any], source: str) -> Settings:
                 changes[key] = int(value)
             except (TypeError, ValueError) as exc:
                 raise ConfigError(f"{source}: consent_quiet_days must be a whole number") from exc
+        elif key == "role":
+            if str(value) not in ROLES:
+                raise ConfigError(f"{source}: role must be one of {', '.join(ROLES)}")
+            changes[key] = str(value)
+        elif key == "offline_limit_hours":
+            try:
+                changes[key] = float(value)
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(f"{source}: offline_limit_hours must be a number") from exc
+            if changes[key] <= 0:
+                raise ConfigError(f"{source}: offline_limit_hours must be positive")
         else:
             raise ConfigError(f"{source}: unknown setting {key!r}")
     return replace(settings, **changes)

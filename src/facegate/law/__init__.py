@@ -9,6 +9,7 @@ from facegate.law.consent import (
     check_prompt_allowed,
     valid_processing_consent,
     valid_transfer_consent,
+    valid_transmission_consent,
 )
 from facegate.law.dates import CHINA_TZ, add_years, china_date
 from facegate.law.decision import OPERATIONAL_CODES, Decision, Reason
@@ -29,6 +30,7 @@ from facegate.law.facts import (
     Method,
     PurposeType,
     Sector,
+    SiteRole,
     SubjectFacts,
     TemplateFacts,
     TransferMode,
@@ -43,10 +45,19 @@ from facegate.law.retention import (
     template_expires_at,
     template_usable,
 )
+from facegate.law.sites import (
+    DEFAULT_OFFLINE_LIMIT,
+    check_channel,
+    check_edge_in_sync,
+    check_face_site,
+    check_transmission,
+    transmits_photos,
+)
 from facegate.law.transfer import check_transfer
 
 __all__ = [
     "CHINA_TZ",
+    "DEFAULT_OFFLINE_LIMIT",
     "DEFAULT_QUIET_DAYS",
     "MAX_RETENTION_DAYS",
     "MINOR_AGE",
@@ -71,21 +82,26 @@ __all__ = [
     "Refused",
     "Rule",
     "Sector",
+    "SiteRole",
     "SubjectFacts",
     "TemplateFacts",
     "TransferMode",
     "add_years",
     "age_on",
     "check_activation",
+    "check_channel",
     "check_consent",
     "check_deployment",
     "check_device_registration",
+    "check_edge_in_sync",
+    "check_face_site",
     "check_enrolment",
     "check_identification",
     "check_prompt_allowed",
     "check_recognition",
     "check_retention_delete",
     "check_transfer",
+    "check_transmission",
     "china_date",
     "format_articles",
     "is_expired",
@@ -93,6 +109,8 @@ __all__ = [
     "rule",
     "template_expires_at",
     "template_usable",
+    "transmits_photos",
     "valid_processing_consent",
     "valid_transfer_consent",
+    "valid_transmission_consent",
 ]

@@ -249,7 +249,12 @@ class AuditHead(Base, kw_only=True):
 
 def _register_feature_tables() -> None:
     """Import the modules whose tables extend ``Base.metadata`` (migrations compare against it)."""
-    from facegate.store import access_models, assessment_models, obligation_models  # noqa: F401
+    from facegate.store import (  # noqa: F401
+        access_models,
+        assessment_models,
+        obligation_models,
+        sync_models,
+    )
 
 
 _register_feature_tables()
