@@ -10,6 +10,7 @@ from law_factories import T0, consent, deployment
 
 from facegate.law import (
     DEFAULT_OFFLINE_LIMIT,
+    Channel,
     ConsentScope,
     SiteRole,
     TransferMode,
@@ -78,17 +79,16 @@ def test_storage_networked_consent_allowed_when_no_photo_travels(
 
 
 def test_security_measures_refused_for_networked_photos_over_plain_http() -> None:
-    decision = check_channel(NETWORKED, SiteRole.CONTROL, encrypted=False, loopback=False)
+    decision = check_channel(NETWORKED, SiteRole.CONTROL, Channel(False, False))
     assert not decision.allowed
     assert decision.reasons[0].code == "security.measures"
 
 
 @pytest.mark.parametrize(("encrypted", "loopback"), [(True, False), (False, True)])
 def test_security_measures_allowed_over_tls_or_loopback(encrypted: bool, loopback: bool) -> None:
-    assert check_channel(
-        NETWORKED, SiteRole.CONTROL, encrypted=encrypted, loopback=loopback
-    ).allowed
-    assert check_channel(deployment(), SiteRole.STANDALONE, encrypted=False, loopback=False).allowed
+    assert check_channel(NETWORKED, SiteRole.CONTROL, Channel(encrypted, loopback)).allowed
+    assert check_channel(deployment(), SiteRole.STANDALONE, Channel(False, False)).allowed
+    assert check_channel(NETWORKED, SiteRole.CONTROL, None).allowed  # not over a network
 
 
 def test_consent_withdraw_refused_on_an_edge_past_its_offline_limit() -> None:

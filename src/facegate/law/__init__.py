@@ -47,6 +47,7 @@ from facegate.law.retention import (
 )
 from facegate.law.sites import (
     DEFAULT_OFFLINE_LIMIT,
+    Channel,
     check_channel,
     check_edge_in_sync,
     check_face_site,
@@ -66,6 +67,7 @@ __all__ = [
     "RECORD_KEEPING_YEARS",
     "RULES",
     "VEHICLE_LOCATIONS",
+    "Channel",
     "ConsentFacts",
     "ConsentForm",
     "ConsentScope",
@@ -94,8 +96,8 @@ __all__ = [
     "check_deployment",
     "check_device_registration",
     "check_edge_in_sync",
-    "check_face_site",
     "check_enrolment",
+    "check_face_site",
     "check_identification",
     "check_prompt_allowed",
     "check_recognition",

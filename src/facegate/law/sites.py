@@ -9,6 +9,7 @@ to the central service, which needs each person's separate consent to that trans
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from facegate.law.consent import valid_transmission_consent
@@ -17,6 +18,14 @@ from facegate.law.facts import ConsentFacts, DeploymentFacts, SiteRole, Transfer
 
 DEFAULT_OFFLINE_LIMIT = timedelta(hours=24)
 """An edge node that has not synced for longer than this stops recognising faces."""
+
+
+@dataclass(frozen=True)
+class Channel:
+    """How a photo reached this process: over TLS, and whether both ends are this machine."""
+
+    encrypted: bool
+    loopback: bool
 
 
 def check_face_site(deployment: DeploymentFacts, role: SiteRole) -> Decision:
@@ -63,12 +72,15 @@ def check_transmission(
     )
 
 
-def check_channel(
-    deployment: DeploymentFacts, role: SiteRole, *, encrypted: bool, loopback: bool
-) -> Decision:
+def check_channel(deployment: DeploymentFacts, role: SiteRole, channel: Channel | None) -> Decision:
     """A photo of a ``networked`` deployment travels only over TLS, unless both ends are on
-    the same machine (loopback)."""
-    if not transmits_photos(deployment, role) or encrypted or loopback:
+    the same machine (loopback). ``None``: the photo did not come over a network."""
+    if (
+        channel is None
+        or not transmits_photos(deployment, role)
+        or channel.encrypted
+        or channel.loopback
+    ):
         return Decision.allow()
     return Decision.refuse(
         Reason.of(

@@ -7,9 +7,10 @@ holds the context (database, vault, audit log, index, engine, clock) they share.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from facegate import law
 from facegate.config import Settings
 from facegate.documents.content import ProcessingRecords
 from facegate.engine import FaceEngine
@@ -29,16 +30,19 @@ from facegate.service import (
     registry,
     retention,
     rights,
+    sync,
     transfer,
 )
 from facegate.service.context import ActivationCheck, GateContext, utc_now
 from facegate.service.prerequisites import DEFAULT_PREREQUISITES
 from facegate.service.results import Enrolment, Identification, Verification
+from facegate.service.sites import face_checks_for
 from facegate.store import AuditLog, Database, GalleryIndex, Vault
 from facegate.store import models as m
 from facegate.store.assessment_models import Assessment, NoticeVersion
 from facegate.store.audit import AuditVerification
 from facegate.store.keys import load_or_create_master_key, master_key_from_env
+from facegate.store.outbox import outbox_for
 
 
 class NotInitialised(FacegateError):
@@ -84,6 +88,11 @@ class Gate:
         key = master_key(settings, create=create)
         db = Database(settings.resolved_database_url)
         db.upgrade()
+        role = law.SiteRole(settings.role)
+        hook = outbox_for(role)
+        if hook is not None:
+            db.before_flush(hook)  # the sync event log of a control plane or an edge node
+        offline_limit = timedelta(hours=settings.offline_limit_hours)
         engine_config = settings.engine
         ctx = GateContext(
             db=db,
@@ -95,6 +104,9 @@ class Gate:
             clock=clock,
             consent_quiet_days=settings.consent_quiet_days,
             prerequisites=DEFAULT_PREREQUISITES if prerequisites is None else prerequisites,
+            site=role,
+            face_checks=face_checks_for(role, offline_limit),
+            offline_limit=offline_limit,
         )
         return cls(ctx)
 
@@ -198,20 +210,42 @@ class Gate:
         *,
         device_id: str | None = None,
         actor: str = "operator",
+        channel: law.Channel | None = None,
     ) -> Enrolment:
+        """``channel``: how the photo arrived, when over a network (a networked deployment
+        needs TLS unless loopback); ``None`` for a photo read in this process."""
         return recognition.enrol(
-            self.ctx, subject_id, deployment_id, image, device_id=device_id, actor=actor
+            self.ctx,
+            subject_id,
+            deployment_id,
+            image,
+            device_id=device_id,
+            actor=actor,
+            channel=channel,
         )
 
     def verify(
-        self, device_id: str, subject_id: str, image: ImageSource, *, actor: str = "device"
+        self,
+        device_id: str,
+        subject_id: str,
+        image: ImageSource,
+        *,
+        actor: str = "device",
+        channel: law.Channel | None = None,
     ) -> Verification:
-        return recognition.verify(self.ctx, device_id, subject_id, image, actor=actor)
+        return recognition.verify(
+            self.ctx, device_id, subject_id, image, actor=actor, channel=channel
+        )
 
     def identify(
-        self, device_id: str, image: ImageSource, *, actor: str = "device"
+        self,
+        device_id: str,
+        image: ImageSource,
+        *,
+        actor: str = "device",
+        channel: law.Channel | None = None,
     ) -> Identification:
-        return recognition.identify(self.ctx, device_id, image, actor=actor)
+        return recognition.identify(self.ctx, device_id, image, actor=actor, channel=channel)
 
     # -- the alternative ------------------------------------------------------------------
     def add_credential(
@@ -344,6 +378,35 @@ class Gate:
 
     def stale_consents(self, deployment_id: str) -> notices.StaleConsentReport:
         return notices.stale_consents(self.ctx, deployment_id)
+
+    # -- sync between the control plane and its edge nodes ------------------------------------
+    def sync_down_batch(
+        self, device_id: str, after: int, *, limit: int = sync.BATCH
+    ) -> sync.DownBatch:
+        """Control plane: the device's deployment's events after ``after``."""
+        return sync.down_batch(self.ctx, device_id, after, limit=limit)
+
+    def sync_apply_up(self, device_id: str, batch: sync.UpBatch, *, actor: str) -> sync.Applied:
+        """Control plane: apply what an edge node reports."""
+        return sync.apply_up(self.ctx, device_id, batch, actor=actor)
+
+    def sync_apply_down(self, batch: sync.DownBatch, *, control_url: str = "") -> sync.Applied:
+        """Edge node: apply the control plane's events (shredding what lost its consent)."""
+        return sync.apply_down(self.ctx, batch, control_url=control_url)
+
+    def sync_up_batch(self) -> sync.UpBatch:
+        """Edge node: what to report up."""
+        return sync.up_batch(self.ctx)
+
+    def sync_acknowledged(self, position: int) -> None:
+        sync.acknowledge_up(self.ctx, position)
+
+    def edge_state(self) -> sync.EdgeState:
+        return sync.edge_state(self.ctx)
+
+    def devices_status(self) -> list[dict[str, Any]]:
+        """Control plane: each device's shape, last sync, lag, templates held, refusing."""
+        return sync.devices_status(self.ctx)
 
     def verify_audit(self) -> AuditVerification:
         with self.ctx.db.transaction() as session:

@@ -98,9 +98,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("template_id", name=op.f("pk_edge_holdings")),
     )
     for column in ("device_id", "subject_id", "deployment_id"):
-        op.create_index(
-            op.f(f"ix_edge_holdings_{column}"), "edge_holdings", [column], unique=False
-        )
+        op.create_index(op.f(f"ix_edge_holdings_{column}"), "edge_holdings", [column], unique=False)
 
 
 def downgrade() -> None:
