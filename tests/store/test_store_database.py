@@ -126,4 +126,4 @@ def test_migrations_have_a_single_head() -> None:
     from facegate.store.database import Database
 
     script = ScriptDirectory.from_config(Database("sqlite://").alembic_config())
-    assert script.get_heads() == ["0003_merge"]
+    assert script.get_heads() == ["0004_edge_sync"]

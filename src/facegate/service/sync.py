@@ -228,7 +228,7 @@ def apply_up(
         state.up_applied_seq = position + len(fresh)
         state.last_seen_at = ctx.now()
         state.audit_seq, state.audit_hash = batch.audit_seq, batch.audit_hash
-        state.offline_limit_hours = batch.offline_limit_hours
+        state.offline_limit_seconds = round(batch.offline_limit_hours * 3600)
         head = outbox.stream_head(session, outbox.down_stream(deployment.id))
         state.down_acknowledged_seq = max(0, min(batch.down_applied_seq, head))
         if fresh:
@@ -532,7 +532,7 @@ def devices_status(ctx: GateContext) -> list[dict[str, Any]]:
             on_device = deployment.transfer_mode == law.TransferMode.ON_DEVICE
             head = outbox.stream_head(session, outbox.down_stream(deployment.id))
             last = aware(state.last_seen_at) if state else None
-            limit = timedelta(hours=state.offline_limit_hours if state else 24.0)
+            limit = timedelta(seconds=state.offline_limit_seconds if state else 24 * 3600)
             refusing = on_device and not law.check_edge_in_sync(last, now, limit).allowed
             out.append(
                 {

@@ -73,7 +73,7 @@ class EdgeDevice(Base, kw_only=True):
     last_seen_at: Mapped[datetime | None] = mapped_column(default=None)
     audit_seq: Mapped[int] = mapped_column(default=0)
     audit_hash: Mapped[str] = mapped_column(String(64), default="")
-    offline_limit_hours: Mapped[float] = mapped_column(default=24.0)
+    offline_limit_seconds: Mapped[int] = mapped_column(default=24 * 3600)
 
 
 class EdgeHolding(Base, kw_only=True):

@@ -70,7 +70,7 @@ def upgrade() -> None:
         _time("last_seen_at", nullable=True),
         _int("audit_seq"),
         sa.Column("audit_hash", sa.String(length=64), nullable=False),
-        sa.Column("offline_limit_hours", sa.Float(), nullable=False),
+        _int("offline_limit_seconds"),
         sa.ForeignKeyConstraint(
             ["device_id"], ["devices.id"], name=op.f("fk_edge_devices_device_id_devices")
         ),
