@@ -80,6 +80,29 @@ DEFAULT_TOML = """\
 """
 
 
+def default_toml(role: str = "standalone") -> str:
+    """The commented configuration ``facegate init`` writes, for a process of this role."""
+    if role not in ROLES:
+        raise ConfigError(f"role must be one of {', '.join(ROLES)}")
+    if role == "standalone":
+        return DEFAULT_TOML
+    return DEFAULT_TOML.replace('# role = "standalone"', f'role = "{role}"', 1)
+
+
+def write_config(data_dir: Path, role: str = "standalone") -> Path:
+    """Write ``facegate.toml`` for a process of this role, unless there is one; its path.
+    ``ConfigError`` when an existing one names another role."""
+    path = data_dir / CONFIG_FILE
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(default_toml(role), encoding="utf-8")
+        return path
+    existing = load_settings(data_dir, env={}).role
+    if existing != role:
+        raise ConfigError(f"{data_dir} is set up as a {existing} process, not as {role}")
+    return path
+
+
 def _coerce_engine(values: dict[str, Any], base: EngineConfig) -> EngineConfig:
     allowed = {"detector": str, "working_size": int, "threshold": float, "upsample": int}
     changes: dict[str, Any] = {}

@@ -11,6 +11,7 @@ from facegate.cli import (
     assessment_commands,
     care_commands,
     demo,
+    edge_commands,
     engine_commands,
     face_commands,
     obligation_commands,
@@ -67,6 +68,7 @@ app.add_typer(assessment_commands.pipia_app, name="pipia")
 app.add_typer(assessment_commands.notice_app, name="notice")
 app.command("demo")(demo.demo)
 app.command("serve")(serve_commands.serve)
+app.command("edge")(edge_commands.edge)
 app.add_typer(serve_commands.key_app, name="key")
 
 

@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from facegate.cli.common import JsonOption, open_gate, reporting, show, state
-from facegate.config import CONFIG_FILE, DEFAULT_TOML, load_settings
+from facegate.config import CONFIG_FILE, load_settings, write_config
 
 
-def init(ctx: typer.Context, as_json: JsonOption = False) -> None:
+def init(
+    ctx: typer.Context,
+    role: Annotated[
+        str,
+        typer.Option(
+            help="standalone (one box: the device itself), control (a control plane that never "
+            "holds a face of an on_device deployment) or edge (see `facegate edge`)."
+        ),
+    ] = "standalone",
+    as_json: JsonOption = False,
+) -> None:
     """Create the data directory: facegate.toml (commented), master.key (0600), the database."""
     with reporting(as_json):
         settings = load_settings(state(ctx).data_dir)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         config = settings.data_dir / CONFIG_FILE
-        if not config.exists():
-            config.write_text(DEFAULT_TOML, encoding="utf-8")
+        write_config(settings.data_dir, role)
         gate = open_gate(ctx, create=True)
         gate.close()
         show(

@@ -15,11 +15,14 @@ refuses face recognition (``in_sync``); the alternative is not affected.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from facegate import law
@@ -164,6 +167,19 @@ class Applied:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
+@contextmanager
+def _applying(event: WireEvent) -> Iterator[None]:
+    """An event that cannot be applied (missing columns, bad values, a broken reference)
+    rejects its whole batch, which the caller's transaction rolls back."""
+    try:
+        yield
+    except (KeyError, TypeError, ValueError, SQLAlchemyError) as exc:
+        raise SyncRejected(
+            f"sync event {event.seq} ({event.kind} {event.entity}) cannot be applied: "
+            f"{type(exc).__name__}"
+        ) from exc
+
+
 def _contiguous(events: tuple[WireEvent, ...], position: int) -> list[WireEvent]:
     """The events after ``position``, which must follow it without a gap."""
     fresh = sorted((e for e in events if e.seq > position), key=lambda e: e.seq)
@@ -223,8 +239,9 @@ def apply_up(
         position = state.up_applied_seq
         fresh = _contiguous(batch.events, position)
         for event in fresh:
-            _apply_up_event(ctx, session, device, deployment, event)
-            session.flush()
+            with _applying(event):
+                _apply_up_event(ctx, session, device, deployment, event)
+                session.flush()
         state.up_applied_seq = position + len(fresh)
         state.last_seen_at = ctx.now()
         state.audit_seq, state.audit_hash = batch.audit_seq, batch.audit_hash
@@ -343,13 +360,14 @@ def apply_down(ctx: GateContext, batch: DownBatch, *, control_url: str = "") -> 
             model = outbox.DOWN_MODELS.get(event.entity)
             if model is None:
                 raise SyncRejected(f"unknown entity {event.entity!r} in the control plane's log")
-            if event.kind == outbox.UPSERT:
-                outbox.upsert(session, model, event.payload)
-            elif event.kind == outbox.DELETE:
-                outbox.remove(session, model, event.payload)
-            else:
-                raise SyncRejected(f"unknown event kind {event.kind!r}")
-            session.flush()
+            with _applying(event):
+                if event.kind == outbox.UPSERT:
+                    outbox.upsert(session, model, event.payload)
+                elif event.kind == outbox.DELETE:
+                    outbox.remove(session, model, event.payload)
+                else:
+                    raise SyncRejected(f"unknown event kind {event.kind!r}")
+                session.flush()
             if model in (m.Consent, m.Credential):
                 touched.add((str(event.payload["subject_id"]), str(event.payload["deployment_id"])))
         shredded = 0

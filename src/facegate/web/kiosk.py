@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
-from facegate.api.routes.faces import check_lockout, face_call, note_outcome
+from facegate.api.routes.faces import channel_of, check_lockout, face_call, note_outcome
 from facegate.api.state import api_state
 from facegate.engine.errors import FaceQualityTooLow, ImageTooLarge, MultipleFaces, NoFace
 from facegate.errors import FacegateError
@@ -309,7 +309,12 @@ async def face_step(request: Request, mode: str) -> Response:
                 state,
                 who,
                 lambda: gate.enrol(
-                    subject_id, deployment_id, image, device_id=device_id, actor=who.actor
+                    subject_id,
+                    deployment_id,
+                    image,
+                    device_id=device_id,
+                    actor=who.actor,
+                    channel=channel_of(request),
                 ),
             )
             current.flash("ok", "已登记 · Enrolled. Now let's check it works.")
@@ -319,7 +324,9 @@ async def face_step(request: Request, mode: str) -> Response:
             request,
             state,
             who,
-            lambda: gate.verify(device_id, subject_id, image, actor=who.actor),
+            lambda: gate.verify(
+                device_id, subject_id, image, actor=who.actor, channel=channel_of(request)
+            ),
         )
         note_outcome(request, state, who, subject_id, result.matched)
     except FacegateError as exc:
