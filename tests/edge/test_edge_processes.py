@@ -187,17 +187,48 @@ def rows(data_dir: Path, sql: str) -> list[tuple[Any, ...]]:
         return list(connection.execute(sql))
 
 
+def knows(edge: Process, subject_id: str) -> Callable[[], bool]:
+    def check() -> bool:
+        found = rows(
+            Path(edge.args[1]), f"SELECT id FROM credentials WHERE subject_id = '{subject_id}'"
+        )
+        return bool(found)
+
+    return check
+
+
+def edges_a_and_b(cluster: Cluster) -> tuple[Process, Process]:
+    device_a, device_b = cluster.extra["devices"][:2]
+    if device_a not in cluster.edges:
+        cluster.edge(device_a, "edge-a")
+    if device_b not in cluster.edges:
+        cluster.edge(device_b, "edge-b")
+    return cluster.edges[device_a], cluster.edges[device_b]
+
+
+def obama_on_edge_a(cluster: Cluster, fixtures_dir: Path) -> str:
+    """Barack Obama, enrolled on edge A (once per cluster: a face has one subject)."""
+    if "obama" not in cluster.extra:
+        edge_a, _ = edges_a_and_b(cluster)
+        person = cluster.person()
+        until(knows(edge_a, person), "A to learn the consent")
+        enrolled = post_photo(
+            f"{edge_a.url}/v1/enrol",
+            cluster.keys[cluster.site.device_id],
+            fixtures_dir / "obama_1.jpg",
+            subject_id=person,
+        )
+        assert enrolled.status_code == 201, enrolled.text
+        cluster.extra["obama"] = person
+    return str(cluster.extra["obama"])
+
+
 def test_an_enrolment_on_edge_a_is_unknown_to_edge_b(cluster: Cluster, fixtures_dir: Path) -> None:
     device_a, device_b = cluster.extra["devices"][:2]
-    edge_a, edge_b = cluster.edge(device_a, "edge-a"), cluster.edge(device_b, "edge-b")
-    person = cluster.person()
-    until(lambda: bool(rows(cluster.root / "edge-b", "SELECT id FROM credentials")), "B to sync")
+    edge_a, edge_b = edges_a_and_b(cluster)
+    person = obama_on_edge_a(cluster, fixtures_dir)
+    until(knows(edge_b, person), "B to learn the consent")
     key_a, key_b = cluster.keys[device_a], cluster.keys[device_b]
-
-    enrolled = post_photo(
-        f"{edge_a.url}/v1/enrol", key_a, fixtures_dir / "obama_1.jpg", subject_id=person
-    )
-    assert enrolled.status_code == 201, enrolled.text
     verified = post_photo(
         f"{edge_a.url}/v1/verify", key_a, fixtures_dir / "obama_2.jpg", subject_id=person
     )
@@ -224,25 +255,25 @@ def test_an_enrolment_on_edge_a_is_unknown_to_edge_b(cluster: Cluster, fixtures_
 def test_filing_threshold_counts_a_subject_on_two_edges_once(
     cluster: Cluster, fixtures_dir: Path
 ) -> None:
+    edges_a_and_b(cluster)
     before = cluster.gate.filing_status()[0]["individuals"]
+    before_a = held(cluster, cluster.site.device_id)
     person = cluster.person()
     device_a, device_b = cluster.extra["devices"][:2]
     for device_id in (device_a, device_b):
         edge = cluster.edges[device_id]
-        until(
-            lambda edge=edge: bool(
-                rows(Path(edge.args[1]), f"SELECT id FROM subjects WHERE id = '{person}'")
-            ),
-            "the edge to learn the consent",
-        )
+        until(knows(edge, person), "the edge to learn the consent")
         response = post_photo(
             f"{edge.url}/v1/enrol",
             cluster.keys[device_id],
-            fixtures_dir / "obama_3.jpg",
+            fixtures_dir / "biden.jpg",
             subject_id=person,
         )
         assert response.status_code == 201, response.text
-    until(lambda: held(cluster, device_a) >= 2 and held(cluster, device_b) >= 1, "holdings")
+    until(
+        lambda: held(cluster, device_a) == before_a + 1 and held(cluster, device_b) == 1,
+        "both edges to report their templates",
+    )
     assert cluster.gate.filing_status()[0]["individuals"] == before + 1
 
 
@@ -267,7 +298,8 @@ def test_the_control_planes_files_and_logs_hold_no_photo_and_no_embedding(
     planted.write_bytes(b"\x00" * 100 + vector.tobytes()[:40] + b"\x00" * 100)
     assert finds_face(planted.read_bytes())
 
-    assert held(cluster, cluster.site.device_id) >= 1  # enrolments happened on the edges
+    obama_on_edge_a(cluster, fixtures_dir)
+    until(lambda: held(cluster, cluster.site.device_id) >= 1, "A to report its template")
     files = [p for p in (cluster.root / "control").rglob("*") if p.is_file()]
     files.append(cluster.control.log)
     assert any(p.name == "facegate.db" for p in files)
@@ -281,6 +313,8 @@ def console_session(url: str, key: str) -> tuple[httpx.Client, str]:
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/console/login").text)
     assert token is not None
     client.post("/console/login", data={"api_key": key, "csrf_token": token[1]})
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/console/subjects").text)
+    assert token is not None  # logged in: the session has a new token
     return client, token[1]
 
 
@@ -288,29 +322,25 @@ def test_withdrawal_at_the_console_shreds_on_a_stopped_edge_before_its_first_rec
     cluster: Cluster, fixtures_dir: Path
 ) -> None:
     device_a = cluster.site.device_id
-    edge_a = cluster.edges[device_a]
+    edge_a, _ = edges_a_and_b(cluster)
     key_a = cluster.keys[device_a]
-    person = cluster.person()
-    until(
-        lambda: bool(rows(Path(edge_a.args[1]), f"SELECT id FROM subjects WHERE id = '{person}'")),
-        "A to learn the consent",
-    )
-    enrolled = post_photo(
-        f"{edge_a.url}/v1/enrol", key_a, fixtures_dir / "obama_2.jpg", subject_id=person
-    )
-    assert enrolled.status_code == 201, enrolled.text
-    template_id = enrolled.json()["template_id"]
+    person = obama_on_edge_a(cluster, fixtures_dir)
+    edge_dir = Path(edge_a.args[1])
+    (template_id,) = rows(edge_dir, f"SELECT id FROM templates WHERE subject_id = '{person}'")[0]
     edge_a.stop()
 
     dpo = access.issue_key(cluster.gate.ctx, "dpo", actor="test").token
     console, csrf = console_session(cluster.control.url, dpo)
-    with console:
+    try:
         done = console.post(
             f"/console/subjects/{person}/withdraw",
             data={"deployment_id": cluster.site.deployment_id, "csrf_token": csrf},
         )
         assert done.status_code in (200, 303)
-    edge_dir = Path(edge_a.args[1])
+        page = console.get(f"/console/subjects?subject_id={person}").text
+        assert "Consent withdrawn; 0 template(s) destroyed" in page, page[:3000]
+    finally:
+        console.close()
     assert rows(edge_dir, f"SELECT id FROM templates WHERE id = '{template_id}'")  # still there
 
     edge_a.start()  # syncs before it serves
@@ -324,7 +354,8 @@ def test_withdrawal_at_the_console_shreds_on_a_stopped_edge_before_its_first_rec
     found = post_photo(f"{edge_a.url}/v1/identify", key_a, fixtures_dir / "obama_2.jpg")
     assert person not in found.text
     first_recognition = rows(
-        edge_dir, f"SELECT min(seq) FROM audit_events WHERE action = 'identify' AND seq > {shred[0][0]}"
+        edge_dir,
+        f"SELECT min(seq) FROM audit_events WHERE action = 'identify' AND seq > {shred[0][0]}",
     )
     assert first_recognition[0][0] > shred[0][0]
 
@@ -335,8 +366,9 @@ def test_an_edge_past_its_offline_limit_refuses_faces_and_serves_the_alternative
     device_c = cluster.extra["devices"][2]
     person = cluster.person()
     # Offline limit 1.8 s; the next sync would be in an hour.
-    edge_c = cluster.edge(device_c, "edge-c", "--offline-limit-hours", "0.0005")
-    edge_c.args[edge_c.args.index("--sync-interval") + 1] = "3600"
+    edge_c = cluster.edge(
+        device_c, "edge-c", "--offline-limit-hours", "0.0005", "--sync-interval", "3600"
+    )
     key_c = cluster.keys[device_c]
     time.sleep(2.0)
     refused = post_photo(
@@ -374,7 +406,9 @@ def test_a_networked_deployment_refuses_enrolment_without_transmission_consent(
     notice = httpx.get(f"{cluster.control.url}/v1/deployments/{site.deployment_id}/notice")
     assert notice.status_code == 200
     assert ON_DEVICE_SENTENCE not in notice.text and "网络传输" in notice.text
-    on_device = httpx.get(f"{cluster.control.url}/v1/deployments/{cluster.site.deployment_id}/notice")
+    on_device = httpx.get(
+        f"{cluster.control.url}/v1/deployments/{cluster.site.deployment_id}/notice"
+    )
     assert ON_DEVICE_SENTENCE in on_device.text
 
     gate.record_consent(
