@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from facegate.engine import EngineConfig
+from facegate.engine.engine import BACKENDS
 from facegate.errors import FacegateError
 
 CONFIG_FILE = "facegate.toml"
@@ -73,6 +74,11 @@ DEFAULT_TOML = """\
 [engine]
 # "hog" (fast, frontal faces) or "cnn" (dlib's MMOD CNN detector: slower, more poses).
 # detector = "hog"
+# What runs dlib's networks: "onnxruntime" (converted from dlib's files at first use, cached in
+# FACEGATE_MODEL_CACHE or ~/.cache/facegate/models) or "dlib" (the reference). Same embeddings.
+# backend = "onnxruntime"
+# onnxruntime threads per network (1: the service scales with worker processes instead).
+# threads = 1
 # Longest side, in pixels, of the copy that detection runs on.
 # working_size = 960
 # Distance at or below which two faces are the same person (dlib's ResNet: 0.6).
@@ -104,7 +110,14 @@ def write_config(data_dir: Path, role: str = "standalone") -> Path:
 
 
 def _coerce_engine(values: dict[str, Any], base: EngineConfig) -> EngineConfig:
-    allowed = {"detector": str, "working_size": int, "threshold": float, "upsample": int}
+    allowed = {
+        "detector": str,
+        "backend": str,
+        "threads": int,
+        "working_size": int,
+        "threshold": float,
+        "upsample": int,
+    }
     changes: dict[str, Any] = {}
     for key, value in values.items():
         if key not in allowed:
@@ -113,6 +126,8 @@ def _coerce_engine(values: dict[str, Any], base: EngineConfig) -> EngineConfig:
             changes[key] = allowed[key](value)
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"engine setting {key!r} has a bad value: {value!r}") from exc
+    if changes.get("backend", base.backend) not in BACKENDS:
+        raise ConfigError(f"engine setting 'backend' must be one of {', '.join(BACKENDS)}")
     return replace(base, **changes)
 
 
@@ -133,7 +148,7 @@ def load_settings(data_dir: Path | None = None, env: dict[str, str] | None = Non
             overrides[key] = env[f"FACEGATE_{key.upper()}"]
     engine_env = {
         key: env[f"FACEGATE_ENGINE_{key.upper()}"]
-        for key in ("detector", "working_size", "threshold")
+        for key in ("detector", "backend", "threads", "working_size", "threshold")
         if f"FACEGATE_ENGINE_{key.upper()}" in env
     }
     if engine_env:
