@@ -67,7 +67,7 @@ def edge(
         settings = load_settings(state(ctx).data_dir)
         if offline_limit_hours is not None:
             settings = dataclasses.replace(settings, offline_limit_hours=offline_limit_hours)
-        plane = ControlPlane(control, device_key, verify=str(control_ca) if control_ca else True)
+        plane = ControlPlane(control, device_key, ca_file=control_ca)
         gate = Gate.open(settings, create=True)
     node = EdgeNode(gate, plane, device_key, interval=sync_interval)
     try:

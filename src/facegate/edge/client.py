@@ -4,6 +4,8 @@ key (``GET /v1/sync/down``, ``POST /v1/sync/up``)."""
 from __future__ import annotations
 
 import ipaddress
+import ssl
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,7 +37,7 @@ class ControlPlane:
         device_key: str,
         *,
         timeout: float = 15.0,
-        verify: bool | str = True,
+        ca_file: Path | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         parts = urlsplit(url)
@@ -51,7 +53,7 @@ class ControlPlane:
             base_url=self.url,
             headers={"Authorization": f"Bearer {device_key}"},
             timeout=timeout,
-            verify=verify,
+            verify=ssl.create_default_context(cafile=str(ca_file)) if ca_file else True,
             transport=transport,
         )
 

@@ -129,14 +129,6 @@ _RULES: tuple[Rule, ...] = (
         "人脸信息应存储于人脸识别设备内，不得通过互联网对外传输，法律另有规定或取得个人单独同意的除外。",
     ),
     _rule(
-        "storage.networked_consent",
-        "M8, PIPL29",
-        "Gate + Document",
-        "Photos or templates leave the device over a network only under a law or with each "
-        "person's separate consent to the transmission, and only encrypted in transit.",
-        "人脸图像或特征信息仅在法律规定或取得个人对传输的单独同意时方可通过网络传输，且传输须加密。",
-    ),
-    _rule(
         "storage.retention_minimum",
         "M8, PIPL19",
         "Gate",
