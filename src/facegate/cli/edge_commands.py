@@ -13,6 +13,7 @@ from facegate.cli.output import EXIT_BAD_INPUT, err_console
 from facegate.cli.serve_commands import run_server
 from facegate.config import load_settings, write_config
 from facegate.edge import ControlPlane, EdgeNode
+from facegate.edge.keyfile import read_device_key, write_device_key
 from facegate.errors import FacegateError
 from facegate.service import Gate
 
@@ -23,14 +24,14 @@ def edge(
         str, typer.Option("--control", help="The control plane's URL (HTTPS unless loopback).")
     ],
     device_key: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--device-key",
             envvar="FACEGATE_DEVICE_KEY",
             help="This device's API key, issued by the control plane (`facegate key create "
-            "--role device --device ID`).",
+            "--role device --device ID`); kept in <data dir>/device.key (0600) for restarts.",
         ),
-    ],
+    ] = None,
     host: Annotated[str, typer.Option(help="Address the kiosk and device API listen on.")] = (
         "127.0.0.1"
     ),
@@ -65,6 +66,15 @@ def edge(
         settings = load_settings(state(ctx).data_dir)
         write_config(settings.data_dir, "edge")
         settings = load_settings(state(ctx).data_dir)
+        if device_key:
+            write_device_key(settings.data_dir, device_key)
+        else:
+            device_key = read_device_key(settings.data_dir)
+        if not device_key:
+            err_console.print(
+                "[red]error[/]: give the device's key (--device-key or FACEGATE_DEVICE_KEY)"
+            )
+            raise typer.Exit(EXIT_BAD_INPUT)
         if offline_limit_hours is not None:
             settings = dataclasses.replace(settings, offline_limit_hours=offline_limit_hours)
         plane = ControlPlane(control, device_key, ca_file=control_ca)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -529,6 +529,19 @@ def in_sync(
 
 
 # -- the control plane's view of its devices ---------------------------------------------------
+def deployment_individuals(session: Session, deployment_id: str) -> int:
+    """Distinct subjects with a template of the deployment, stored here or held on an edge."""
+    held = union(
+        select(m.Template.subject_id).where(m.Template.deployment_id == deployment_id),
+        select(EdgeHolding.subject_id).where(EdgeHolding.deployment_id == deployment_id),
+    ).subquery()
+    return int(session.scalar(select(func.count()).select_from(held)) or 0)
+
+
+def _beijing(moment: datetime | None) -> str:
+    return moment.astimezone(law.CHINA_TZ).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
+
+
 def devices_status(ctx: GateContext) -> list[dict[str, Any]]:
     """Per device: its deployment's shape, last sync, sequence lag, templates held, and
     whether it is refusing face recognition for being out of sync."""
@@ -561,6 +574,7 @@ def devices_status(ctx: GateContext) -> list[dict[str, Any]]:
                     "processing": deployment.transfer_mode,
                     "shape": "edge node" if on_device else "networked",
                     "last_sync": iso(last),
+                    "last_sync_beijing": _beijing(last),
                     "lag": (head - state.down_acknowledged_seq) if state else head,
                     "up_applied": state.up_applied_seq if state else 0,
                     "templates_held": int(held.get(device.id, 0)),
