@@ -37,6 +37,11 @@ class Settings:
     role: str = "standalone"
     # An edge node that has not synced for longer than this refuses face recognition.
     offline_limit_hours: float = 24.0
+    # Where people reach this service from outside (the sign's QR code, links in documents):
+    # e.g. "https://faces.example.cn". Links are never built from a request's Host header.
+    public_url: str = ""
+    # A demo site (``facegate demo``): a loopback public_url is accepted.
+    demo: bool = False
 
     @property
     def resolved_database_url(self) -> str:
@@ -70,6 +75,10 @@ DEFAULT_TOML = """\
 # An edge node that has not synced with its control plane for longer than this refuses face
 # recognition (the alternative still works).
 # offline_limit_hours = 24
+
+# The address people reach this service at (the printed sign's QR code points to the notice
+# page under it). Required to print a sign; a loopback address is accepted only in a demo.
+# public_url = "https://faces.example.cn"
 
 [engine]
 # "hog" (fast, frontal faces) or "cnn" (dlib's MMOD CNN detector: slower, more poses).
@@ -143,7 +152,14 @@ def load_settings(data_dir: Path | None = None, env: dict[str, str] | None = Non
             raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
         settings = _apply(settings, values, str(path))
     overrides: dict[str, Any] = {}
-    for key in ("database_url", "key_file", "consent_quiet_days", "role", "offline_limit_hours"):
+    for key in (
+        "database_url",
+        "key_file",
+        "consent_quiet_days",
+        "public_url",
+        "role",
+        "offline_limit_hours",
+    ):
         if f"FACEGATE_{key.upper()}" in env:
             overrides[key] = env[f"FACEGATE_{key.upper()}"]
     engine_env = {
@@ -163,8 +179,10 @@ def _apply(settings: Settings, values: dict[str, Any], source: str) -> Settings:
             if not isinstance(value, dict):
                 raise ConfigError(f"{source}: [engine] must be a table")
             changes["engine"] = _coerce_engine(value, settings.engine)
-        elif key == "database_url":
-            changes[key] = str(value)
+        elif key in ("database_url", "public_url"):
+            changes[key] = str(value).strip()
+        elif key == "demo":
+            changes[key] = value is True or str(value).strip().lower() in ("1", "true", "yes")
         elif key == "key_file":
             key_path = Path(str(value))
             changes[key] = key_path if key_path.is_absolute() else settings.data_dir / key_path

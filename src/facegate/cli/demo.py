@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -100,8 +100,13 @@ def demo(
             "remove the old demo directory or pass another --data-dir"
         )
         raise typer.Exit(EXIT_BAD_INPUT) from None
+    # A demo's sign may point at the loopback address it is served on (never a real site's).
+    settings = load_settings(state(ctx).data_dir)  # now with its role
+    settings = replace(
+        settings, public_url=settings.public_url or f"http://{host}:{port}", demo=True
+    )
     with reporting(False):
-        gate = Gate.open(load_settings(settings.data_dir), create=True)
+        gate = Gate.open(settings, create=True)
     try:
         try:
             site, keys = set_up(gate, settings.data_dir / STATE_FILE, photos, edge_dir)

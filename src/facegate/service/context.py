@@ -43,6 +43,8 @@ class GateContext:
     site: SiteRole = SiteRole.STANDALONE
     face_checks: Sequence[ActivationCheck] = ()
     offline_limit: timedelta = DEFAULT_OFFLINE_LIMIT
+    public_url: str = ""  # Settings.public_url: the base of every link people are given
+    demo: bool = False
     # deployment id -> the gallery version this process's index holds
     index_versions: dict[str, int] = field(default_factory=dict)
     _engine: FaceEngine | None = None
