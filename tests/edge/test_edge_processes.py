@@ -339,6 +339,13 @@ def test_withdrawal_at_the_console_shreds_on_a_stopped_edge_before_its_first_rec
         assert done.status_code in (200, 303)
         page = console.get(f"/console/subjects?subject_id={person}").text
         assert "Consent withdrawn; 0 template(s) destroyed" in page, page[:3000]
+        # The dashboard shows each device: its shape, last sync, lag, templates, state.
+        dashboard = console.get("/console").text
+        assert dashboard.count('data-testid="device-row"') == 4
+        assert "edge node" in dashboard and "never" in dashboard  # lanes C, D: not yet synced
+        assert "refusing: not synced within its offline limit" in dashboard
+        held_here = re.findall(r'data-testid="device-templates">(\d+)<', dashboard)
+        assert sorted(int(n) for n in held_here)[-1] >= 1
     finally:
         console.close()
     assert rows(edge_dir, f"SELECT id FROM templates WHERE id = '{template_id}'")  # still there
