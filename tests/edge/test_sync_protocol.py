@@ -252,3 +252,22 @@ def test_consent_withdraw_refused_on_an_edge_past_its_offline_limit(
 
     down(control, edge, site.device_id)  # back in touch: face recognition resumes
     assert not edge.verify(site.device_id, person, fixtures / "obama_2.jpg").matched
+
+
+def test_rights_access_delete_at_an_edge_kiosk_erases_at_the_control_plane_and_other_edges(
+    control: Gate, open_gate: Callable[[str, str], Gate], site: Site, person: str
+) -> None:
+    other_device = second_device(control, site)
+    edge_a, edge_b = open_gate("edge-a", "edge"), open_gate("edge-b", "edge")
+    down(control, edge_a, site.device_id)
+    down(control, edge_b, other_device)
+    assert edge_b.verify_alternative(other_device, "pin", "246810", subject_id=person).matched
+
+    edge_a.delete_subject(person, actor="device:kiosk")  # "my data" at A's kiosk
+    up(control, edge_a, site.device_id)
+    report = control.subject_report(person)
+    assert report["identity"] == {} and report["credentials"] == []
+    assert all(c["withdrawn_at"] for c in report["consents"])
+
+    down(control, edge_b, other_device)  # and so at every other edge
+    assert not edge_b.verify_alternative(other_device, "pin", "246810", subject_id=person).matched

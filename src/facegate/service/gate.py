@@ -307,7 +307,10 @@ class Gate:
         return rights.subject_report(self.ctx, subject_id, actor=actor)
 
     def delete_subject(self, subject_id: str, *, actor: str = "subject") -> dict[str, int]:
-        return rights.delete_subject(self.ctx, subject_id, actor=actor)
+        counts = rights.delete_subject(self.ctx, subject_id, actor=actor)
+        if self.ctx.site == law.SiteRole.EDGE:  # erased at a device: erase it everywhere
+            sync.report_erasure(self.ctx, subject_id)
+        return counts
 
     # -- obligations: filing, processing records, incidents ----------------------------------
     def filing_status(self) -> list[dict[str, Any]]:

@@ -26,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from facegate import law
+from facegate.service import access, rights
 from facegate.service.consents import subject_consents
 from facegate.service.context import GateContext, record
 from facegate.service.errors import BadRequest, Conflict
@@ -39,6 +40,7 @@ from facegate.store.access_models import SecurityEvent
 from facegate.store.sync_models import EdgeDevice, EdgeHolding, SyncEvent, SyncPeer
 
 BATCH = 500
+ERASURE = "erasure"  # an edge's up event: the person erased their data there
 
 
 class SyncGap(Conflict):
@@ -232,6 +234,7 @@ def apply_up(
     actor: str,
 ) -> Applied:
     """Apply an edge's events: rows recorded at its kiosk, its holdings, its alerts."""
+    erasures: list[str] = []
     with ctx.unit() as session:
         device = get_device(session, device_id)
         deployment = get_deployment(session, device.deployment_id)
@@ -239,6 +242,13 @@ def apply_up(
         position = state.up_applied_seq
         fresh = _contiguous(batch.events, position)
         for event in fresh:
+            if event.entity == ERASURE:
+                subject_id = str(event.payload.get("subject_id", ""))
+                # Only subjects with a record in the edge's own deployment; another's (or one
+                # that never got further than the kiosk) is left alone.
+                if _subject_in(session, subject_id, deployment.id):
+                    erasures.append(subject_id)
+                continue
             with _applying(event):
                 _apply_up_event(ctx, session, device, deployment, event)
                 session.flush()
@@ -261,7 +271,13 @@ def apply_up(
                 },
                 decision="info",
             )
-        return Applied(len(fresh), len(batch.events) - len(fresh), state.up_applied_seq)
+        result = Applied(len(fresh), len(batch.events) - len(fresh), state.up_applied_seq)
+    # Erased at the edge: erased here and so, through the down log, on every other edge. (Run
+    # after the batch commits; an erasure is idempotent if the batch is ever replayed.)
+    for subject_id in erasures:
+        rights.delete_subject(ctx, subject_id, actor=actor)
+        access.revoke_subject_keys(ctx, subject_id, actor=actor)
+    return result
 
 
 def _apply_up_event(
@@ -434,6 +450,20 @@ def _shred_unconsented(
         articles=law.rule("consent.withdraw").articles,
     )
     return destroyed
+
+
+def report_erasure(ctx: GateContext, subject_id: str) -> None:
+    """Edge: a person erased their data here (the kiosk's "my data"); the control plane is to
+    erase it everywhere else too (PIPL art. 47)."""
+    with ctx.unit() as session:
+        outbox.append(
+            session,
+            outbox.UP_STREAM,
+            outbox.UPSERT,
+            ERASURE,
+            subject_id,
+            {"subject_id": subject_id},
+        )
 
 
 def note_attempt_failed(ctx: GateContext, error: str) -> None:
