@@ -3,7 +3,6 @@ key (``GET /v1/sync/down``, ``POST /v1/sync/up``)."""
 
 from __future__ import annotations
 
-import ipaddress
 import ssl
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from facegate.errors import FacegateError
+from facegate.loopback import is_loopback
 from facegate.service.sync import DownBatch, SyncGap, UpBatch
 
 
@@ -19,15 +19,6 @@ class ControlPlaneError(FacegateError):
     """The control plane cannot be reached, or answered with an error."""
 
     code = "control_plane_error"
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class ControlPlane:
@@ -43,7 +34,7 @@ class ControlPlane:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ControlPlaneError(f"the control plane's URL must be http(s)://host[:port]: {url}")
-        if parts.scheme == "http" and not _loopback(parts.hostname):
+        if parts.scheme == "http" and not is_loopback(parts.hostname):
             raise ControlPlaneError(
                 "the control plane is reached over HTTPS unless it runs on this machine "
                 "(the device key travels with every request)"

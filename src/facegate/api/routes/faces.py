@@ -7,7 +7,6 @@ claimed subject's lockout; identification misses towards the device's probing al
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from collections.abc import Callable
 from typing import TypeVar
@@ -33,6 +32,7 @@ from facegate.api.schemas import (
 )
 from facegate.api.state import ApiState, api_state, client_address
 from facegate.engine.errors import ImageTooLarge, ImageUnreadable
+from facegate.loopback import is_loopback
 from facegate.service.access import Principal
 
 router = APIRouter(tags=["faces"])
@@ -60,22 +60,13 @@ async def face_call(request: Request, state: ApiState, who: Principal, call: Cal
         raise
 
 
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def channel_of(request: Request) -> law.Channel:
     """How the photo came: over TLS or not, and whether both ends are this machine (a
     networked deployment's photos need one or the other)."""
     server = request.scope.get("server") or ("", None)
     return law.Channel(
         encrypted=request.url.scheme == "https",
-        loopback=_loopback(client_address(request)) and _loopback(str(server[0])),
+        loopback=is_loopback(client_address(request)) and is_loopback(str(server[0])),
     )
 
 
