@@ -8,6 +8,7 @@ verification, and a person's own data (see, withdraw, delete).
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from typing import Any
 
@@ -185,6 +186,8 @@ def consent_form(request: Request) -> Response:
         notice_hash=notice.sha256,
         minor=bool(current.data.get("minor")),
         relations=GUARDIAN_RELATIONS,
+        # A networked deployment's photos travel: its own consent, asked for separately.
+        networked=dict(notice.facts or {}).get("transfer_mode") == "networked",
     )
 
 
@@ -232,6 +235,9 @@ async def consent(request: Request) -> Response:
     subject = gate.register_subject(date_of_birth=date.fromisoformat(dob), actor=who.actor)
     try:
         gate.record_consent(subject.id, who.deployment_id, spec, actor=who.actor)
+        if form.get("transmission") == "yes":  # its own tick, its own record (M8, PIPL 29)
+            transmission = dataclasses.replace(spec, scope="transmission")
+            gate.record_consent(subject.id, who.deployment_id, transmission, actor=who.actor)
     except FacegateError as exc:
         gate.delete_subject(subject.id, actor=who.actor)
         current.flash_error(exc)
