@@ -34,6 +34,12 @@ def controller_add(
         show(controller_view(row), as_json, f"controller {row.id} ({row.name})")
 
 
+LIVENESS_HELP = (
+    "Refuse printed and on-screen faces, one of: passive (every capture is checked), active "
+    "(also a blink-and-turn challenge at the kiosk), off."
+)
+
+
 @deployment_app.command("create")
 def deployment_create(
     ctx: typer.Context,
@@ -74,6 +80,9 @@ def deployment_create(
     exterior_camera: Annotated[bool, typer.Option()] = False,
     mlps_level: Annotated[int | None, typer.Option(help="Graded protection level.")] = None,
     entrusted_processor: Annotated[str, typer.Option(help="Vendor processing for you.")] = "",
+    liveness: Annotated[
+        choices.Liveness, typer.Option(metavar="LIVENESS", help=LIVENESS_HELP)
+    ] = choices.Liveness.PASSIVE,
     as_json: JsonOption = False,
 ) -> None:
     """Describe a deployment; refused if the law forbids it as described."""
@@ -99,6 +108,7 @@ def deployment_create(
         exterior_camera=exterior_camera,
         mlps_level=mlps_level,
         entrusted_processor=entrusted_processor,
+        liveness=liveness,
     )
     with reporting(as_json):
         row = open_gate(ctx).create_deployment(controller, spec, actor="cli")
@@ -221,6 +231,9 @@ def deployment_update(
     why_not_verify: Annotated[str | None, typer.Option()] = None,
     retention_days: Annotated[int | None, typer.Option()] = None,
     alternative: Annotated[list[str] | None, typer.Option()] = None,
+    liveness: Annotated[
+        choices.Liveness | None, typer.Option(metavar="LIVENESS", help=LIVENESS_HELP)
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Change a deployment (a change of purpose or method needs a new impact assessment)."""
@@ -235,6 +248,7 @@ def deployment_update(
             "why_not_verify": why_not_verify,
             "retention_days": retention_days,
             "alternatives": tuple(alternative) if alternative else None,
+            "liveness": liveness,
         }.items()
         if value is not None
     }

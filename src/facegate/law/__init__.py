@@ -26,6 +26,7 @@ from facegate.law.facts import (
     DeviceFacts,
     GivenBy,
     LawfulBasis,
+    Liveness,
     LocationType,
     Method,
     PurposeType,
@@ -34,6 +35,15 @@ from facegate.law.facts import (
     SubjectFacts,
     TemplateFacts,
     TransferMode,
+)
+from facegate.law.liveness import (
+    ATTACK_WINDOW,
+    ATTACKS_BEFORE_ALERT,
+    attack_alert_due,
+    challenge_required,
+    check_challenge,
+    check_presentation,
+    liveness_required,
 )
 from facegate.law.processing import check_enrolment, check_identification, check_recognition
 from facegate.law.refusal import Refused
@@ -57,6 +67,8 @@ from facegate.law.sites import (
 from facegate.law.transfer import check_transfer
 
 __all__ = [
+    "ATTACKS_BEFORE_ALERT",
+    "ATTACK_WINDOW",
     "CHINA_TZ",
     "DEFAULT_OFFLINE_LIMIT",
     "DEFAULT_QUIET_DAYS",
@@ -77,6 +89,7 @@ __all__ = [
     "DeviceFacts",
     "GivenBy",
     "LawfulBasis",
+    "Liveness",
     "LocationType",
     "Method",
     "PurposeType",
@@ -90,7 +103,10 @@ __all__ = [
     "TransferMode",
     "add_years",
     "age_on",
+    "attack_alert_due",
+    "challenge_required",
     "check_activation",
+    "check_challenge",
     "check_channel",
     "check_consent",
     "check_deployment",
@@ -99,6 +115,7 @@ __all__ = [
     "check_enrolment",
     "check_face_site",
     "check_identification",
+    "check_presentation",
     "check_prompt_allowed",
     "check_recognition",
     "check_retention_delete",
@@ -108,6 +125,7 @@ __all__ = [
     "format_articles",
     "is_expired",
     "is_minor",
+    "liveness_required",
     "rule",
     "template_expires_at",
     "template_usable",

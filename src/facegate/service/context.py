@@ -11,6 +11,8 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from facegate.engine import FaceEngine
+from facegate.engine.liveness import PassiveLiveness
+from facegate.engine.liveness.challenge import SixtyEightPointLandmarker
 from facegate.law import DEFAULT_OFFLINE_LIMIT, Decision, Refused, SiteRole
 from facegate.store import AuditLog, Database, GalleryIndex, Vault
 from facegate.store import models as m
@@ -47,13 +49,30 @@ class GateContext:
     demo: bool = False
     # deployment id -> the gallery version this process's index holds
     index_versions: dict[str, int] = field(default_factory=dict)
+    liveness_factory: Callable[[], PassiveLiveness] = PassiveLiveness
     _engine: FaceEngine | None = None
+    _liveness: PassiveLiveness | None = None
+    _landmarks68: SixtyEightPointLandmarker | None = None
 
     @property
     def engine(self) -> FaceEngine:
         if self._engine is None:
             self._engine = self.engine_factory()
         return self._engine
+
+    @property
+    def liveness(self) -> PassiveLiveness:
+        """The passive liveness check, loaded at first use (about 0.1 s)."""
+        if self._liveness is None:
+            self._liveness = self.liveness_factory()
+        return self._liveness
+
+    @property
+    def landmarks68(self) -> SixtyEightPointLandmarker:
+        """dlib's 68-point landmarks, for the kiosk's active challenge (loaded at first use)."""
+        if self._landmarks68 is None:
+            self._landmarks68 = SixtyEightPointLandmarker()
+        return self._landmarks68
 
     def now(self) -> datetime:
         return self.clock()

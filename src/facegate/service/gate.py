@@ -15,6 +15,8 @@ from facegate.config import Settings
 from facegate.documents.content import ProcessingRecords
 from facegate.engine import FaceEngine
 from facegate.engine.image import ImageSource
+from facegate.engine.liveness import PassiveLiveness
+from facegate.engine.liveness.challenge import Verdict
 from facegate.errors import FacegateError
 from facegate.law.pipia import Statement
 from facegate.service import (
@@ -23,6 +25,7 @@ from facegate.service import (
     consents,
     filing,
     incidents,
+    liveness,
     notices,
     people,
     recognition,
@@ -73,13 +76,15 @@ class Gate:
         clock: Callable[[], datetime] = utc_now,
         prerequisites: Sequence[ActivationCheck] | None = None,
         engine: FaceEngine | None = None,
+        liveness: PassiveLiveness | None = None,
     ) -> Gate:
         """Open (with ``create``, first initialise) the data directory the settings name.
 
         ``prerequisites`` of activation and processing default to an approved impact
         assessment and a published notice (``DEFAULT_PREREQUISITES``); ``()`` checks none.
 
-        ``engine`` shares an already loaded face engine (tests, several Gates in one process).
+        ``engine`` shares an already loaded face engine (tests, several Gates in one process);
+        ``liveness`` likewise shares a loaded liveness check.
         """
         if create:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -110,6 +115,8 @@ class Gate:
             face_checks=face_checks_for(role, offline_limit),
             offline_limit=offline_limit,
         )
+        if liveness is not None:
+            ctx.liveness_factory = lambda: liveness
         return cls(ctx)
 
     def close(self) -> None:
@@ -248,6 +255,24 @@ class Gate:
         channel: law.Channel | None = None,
     ) -> Identification:
         return recognition.identify(self.ctx, device_id, image, actor=actor, channel=channel)
+
+    # -- liveness -------------------------------------------------------------------------
+    def liveness_setting(self, deployment_id: str) -> str:
+        return liveness.liveness_setting(self.ctx, deployment_id)
+
+    def check_challenge(
+        self,
+        device_id: str,
+        steps: Sequence[str],
+        frames: Sequence[bytes],
+        *,
+        action: str = "verify",
+        actor: str = "device",
+    ) -> Verdict:
+        """Judge an ``active`` deployment's kiosk challenge (refused: ``liveness.failed``)."""
+        return liveness.check_challenge(
+            self.ctx, device_id, steps, frames, action=action, actor=actor
+        )
 
     # -- the alternative ------------------------------------------------------------------
     def add_credential(
