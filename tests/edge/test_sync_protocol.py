@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from facegate.law import Refused
-from facegate.service import ConsentSpec, DeviceSpec, Gate
+from facegate.service import ConsentSpec, DeviceSpec, Gate, access
 from facegate.service.sync import Applied, SyncGap
 from sites import CONSENT, Clock, Site, make_site
 
@@ -271,3 +271,16 @@ def test_rights_access_delete_at_an_edge_kiosk_erases_at_the_control_plane_and_o
 
     down(control, edge_b, other_device)  # and so at every other edge
     assert not edge_b.verify_alternative(other_device, "pin", "246810", subject_id=person).matched
+
+
+def test_security_measures_an_edges_alerts_and_audit_head_reach_the_control_plane(
+    control: Gate, open_gate: Callable[[str, str], Gate], site: Site
+) -> None:
+    edge = open_gate("edge", "edge")
+    down(control, edge, site.device_id)
+    access.record_security_event(edge.ctx, "lockout", detail="verification locked")
+    up(control, edge, site.device_id)
+    alerts = [e for e in access.security_events(control.ctx, limit=10) if e.kind == "lockout"]
+    assert [(a.device_id, a.source) for a in alerts] == [(site.device_id, f"edge {site.device_id}")]
+    status = {d["device_id"]: d for d in control.devices_status()}[site.device_id]
+    assert status["audit_seq"] == edge.verify_audit().checked > 0
