@@ -284,3 +284,20 @@ def test_security_measures_an_edges_alerts_and_audit_head_reach_the_control_plan
     assert [(a.device_id, a.source) for a in alerts] == [(site.device_id, f"edge {site.device_id}")]
     status = {d["device_id"]: d for d in control.devices_status()}[site.device_id]
     assert status["audit_seq"] == edge.verify_audit().checked > 0
+
+
+def test_filing_cancel_stopping_a_deployment_disposes_of_its_faces_on_the_edge(
+    control: Gate, open_gate: Callable[[str, str], Gate], site: Site, person: str, fixtures: Path
+) -> None:
+    edge = open_gate("edge", "edge")
+    down(control, edge, site.device_id)
+    edge.enrol(person, site.deployment_id, fixtures / "obama_1.jpg")
+    up(control, edge, site.device_id)
+    assert [c["individuals"] for c in control.filing_status()] == [1]
+
+    control.stop(site.deployment_id)
+    assert down(control, edge, site.device_id).shredded == 1
+    assert dump(edge)["templates"] == []
+    assert "filing.dispose" in [row[3] for row in dump(edge)["audit_events"]]
+    up(control, edge, site.device_id)
+    assert [c["individuals"] for c in control.filing_status()] == [0]

@@ -372,6 +372,7 @@ def apply_down(ctx: GateContext, batch: DownBatch, *, control_url: str = "") -> 
         position = state.down_applied_seq
         fresh = _contiguous(batch.events, position)
         touched: set[tuple[str, str]] = set()
+        stopped: set[str] = set()
         for event in fresh:
             model = outbox.DOWN_MODELS.get(event.entity)
             if model is None:
@@ -386,7 +387,13 @@ def apply_down(ctx: GateContext, batch: DownBatch, *, control_url: str = "") -> 
                 session.flush()
             if model in (m.Consent, m.Credential):
                 touched.add((str(event.payload["subject_id"]), str(event.payload["deployment_id"])))
+            if model is m.Deployment and event.payload.get("status") == "stopped":
+                stopped.add(str(event.payload["id"]))
         shredded = 0
+        for deployment_id in sorted(stopped):
+            subjects, destroyed = _dispose(ctx, session, deployment_id)
+            shredded += destroyed
+            shredded_pairs += [(subject_id, deployment_id) for subject_id in subjects]
         for subject_id, deployment_id in sorted(touched):
             destroyed = _shred_unconsented(ctx, session, subject_id, deployment_id)
             if destroyed:
@@ -464,6 +471,34 @@ def report_erasure(ctx: GateContext, subject_id: str) -> None:
             subject_id,
             {"subject_id": subject_id},
         )
+
+
+def _dispose(ctx: GateContext, session: Session, deployment_id: str) -> tuple[list[str], int]:
+    """A stopped deployment's purpose is over: its faces on this edge are disposed of (crypto-
+    shredded), as ``facegate filing dispose`` does for faces held centrally (M15, PIPL 47).
+    The subjects whose templates were destroyed, and how many templates."""
+    subjects = sorted(
+        set(
+            session.scalars(
+                select(m.Template.subject_id).where(m.Template.deployment_id == deployment_id)
+            )
+        )
+    )
+    destroyed = sum(shred_templates(ctx, session, s, deployment_id) for s in subjects)
+    if destroyed:
+        record(
+            ctx,
+            session,
+            actor="sync",
+            action="filing.dispose",
+            objects={
+                "deployment": deployment_id,
+                "templates_destroyed": str(destroyed),
+                "origin": "control",
+            },
+            articles=law.rule("filing.cancel").articles,
+        )
+    return subjects, destroyed
 
 
 def note_attempt_failed(ctx: GateContext, error: str) -> None:
