@@ -301,3 +301,18 @@ def test_filing_cancel_stopping_a_deployment_disposes_of_its_faces_on_the_edge(
     assert "filing.dispose" in [row[3] for row in dump(edge)["audit_events"]]
     up(control, edge, site.device_id)
     assert [c["individuals"] for c in control.filing_status()] == [0]
+
+
+def test_init_writes_the_role_and_an_existing_directory_keeps_it(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from facegate.cli import app
+
+    runner = CliRunner()
+    data = str(tmp_path / "hq")
+    first = runner.invoke(app, ["--data-dir", data, "init", "--role", "control", "--json"])
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(app, ["--data-dir", data, "init", "--json"])
+    assert '"role": "control"' in again.output
+    other = runner.invoke(app, ["--data-dir", data, "init", "--role", "edge"])
+    assert other.exit_code == 2 and "set up as a control process" in other.output
