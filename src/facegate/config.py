@@ -17,6 +17,7 @@ from facegate.errors import FacegateError
 
 CONFIG_FILE = "facegate.toml"
 KEY_FILE = "master.key"
+JOURNAL_FILE = "deletions.journal"
 DEFAULT_DATA_DIR = Path("facegate-data")
 ROLES = ("standalone", "control", "edge")
 
@@ -30,6 +31,7 @@ class Settings:
     data_dir: Path = DEFAULT_DATA_DIR
     database_url: str = ""
     key_file: Path | None = None
+    journal_file: Path | None = None
     engine: EngineConfig = field(default_factory=EngineConfig)
     consent_quiet_days: int = 180
     # What this process is: "standalone" (one box), "control" (the control plane: no face of
@@ -51,6 +53,12 @@ class Settings:
     def resolved_key_file(self) -> Path:
         return self.key_file or self.data_dir / KEY_FILE
 
+    @property
+    def resolved_journal_file(self) -> Path:
+        """The deletion journal: beside the master key, outside what a database restore
+        brings back."""
+        return self.journal_file or self.resolved_key_file.parent / JOURNAL_FILE
+
 
 DEFAULT_TOML = """\
 # facegate configuration. Every key is optional; environment variables FACEGATE_<KEY>
@@ -63,6 +71,11 @@ DEFAULT_TOML = """\
 # The master key that wraps every subject's data key. A file created with mode 0600, or the
 # environment variable FACEGATE_MASTER_KEY (base64 of 32 bytes), which takes precedence.
 # key_file = "master.key"
+
+# The deletion journal: every destroyed key and erased person, so that restoring an older
+# database never brings a deleted face back. Beside the key file by default; back it up with
+# the key, never restore an older copy over it.
+# journal_file = "deletions.journal"
 
 # After a person refuses consent, do not ask again for this many days (NDSR art. 22).
 # consent_quiet_days = 180
@@ -109,8 +122,12 @@ def write_config(data_dir: Path, role: str = "standalone") -> Path:
     ``ConfigError`` when an existing one names another role."""
     path = data_dir / CONFIG_FILE
     if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(default_toml(role), encoding="utf-8")
+        if not data_dir.is_dir():
+            data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.chmod(data_dir, 0o700)  # mkdir's mode is filtered by the umask
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+            out.write(default_toml(role))
         return path
     existing = load_settings(data_dir, env={}).role
     if existing != role:
@@ -155,6 +172,7 @@ def load_settings(data_dir: Path | None = None, env: dict[str, str] | None = Non
     for key in (
         "database_url",
         "key_file",
+        "journal_file",
         "consent_quiet_days",
         "public_url",
         "role",
@@ -183,7 +201,7 @@ def _apply(settings: Settings, values: dict[str, Any], source: str) -> Settings:
             changes[key] = str(value).strip()
         elif key == "demo":
             changes[key] = value is True or str(value).strip().lower() in ("1", "true", "yes")
-        elif key == "key_file":
+        elif key in ("key_file", "journal_file"):
             key_path = Path(str(value))
             changes[key] = key_path if key_path.is_absolute() else settings.data_dir / key_path
         elif key == "consent_quiet_days":

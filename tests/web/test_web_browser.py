@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from web_support import screenshot_dir
 
 from facegate.law.facts import PROHIBITED_LOCATIONS
@@ -145,11 +146,11 @@ def test_officer_sets_up_and_a_person_enrols_through_the_camera(
     # Enrol through the camera, then verify.
     shoot = person.get_by_role("button", name="拍照 · Take photo")
     shoot.wait_for()
-    person.wait_for_function("!document.querySelector('[data-shoot]').disabled")
+    expect(person.locator("[data-shoot]")).to_be_enabled(timeout=30_000)
     shoot.click()
     person.get_by_role("heading", name="验证 · Check it is you").wait_for()
     assert "Enrolled" in person.get_by_test_id("flash").inner_text()
-    person.wait_for_function("!document.querySelector('[data-shoot]').disabled")
+    expect(person.locator("[data-shoot]")).to_be_enabled(timeout=30_000)
     person.get_by_role("button", name="拍照 · Take photo").click()
     person.get_by_role("heading", name="✓ 验证通过 · Verified").wait_for()
 

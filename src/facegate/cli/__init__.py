@@ -84,7 +84,9 @@ COMMANDS: tuple[LazyCommand, ...] = (
     LazyCommand("demo", _M + "demo:demo", "Set up a demo site and serve it."),
     LazyCommand("serve", _M + "serve_commands:serve", "Serve the REST API and console."),
     LazyCommand("edge", _M + "edge_commands:edge", "Run an edge node for one device."),
-    LazyCommand("key", _M + "serve_commands:key_app", "API keys of the REST service."),
+    LazyCommand("key", _M + "serve_commands:key_app", "API keys and the master key."),
+    LazyCommand("backup", _M + "maintenance_commands:backup", "Online copy of the database."),
+    LazyCommand("restore", _M + "maintenance_commands:restore", "Put a backup back."),
 )
 _BY_NAME = {c.name: c for c in COMMANDS}
 

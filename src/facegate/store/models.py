@@ -136,6 +136,9 @@ class Identity(Base, kw_only=True):
     subject_id: Mapped[str] = mapped_column(ID, ForeignKey("subjects.id"), primary_key=True)
     nonce: Mapped[bytes] = mapped_column(LargeBinary)
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    # Fingerprint of the master key whose identity key sealed the record (NULL: sealed before
+    # fingerprints were kept, i.e. under the key the database was first checked against).
+    kek: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class DataKey(Base, kw_only=True):
@@ -147,6 +150,8 @@ class DataKey(Base, kw_only=True):
     subject_id: Mapped[str] = mapped_column(ID, ForeignKey("subjects.id"), index=True)
     deployment_id: Mapped[str] = mapped_column(ID, ForeignKey("deployments.id"), index=True)
     wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    # Fingerprint of the master key that wraps it (NULL: wrapped before fingerprints were kept).
+    kek: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(default_factory=utc_now)
     destroyed_at: Mapped[datetime | None] = mapped_column(default=None)
 
@@ -254,6 +259,7 @@ def _register_feature_tables() -> None:
     from facegate.store import (  # noqa: F401
         access_models,
         assessment_models,
+        durability_models,
         obligation_models,
         sync_models,
     )

@@ -518,7 +518,6 @@ async def my_delete(request: Request) -> Response:
         if isinstance(subject_id, str):
             gate = web_state(request).gate
             gate.delete_subject(subject_id, actor=who.actor)
-            access.revoke_subject_keys(gate.ctx, subject_id, actor=who.actor)
             current.flash("ok", "您的数据已删除。 · Your data has been deleted.")
     except FacegateError as exc:
         current.flash_error(exc)
