@@ -1,8 +1,8 @@
 """Edge nodes and their control plane: the sync event logs, each edge's sync state, and the
 templates held on edges (ids and dates only).
 
-Revision ID: 0006_edge_sync
-Revises: 0005_durability
+Revision ID: 0007_edge_sync
+Revises: 0006_documents
 Create Date: 2026-11-30
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_edge_sync"
-down_revision: str | Sequence[str] | None = "0005_durability"
+revision: str = "0007_edge_sync"
+down_revision: str | Sequence[str] | None = "0006_documents"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
