@@ -14,6 +14,7 @@ from facegate.law.consent import (
     reconsent_deadline,
     valid_processing_consent,
     valid_transfer_consent,
+    valid_transmission_consent,
 )
 from facegate.law.dates import CHINA_TZ, add_years, china_date
 from facegate.law.decision import OPERATIONAL_CODES, Decision, Reason
@@ -37,6 +38,7 @@ from facegate.law.facts import (
     Method,
     PurposeType,
     Sector,
+    SiteRole,
     SubjectFacts,
     TemplateFacts,
     TransferMode,
@@ -77,12 +79,22 @@ from facegate.law.retention import (
     template_expires_at,
     template_usable,
 )
+from facegate.law.sites import (
+    DEFAULT_OFFLINE_LIMIT,
+    Channel,
+    check_channel,
+    check_edge_in_sync,
+    check_face_site,
+    check_transmission,
+    transmits_photos,
+)
 from facegate.law.transfer import check_transfer
 
 __all__ = [
     "ATTACKS_BEFORE_ALERT",
     "ATTACK_WINDOW",
     "CHINA_TZ",
+    "DEFAULT_OFFLINE_LIMIT",
     "DEFAULT_QUIET_DAYS",
     "DEFAULT_RECONSENT_DAYS",
     "DEFAULT_RETENTION_DAYS",
@@ -97,6 +109,7 @@ __all__ = [
     "VEHICLE_LOCATIONS",
     "BasisUse",
     "CaptureMode",
+    "Channel",
     "ConsentFacts",
     "ConsentForm",
     "ConsentScope",
@@ -115,6 +128,7 @@ __all__ = [
     "Refused",
     "Rule",
     "Sector",
+    "SiteRole",
     "SubjectFacts",
     "TemplateFacts",
     "TransferMode",
@@ -126,11 +140,14 @@ __all__ = [
     "check_activation",
     "check_basis",
     "check_challenge",
+    "check_channel",
     "check_consent",
     "check_consent_current",
     "check_deployment",
     "check_device_registration",
+    "check_edge_in_sync",
     "check_enrolment",
+    "check_face_site",
     "check_frame",
     "check_identification",
     "check_presentation",
@@ -138,6 +155,7 @@ __all__ = [
     "check_recognition",
     "check_retention_delete",
     "check_transfer",
+    "check_transmission",
     "china_date",
     "consent_snapshot",
     "consent_snapshot_hash",
@@ -153,6 +171,8 @@ __all__ = [
     "rule",
     "template_expires_at",
     "template_usable",
+    "transmits_photos",
     "valid_processing_consent",
     "valid_transfer_consent",
+    "valid_transmission_consent",
 ]

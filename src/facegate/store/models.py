@@ -282,6 +282,7 @@ def _register_feature_tables() -> None:
         durability_models,
         legal_models,
         obligation_models,
+        sync_models,
     )
 
 
