@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import delete
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from facegate.service.context import GateContext, record
@@ -54,8 +54,10 @@ def erase_subject_rows(session: Session, subject_id: str, at: datetime) -> bool:
         return False
     found = row.deleted_at is None or row.date_of_birth is not None or row.age_attested
     for model in (m.Consent, m.ConsentRefusal, m.Credential):
-        result = session.execute(delete(model).where(model.subject_id == subject_id))
-        found = found or bool(getattr(result, "rowcount", 0))
+        # row by row, so that the deletions reach the sync log (an edge, a control plane)
+        for held in session.scalars(select(model).where(model.subject_id == subject_id)).all():
+            session.delete(held)
+            found = True
     row.date_of_birth = None
     row.age_attested = False
     row.deleted_at = row.deleted_at or at
