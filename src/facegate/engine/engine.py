@@ -124,7 +124,7 @@ class FaceEngine:
 
             if detector is None:
                 detector = (
-                    dlib_models.CnnDetector()
+                    self._cnn_detector()
                     if self.config.detector == "cnn"
                     else dlib_models.HogDetector()
                 )
@@ -201,10 +201,18 @@ class FaceEngine:
 
     def _cnn(self) -> Detector:
         if self._fallback_detector is None:
+            self._fallback_detector = self._cnn_detector()
+        return self._fallback_detector
+
+    def _cnn_detector(self) -> Detector:
+        """dlib's MMOD CNN on the configured backend."""
+        if self.config.backend == "dlib":
             from facegate.engine.dlib_models import CnnDetector
 
-            self._fallback_detector = CnnDetector()
-        return self._fallback_detector
+            return CnnDetector()
+        from facegate.engine.onnx.mmod import OnnxMmodDetector
+
+        return OnnxMmodDetector(threads=self.config.threads)
 
     def analyse(self, image: RGBImage, detections: Sequence[Detection]) -> list[Face]:
         """Landmarks and quality for each detection (boxes are clipped to the image here)."""
