@@ -249,6 +249,13 @@ class OnnxMmodDetector:
         )
         self._session = session(converted(source, cache), threads)
 
+    def plane_pixels(self, rows: int, columns: int) -> int:
+        """The size of the tiled pyramid plane for an image: what the network's cost scales with."""
+        _, plane_rows, plane_columns = pyramid_rects(
+            rows, columns, self.settings.padding, self.settings.outer_padding
+        )
+        return plane_rows * plane_columns
+
     def scores(self, image: RGBImage) -> tuple[npt.NDArray[np.float32], list[Rect]]:
         plane, rects = tiled_pyramid(
             image, self.settings.means, self.settings.padding, self.settings.outer_padding
