@@ -31,6 +31,10 @@ class Settings:
     key_file: Path | None = None
     engine: EngineConfig = field(default_factory=EngineConfig)
     consent_quiet_days: int = 180
+    # `facegate serve`: face work in this many worker processes (0: one per core), with at most
+    # face_queue photos waiting (-1: twice the workers) before 503 engine_busy.
+    face_workers: int = 0
+    face_queue: int = -1
 
     @property
     def resolved_database_url(self) -> str:
@@ -55,6 +59,11 @@ DEFAULT_TOML = """\
 
 # After a person refuses consent, do not ask again for this many days (NDSR art. 22).
 # consent_quiet_days = 180
+
+# `facegate serve` runs face work in worker processes: how many (0: one per core), and how many
+# photos may wait for one (-1: twice the workers) before a request is answered 503 engine_busy.
+# face_workers = 0
+# face_queue = -1
 
 [engine]
 # "hog" (fast, frontal faces) or "cnn" (dlib's MMOD CNN detector: slower, more poses).
@@ -105,7 +114,7 @@ def load_settings(data_dir: Path | None = None, env: dict[str, str] | None = Non
             raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
         settings = _apply(settings, values, str(path))
     overrides: dict[str, Any] = {}
-    for key in ("database_url", "key_file", "consent_quiet_days"):
+    for key in ("database_url", "key_file", "consent_quiet_days", "face_workers", "face_queue"):
         if f"FACEGATE_{key.upper()}" in env:
             overrides[key] = env[f"FACEGATE_{key.upper()}"]
     engine_env = {
@@ -130,11 +139,11 @@ def _apply(settings: Settings, values: dict[str, Any], source: str) -> Settings:
         elif key == "key_file":
             key_path = Path(str(value))
             changes[key] = key_path if key_path.is_absolute() else settings.data_dir / key_path
-        elif key == "consent_quiet_days":
+        elif key in ("consent_quiet_days", "face_workers", "face_queue"):
             try:
                 changes[key] = int(value)
             except (TypeError, ValueError) as exc:
-                raise ConfigError(f"{source}: consent_quiet_days must be a whole number") from exc
+                raise ConfigError(f"{source}: {key} must be a whole number") from exc
         else:
             raise ConfigError(f"{source}: unknown setting {key!r}")
     return replace(settings, **changes)

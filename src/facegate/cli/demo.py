@@ -93,7 +93,7 @@ def demo(
         if serve:
             from facegate.cli.serve_commands import run_server
 
-            run_server(gate, host=host, port=port)
+            run_server(gate, host=host, port=port, engine=settings.engine)
     finally:
         gate.close()
 

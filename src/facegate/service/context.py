@@ -10,7 +10,7 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from facegate.engine import FaceEngine
+from facegate.engine.protocols import FaceWork
 from facegate.law import Decision, Refused
 from facegate.store import AuditLog, Database, GalleryIndex, Vault
 from facegate.store import models as m
@@ -33,17 +33,17 @@ class GateContext:
     vault: Vault
     audit: AuditLog
     index: GalleryIndex
-    engine_factory: Callable[[], FaceEngine]
+    engine_factory: Callable[[], FaceWork]
     master_key: bytes
     clock: Callable[[], datetime] = utc_now
     consent_quiet_days: int = 180
     prerequisites: Sequence[ActivationCheck] = ()
     # deployment id -> the gallery version this process's index holds
     index_versions: dict[str, int] = field(default_factory=dict)
-    _engine: FaceEngine | None = None
+    _engine: FaceWork | None = None
 
     @property
-    def engine(self) -> FaceEngine:
+    def engine(self) -> FaceWork:
         if self._engine is None:
             self._engine = self.engine_factory()
         return self._engine

@@ -14,6 +14,7 @@ from facegate.config import Settings
 from facegate.documents.content import ProcessingRecords
 from facegate.engine import FaceEngine
 from facegate.engine.image import ImageSource
+from facegate.engine.protocols import FaceWork
 from facegate.errors import FacegateError
 from facegate.law.pipia import Statement
 from facegate.service import (
@@ -68,14 +69,15 @@ class Gate:
         create: bool = False,
         clock: Callable[[], datetime] = utc_now,
         prerequisites: Sequence[ActivationCheck] | None = None,
-        engine: FaceEngine | None = None,
+        engine: FaceWork | None = None,
     ) -> Gate:
         """Open (with ``create``, first initialise) the data directory the settings name.
 
         ``prerequisites`` of activation and processing default to an approved impact
         assessment and a published notice (``DEFAULT_PREREQUISITES``); ``()`` checks none.
 
-        ``engine`` shares an already loaded face engine (tests, several Gates in one process).
+        ``engine`` shares an already loaded face engine (tests, several Gates in one process)
+        or runs face work elsewhere (a ``FacePool`` of worker processes).
         """
         if create:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -97,6 +99,11 @@ class Gate:
             prerequisites=DEFAULT_PREREQUISITES if prerequisites is None else prerequisites,
         )
         return cls(ctx)
+
+    def use_engine(self, engine: FaceWork) -> None:
+        """Run face work on ``engine`` from now on (``facegate serve``: a process pool)."""
+        self.ctx.engine_factory = lambda: engine
+        self.ctx._engine = engine
 
     def close(self) -> None:
         self.ctx.db.dispose()
