@@ -31,6 +31,11 @@ class Settings:
     key_file: Path | None = None
     engine: EngineConfig = field(default_factory=EngineConfig)
     consent_quiet_days: int = 180
+    # Where people reach this service from outside (the sign's QR code, links in documents):
+    # e.g. "https://faces.example.cn". Links are never built from a request's Host header.
+    public_url: str = ""
+    # A demo site (``facegate demo``): a loopback public_url is accepted.
+    demo: bool = False
     # `facegate serve`: face work in this many worker processes (0: one per core), with at most
     # face_queue photos waiting (-1: twice the workers) before 503 engine_busy.
     face_workers: int = 0
@@ -60,6 +65,9 @@ DEFAULT_TOML = """\
 # After a person refuses consent, do not ask again for this many days (NDSR art. 22).
 # consent_quiet_days = 180
 
+# The address people reach this service at (the printed sign's QR code points to the notice
+# page under it). Required to print a sign; a loopback address is accepted only in a demo.
+# public_url = "https://faces.example.cn"
 # `facegate serve` runs face work in worker processes: how many (0: one per core), and how many
 # photos may wait for one (-1: twice the workers) before a request is answered 503 engine_busy.
 # face_workers = 0
@@ -114,7 +122,14 @@ def load_settings(data_dir: Path | None = None, env: dict[str, str] | None = Non
             raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
         settings = _apply(settings, values, str(path))
     overrides: dict[str, Any] = {}
-    for key in ("database_url", "key_file", "consent_quiet_days", "face_workers", "face_queue"):
+    for key in (
+        "database_url",
+        "key_file",
+        "consent_quiet_days",
+        "public_url",
+        "face_workers",
+        "face_queue",
+    ):
         if f"FACEGATE_{key.upper()}" in env:
             overrides[key] = env[f"FACEGATE_{key.upper()}"]
     engine_env = {
@@ -134,8 +149,10 @@ def _apply(settings: Settings, values: dict[str, Any], source: str) -> Settings:
             if not isinstance(value, dict):
                 raise ConfigError(f"{source}: [engine] must be a table")
             changes["engine"] = _coerce_engine(value, settings.engine)
-        elif key == "database_url":
-            changes[key] = str(value)
+        elif key in ("database_url", "public_url"):
+            changes[key] = str(value).strip()
+        elif key == "demo":
+            changes[key] = value is True or str(value).strip().lower() in ("1", "true", "yes")
         elif key == "key_file":
             key_path = Path(str(value))
             changes[key] = key_path if key_path.is_absolute() else settings.data_dir / key_path

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -85,6 +85,11 @@ class DeploymentIn(Strict):
     exterior_camera: bool = False
     mlps_level: int | None = Field(default=None, ge=1, le=5)
     entrusted_processor: str = ""
+    liveness: Literal["off", "passive", "active"] = Field(
+        default="passive",
+        description="refuse printed and on-screen faces: passive (every capture), active "
+        "(also a blink-and-turn challenge at the kiosk), or off",
+    )
 
 
 class DeploymentPatch(Strict):
@@ -108,6 +113,7 @@ class DeploymentPatch(Strict):
     exterior_camera: bool | None = None
     mlps_level: int | None = Field(default=None, ge=1, le=5)
     entrusted_processor: str | None = None
+    liveness: Literal["off", "passive", "active"] | None = None
 
 
 class DeploymentOut(BaseModel):
@@ -132,6 +138,7 @@ class DeploymentOut(BaseModel):
     exterior_camera: bool
     mlps_level: int | None
     entrusted_processor: str
+    liveness: str
     created_at: str | None
 
 

@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
+from facegate.cli import choices
 from facegate.cli.common import JsonOption, open_gate, reporting, show
-from facegate.cli.output import console, emit_json
-from facegate.service import DeploymentSpec, DeviceSpec
-from facegate.service.views import controller_view, deployment_view, device_view
+from facegate.cli.output import print_rows, show_record
 
 controller_app = typer.Typer(help="The organisation that processes faces (个人信息处理者).")
 deployment_app = typer.Typer(help="One purpose of processing: create, list, activate, suspend.")
@@ -27,11 +25,19 @@ def controller_add(
     as_json: JsonOption = False,
 ) -> None:
     """Register the controller."""
+    from facegate.service.views import controller_view
+
     with reporting(as_json):
         row = open_gate(ctx).register_controller(
             name=name, contact=contact, address=address, dpo=dpo, actor="cli"
         )
         show(controller_view(row), as_json, f"controller {row.id} ({row.name})")
+
+
+LIVENESS_HELP = (
+    "Refuse printed and on-screen faces, one of: passive (every capture is checked), active "
+    "(also a blink-and-turn challenge at the kiosk), off."
+)
 
 
 @deployment_app.command("create")
@@ -40,33 +46,49 @@ def deployment_create(
     controller: Annotated[str, typer.Option(help="Controller id.")],
     name: Annotated[str, typer.Option()],
     purpose_type: Annotated[
-        str,
-        typer.Option(
-            help="access_control, payment, attendance, hotel_checkin, public_safety, "
-            "driving_safety, other."
-        ),
+        choices.PurposeType,
+        typer.Option(metavar="TYPE", help=choices.PURPOSE_HELP),
     ],
     purpose: Annotated[str, typer.Option(help="The specific purpose, in plain words.")],
     necessity: Annotated[str, typer.Option(help="Why face recognition is necessary for it.")],
     alternative: Annotated[
         list[str], typer.Option(help="A non-face way in (repeatable), e.g. 'PIN pad'.")
     ],
-    method: Annotated[str, typer.Option(help="verify (1:1) or identify (1:N).")] = "verify",
+    method: Annotated[
+        choices.Method, typer.Option(metavar="METHOD", help="verify (1:1) or identify (1:N).")
+    ] = choices.Method.VERIFY,
     why_not_verify: Annotated[str, typer.Option(help="For identify: why 1:1 does not serve.")] = "",
-    location_type: Annotated[str, typer.Option()] = "residential_entrance",
+    location_type: Annotated[
+        choices.LocationType,
+        typer.Option(metavar="PLACE", help=choices.PLACE_HELP),
+    ] = choices.LocationType.RESIDENTIAL_ENTRANCE,
     public_place: Annotated[bool, typer.Option()] = False,
-    sector: Annotated[str, typer.Option()] = "general",
+    sector: Annotated[
+        choices.Sector,
+        typer.Option(metavar="SECTOR", help=choices.SECTOR_HELP),
+    ] = choices.Sector.GENERAL,
     retention_days: Annotated[int, typer.Option()] = 365,
-    transfer_mode: Annotated[str, typer.Option(help="on_device or networked.")] = "on_device",
+    transfer_mode: Annotated[
+        choices.TransferMode, typer.Option(metavar="MODE", help="on_device or networked.")
+    ] = choices.TransferMode.ON_DEVICE,
     transfer_legal_basis: Annotated[str, typer.Option()] = "",
-    lawful_basis: Annotated[str, typer.Option()] = "consent",
+    lawful_basis: Annotated[
+        choices.LawfulBasis,
+        typer.Option(metavar="BASIS", help=choices.BASIS_HELP),
+    ] = choices.LawfulBasis.CONSENT,
     written_consent: Annotated[bool, typer.Option(help="A law requires written consent.")] = False,
     exterior_camera: Annotated[bool, typer.Option()] = False,
     mlps_level: Annotated[int | None, typer.Option(help="Graded protection level.")] = None,
     entrusted_processor: Annotated[str, typer.Option(help="Vendor processing for you.")] = "",
+    liveness: Annotated[
+        choices.Liveness, typer.Option(metavar="LIVENESS", help=LIVENESS_HELP)
+    ] = choices.Liveness.PASSIVE,
     as_json: JsonOption = False,
 ) -> None:
     """Describe a deployment; refused if the law forbids it as described."""
+    from facegate.service import DeploymentSpec
+    from facegate.service.views import deployment_view
+
     spec = DeploymentSpec(
         name=name,
         purpose_type=purpose_type,
@@ -86,26 +108,90 @@ def deployment_create(
         exterior_camera=exterior_camera,
         mlps_level=mlps_level,
         entrusted_processor=entrusted_processor,
+        liveness=liveness,
     )
     with reporting(as_json):
         row = open_gate(ctx).create_deployment(controller, spec, actor="cli")
         show(deployment_view(row), as_json, f"deployment {row.id} ({row.name}): {row.status}")
 
 
-@deployment_app.command("list")
-def deployment_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
-    """Every deployment and its status."""
+@controller_app.command("list")
+def controller_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Every controller."""
+    from facegate.service import listings
+
     with reporting(as_json):
-        rows = open_gate(ctx).deployments()
-        if as_json:
-            emit_json({"deployments": [deployment_view(row) for row in rows]})
-            return
-        table = Table()
-        for column in ("id", "name", "status", "method", "purpose"):
-            table.add_column(column)
-        for row in rows:
-            table.add_row(row.id, row.name, row.status, row.method, row.purpose)
-        console.print(table)
+        rows = listings.controllers(open_gate(ctx).ctx)
+        print_rows("controllers", rows, ("id", "name", "contact", "dpo"), as_json)
+
+
+@controller_app.command("show")
+def controller_show(
+    ctx: typer.Context,
+    controller: Annotated[str, typer.Argument(help="Controller id.")],
+    as_json: JsonOption = False,
+) -> None:
+    """One controller and its deployments."""
+    from facegate.service import listings
+
+    with reporting(as_json):
+        show_record(listings.controller(open_gate(ctx).ctx, controller), as_json)
+
+
+@deployment_app.command("list")
+def deployment_list(
+    ctx: typer.Context,
+    controller: Annotated[str | None, typer.Option(help="Only this controller's.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Every deployment and its status."""
+    from facegate.service import listings
+
+    with reporting(as_json):
+        rows = listings.deployments(open_gate(ctx).ctx, controller)
+        print_rows("deployments", rows, ("id", "name", "status", "method", "purpose"), as_json)
+
+
+@deployment_app.command("show")
+def deployment_show(
+    ctx: typer.Context,
+    deployment: Annotated[str, typer.Argument(help="Deployment id.")],
+    as_json: JsonOption = False,
+) -> None:
+    """One deployment as described, with its devices."""
+    from facegate.service import listings
+
+    with reporting(as_json):
+        show_record(listings.deployment(open_gate(ctx).ctx, deployment), as_json)
+
+
+@device_app.command("list")
+def device_list(
+    ctx: typer.Context,
+    deployment: Annotated[str | None, typer.Option(help="Only this deployment's.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Every device."""
+    from facegate.service import listings
+
+    with reporting(as_json):
+        rows = listings.devices(open_gate(ctx).ctx, deployment)
+        print_rows(
+            "devices", rows, ("id", "deployment_id", "name", "location_type", "active"), as_json
+        )
+
+
+@device_app.command("show")
+def device_show(
+    ctx: typer.Context,
+    device: Annotated[str, typer.Argument(help="Device id.")],
+    as_json: JsonOption = False,
+) -> None:
+    """One device."""
+    from facegate.service import listings
+
+    with reporting(as_json):
+        show_record(listings.device(open_gate(ctx).ctx, device), as_json)
 
 
 def _status_command(verb: str) -> None:
@@ -114,6 +200,8 @@ def _status_command(verb: str) -> None:
         deployment: Annotated[str, typer.Argument(help="Deployment id.")],
         as_json: JsonOption = False,
     ) -> None:
+        from facegate.service.views import deployment_view
+
         with reporting(as_json):
             gate = open_gate(ctx)
             row = getattr(gate, verb)(deployment, actor="cli")
@@ -137,13 +225,20 @@ def deployment_update(
     deployment: Annotated[str, typer.Argument(help="Deployment id.")],
     purpose: Annotated[str | None, typer.Option()] = None,
     necessity: Annotated[str | None, typer.Option()] = None,
-    method: Annotated[str | None, typer.Option()] = None,
+    method: Annotated[
+        choices.Method | None, typer.Option(metavar="METHOD", help="verify or identify.")
+    ] = None,
     why_not_verify: Annotated[str | None, typer.Option()] = None,
     retention_days: Annotated[int | None, typer.Option()] = None,
     alternative: Annotated[list[str] | None, typer.Option()] = None,
+    liveness: Annotated[
+        choices.Liveness | None, typer.Option(metavar="LIVENESS", help=LIVENESS_HELP)
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Change a deployment (a change of purpose or method needs a new impact assessment)."""
+    from facegate.service.views import deployment_view
+
     changes = {
         key: value
         for key, value in {
@@ -153,6 +248,7 @@ def deployment_update(
             "why_not_verify": why_not_verify,
             "retention_days": retention_days,
             "alternatives": tuple(alternative) if alternative else None,
+            "liveness": liveness,
         }.items()
         if value is not None
     }
@@ -167,12 +263,18 @@ def device_register(
     deployment: Annotated[str, typer.Option(help="Deployment id.")],
     name: Annotated[str, typer.Option()],
     location: Annotated[str, typer.Option(help="Where it is, in words.")],
-    location_type: Annotated[str, typer.Option(help="e.g. residential_entrance, hotel_lobby.")],
+    location_type: Annotated[
+        choices.LocationType,
+        typer.Option(metavar="PLACE", help=choices.PLACE_HELP),
+    ],
     public_place: Annotated[bool, typer.Option()] = False,
     signage_confirmed: Annotated[bool, typer.Option(help="A prominent sign is up.")] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Register a device; refused in private spaces (hotel rooms, toilets, changing rooms...)."""
+    from facegate.service import DeviceSpec
+    from facegate.service.views import device_view
+
     spec = DeviceSpec(
         name=name,
         location_description=location,

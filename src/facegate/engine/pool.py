@@ -24,7 +24,8 @@ from facegate.engine.compare import Comparison, compare
 from facegate.engine.dlib_models import ResNetEmbedder
 from facegate.engine.engine import MIRROR_SUFFIX, EngineConfig, FaceEngine
 from facegate.engine.errors import EngineError, ImageUnreadable
-from facegate.engine.image import ImageSource
+from facegate.engine.image import ImageSource, load_image
+from facegate.engine.protocols import Detection
 from facegate.engine.types import Embedding, Face, FaceEmbedding, RGBImage
 
 T = TypeVar("T")
@@ -117,6 +118,14 @@ class FacePool:
         self._executor.shutdown(wait=True, cancel_futures=True)
 
     # -- the verbs --------------------------------------------------------------------------
+    def load(self, source: ImageSource) -> RGBImage:
+        """Decode here (bounded and thread-safe): the pixels then go to a worker."""
+        return load_image(source, self.config.limits)
+
+    def locate(self, image: RGBImage) -> list[Detection]:
+        result: list[Detection] = self._run("locate", image)
+        return result
+
     def single_face(
         self, source: ImageSource | RGBImage, *, require_quality: bool = True
     ) -> FaceEmbedding:

@@ -10,6 +10,8 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
+from facegate.engine.liveness import PassiveLiveness
+from facegate.engine.liveness.challenge import SixtyEightPointLandmarker
 from facegate.engine.protocols import FaceWork
 from facegate.law import Decision, Refused
 from facegate.store import AuditLog, Database, GalleryIndex, Vault
@@ -38,15 +40,34 @@ class GateContext:
     clock: Callable[[], datetime] = utc_now
     consent_quiet_days: int = 180
     prerequisites: Sequence[ActivationCheck] = ()
+    public_url: str = ""  # Settings.public_url: the base of every link people are given
+    demo: bool = False
     # deployment id -> the gallery version this process's index holds
     index_versions: dict[str, int] = field(default_factory=dict)
+    liveness_factory: Callable[[], PassiveLiveness] = PassiveLiveness
     _engine: FaceWork | None = None
+    _liveness: PassiveLiveness | None = None
+    _landmarks68: SixtyEightPointLandmarker | None = None
 
     @property
     def engine(self) -> FaceWork:
         if self._engine is None:
             self._engine = self.engine_factory()
         return self._engine
+
+    @property
+    def liveness(self) -> PassiveLiveness:
+        """The passive liveness check, loaded at first use (about 0.1 s)."""
+        if self._liveness is None:
+            self._liveness = self.liveness_factory()
+        return self._liveness
+
+    @property
+    def landmarks68(self) -> SixtyEightPointLandmarker:
+        """dlib's 68-point landmarks, for the kiosk's active challenge (loaded at first use)."""
+        if self._landmarks68 is None:
+            self._landmarks68 = SixtyEightPointLandmarker()
+        return self._landmarks68
 
     def now(self) -> datetime:
         return self.clock()

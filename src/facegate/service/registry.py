@@ -43,6 +43,7 @@ class DeploymentSpec:
     exterior_camera: bool = False
     mlps_level: int | None = None
     entrusted_processor: str = ""
+    liveness: str = "passive"
 
     def row_values(self) -> dict[str, Any]:
         values = asdict(self)

@@ -93,6 +93,8 @@ class Deployment(Base, kw_only=True):
     exterior_camera: Mapped[bool] = mapped_column(Boolean, default=False)
     mlps_level: Mapped[int | None] = mapped_column(default=None)
     entrusted_processor: Mapped[str] = mapped_column(default="")
+    # Presentation-attack detection: "off", "passive" or "active" (law.Liveness).
+    liveness: Mapped[str] = mapped_column(default="passive")
     notice_version: Mapped[int] = mapped_column(default=0)
     # Bumped in the same transaction as every change to the deployment's templates, so that
     # processes holding an in-memory index can tell when to reload it.
