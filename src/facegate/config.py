@@ -82,7 +82,7 @@ DEFAULT_TOML = """\
 # onnxruntime threads per network (1: the service scales with worker processes instead).
 # threads = 1
 # Longest side, in pixels, of the copy that detection runs on.
-# working_size = 960
+# working_size = 640
 # Distance at or below which two faces are the same person (dlib's ResNet: 0.6).
 # threshold = 0.6
 """

@@ -53,7 +53,7 @@ class EngineConfig:
     backend: str = "onnxruntime"
     threads: int = 1
     time_budget: float = 0.8
-    working_size: int = 960
+    working_size: int = 640
     upsample: int = 0
     fallback: bool = True
     cnn_size: int = 640

@@ -155,9 +155,11 @@ def _to_rgb(image: Image.Image) -> RGBImage:
         grey = np.clip(raw / peak * 255.0 + 0.5, 0, 255).astype(np.uint8)
         return np.ascontiguousarray(np.stack([grey] * 3, axis=-1))
     if _has_alpha(image):
-        rgba = image.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        image = Image.alpha_composite(background, rgba)
+        # Transparent parts become white: paste onto white through the alpha channel.
+        rgba = image if image.mode == "RGBA" else image.convert("RGBA")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return np.ascontiguousarray(np.asarray(background, dtype=np.uint8))
     rgb = image.convert("RGB")
     return np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8))
 
