@@ -14,6 +14,7 @@ from facegate.api.metrics import Metrics
 from facegate.api.ratelimit import Lockout, ProbeDetector, RateLimiter
 from facegate.api.settings import ApiSettings
 from facegate.service import Gate
+from facegate.service.limits import SharedThrottle
 
 T = TypeVar("T")
 
@@ -36,20 +37,26 @@ class ApiState:
     @classmethod
     def build(cls, gate: Gate, settings: ApiSettings) -> ApiState:
         metrics = Metrics()
+        shared = SharedThrottle(gate.ctx.db)  # every process on this database sees the same
         return cls(
             gate=gate,
             settings=settings,
             metrics=metrics,
             alerts=Alerts(gate, metrics, quiet_seconds=settings.alert_quiet_seconds),
-            key_limits=RateLimiter(settings.key_rate, settings.key_burst),
-            subject_limits=RateLimiter(settings.subject_rate, settings.subject_burst),
-            anonymous_limits=RateLimiter(settings.anonymous_rate, settings.anonymous_burst),
+            key_limits=RateLimiter(shared, "key", settings.key_rate, settings.key_burst),
+            subject_limits=RateLimiter(
+                shared, "subject", settings.subject_rate, settings.subject_burst
+            ),
+            anonymous_limits=RateLimiter(
+                shared, "address", settings.anonymous_rate, settings.anonymous_burst
+            ),
             lockout=Lockout(
+                shared,
                 settings.lockout_failures,
                 settings.lockout_window_seconds,
                 settings.lockout_seconds,
             ),
-            probes=ProbeDetector(settings.probe_misses, settings.probe_window_seconds),
+            probes=ProbeDetector(shared, settings.probe_misses, settings.probe_window_seconds),
         )
 
     def with_faces(self, call: Callable[[], T]) -> T:

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from facegate.cli import maintenance_commands
 from facegate.cli.common import JsonOption, open_gate, reporting, show, state
 from facegate.cli.output import EXIT_BAD_INPUT, console, emit_json, err_console
 from facegate.config import load_settings
@@ -159,3 +160,6 @@ def key_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
                 row["revoked_at"] or "",
             )
         console.print(table)
+
+
+key_app.command("rotate-master")(maintenance_commands.rotate_master)
