@@ -51,17 +51,19 @@ def run_server(
     logging.getLogger("facegate.api").info(
         f"serving on {scheme}://{host}:{port}", extra={"event": "serve", "host": host, "port": port}
     )
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        ssl_certfile=str(tls_cert) if tls_cert else None,
-        ssl_keyfile=str(tls_key) if tls_key else None,
-        access_log=False,  # uvicorn's would log raw paths; ours logs route templates
-        log_level="warning",
-        server_header=False,
-    )
-    pool.close()
+    try:
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            ssl_certfile=str(tls_cert) if tls_cert else None,
+            ssl_keyfile=str(tls_key) if tls_key else None,
+            access_log=False,  # uvicorn's would log raw paths; ours logs route templates
+            log_level="warning",
+            server_header=False,
+        )
+    finally:
+        pool.close()
 
 
 def serve(

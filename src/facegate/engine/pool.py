@@ -45,7 +45,21 @@ class EngineBusy(EngineError):
 
 def _init(config: EngineConfig) -> None:
     global _worker
+    _die_with_parent()
     _worker = FaceEngine(config)
+
+
+def _die_with_parent() -> None:
+    """Linux: the kernel sends this worker SIGTERM when the service that started it dies, so
+    a killed service leaves no workers behind."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
 
 
 def _identity() -> tuple[str, str, float]:
@@ -115,7 +129,14 @@ class FacePool:
         return self.config.backend
 
     def close(self) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        """Stop at once: queued photos are cancelled, workers (even mid-photo or still loading
+        their models) are terminated, so a service stops promptly."""
+        processes = list(getattr(self._executor, "_processes", {}).values())
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join(timeout=5)
 
     # -- the verbs --------------------------------------------------------------------------
     def load(self, source: ImageSource) -> RGBImage:
