@@ -288,13 +288,18 @@ def identify(
 
     threshold = ctx.engine.threshold
     pixels = ctx.engine.load(image)
-    detected = ctx.engine.detect(pixels)
-    _check_frame(ctx, facts, len(detected), actor=actor, objects=objects)  # before embedding
+    located = ctx.engine.locate(pixels)  # boxes only: nothing is embedded yet
+    _check_frame(ctx, facts, len(located), actor=actor, objects=objects)
     screen_presentation(
-        ctx, facts, pixels, [f.box for f in detected], device_id=device_id, actor=actor,
+        ctx, facts, pixels, [d.box for d in located], device_id=device_id, actor=actor,
         action="identify", objects=objects,
     )  # fmt: skip
-    everyone = ctx.engine.embed(pixels, detected)
+    if not located:
+        everyone = []
+    elif consent_based(facts):  # the one person who presented themselves, and only them
+        everyone = [ctx.engine.single_face(pixels, require_quality=False)]
+    else:
+        everyone = ctx.engine.faces_with_embeddings(pixels)
     faces = []
     for found in everyone:
         matches = ctx.index.search(
