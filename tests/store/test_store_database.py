@@ -126,4 +126,9 @@ def test_migrations_have_a_single_head() -> None:
     from facegate.store.database import Database
 
     script = ScriptDirectory.from_config(Database("sqlite://").alembic_config())
-    assert script.get_heads() == ["0003_merge"]
+    heads = script.get_heads()
+    assert len(heads) == 1, heads
+    # Linear history: every revision after the merge has exactly one parent.
+    for revision in script.walk_revisions():
+        if revision.revision != "0003_merge":
+            assert not isinstance(revision.down_revision, tuple | list), revision.revision

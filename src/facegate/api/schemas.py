@@ -319,6 +319,8 @@ class FaceMatchOut(BaseModel):
     subject_id: str | None
     distance: float | None
     similarity: float | None
+    second_distance: float | None = None
+    reason: str = ""
 
 
 class IdentificationOut(BaseModel):
@@ -326,6 +328,11 @@ class IdentificationOut(BaseModel):
     threshold: float
     matched: bool
     faces: list[FaceMatchOut]
+    gallery_size: int = 0
+    model: str = ""
+    ambiguity_margin: float | None = None
+    expected_fpir: float | None = None
+    expected_fnir: float | None = None
 
 
 # -- the alternative ----------------------------------------------------------------------

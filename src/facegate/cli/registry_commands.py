@@ -9,6 +9,11 @@ from rich.table import Table
 
 from facegate.cli.common import JsonOption, open_gate, reporting, show
 from facegate.cli.output import console, emit_json
+from facegate.law.identification import (
+    DEFAULT_AMBIGUITY_MARGIN,
+    DEFAULT_FNIR_CEILING,
+    DEFAULT_TARGET_FPIR,
+)
 from facegate.service import DeploymentSpec, DeviceSpec
 from facegate.service.views import controller_view, deployment_view, device_view
 
@@ -64,6 +69,21 @@ def deployment_create(
     exterior_camera: Annotated[bool, typer.Option()] = False,
     mlps_level: Annotated[int | None, typer.Option(help="Graded protection level.")] = None,
     entrusted_processor: Annotated[str, typer.Option(help="Vendor processing for you.")] = "",
+    target_fpir: Annotated[
+        float, typer.Option(help="1:N: strangers taken for someone enrolled, per probe.")
+    ] = DEFAULT_TARGET_FPIR,
+    fnir_ceiling: Annotated[
+        float, typer.Option(help="1:N: the share of enrolled people you accept to miss.")
+    ] = DEFAULT_FNIR_CEILING,
+    target_fmr: Annotated[
+        float | None, typer.Option(help="1:1: false matches per comparison (default: 0.6).")
+    ] = None,
+    ambiguity_margin: Annotated[
+        float, typer.Option(help="1:N: refuse a match this close to the second-best.")
+    ] = DEFAULT_AMBIGUITY_MARGIN,
+    planned_gallery_size: Annotated[
+        int, typer.Option(help="1:N: how many people you plan to enrol.")
+    ] = 0,
     as_json: JsonOption = False,
 ) -> None:
     """Describe a deployment; refused if the law forbids it as described."""
@@ -86,6 +106,11 @@ def deployment_create(
         exterior_camera=exterior_camera,
         mlps_level=mlps_level,
         entrusted_processor=entrusted_processor,
+        target_fpir=target_fpir,
+        fnir_ceiling=fnir_ceiling,
+        target_fmr=target_fmr,
+        ambiguity_margin=ambiguity_margin,
+        planned_gallery_size=planned_gallery_size,
     )
     with reporting(as_json):
         row = open_gate(ctx).create_deployment(controller, spec, actor="cli")
@@ -106,6 +131,18 @@ def deployment_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
         for row in rows:
             table.add_row(row.id, row.name, row.status, row.method, row.purpose)
         console.print(table)
+
+
+@deployment_app.command("accuracy")
+def deployment_accuracy(
+    ctx: typer.Context,
+    deployment: Annotated[str, typer.Argument(help="Deployment id.")],
+    as_json: JsonOption = False,
+) -> None:
+    """The threshold in force and the error rates to expect (FPIR and FNIR for 1:N)."""
+    with reporting(as_json):
+        view = open_gate(ctx).accuracy(deployment)
+        show(view.to_dict(), as_json, f"{view.statement_en}\n{view.statement_zh}")
 
 
 def _status_command(verb: str) -> None:
@@ -141,6 +178,11 @@ def deployment_update(
     why_not_verify: Annotated[str | None, typer.Option()] = None,
     retention_days: Annotated[int | None, typer.Option()] = None,
     alternative: Annotated[list[str] | None, typer.Option()] = None,
+    target_fpir: Annotated[float | None, typer.Option()] = None,
+    fnir_ceiling: Annotated[float | None, typer.Option()] = None,
+    target_fmr: Annotated[float | None, typer.Option()] = None,
+    ambiguity_margin: Annotated[float | None, typer.Option()] = None,
+    planned_gallery_size: Annotated[int | None, typer.Option()] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Change a deployment (a change of purpose or method needs a new impact assessment)."""
@@ -153,6 +195,11 @@ def deployment_update(
             "why_not_verify": why_not_verify,
             "retention_days": retention_days,
             "alternatives": tuple(alternative) if alternative else None,
+            "target_fpir": target_fpir,
+            "fnir_ceiling": fnir_ceiling,
+            "target_fmr": target_fmr,
+            "ambiguity_margin": ambiguity_margin,
+            "planned_gallery_size": planned_gallery_size,
         }.items()
         if value is not None
     }

@@ -17,6 +17,7 @@ from facegate.engine.image import ImageSource
 from facegate.errors import FacegateError
 from facegate.law.pipia import Statement
 from facegate.service import (
+    accuracy,
     alternative,
     assessments,
     consents,
@@ -134,6 +135,10 @@ class Gate:
 
     def deployments(self) -> list[m.Deployment]:
         return registry.list_deployments(self.ctx)
+
+    def accuracy(self, deployment_id: str) -> accuracy.AccuracyView:
+        """The threshold and the error rates to expect of the deployment's face checks."""
+        return accuracy.deployment_accuracy(self.ctx, deployment_id)
 
     def register_device(
         self, deployment_id: str, spec: registry.DeviceSpec, *, actor: str = "admin"

@@ -41,6 +41,11 @@ def deployment_view(row: m.Deployment) -> dict[str, Any]:
         "exterior_camera": row.exterior_camera,
         "mlps_level": row.mlps_level,
         "entrusted_processor": row.entrusted_processor,
+        "target_fpir": row.target_fpir,
+        "fnir_ceiling": row.fnir_ceiling,
+        "target_fmr": row.target_fmr,
+        "ambiguity_margin": row.ambiguity_margin,
+        "planned_gallery_size": row.planned_gallery_size,
         "created_at": iso(row.created_at),
     }
 
