@@ -7,6 +7,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from facegate.law.identification import (
+    DEFAULT_AMBIGUITY_MARGIN,
+    DEFAULT_FNIR_CEILING,
+    DEFAULT_TARGET_FPIR,
+)
+
 Id = Field(min_length=1, max_length=64)
 
 
@@ -85,6 +91,23 @@ class DeploymentIn(Strict):
     exterior_camera: bool = False
     mlps_level: int | None = Field(default=None, ge=1, le=5)
     entrusted_processor: str = ""
+    target_fpir: float = Field(
+        default=DEFAULT_TARGET_FPIR,
+        gt=0,
+        lt=1,
+        description="1:N: the accepted rate of strangers taken for someone enrolled, per probe",
+    )
+    fnir_ceiling: float = Field(
+        default=DEFAULT_FNIR_CEILING,
+        gt=0,
+        lt=1,
+        description="1:N: the accepted rate of enrolled people missed",
+    )
+    target_fmr: float | None = Field(
+        default=None, gt=0, lt=1, description="1:1: false matches per comparison"
+    )
+    ambiguity_margin: float = Field(default=DEFAULT_AMBIGUITY_MARGIN, ge=0, lt=1)
+    planned_gallery_size: int = Field(default=0, ge=0)
 
 
 class DeploymentPatch(Strict):
@@ -108,6 +131,11 @@ class DeploymentPatch(Strict):
     exterior_camera: bool | None = None
     mlps_level: int | None = Field(default=None, ge=1, le=5)
     entrusted_processor: str | None = None
+    target_fpir: float | None = Field(default=None, gt=0, lt=1)
+    fnir_ceiling: float | None = Field(default=None, gt=0, lt=1)
+    target_fmr: float | None = Field(default=None, gt=0, lt=1)
+    ambiguity_margin: float | None = Field(default=None, ge=0, lt=1)
+    planned_gallery_size: int | None = Field(default=None, ge=0)
 
 
 class DeploymentOut(BaseModel):
@@ -132,6 +160,11 @@ class DeploymentOut(BaseModel):
     exterior_camera: bool
     mlps_level: int | None
     entrusted_processor: str
+    target_fpir: float = DEFAULT_TARGET_FPIR
+    fnir_ceiling: float = DEFAULT_FNIR_CEILING
+    target_fmr: float | None = None
+    ambiguity_margin: float = DEFAULT_AMBIGUITY_MARGIN
+    planned_gallery_size: int = 0
     created_at: str | None
 
 
