@@ -37,6 +37,8 @@ class EngineConfig:
     plain model's scale and the default threshold stays meaningful). About doubles the
     embedding cost. The embeddings get their own model id (``<model>+mirror``): they are not
     comparable with plain ones.
+    ``model``: the manifest of a user's own ONNX embedding model (see
+    ``facegate.engine.onnx_model``); empty for dlib's ResNet.
     """
 
     detector: str = "hog"
@@ -46,6 +48,7 @@ class EngineConfig:
     cnn_size: int = 640
     threshold: float | None = None
     mirror: bool = False
+    model: str = ""
     quality: QualityPolicy = field(default_factory=lambda: DEFAULT_POLICY)
     limits: ImageLimits = field(default_factory=lambda: DEFAULT_LIMITS)
 
@@ -120,6 +123,10 @@ class FaceEngine:
                     else dlib_models.HogDetector()
                 )
             landmarker = landmarker or dlib_models.FivePointLandmarker()
+            if embedder is None and self.config.model:
+                from facegate.engine.onnx_model import OnnxEmbedder
+
+                embedder = OnnxEmbedder.load(self.config.model)
             embedder = embedder or dlib_models.ResNetEmbedder()
         self.detector: Detector = detector
         self.landmarker: Landmarker = landmarker

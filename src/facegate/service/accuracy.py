@@ -42,12 +42,17 @@ def calibration_for(ctx: GateContext) -> Calibration | None:
     return shipped_calibration(ctx.engine.model_id)
 
 
-def gallery_size(session: Session, deployment_id: str, at: datetime) -> int:
-    """Unexpired templates of the deployment: each is one comparison of a 1:N search."""
+def gallery_size(session: Session, deployment_id: str, at: datetime, model_id: str) -> int:
+    """Unexpired templates of the deployment made by ``model_id``: each is one comparison of
+    a 1:N search (another model's templates are never searched)."""
     count = session.scalar(
         select(func.count())
         .select_from(m.Template)
-        .where(m.Template.deployment_id == deployment_id, m.Template.expires_at > at)
+        .where(
+            m.Template.deployment_id == deployment_id,
+            m.Template.expires_at > at,
+            m.Template.engine == model_id,
+        )
     )
     return int(count or 0)
 
@@ -98,9 +103,12 @@ def accuracy_facts(ctx: GateContext, row: m.Deployment, size: int) -> AccuracyFa
     )
 
 
-def planned_size(session: Session, row: m.Deployment, at: datetime, *, adding: int = 0) -> int:
+def planned_size(
+    ctx: GateContext, session: Session, row: m.Deployment, at: datetime, *, adding: int = 0
+) -> int:
     """The gallery size to judge: the planned size, or the stored one plus ``adding``."""
-    return max(row.planned_gallery_size, gallery_size(session, row.id, at) + adding)
+    stored = gallery_size(session, row.id, at, ctx.engine.model_id)
+    return max(row.planned_gallery_size, stored + adding)
 
 
 def accuracy_decision(
@@ -111,7 +119,7 @@ def accuracy_decision(
     method = law.Method(row.method)
     if method != law.Method.IDENTIFY:
         return law.Decision.allow()
-    size = planned_size(session, row, ctx.now(), adding=adding)
+    size = planned_size(ctx, session, row, ctx.now(), adding=adding)
     return check_identification_accuracy(method, accuracy_facts(ctx, row, size))
 
 
@@ -162,7 +170,7 @@ def accuracy_view(ctx: GateContext, session: Session, row: m.Deployment) -> Accu
         return AccuracyView(
             method=row.method,
             model_id=ctx.engine.model_id,
-            gallery_size=gallery_size(session, row.id, at),
+            gallery_size=gallery_size(session, row.id, at, ctx.engine.model_id),
             threshold=threshold,
             target_fpir=None,
             expected_fpir=None,
@@ -178,7 +186,7 @@ def accuracy_view(ctx: GateContext, session: Session, row: m.Deployment) -> Accu
             statement_en=en,
             statement_zh=zh,
         )
-    facts = accuracy_facts(ctx, row, planned_size(session, row, at))
+    facts = accuracy_facts(ctx, row, planned_size(ctx, session, row, at))
     statement = accuracy_statement(facts)
     return AccuracyView(
         method=row.method,

@@ -179,6 +179,7 @@ def verify(
                     m.Template.subject_id == subject_id,
                     m.Template.deployment_id == deployment.id,
                     m.Template.expires_at > now,
+                    m.Template.engine == ctx.engine.model_id,
                 )
             )
         ]
@@ -232,7 +233,7 @@ def identify(ctx: GateContext, device_id: str, image: ImageSource, *, actor: str
         sync_index(ctx, session, deployment, now)
         deployment_id = deployment.id
         margin = deployment.ambiguity_margin
-        size = gallery_size(session, deployment_id, now)
+        size = gallery_size(session, deployment_id, now, ctx.engine.model_id)
         point = identification_operating_point(ctx, deployment, size)
 
     # The threshold holding the deployment's target FPIR at this gallery's size.
