@@ -143,7 +143,12 @@ def advance(progress: Progress, task: TaskID, console: Console) -> None:
 
 
 def embed_facegate(
-    paths: Sequence[Path], workers: int, console: Console, *, mirror: bool = False
+    paths: Sequence[Path],
+    workers: int,
+    console: Console,
+    *,
+    mirror: bool = False,
+    config: EngineConfig | None = None,
 ) -> Embedded:
     vectors: dict[Path, FloatArray] = {}
     missing: dict[Path, str] = {}
@@ -151,7 +156,7 @@ def embed_facegate(
     start = time.perf_counter()
     with progress_bar(console) as progress:
         task = progress.add_task(facegate_name(mirror), total=len(paths))
-        config = EngineConfig(mirror=mirror)
+        config = config or EngineConfig(mirror=mirror)
         for item in embed_many(paths, workers=workers, config=config):
             advance(progress, task, console)
             if not item.ok:
