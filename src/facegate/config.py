@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from facegate.engine import EngineConfig
+from facegate.engine.engine import BACKENDS
 from facegate.errors import FacegateError
 
 CONFIG_FILE = "facegate.toml"
@@ -30,6 +31,11 @@ class Settings:
     key_file: Path | None = None
     engine: EngineConfig = field(default_factory=EngineConfig)
     consent_quiet_days: int = 180
+    # Where people reach this service from outside (the sign's QR code, links in documents):
+    # e.g. "https://faces.example.cn". Links are never built from a request's Host header.
+    public_url: str = ""
+    # A demo site (``facegate demo``): a loopback public_url is accepted.
+    demo: bool = False
 
     @property
     def resolved_database_url(self) -> str:
@@ -55,9 +61,18 @@ DEFAULT_TOML = """\
 # After a person refuses consent, do not ask again for this many days (NDSR art. 22).
 # consent_quiet_days = 180
 
+# The address people reach this service at (the printed sign's QR code points to the notice
+# page under it). Required to print a sign; a loopback address is accepted only in a demo.
+# public_url = "https://faces.example.cn"
+
 [engine]
 # "hog" (fast, frontal faces) or "cnn" (dlib's MMOD CNN detector: slower, more poses).
 # detector = "hog"
+# What runs dlib's networks: "onnxruntime" (converted from dlib's files at first use, cached in
+# FACEGATE_MODEL_CACHE or ~/.cache/facegate/models) or "dlib" (the reference). Same embeddings.
+# backend = "onnxruntime"
+# onnxruntime threads per network (1: the service scales with worker processes instead).
+# threads = 1
 # Longest side, in pixels, of the copy that detection runs on.
 # working_size = 960
 # Distance at or below which two faces are the same person (dlib's ResNet: 0.6).
@@ -72,6 +87,8 @@ DEFAULT_TOML = """\
 def _coerce_engine(values: dict[str, Any], base: EngineConfig) -> EngineConfig:
     allowed = {
         "detector": str,
+        "backend": str,
+        "threads": int,
         "working_size": int,
         "threshold": float,
         "upsample": int,
@@ -85,6 +102,8 @@ def _coerce_engine(values: dict[str, Any], base: EngineConfig) -> EngineConfig:
             changes[key] = allowed[key](value)
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"engine setting {key!r} has a bad value: {value!r}") from exc
+    if changes.get("backend", base.backend) not in BACKENDS:
+        raise ConfigError(f"engine setting 'backend' must be one of {', '.join(BACKENDS)}")
     return replace(base, **changes)
 
 
@@ -100,12 +119,12 @@ def load_settings(data_dir: Path | None = None, env: dict[str, str] | None = Non
             raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
         settings = _apply(settings, values, str(path))
     overrides: dict[str, Any] = {}
-    for key in ("database_url", "key_file", "consent_quiet_days"):
+    for key in ("database_url", "key_file", "consent_quiet_days", "public_url"):
         if f"FACEGATE_{key.upper()}" in env:
             overrides[key] = env[f"FACEGATE_{key.upper()}"]
     engine_env = {
         key: env[f"FACEGATE_ENGINE_{key.upper()}"]
-        for key in ("detector", "working_size", "threshold", "model")
+        for key in ("detector", "backend", "threads", "working_size", "threshold", "model")
         if f"FACEGATE_ENGINE_{key.upper()}" in env
     }
     if engine_env:
@@ -120,8 +139,10 @@ def _apply(settings: Settings, values: dict[str, Any], source: str) -> Settings:
             if not isinstance(value, dict):
                 raise ConfigError(f"{source}: [engine] must be a table")
             changes["engine"] = _coerce_engine(value, settings.engine)
-        elif key == "database_url":
-            changes[key] = str(value)
+        elif key in ("database_url", "public_url"):
+            changes[key] = str(value).strip()
+        elif key == "demo":
+            changes[key] = value is True or str(value).strip().lower() in ("1", "true", "yes")
         elif key == "key_file":
             key_path = Path(str(value))
             changes[key] = key_path if key_path.is_absolute() else settings.data_dir / key_path

@@ -148,15 +148,22 @@ def test_pipia_report_html_and_pdf(client: TestClient, keys: Keys, north: Site) 
     assert client.get(url).status_code == 401
 
 
-def test_public_notice_page_needs_no_key(client: TestClient, north: Site) -> None:
+def test_public_notice_page_needs_no_key(client: TestClient, api_gate: Gate, north: Site) -> None:
     url = f"/v1/deployments/{north.deployment_id}/notice"
+    api_gate.ctx.public_url = "https://faces.example.cn"
     page = client.get(url)
     assert page.status_code == 200, page.text
     assert page.headers["content-type"].startswith("text/html")
     assert "人脸识别告知" in page.text
     assert 'lang="zh-CN"' in page.text
     assert north.notice_hash in page.text
-    assert page.text.count(url) >= 1  # its own address, as the sign's QR code has it
+    # its own address under the configured public URL, as the sign's QR code has it
+    assert page.text.count(f"https://faces.example.cn{url}") >= 1
+    spoofed = client.get(url, headers={"Host": "evil.example"})
+    assert "evil.example" not in spoofed.text  # never a link from the Host header
+    api_gate.ctx.public_url = ""
+    unconfigured = client.get(url, headers={"Host": "evil.example"})
+    assert unconfigured.status_code == 200 and "evil.example" not in unconfigured.text
     english = client.get(url, params={"lang": "en"})
     assert "Notice on face recognition" in english.text
     assert "人脸识别告知" not in english.text
@@ -170,8 +177,15 @@ def test_public_notice_page_needs_no_key(client: TestClient, north: Site) -> Non
     assert missing.json()["error"]["code"] == "unknown_deployment"
 
 
-def test_notice_sign_pdf(client: TestClient, keys: Keys, north: Site) -> None:
+def test_notice_sign_pdf(client: TestClient, api_gate: Gate, keys: Keys, north: Site) -> None:
     url = f"/v1/deployments/{north.deployment_id}/notice/sign.pdf"
+    api_gate.ctx.public_url = ""
+    refused = client.get(url, headers=keys.header("admin"))  # no public URL: no sign
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error"]["code"] == "public_url_missing"
+    api_gate.ctx.public_url = "http://127.0.0.1:8000"  # loopback: only in a demo
+    assert client.get(url, headers=keys.header("admin")).status_code == 409
+    api_gate.ctx.public_url = "https://faces.example.cn"
     sign = client.get(url, headers=keys.header("admin"))
     assert sign.status_code == 200, sign.text
     assert sign.headers["content-type"] == "application/pdf"

@@ -13,6 +13,8 @@ import pytest
 from assessment_sites import DraftSite, assess_and_notice
 
 from facegate.documents.notice import (
+    DEMO_PUBLIC_URL,
+    PublicUrlInvalid,
     notice_content,
     notice_texts,
     notice_url,
@@ -147,8 +149,22 @@ def test_notice_accessibility_refused_contrast_is_detected() -> None:
 
 
 # -- the sign and the report as PDF ---------------------------------------------------------------
+def test_notice_accessibility_sign_needs_a_public_url() -> None:
+    for base in ("", "  ", "ftp://x.cn", "/relative", "https://x.cn/?a=1"):
+        with pytest.raises(PublicUrlInvalid):
+            notice_url("dep-1", base)
+    for local in ("http://127.0.0.1:8000", "http://localhost", "http://[::1]:80", "http://0.0.0.0"):
+        with pytest.raises(PublicUrlInvalid, match="local address"):
+            notice_url("dep-1", local)
+        assert notice_url("dep-1", local, demo=True).endswith("/v1/deployments/dep-1/notice")
+    assert (
+        notice_url("dep-1", "https://faces.example.cn/")
+        == "https://faces.example.cn/v1/deployments/dep-1/notice"
+    )
+
+
 def test_sign_pdf_has_chinese_short_form_and_qr(tmp_path: Path) -> None:
-    url = notice_url("dep-1")
+    url = notice_url("dep-1", DEMO_PUBLIC_URL, demo=True)
     assert url == "http://127.0.0.1:8000/v1/deployments/dep-1/notice"
     assert (
         notice_url("dep-1", "https://gate.example.cn/n/{id}") == "https://gate.example.cn/n/dep-1"
@@ -180,5 +196,5 @@ def test_rendering_a_pdf_leaves_pillow_strict_about_truncated_photos(tmp_path: P
     process; the face engine must keep refusing truncated photos after a sign is printed."""
     from PIL import ImageFile
 
-    render_sign_pdf(CONTENT, url=notice_url("dep-1"), version=1)
+    render_sign_pdf(CONTENT, url=notice_url("dep-1", "https://faces.example.cn"), version=1)
     assert ImageFile.LOAD_TRUNCATED_IMAGES is False

@@ -23,12 +23,41 @@ def test_compare_json_is_exactly_the_documented_object(fixtures_dir: Path) -> No
     )
     assert result.exit_code == 0, result.output
     body = json.loads(result.stdout)
-    assert set(body) == {"distance", "similarity", "same_person", "threshold", "model"}
+    assert set(body) == {"distance", "similarity", "same_person", "threshold", "model", "backend"}
     assert body["same_person"] is True
     assert body["threshold"] == 0.6
     assert body["model"] == "dlib-resnet-v1"
+    assert body["backend"] == "onnxruntime"
     assert isinstance(body["distance"], float)
     assert 0.5 < body["similarity"] <= 1.0
+
+
+@pytest.mark.parametrize("backend", ["onnxruntime", "dlib"])
+def test_compare_verdicts_are_the_same_on_either_backend(fixtures_dir: Path, backend: str) -> None:
+    verdicts = {}
+    for other in ("obama_2.jpg", "biden.jpg"):
+        result = runner.invoke(
+            app,
+            [
+                "compare",
+                str(fixtures_dir / "obama_1.jpg"),
+                str(fixtures_dir / other),
+                "--json",
+                "--backend",
+                backend,
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        body = json.loads(result.stdout)
+        assert body["backend"] == backend
+        verdicts[other] = (body["same_person"], round(body["distance"], 3))
+    assert verdicts == {"obama_2.jpg": (True, 0.368), "biden.jpg": (False, 0.853)}
+
+
+def test_compare_refuses_an_unknown_backend(fixtures_dir: Path) -> None:
+    image = str(fixtures_dir / "obama_1.jpg")
+    result = runner.invoke(app, ["compare", image, image, "--backend", "tensorflow"])
+    assert result.exit_code == 2
 
 
 def test_compare_different_people(fixtures_dir: Path) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from facegate.law import RULES, Rule, format_articles, rule
+from facegate.law.catalogue import split_articles
 
 MEASURES = Path("/work/shared/measures.md")
 ROW = re.compile(r"^\|\s*`(?P<code>[a-z_.]+)`\s*\|[^|]*\|(?P<source>[^|]*)\|(?P<kind>[^|]*)\|")
@@ -18,7 +19,7 @@ def measures_rows() -> dict[str, tuple[tuple[str, ...], str]]:
     for line in MEASURES.read_text(encoding="utf-8").splitlines():
         match = ROW.match(line)
         if match:
-            articles = tuple(a.strip() for a in match["source"].split(","))
+            articles = split_articles(match["source"])
             rows[match["code"]] = (articles, match["kind"].strip())
     return rows
 
@@ -56,6 +57,11 @@ def test_rule_unknown_code_raises_value_error() -> None:
         (("M15", "CAC 2025-05-28"), "Measures art. 15; CAC 2025-05-28"),
         (("GB/T 35273 6.3", "GB 41819"), "GB/T 35273 6.3; GB 41819"),
         (("Automobile data provisions 2021",), "Automobile data provisions 2021"),
+        (("M2 para. 2",), "Measures art. 2 para. 2"),
+        (
+            ("PIPL14 para. 2", "NDSR22"),
+            "PIPL art. 14 para. 2; Network Data Security Regulation art. 22",
+        ),
         (("M9", "PIPL55", "M14", "M9"), "Measures art. 9, 14; PIPL art. 55"),
         ((), ""),
     ],
@@ -68,4 +74,11 @@ def test_format_articles_of_consent_separate() -> None:
     assert format_articles(rule("consent.separate").articles) == (
         "Measures art. 6; PIPL art. 14, 29; Network Data Security Regulation art. 22; "
         "SPC Provisions art. 4"
+    )
+
+
+def test_split_articles_keeps_a_citation_of_several_articles_whole() -> None:
+    assert split_articles("M6, PIPL14") == ("M6", "PIPL14")
+    assert split_articles("《汽车数据安全管理若干规定（试行）》 arts. 3, 6, 10") == (
+        "《汽车数据安全管理若干规定（试行）》 arts. 3, 6, 10",
     )

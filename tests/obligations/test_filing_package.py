@@ -56,7 +56,7 @@ def test_filing_due_cli_json_exactly(tmp_path: Path) -> None:
     result = runner.invoke(app, ["filing", "due", "--from", "2027-03-01", "--json"])
     assert json.loads(result.stdout) == {
         "from": "2027-03-01",
-        "due": "2027-04-12",
+        "due": "2027-04-13",  # Qingming (Mon 5 Apr 2027) is a statutory holiday
         "provisional": True,
     }
     bad = runner.invoke(app, ["filing", "due", "--from", "2026-13-01", "--json"])

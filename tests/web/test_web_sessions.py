@@ -139,6 +139,10 @@ def test_the_dpo_pages_and_downloads(client: TestClient, web_gate: Gate) -> None
     preview = client.get(f"/console/deployments/{site.deployment_id}/notice")
     assert preview.status_code == 200
     assert 'lang="zh-CN"' in preview.text and 'lang="en"' in preview.text
+    web_gate.ctx.public_url = ""  # no public URL: the console says so instead of a sign
+    refused = client.get(f"/console/deployments/{site.deployment_id}/sign.pdf")
+    assert refused.headers["content-type"].startswith("text/html")
+    web_gate.ctx.public_url = "https://faces.example.cn"
     sign = client.get(f"/console/deployments/{site.deployment_id}/sign.pdf")
     assert sign.headers["content-type"] == "application/pdf" and sign.content[:4] == b"%PDF"
     found = client.get("/console/subjects", params={"subject_id": subject.id})

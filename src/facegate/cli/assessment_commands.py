@@ -9,18 +9,7 @@ from typing import Annotated
 import typer
 
 from facegate.cli.common import JsonOption, open_gate, reporting, show
-from facegate.documents.notice import (
-    DEFAULT_NOTICE_URL,
-    notice_url,
-    render_notice_html,
-    render_notice_pdf,
-    render_sign_pdf,
-)
-from facegate.documents.pipia import render_pipia_html, render_pipia_pdf
-from facegate.law.pipia import ASPECT_KEYS, Statement
-from facegate.service import BadRequest
-from facegate.service.assessment_views import decision_view, notice_view, pipia_view
-from facegate.service.assessments import pipia_document
+from facegate.law.pipia import ASPECT_KEYS
 
 pipia_app = typer.Typer(help="Personal information protection impact assessment (PIPIA).")
 notice_app = typer.Typer(help="The transparency notice and the public sign.")
@@ -46,6 +35,8 @@ class NoticeLang(StrEnum):
 
 
 def _write(out: Path, data: str | bytes) -> int:
+    from facegate.service import BadRequest
+
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(data, str):
@@ -63,6 +54,8 @@ def pipia_create(
     ctx: typer.Context, deployment: DeploymentArg, as_json: JsonOption = False
 ) -> None:
     """A new draft, pre-filled from the deployment and the security settings in force."""
+    from facegate.service.assessment_views import pipia_view
+
     with reporting(as_json):
         row = open_gate(ctx).create_pipia(deployment, actor="cli")
         show(pipia_view(row), as_json, f"assessment {row.number} ({row.id}): {row.status}")
@@ -71,6 +64,8 @@ def pipia_create(
 @pipia_app.command("show")
 def pipia_show(ctx: typer.Context, deployment: DeploymentArg, as_json: JsonOption = False) -> None:
     """The newest assessment, and whether processing may rely on it now."""
+    from facegate.service.assessment_views import decision_view, pipia_view
+
     with reporting(as_json):
         report = open_gate(ctx).pipia(deployment)
         row = report.assessment
@@ -89,6 +84,9 @@ def pipia_edit(
 ) -> None:
     """Replace the findings and/or measures of one aspect of the draft (the same text serves
     both languages)."""
+    from facegate.law.pipia import Statement
+    from facegate.service.assessment_views import pipia_view
+
     with reporting(as_json):
         row = open_gate(ctx).edit_pipia(
             deployment,
@@ -109,6 +107,8 @@ def pipia_approve(
     as_json: JsonOption = False,
 ) -> None:
     """Approve the draft (refused while an aspect is empty or the purpose changed)."""
+    from facegate.service.assessment_views import pipia_view
+
     with reporting(as_json):
         row = open_gate(ctx).approve_pipia(deployment, approver=approver, role=role, actor="cli")
         show(pipia_view(row), as_json, f"assessment {row.number} approved by {row.approver}")
@@ -124,6 +124,9 @@ def pipia_render(
     as_json: JsonOption = False,
 ) -> None:
     """Write the assessment report."""
+    from facegate.documents.pipia import render_pipia_html, render_pipia_pdf
+    from facegate.service.assessments import pipia_document
+
     with reporting(as_json):
         report = open_gate(ctx).pipia(deployment)
         doc = pipia_document(report.assessment, report.deployment, report.controller)
@@ -142,6 +145,8 @@ def notice_publish(
     ctx: typer.Context, deployment: DeploymentArg, as_json: JsonOption = False
 ) -> None:
     """Publish the notice as the deployment now is (a new version only if it changed)."""
+    from facegate.service.assessment_views import notice_view
+
     with reporting(as_json):
         row = open_gate(ctx).publish_notice(deployment, actor="cli")
         show(notice_view(row), as_json, f"notice version {row.version}: {row.sha256}")
@@ -150,6 +155,8 @@ def notice_publish(
 @notice_app.command("show")
 def notice_show(ctx: typer.Context, deployment: DeploymentArg, as_json: JsonOption = False) -> None:
     """The current notice version, and whether it still matches the deployment."""
+    from facegate.service.assessment_views import decision_view, notice_view
+
     with reporting(as_json):
         state = open_gate(ctx).notice(deployment)
         body = {**notice_view(state.notice), "decision": decision_view(state.decision)}
@@ -172,6 +179,8 @@ def notice_render(
     as_json: JsonOption = False,
 ) -> None:
     """Write the full notice page."""
+    from facegate.documents.notice import render_notice_html, render_notice_pdf
+
     with reporting(as_json):
         row = open_gate(ctx).notice(deployment).notice
         data: str | bytes = (
@@ -190,19 +199,26 @@ def notice_sign(
     ctx: typer.Context,
     deployment: DeploymentArg,
     out: OutOption,
-    base_url: Annotated[
-        str,
+    public_url: Annotated[
+        str | None,
         typer.Option(
-            envvar="FACEGATE_NOTICE_URL",
-            help="Where the full notice is served; {id} becomes the deployment id.",
+            "--public-url",
+            "--base-url",
+            help="The service's public address (default: public_url of the configuration, "
+            "FACEGATE_PUBLIC_URL); the QR code points to the notice page under it.",
         ),
-    ] = DEFAULT_NOTICE_URL,
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Write the printable A4 sign (PDF) with the short form and a QR code to the notice."""
+    """Write the printable A4 sign (PDF) with the short form and a QR code to the notice;
+    refused without a public address people can reach."""
+    from facegate.documents.notice import render_sign_pdf
+    from facegate.service.notices import public_notice_url
+
     with reporting(as_json):
-        row = open_gate(ctx).notice(deployment).notice
-        url = notice_url(deployment, base_url)
+        gate = open_gate(ctx)
+        url = public_notice_url(gate.ctx, deployment, public_url)
+        row = gate.notice(deployment).notice
         size = _write(out, render_sign_pdf(row.content, url=url, version=row.version))
         show({"path": str(out), "bytes": size, "url": url}, as_json, f"wrote {out} ({url})")
 

@@ -6,15 +6,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from facegate.cli.output import EXIT_BAD_INPUT, EXIT_REFUSED, emit_json, err_console, fail
-from facegate.config import load_settings
 from facegate.errors import FacegateError
-from facegate.law import Refused
-from facegate.service import Conflict, Gate
+
+if TYPE_CHECKING:
+    from facegate.service import Gate
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
@@ -30,12 +30,18 @@ def state(ctx: typer.Context) -> CliState:
 
 
 def open_gate(ctx: typer.Context, *, create: bool = False) -> Gate:
+    from facegate.config import load_settings  # imported here: the service loads the engine
+    from facegate.service import Gate
+
     return Gate.open(load_settings(state(ctx).data_dir), create=create)
 
 
 @contextmanager
 def reporting(as_json: bool) -> Iterator[None]:
     """Refusals by law and conflicts exit 1 with the articles; bad input exits 2."""
+    from facegate.law import Refused
+    from facegate.service.errors import Conflict
+
     try:
         yield
     except Refused as exc:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -78,6 +78,10 @@ def demo(
         engine_demo(photos)
         return
     settings = load_settings(state(ctx).data_dir)
+    # A demo's sign may point at the loopback address it is served on (never a real site's).
+    settings = replace(
+        settings, public_url=settings.public_url or f"http://{host}:{port}", demo=True
+    )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if not (settings.data_dir / CONFIG_FILE).exists():
         (settings.data_dir / CONFIG_FILE).write_text(DEFAULT_TOML, encoding="utf-8")

@@ -13,6 +13,7 @@ from facegate.cli.output import EXIT_BAD_INPUT, EXIT_OK, console, emit_json, fai
 from facegate.engine import EngineConfig, EngineError, FaceEngine, embed_many
 from facegate.engine.compare import compare
 from facegate.engine.dlib_models import ResNetEmbedder
+from facegate.engine.engine import BACKENDS
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
 
@@ -20,20 +21,32 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.
 DetectorOption = Annotated[
     str, typer.Option("--detector", help="hog (fast) or cnn (dlib's MMOD CNN, slower).")
 ]
+BackendOption = Annotated[
+    str,
+    typer.Option(
+        "--backend", help="onnxruntime (dlib's models converted to ONNX) or dlib (the reference)."
+    ),
+]
 
 
-def _engine(detector: str = "hog", threshold: float | None = None) -> FaceEngine:
-    return FaceEngine(EngineConfig(detector=detector, threshold=threshold))
+def _engine(
+    detector: str = "hog", threshold: float | None = None, backend: str = "onnxruntime"
+) -> FaceEngine:
+    if backend not in BACKENDS:
+        console.print(f"[red]error[/] (bad_input): --backend must be one of {', '.join(BACKENDS)}")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    return FaceEngine(EngineConfig(detector=detector, threshold=threshold, backend=backend))
 
 
 def detect(
     image: Annotated[Path, typer.Argument(help="A JPEG, PNG, WebP or BMP photo.")],
     as_json: JsonOption = False,
     detector: DetectorOption = "hog",
+    backend: BackendOption = "onnxruntime",
 ) -> None:
     """Find faces: boxes, five landmarks and quality checks."""
     try:
-        faces = _engine(detector).detect(image)
+        faces = _engine(detector, backend=backend).detect(image)
     except EngineError as exc:
         fail(exc, as_json=as_json)
     if as_json:
@@ -67,19 +80,21 @@ def compare_images(
         float | None, typer.Option(help="Distance at or below which it is the same person.")
     ] = None,
     detector: DetectorOption = "hog",
+    backend: BackendOption = "onnxruntime",
 ) -> None:
     """Compare the faces of two photos (each must show exactly one face)."""
+    engine = _engine(detector, threshold, backend)
     try:
-        result = _engine(detector, threshold).compare_images(image_a, image_b)
+        result = engine.compare_images(image_a, image_b)
     except EngineError as exc:
         fail(exc, as_json=as_json)
     if as_json:
-        emit_json(result.to_dict())
+        emit_json({**result.to_dict(), "backend": engine.backend})
         return
     verdict = "[green]same person[/]" if result.same_person else "[yellow]different people[/]"
     console.print(
         f"{verdict}: distance {result.distance:.3f} (threshold {result.threshold}), "
-        f"similarity {result.similarity:.2f}, model {result.model}"
+        f"similarity {result.similarity:.2f}, model {result.model} ({engine.backend})"
     )
 
 
@@ -87,6 +102,7 @@ def check_photos(
     folder: Annotated[Path, typer.Argument(help="A folder of enrolment photos.")],
     workers: Annotated[int, typer.Option(help="Processes (one per core).")] = 2,
     as_json: JsonOption = False,
+    backend: BackendOption = "onnxruntime",
 ) -> None:
     """Check a folder of enrolment photos: usable or why not, and the same person twice.
 
@@ -96,7 +112,10 @@ def check_photos(
         console.print(f"[red]error[/] (bad_input): {folder} is not a folder")
         raise typer.Exit(EXIT_BAD_INPUT)
     paths = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
-    engine_config = EngineConfig()
+    if backend not in BACKENDS:
+        console.print(f"[red]error[/] (bad_input): --backend must be one of {', '.join(BACKENDS)}")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    engine_config = EngineConfig(backend=backend)
     items = []
     with Progress(
         TextColumn("embedding"),

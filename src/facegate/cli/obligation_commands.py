@@ -10,10 +10,6 @@ import typer
 
 from facegate.cli.common import JsonOption, open_gate, reporting, show
 from facegate.cli.output import emit_json
-from facegate.service import BadRequest
-from facegate.service import filing as filing_service
-from facegate.service.holidays import load_overrides
-from facegate.service.incidents import IncidentSpec, get_incident, list_incidents
 
 filing_app = typer.Typer(help="Record-filing with the cyberspace office (M15).")
 records_app = typer.Typer(help="Processing records (M9), from the audit log.")
@@ -24,6 +20,8 @@ ControllerOption = Annotated[str, typer.Option("--controller", help="Controller 
 
 
 def _day(value: str, name: str) -> date:
+    from facegate.service import BadRequest
+
     try:
         return date.fromisoformat(value)
     except ValueError:
@@ -39,6 +37,8 @@ def _obligation_line(o: dict[str, Any]) -> str:
 def filing_status(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Stored individuals per controller, the threshold, and filing obligations with their
     due dates (runs the change and cancellation detectors first)."""
+    from facegate.service import filing as filing_service
+
     with reporting(as_json):
         gate = open_gate(ctx)
         filing_service.check(gate.ctx, actor="cli")
@@ -65,6 +65,9 @@ def filing_due(
     as_json: JsonOption = False,
 ) -> None:
     """The 30th working day after --from (the day itself not counted)."""
+    from facegate.service import filing as filing_service
+    from facegate.service.holidays import load_overrides
+
     with reporting(as_json):
         day = _day(start, "--from")
         due = filing_service.due_from(day, load_overrides(holidays))
@@ -111,6 +114,8 @@ def filing_checklist(
     as_json: JsonOption = False,
 ) -> None:
     """The scanned documents the provincial office asks for; tick off those ready."""
+    from facegate.service import filing as filing_service
+
     with reporting(as_json):
         gate = open_gate(ctx)
         items = filing_service.checklist(gate.ctx, controller)
@@ -131,6 +136,7 @@ def filing_package(
 ) -> None:
     """The filing package from live data: HTML and PDF (zh, en), checklist and a ZIP."""
     from facegate.documents.filing import write_package
+    from facegate.service import filing as filing_service
 
     with reporting(as_json):
         data = filing_service.package_data(open_gate(ctx).ctx, controller)
@@ -165,6 +171,7 @@ def records_export(
 ) -> None:
     """Processing records per day and actor for one deployment."""
     from facegate.documents.records import records_csv, records_pdf
+    from facegate.service import BadRequest
 
     with reporting(as_json):
         if fmt not in ("csv", "pdf") or lang not in ("zh", "en"):
@@ -210,6 +217,9 @@ def incident_record(
     as_json: JsonOption = False,
 ) -> None:
     """Record an incident; a major one stales the PIPIA of every deployment it touches."""
+    from facegate.service import BadRequest
+    from facegate.service.incidents import IncidentSpec
+
     with reporting(as_json):
         gate = open_gate(ctx)
         try:
@@ -238,6 +248,8 @@ def incident_record(
 @incident_app.command("list")
 def incident_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Every recorded incident."""
+    from facegate.service.incidents import list_incidents
+
     with reporting(as_json):
         rows = list_incidents(open_gate(ctx).ctx)
         text = "\n".join(f"{r['id']} {r['severity']} {r['occurred_at']}" for r in rows)
@@ -253,6 +265,7 @@ def incident_letters(
 ) -> None:
     """Notification letters to the authority and to the people affected (zh, en; HTML, PDF)."""
     from facegate.documents.incident import write_letters
+    from facegate.service.incidents import get_incident
 
     with reporting(as_json):
         written = write_letters(get_incident(open_gate(ctx).ctx, incident), out)

@@ -35,3 +35,45 @@ def fail(error: FacegateError, *, as_json: bool, exit_code: int = EXIT_BAD_INPUT
             f"[bold red]error[/] ({error.code}): {error.message}", highlight=False, soft_wrap=True
         )
     raise typer.Exit(exit_code)
+
+
+def print_rows(
+    key: str, rows: list[dict[str, Any]], columns: tuple[str, ...], as_json: bool
+) -> None:
+    """A list: ``{key: rows}`` as JSON, else a table of ``columns`` (``none`` when empty)."""
+    if as_json:
+        emit_json({key: rows})
+        return
+    if not rows:
+        console.print(f"no {key}", highlight=False)
+        return
+    from rich.table import Table
+
+    table = Table()
+    for column in columns:
+        ids = column == "id" or column.endswith("_id")
+        table.add_column(column, overflow="fold", no_wrap=ids, min_width=32 if ids else None)
+    for row in rows:
+        table.add_row(*(_cell(row.get(c)) for c in columns))
+    console.print(table)
+
+
+def show_record(record: dict[str, Any], as_json: bool) -> None:
+    """One record: JSON, else one ``field: value`` line each (lists and nested records as
+    JSON)."""
+    if as_json:
+        emit_json(record)
+        return
+    width = max((len(k) for k in record), default=0)
+    for key, value in record.items():
+        typer.echo(f"{key:<{width}}  {_cell(value)}")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)

@@ -7,10 +7,9 @@ from typing import Annotated
 
 import typer
 
+from facegate.cli import choices
 from facegate.cli.common import JsonOption, open_gate, reporting, show
-from facegate.cli.output import EXIT_REFUSED
-from facegate.service import BadRequest, ConsentSpec
-from facegate.service.views import consent_view, credential_view, subject_view
+from facegate.cli.output import EXIT_REFUSED, print_rows, show_record
 
 subject_app = typer.Typer(help="People: a pseudonymous id; identity kept apart, encrypted.")
 consent_app = typer.Typer(help="Separate consent: record, withdraw, or record a refusal.")
@@ -20,6 +19,8 @@ alternative_app = typer.Typer(help="The non-face way in: PIN, card, QR token, st
 def _date(value: str | None) -> date | None:
     if not value:
         return None
+    from facegate.service import BadRequest
+
     try:
         return datetime.strptime(value, "%Y-%m-%d").date()
     except ValueError as exc:
@@ -36,6 +37,8 @@ def subject_add(
     as_json: JsonOption = False,
 ) -> None:
     """Register a person."""
+    from facegate.service.views import subject_view
+
     with reporting(as_json):
         identity = {
             k: v for k, v in {"name": name, "id_number": id_number, "phone": phone}.items() if v
@@ -46,6 +49,70 @@ def subject_add(
         show(subject_view(row), as_json, f"subject {row.id}")
 
 
+@subject_app.command("list")
+def subject_list(
+    ctx: typer.Context,
+    deployment: Annotated[
+        str | None, typer.Option(help="Only people with a consent record here.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Every subject (pseudonymous ids; identities stay sealed)."""
+    from facegate.service import listings
+
+    with reporting(as_json):
+        rows = listings.subjects(open_gate(ctx).ctx, deployment)
+        print_rows("subjects", rows, ("id", "date_of_birth"), as_json)
+
+
+@subject_app.command("show")
+def subject_show(
+    ctx: typer.Context,
+    subject: Annotated[str, typer.Argument(help="Subject id.")],
+    as_json: JsonOption = False,
+) -> None:
+    """One subject: consents and templates per deployment (never the identity or a face)."""
+    from facegate.service import listings
+
+    with reporting(as_json):
+        show_record(listings.subject(open_gate(ctx).ctx, subject), as_json)
+
+
+@consent_app.command("list")
+def consent_list(
+    ctx: typer.Context,
+    subject: Annotated[str | None, typer.Option(help="Only this subject's.")] = None,
+    deployment: Annotated[str | None, typer.Option(help="Only this deployment's.")] = None,
+    active: Annotated[bool, typer.Option("--active", help="Leave out withdrawn ones.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Consent records, oldest first."""
+    from facegate.service import listings
+
+    with reporting(as_json):
+        rows = listings.consents(
+            open_gate(ctx).ctx,
+            subject_id=subject,
+            deployment_id=deployment,
+            include_withdrawn=not active,
+        )
+        columns = ("id", "subject_id", "deployment_id", "scope", "given_at", "withdrawn_at")
+        print_rows("consents", rows, columns, as_json)
+
+
+@consent_app.command("show")
+def consent_show(
+    ctx: typer.Context,
+    consent: Annotated[str, typer.Argument(help="Consent id.")],
+    as_json: JsonOption = False,
+) -> None:
+    """One consent record."""
+    from facegate.service import listings
+
+    with reporting(as_json):
+        show_record(listings.consent(open_gate(ctx).ctx, consent), as_json)
+
+
 @consent_app.command("record")
 def consent_record(
     ctx: typer.Context,
@@ -54,14 +121,31 @@ def consent_record(
     alternative_offered: Annotated[
         bool, typer.Option(help="The person was offered the non-face alternative.")
     ] = False,
-    scope: Annotated[str, typer.Option(help="processing or transfer.")] = "processing",
-    given_by: Annotated[str, typer.Option(help="self or guardian.")] = "self",
+    scope: Annotated[
+        choices.ConsentScope, typer.Option(metavar="SCOPE", help="processing or transfer.")
+    ] = choices.ConsentScope.PROCESSING,
+    given_by: Annotated[
+        choices.GivenBy, typer.Option(metavar="WHO", help="self or guardian.")
+    ] = choices.GivenBy.SELF,
     guardian_relation: Annotated[str, typer.Option(help="e.g. mother, father.")] = "",
-    form: Annotated[str, typer.Option(help="electronic or written.")] = "electronic",
+    form: Annotated[
+        choices.ConsentForm, typer.Option(metavar="FORM", help="electronic or written.")
+    ] = choices.ConsentForm.ELECTRONIC,
     notice_hash: Annotated[str, typer.Option(help="SHA-256 of the notice shown.")] = "",
+    pre_ticked: Annotated[
+        bool, typer.Option("--pre-ticked", help="The box was ticked in advance (refused).")
+    ] = False,
+    bundled: Annotated[
+        bool, typer.Option("--bundled", help="Given with other terms at once (refused).")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Record one separate consent (never bundled; the alternative must have been offered)."""
+    """Record one separate consent (never bundled or pre-ticked; the alternative must have
+    been offered). --pre-ticked and --bundled record how a consent was really given, as the
+    API does, so that the law refuses it."""
+    from facegate.service import ConsentSpec
+    from facegate.service.views import consent_view
+
     spec = ConsentSpec(
         scope=scope,
         given_by=given_by,
@@ -69,6 +153,8 @@ def consent_record(
         form=form,
         notice_hash=notice_hash,
         alternative_offered=alternative_offered,
+        pre_ticked=pre_ticked,
+        bundled=bundled,
     )
     with reporting(as_json):
         row = open_gate(ctx).record_consent(subject, deployment, spec, actor="cli")
@@ -80,9 +166,10 @@ def consent_withdraw(
     ctx: typer.Context,
     subject: Annotated[str, typer.Option(help="Subject id.")],
     deployment: Annotated[str, typer.Option(help="Deployment id.")],
-    scope: Annotated[str, typer.Option(help="processing (deletes templates) or transfer.")] = (
-        "processing"
-    ),
+    scope: Annotated[
+        choices.ConsentScope,
+        typer.Option(metavar="SCOPE", help="processing (deletes templates) or transfer."),
+    ] = choices.ConsentScope.PROCESSING,
     as_json: JsonOption = False,
 ) -> None:
     """Withdraw consent: the deployment's templates are destroyed at once."""
@@ -119,11 +206,16 @@ def alternative_add(
     ctx: typer.Context,
     subject: Annotated[str, typer.Option(help="Subject id.")],
     deployment: Annotated[str, typer.Option(help="Deployment id.")],
-    kind: Annotated[str, typer.Option(help="pin, card, qr or staff_check.")],
+    kind: Annotated[
+        choices.CredentialKind,
+        typer.Option(metavar="KIND", help=choices.KIND_HELP),
+    ],
     secret: Annotated[str, typer.Option(help="The PIN, card number or QR token.")] = "",
     as_json: JsonOption = False,
 ) -> None:
     """Give a person a non-face credential (stored as an argon2 hash)."""
+    from facegate.service.views import credential_view
+
     with reporting(as_json):
         row = open_gate(ctx).add_credential(subject, deployment, kind, secret, actor="cli")
         show(credential_view(row), as_json, f"{row.kind} credential {row.id} added")
@@ -133,7 +225,10 @@ def alternative_add(
 def alternative_verify(
     ctx: typer.Context,
     device: Annotated[str, typer.Option(help="Device id.")],
-    kind: Annotated[str, typer.Option(help="pin, card, qr or staff_check.")],
+    kind: Annotated[
+        choices.CredentialKind,
+        typer.Option(metavar="KIND", help=choices.KIND_HELP),
+    ],
     secret: Annotated[str, typer.Option()] = "",
     subject: Annotated[str | None, typer.Option(help="Claimed subject (PIN, staff check).")] = None,
     as_json: JsonOption = False,

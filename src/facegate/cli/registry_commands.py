@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
+from facegate.cli import choices
 from facegate.cli.common import JsonOption, open_gate, reporting, show
-from facegate.cli.output import console, emit_json
-from facegate.law.identification import (
-    DEFAULT_AMBIGUITY_MARGIN,
-    DEFAULT_FNIR_CEILING,
-    DEFAULT_TARGET_FPIR,
-)
-from facegate.service import DeploymentSpec, DeviceSpec
-from facegate.service.views import controller_view, deployment_view, device_view
+from facegate.cli.output import print_rows, show_record
 
 controller_app = typer.Typer(help="The organisation that processes faces (个人信息处理者).")
 deployment_app = typer.Typer(help="One purpose of processing: create, list, activate, suspend.")
@@ -32,6 +26,8 @@ def controller_add(
     as_json: JsonOption = False,
 ) -> None:
     """Register the controller."""
+    from facegate.service.views import controller_view
+
     with reporting(as_json):
         row = open_gate(ctx).register_controller(
             name=name, contact=contact, address=address, dpo=dpo, actor="cli"
@@ -45,48 +41,62 @@ def deployment_create(
     controller: Annotated[str, typer.Option(help="Controller id.")],
     name: Annotated[str, typer.Option()],
     purpose_type: Annotated[
-        str,
-        typer.Option(
-            help="access_control, payment, attendance, hotel_checkin, public_safety, "
-            "driving_safety, other."
-        ),
+        choices.PurposeType,
+        typer.Option(metavar="TYPE", help=choices.PURPOSE_HELP),
     ],
     purpose: Annotated[str, typer.Option(help="The specific purpose, in plain words.")],
     necessity: Annotated[str, typer.Option(help="Why face recognition is necessary for it.")],
     alternative: Annotated[
         list[str], typer.Option(help="A non-face way in (repeatable), e.g. 'PIN pad'.")
     ],
-    method: Annotated[str, typer.Option(help="verify (1:1) or identify (1:N).")] = "verify",
+    method: Annotated[
+        choices.Method, typer.Option(metavar="METHOD", help="verify (1:1) or identify (1:N).")
+    ] = choices.Method.VERIFY,
     why_not_verify: Annotated[str, typer.Option(help="For identify: why 1:1 does not serve.")] = "",
-    location_type: Annotated[str, typer.Option()] = "residential_entrance",
+    location_type: Annotated[
+        choices.LocationType,
+        typer.Option(metavar="PLACE", help=choices.PLACE_HELP),
+    ] = choices.LocationType.RESIDENTIAL_ENTRANCE,
     public_place: Annotated[bool, typer.Option()] = False,
-    sector: Annotated[str, typer.Option()] = "general",
+    sector: Annotated[
+        choices.Sector,
+        typer.Option(metavar="SECTOR", help=choices.SECTOR_HELP),
+    ] = choices.Sector.GENERAL,
     retention_days: Annotated[int, typer.Option()] = 365,
-    transfer_mode: Annotated[str, typer.Option(help="on_device or networked.")] = "on_device",
+    transfer_mode: Annotated[
+        choices.TransferMode, typer.Option(metavar="MODE", help="on_device or networked.")
+    ] = choices.TransferMode.ON_DEVICE,
     transfer_legal_basis: Annotated[str, typer.Option()] = "",
-    lawful_basis: Annotated[str, typer.Option()] = "consent",
+    lawful_basis: Annotated[
+        choices.LawfulBasis,
+        typer.Option(metavar="BASIS", help=choices.BASIS_HELP),
+    ] = choices.LawfulBasis.CONSENT,
     written_consent: Annotated[bool, typer.Option(help="A law requires written consent.")] = False,
     exterior_camera: Annotated[bool, typer.Option()] = False,
     mlps_level: Annotated[int | None, typer.Option(help="Graded protection level.")] = None,
     entrusted_processor: Annotated[str, typer.Option(help="Vendor processing for you.")] = "",
     target_fpir: Annotated[
-        float, typer.Option(help="1:N: strangers taken for someone enrolled, per probe.")
-    ] = DEFAULT_TARGET_FPIR,
+        float | None,
+        typer.Option(help="1:N: strangers taken for someone enrolled, per probe [0.01]."),
+    ] = None,
     fnir_ceiling: Annotated[
-        float, typer.Option(help="1:N: the share of enrolled people you accept to miss.")
-    ] = DEFAULT_FNIR_CEILING,
+        float | None, typer.Option(help="1:N: the share of enrolled people you may miss [0.1].")
+    ] = None,
     target_fmr: Annotated[
-        float | None, typer.Option(help="1:1: false matches per comparison (default: 0.6).")
+        float | None, typer.Option(help="1:1: false matches per comparison [engine threshold].")
     ] = None,
     ambiguity_margin: Annotated[
-        float, typer.Option(help="1:N: refuse a match this close to the second-best.")
-    ] = DEFAULT_AMBIGUITY_MARGIN,
+        float | None, typer.Option(help="1:N: refuse a match this close to the next one [0.03].")
+    ] = None,
     planned_gallery_size: Annotated[
         int, typer.Option(help="1:N: how many people you plan to enrol.")
     ] = 0,
     as_json: JsonOption = False,
 ) -> None:
     """Describe a deployment; refused if the law forbids it as described."""
+    from facegate.service import DeploymentSpec
+    from facegate.service.views import deployment_view
+
     spec = DeploymentSpec(
         name=name,
         purpose_type=purpose_type,
@@ -106,31 +116,97 @@ def deployment_create(
         exterior_camera=exterior_camera,
         mlps_level=mlps_level,
         entrusted_processor=entrusted_processor,
-        target_fpir=target_fpir,
-        fnir_ceiling=fnir_ceiling,
         target_fmr=target_fmr,
-        ambiguity_margin=ambiguity_margin,
         planned_gallery_size=planned_gallery_size,
     )
+    if target_fpir is not None:
+        spec = replace(spec, target_fpir=target_fpir)
+    if fnir_ceiling is not None:
+        spec = replace(spec, fnir_ceiling=fnir_ceiling)
+    if ambiguity_margin is not None:
+        spec = replace(spec, ambiguity_margin=ambiguity_margin)
     with reporting(as_json):
         row = open_gate(ctx).create_deployment(controller, spec, actor="cli")
         show(deployment_view(row), as_json, f"deployment {row.id} ({row.name}): {row.status}")
 
 
-@deployment_app.command("list")
-def deployment_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
-    """Every deployment and its status."""
+@controller_app.command("list")
+def controller_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Every controller."""
+    from facegate.service import listings
+
     with reporting(as_json):
-        rows = open_gate(ctx).deployments()
-        if as_json:
-            emit_json({"deployments": [deployment_view(row) for row in rows]})
-            return
-        table = Table()
-        for column in ("id", "name", "status", "method", "purpose"):
-            table.add_column(column)
-        for row in rows:
-            table.add_row(row.id, row.name, row.status, row.method, row.purpose)
-        console.print(table)
+        rows = listings.controllers(open_gate(ctx).ctx)
+        print_rows("controllers", rows, ("id", "name", "contact", "dpo"), as_json)
+
+
+@controller_app.command("show")
+def controller_show(
+    ctx: typer.Context,
+    controller: Annotated[str, typer.Argument(help="Controller id.")],
+    as_json: JsonOption = False,
+) -> None:
+    """One controller and its deployments."""
+    from facegate.service import listings
+
+    with reporting(as_json):
+        show_record(listings.controller(open_gate(ctx).ctx, controller), as_json)
+
+
+@deployment_app.command("list")
+def deployment_list(
+    ctx: typer.Context,
+    controller: Annotated[str | None, typer.Option(help="Only this controller's.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Every deployment and its status."""
+    from facegate.service import listings
+
+    with reporting(as_json):
+        rows = listings.deployments(open_gate(ctx).ctx, controller)
+        print_rows("deployments", rows, ("id", "name", "status", "method", "purpose"), as_json)
+
+
+@deployment_app.command("show")
+def deployment_show(
+    ctx: typer.Context,
+    deployment: Annotated[str, typer.Argument(help="Deployment id.")],
+    as_json: JsonOption = False,
+) -> None:
+    """One deployment as described, with its devices."""
+    from facegate.service import listings
+
+    with reporting(as_json):
+        show_record(listings.deployment(open_gate(ctx).ctx, deployment), as_json)
+
+
+@device_app.command("list")
+def device_list(
+    ctx: typer.Context,
+    deployment: Annotated[str | None, typer.Option(help="Only this deployment's.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Every device."""
+    from facegate.service import listings
+
+    with reporting(as_json):
+        rows = listings.devices(open_gate(ctx).ctx, deployment)
+        print_rows(
+            "devices", rows, ("id", "deployment_id", "name", "location_type", "active"), as_json
+        )
+
+
+@device_app.command("show")
+def device_show(
+    ctx: typer.Context,
+    device: Annotated[str, typer.Argument(help="Device id.")],
+    as_json: JsonOption = False,
+) -> None:
+    """One device."""
+    from facegate.service import listings
+
+    with reporting(as_json):
+        show_record(listings.device(open_gate(ctx).ctx, device), as_json)
 
 
 @deployment_app.command("accuracy")
@@ -151,6 +227,8 @@ def _status_command(verb: str) -> None:
         deployment: Annotated[str, typer.Argument(help="Deployment id.")],
         as_json: JsonOption = False,
     ) -> None:
+        from facegate.service.views import deployment_view
+
         with reporting(as_json):
             gate = open_gate(ctx)
             row = getattr(gate, verb)(deployment, actor="cli")
@@ -174,7 +252,9 @@ def deployment_update(
     deployment: Annotated[str, typer.Argument(help="Deployment id.")],
     purpose: Annotated[str | None, typer.Option()] = None,
     necessity: Annotated[str | None, typer.Option()] = None,
-    method: Annotated[str | None, typer.Option()] = None,
+    method: Annotated[
+        choices.Method | None, typer.Option(metavar="METHOD", help="verify or identify.")
+    ] = None,
     why_not_verify: Annotated[str | None, typer.Option()] = None,
     retention_days: Annotated[int | None, typer.Option()] = None,
     alternative: Annotated[list[str] | None, typer.Option()] = None,
@@ -186,6 +266,8 @@ def deployment_update(
     as_json: JsonOption = False,
 ) -> None:
     """Change a deployment (a change of purpose or method needs a new impact assessment)."""
+    from facegate.service.views import deployment_view
+
     changes = {
         key: value
         for key, value in {
@@ -214,12 +296,18 @@ def device_register(
     deployment: Annotated[str, typer.Option(help="Deployment id.")],
     name: Annotated[str, typer.Option()],
     location: Annotated[str, typer.Option(help="Where it is, in words.")],
-    location_type: Annotated[str, typer.Option(help="e.g. residential_entrance, hotel_lobby.")],
+    location_type: Annotated[
+        choices.LocationType,
+        typer.Option(metavar="PLACE", help=choices.PLACE_HELP),
+    ],
     public_place: Annotated[bool, typer.Option()] = False,
     signage_confirmed: Annotated[bool, typer.Option(help="A prominent sign is up.")] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Register a device; refused in private spaces (hotel rooms, toilets, changing rooms...)."""
+    from facegate.service import DeviceSpec
+    from facegate.service.views import device_view
+
     spec = DeviceSpec(
         name=name,
         location_description=location,

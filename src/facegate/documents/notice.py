@@ -8,8 +8,10 @@ hashed and bound to consents; the HTML pages and the printable sign only lay it 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 import segno
 
@@ -19,7 +21,8 @@ from facegate.law.notice import NoticeFacts
 
 LANGS = ("zh", "en")
 HTML_LANG = {"zh": "zh-CN", "en": "en"}
-DEFAULT_NOTICE_URL = "http://127.0.0.1:8000/v1/deployments/{id}/notice"
+NOTICE_PATH = "/v1/deployments/{id}/notice"
+DEMO_PUBLIC_URL = "http://127.0.0.1:8000"
 
 Content = dict[str, Any]
 
@@ -201,6 +204,11 @@ def notice_content(f: NoticeFacts) -> Content:
             )
         )
     sections.append(_section("other", _pair("Other matters", "其他事项"), *other))
+    if f.transfer_mode == "on_device":
+        where_en, where_zh = "on this device", "存于本设备"
+    else:
+        where_en = "sent over a network only with your separate consent"
+        where_zh = "经您单独同意方通过网络传输"
     return {
         "title": _pair("Notice on face recognition", "人脸识别告知"),
         "deployment": f.deployment_name,
@@ -210,14 +218,14 @@ def notice_content(f: NoticeFacts) -> Content:
             "en": [
                 f"Face recognition in use: {purpose_en}.",
                 f"Run by {f.controller_name} ({contact}).",
-                f"Templates kept {f.retention_days} days, on this device; no photos kept.",
+                f"Templates kept {f.retention_days} days, {where_en}; no photos kept.",
                 f"Do not want it? Use: {alt['en']}.",
                 "Withdraw or ask about your data at any time.",
             ],
             "zh": [
                 f"此处使用人脸识别：{purpose_zh}。",
                 f"处理者：{f.controller_name}（{contact}）。",
-                f"特征数据保存 {f.retention_days} 天，存于本设备，不保存照片。",
+                f"特征数据保存{f.retention_days}天，{where_zh}，不保存照片。",
                 f"不愿使用？可选择：{alt['zh']}。",
                 "您可随时撤回同意或查询您的信息。",
             ],
@@ -243,9 +251,49 @@ def notice_texts(content: Content) -> list[str]:
     return texts
 
 
-def notice_url(deployment_id: str, base_url: str = DEFAULT_NOTICE_URL) -> str:
-    """Where the full notice is served: ``{id}`` in ``base_url`` becomes the deployment id."""
-    return base_url.replace("{id}", deployment_id)
+class PublicUrlInvalid(ValueError):
+    """The configured public URL cannot be printed on a sign."""
+
+
+def check_public_url(base_url: str, *, demo: bool = False) -> str:
+    """The public base URL, normalised (no trailing slash). It must be an absolute http(s)
+    URL with a host and no query; a loopback or unspecified address only in a demo (a sign
+    pointing at 127.0.0.1 sends people nowhere). ``PublicUrlInvalid`` otherwise."""
+    base = base_url.strip().rstrip("/")
+    if not base:
+        raise PublicUrlInvalid(
+            "no public URL is configured: set public_url in facegate.toml or "
+            "FACEGATE_PUBLIC_URL to the address people reach this service at"
+        )
+    parts = urlsplit(base)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise PublicUrlInvalid(f"the public URL {base!r} is not an absolute http(s) address")
+    if parts.query or parts.fragment:
+        raise PublicUrlInvalid(f"the public URL {base!r} must not have a query or fragment")
+    if not demo and _local(parts.hostname):
+        raise PublicUrlInvalid(
+            f"the public URL {base!r} is a local address that people cannot reach; "
+            "configure the address of the service as seen from outside"
+        )
+    return base
+
+
+def _local(host: str) -> bool:
+    if host.lower() in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified or address.is_link_local
+
+
+def notice_url(deployment_id: str, base_url: str, *, demo: bool = False) -> str:
+    """Where the full notice is served: the notice page under the public base URL, or
+    ``base_url`` itself with ``{id}`` replaced by the deployment id when it names the page."""
+    if "{id}" in base_url:
+        return check_public_url(base_url.replace("{id}", deployment_id), demo=demo)
+    return check_public_url(base_url, demo=demo) + NOTICE_PATH.replace("{id}", deployment_id)
 
 
 def qr_svg(url: str) -> str:

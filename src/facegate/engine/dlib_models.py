@@ -95,11 +95,17 @@ class ResNetEmbedder:
 
     model_id = "dlib-resnet-v1"
     default_threshold = 0.6
+    backend = "dlib"
 
     def __init__(self) -> None:
         self._model = dlib.face_recognition_model_v1(model_path(RESNET_FILE))
 
     def align(self, image: RGBImage, landmarks: Landmarks) -> RGBImage:
+        return self.align_chip(image, landmarks)
+
+    @staticmethod
+    def align_chip(image: RGBImage, landmarks: Landmarks) -> RGBImage:
+        """dlib's 150x150 face chip from five landmarks (both backends align with it)."""
         points = dlib.points()
         for x, y in landmarks.points:
             points.append(dlib.point(round(x), round(y)))

@@ -37,11 +37,17 @@ class EngineConfig:
     plain model's scale and the default threshold stays meaningful). About doubles the
     embedding cost. The embeddings get their own model id (``<model>+mirror``): they are not
     comparable with plain ones.
+    ``backend``: what runs the networks: ``"onnxruntime"`` (dlib's own models converted to ONNX
+    at first use; the default) or ``"dlib"`` (the reference). Both give the same embeddings
+    within float rounding, so they share the model id; templates record the backend apart.
+    ``threads``: onnxruntime threads per network (1: scale with processes instead).
     ``model``: the manifest of a user's own ONNX embedding model (see
     ``facegate.engine.onnx_model``); empty for dlib's ResNet.
     """
 
     detector: str = "hog"
+    backend: str = "onnxruntime"
+    threads: int = 1
     working_size: int = 960
     upsample: int = 0
     fallback: bool = True
@@ -54,6 +60,7 @@ class EngineConfig:
 
 
 DETECTORS = ("hog", "cnn")
+BACKENDS = ("onnxruntime", "dlib")
 MIRROR_SUFFIX = "+mirror"
 # Below this many pixels on a side no detector can find a face (and dlib's CNN fails outright).
 MIN_IMAGE_SIDE = 20
@@ -113,6 +120,8 @@ class FaceEngine:
         self.config = config or EngineConfig()
         if self.config.detector not in DETECTORS:
             raise ValueError(f"detector must be one of {', '.join(DETECTORS)}")
+        if self.config.backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}")
         if detector is None or landmarker is None or embedder is None:
             from facegate.engine import dlib_models
 
@@ -127,7 +136,7 @@ class FaceEngine:
                 from facegate.engine.onnx_model import OnnxEmbedder
 
                 embedder = OnnxEmbedder.load(self.config.model)
-            embedder = embedder or dlib_models.ResNetEmbedder()
+            embedder = embedder or self._default_embedder()
         self.detector: Detector = detector
         self.landmarker: Landmarker = landmarker
         self.embedder: Embedder = embedder
@@ -135,7 +144,26 @@ class FaceEngine:
         # dlib's models are not safe to call from several threads at once.
         self._lock = threading.RLock()
 
+    def _default_embedder(self) -> Embedder:
+        if self.config.backend == "dlib":
+            from facegate.engine.dlib_models import ResNetEmbedder
+
+            return ResNetEmbedder()
+        from facegate.engine.onnx.embedder import OnnxResNetEmbedder
+
+        return OnnxResNetEmbedder(threads=self.config.threads)
+
     # -- identity of the model ------------------------------------------------------------
+    @property
+    def backend(self) -> str:
+        """What runs the embedding network (``onnxruntime``, ``dlib``, or the plug-in's own)."""
+        return str(getattr(self.embedder, "backend", type(self.embedder).__name__))
+
+    @property
+    def model_version(self) -> str:
+        """The model id and the backend that computed it, as templates record it."""
+        return f"{self.model_id}; {self.backend}"
+
     @property
     def model_id(self) -> str:
         if self.config.mirror:

@@ -4,8 +4,10 @@ The day a period starts on is not counted; the deadline is the n-th working day 
 Working days follow the State Council's annual holiday notice, make-up working days on
 weekends included (the ``chinesecalendar`` package, which covers 2004 to 2026). For a year the
 package does not cover, an operator-supplied holiday file decides; failing that, Monday to
-Friday, and the result is marked provisional. Pure: the caller parses the file and passes
-its contents in.
+Friday without the statutory holidays fixed by date or by the lunar calendar
+(``law.statutory_holidays``: New Year's Day, Spring Festival, Qingming, Labour Day, Dragon
+Boat, Mid-Autumn, National Day, and the make-up day for one that falls on a weekend), and the
+result is marked provisional. Pure: the caller parses the file and passes its contents in.
 """
 
 from __future__ import annotations
@@ -17,13 +19,19 @@ from typing import Any
 
 import chinese_calendar
 
+from facegate.law.statutory_holidays import RULES_NAME_EN, statutory_days_off
+
 OFFICIAL_SOURCE = "State Council holiday notices (chinesecalendar)"
-WEEKDAY_SOURCE = "Monday-Friday (no official holiday data)"
+WEEKDAY_SOURCE = (
+    f"Monday-Friday less the statutory holidays of the {RULES_NAME_EN} "
+    "(no State Council arrangement yet)"
+)
 
 
 @dataclass(frozen=True)
 class DueDate:
-    """A deadline; ``provisional`` when some day on the way was guessed as Monday-Friday."""
+    """A deadline; ``provisional`` when some day on the way was counted without the State
+    Council's arrangement for its year (statutory holidays only)."""
 
     due: date
     provisional: bool
@@ -103,7 +111,8 @@ def day_kind(day: date, overrides: HolidayOverrides | None = None) -> DayKind:
         if day in overrides.holidays:
             return DayKind(False, False, overrides.source)
         return DayKind(day.weekday() < 5, False, overrides.source)
-    return DayKind(day.weekday() < 5, True, f"{WEEKDAY_SOURCE} for {day.year}")
+    working = day.weekday() < 5 and day not in statutory_days_off(day.year)
+    return DayKind(working, True, f"{WEEKDAY_SOURCE} for {day.year}")
 
 
 def add_working_days(start: date, n: int, overrides: HolidayOverrides | None = None) -> DueDate:

@@ -23,14 +23,26 @@ class Rule:
     kind: str  # as in measures.md: "Gate", "Gate + Document", "Obligation", "Document", "—"
 
 
+def split_articles(articles: str) -> tuple[str, ...]:
+    """``"M6, PIPL14"`` -> ``("M6", "PIPL14")``; a bare number continues the citation before it,
+    so ``"《…规定》 arts. 3, 6, 10"`` stays one citation."""
+    parts: list[str] = []
+    for part in (a.strip() for a in articles.split(",")):
+        if parts and part.isdigit():
+            parts[-1] = f"{parts[-1]}, {part}"
+        else:
+            parts.append(part)
+    return tuple(parts)
+
+
 def _rule(code: str, articles: str, kind: str, en: str, zh: str) -> Rule:
-    return Rule(code, tuple(a.strip() for a in articles.split(",")), en, zh, kind)
+    return Rule(code, split_articles(articles), en, zh, kind)
 
 
 _RULES: tuple[Rule, ...] = (
     _rule(
         "scope.rnd_excluded",
-        "M2, M19",
+        "M2 para. 2",
         "—",
         "Research and algorithm training fall outside the Measures; facegate only serves "
         "identifying or verifying people.",
@@ -262,11 +274,11 @@ _RULES: tuple[Rule, ...] = (
     ),
     _rule(
         "sector.automotive",
-        "Automobile data provisions 2021",
+        "《汽车数据安全管理若干规定（试行）》 arts. 3, 6, 10",
         "Gate",
-        "In vehicles, face data serves driving safety only; images of people outside the vehicle "
-        "are important data and are not sent out.",
-        "汽车内处理人脸信息仅限于驾驶安全目的；车外人员的人脸图像属于重要数据，不得向车外提供。",
+        "Face data from in-vehicle and exterior-vehicle cameras is not provided outside the "
+        "vehicle unless truly necessary; images of people outside the vehicle are important data.",
+        "车内人脸信息原则上不向车外提供，确有必要的除外；车外人员的人脸图像属于重要数据。",
     ),
     _rule(
         "rights.access_delete",
@@ -278,7 +290,7 @@ _RULES: tuple[Rule, ...] = (
     ),
     _rule(
         "data.no_raw_images",
-        "GB 41819, GB/T 35273 6.3",
+        "GB/T 41819-2022, GB/T 35273 6.3",
         "Gate",
         "Keep face templates, not face images, unless a purpose needs the images and the person "
         "agreed.",
@@ -286,10 +298,49 @@ _RULES: tuple[Rule, ...] = (
     ),
     _rule(
         "data.separate_identity",
-        "GB/T 35273 6.3, GB 41819",
+        "GB/T 35273 6.3, GB/T 41819-2022",
         "Gate",
         "Keep face data apart from identity information.",
         "人脸信息应与身份信息分开存储。",
+    ),
+    _rule(
+        "consent.purpose_change",
+        "PIPL14 para. 2, NDSR22",
+        "Gate",
+        "A change of purpose or method needs the person's consent again; a consent holds only "
+        "for the purpose and method it was given under.",
+        "处理目的、处理方式变更的，应当重新取得个人同意；同意仅对取得同意时的目的和方式有效。",
+    ),
+    _rule(
+        "capture.opt_in",
+        "M6, M7, M10, M12, PIPL29, PIPL31",
+        "Gate",
+        "In a consent-based deployment only people who consented are processed: identification "
+        "on the person's explicit act, one face per frame, non-matches discarded at once.",
+        "以同意为处理依据的，只处理已同意者的人脸信息：由本人主动触发识别，每帧仅一张人脸，未匹配者立即删除。",
+    ),
+    _rule(
+        "liveness.failed",
+        "M14, M9",
+        "Gate",
+        "Presentation attacks (printed or on-screen faces) are refused as a necessary security "
+        "measure against misuse.",
+        "采取必要安全措施防范滥用，拒绝照片、屏幕等呈现攻击。",
+    ),
+    _rule(
+        "retention.shortened",
+        "M8, PIPL19",
+        "Gate",
+        "A shorter retention period applies at once to what is already stored.",
+        "保存期限缩短的，对已存储的人脸信息立即适用。",
+    ),
+    _rule(
+        "storage.networked_consent",
+        "M8, PIPL29",
+        "Gate + Document",
+        "Photos or templates leave the device over a network only under a law or with each "
+        "person's separate consent to the transmission.",
+        "人脸图像或特征仅在法律规定或取得个人对传输的单独同意时，方可通过网络离开设备。",
     ),
 )
 
@@ -311,7 +362,7 @@ _NAMED = {
     "NDSR": "Network Data Security Regulation",
     "SPC": "SPC Provisions",
 }
-_SHORT = re.compile(r"^(M|PIPL|NDSR|SPC)(\d+(?:-\d+)?)$")
+_SHORT = re.compile(r"^(M|PIPL|NDSR|SPC)(\d+(?:-\d+)?(?: para\. \d+)?)$")
 
 
 def format_articles(articles: Iterable[str]) -> str:

@@ -38,6 +38,8 @@ class GateContext:
     clock: Callable[[], datetime] = utc_now
     consent_quiet_days: int = 180
     prerequisites: Sequence[ActivationCheck] = ()
+    public_url: str = ""  # Settings.public_url: the base of every link people are given
+    demo: bool = False
     # deployment id -> the gallery version this process's index holds
     index_versions: dict[str, int] = field(default_factory=dict)
     _engine: FaceEngine | None = None

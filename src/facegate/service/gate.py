@@ -95,6 +95,8 @@ class Gate:
             master_key=key,
             clock=clock,
             consent_quiet_days=settings.consent_quiet_days,
+            public_url=settings.public_url,
+            demo=settings.demo,
             prerequisites=DEFAULT_PREREQUISITES if prerequisites is None else prerequisites,
         )
         return cls(ctx)

@@ -11,7 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from facegate import law
-from facegate.documents.notice import content_hash, notice_content, notice_texts
+from facegate.documents.notice import (
+    PublicUrlInvalid,
+    content_hash,
+    notice_content,
+    notice_texts,
+    notice_url,
+)
 from facegate.law.notice import (
     NoticeFacts,
     PublishedNotice,
@@ -22,7 +28,7 @@ from facegate.law.notice import (
     may_enrol_minors,
 )
 from facegate.service.context import GateContext, record, require
-from facegate.service.errors import BadRequest, NotFound
+from facegate.service.errors import BadRequest, Conflict, NotFound
 from facegate.service.facts import aware, consents_facts, deployment_facts
 from facegate.service.registry import get_controller, get_deployment
 from facegate.store import models as m
@@ -268,3 +274,27 @@ def stale_consents(ctx: GateContext, deployment_id: str) -> StaleConsentReport:
             for row in rows
         )
         return StaleConsentReport(deployment_id, current.version, current.sha256, stale)
+
+
+class PublicUrlMissing(Conflict):
+    """No usable public URL is configured, so no sign or link can be given to people."""
+
+    code = "public_url_missing"
+
+
+def public_notice_url(ctx: GateContext, deployment_id: str, base_url: str | None = None) -> str:
+    """The notice page's address under the configured public URL (``base_url`` overrides
+    it), never one taken from a request. ``PublicUrlMissing`` when none is usable: a sign
+    is not printed without it (a loopback address only in a demo)."""
+    try:
+        return notice_url(deployment_id, base_url or ctx.public_url, demo=ctx.demo)
+    except PublicUrlInvalid as exc:
+        raise PublicUrlMissing(str(exc)) from None
+
+
+def public_notice_link(ctx: GateContext, deployment_id: str) -> str:
+    """The address to show on the notice page itself: empty when none is configured."""
+    try:
+        return public_notice_url(ctx, deployment_id)
+    except PublicUrlMissing:
+        return ""

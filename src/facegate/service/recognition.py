@@ -108,7 +108,7 @@ def enrol(
             m.new_id(),
             face.embedding.vector,
             engine=ctx.engine.model_id,
-            model_version=ctx.engine.model_id,
+            model_version=ctx.engine.model_version,
             expires_at=expires_at,
         )
         note_stored(session, deployment.controller_id, subject_id, now)

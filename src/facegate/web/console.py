@@ -25,7 +25,7 @@ from facegate.service import filing as filing_service
 from facegate.service.access import STAFF_ROLES, Forbidden, Principal, Unauthenticated
 from facegate.service.assessment_views import pipia_view
 from facegate.service.assessments import UnknownAssessment
-from facegate.service.notices import NoNotice
+from facegate.service.notices import NoNotice, PublicUrlMissing, public_notice_url
 from facegate.store.access_models import ApiKey
 from facegate.web import views
 from facegate.web.app import render, web_state
@@ -408,10 +408,14 @@ def notice_preview(deployment_id: str, request: Request) -> Response:
 
 @router.get("/deployments/{deployment_id}/sign.pdf")
 def notice_sign(deployment_id: str, request: Request) -> Response:
-    _, who = staff(request)
+    current, who = staff(request)
     need(who, "admin", "dpo")
     row = web_state(request).gate.notice(deployment_id).notice
-    url = str(request.url_for("notice_page", deployment_id=deployment_id))
+    try:
+        url = public_notice_url(web_state(request).gate.ctx, deployment_id)
+    except PublicUrlMissing as exc:  # never a link built from the request's Host header
+        current.flash_error(exc)
+        return current.redirect(f"/console/deployments/{deployment_id}")
     pdf = render_sign_pdf(row.content, url=url, version=row.version)
     return attachment(pdf, "application/pdf", f"notice-sign-{deployment_id}-v{row.version}.pdf")
 

@@ -18,6 +18,7 @@ from facegate.documents.notice import render_notice_html, render_sign_pdf
 from facegate.documents.pipia import render_pipia_html, render_pipia_pdf
 from facegate.law import Decision
 from facegate.law.pipia import ASPECT_KEYS, Statement
+from facegate.service import notices
 from facegate.service.assessment_views import decision_view, notice_view, pipia_view
 from facegate.service.assessments import pipia_document
 
@@ -226,8 +227,9 @@ def pipia_report(
 
 # -- notice -------------------------------------------------------------------------------
 def public_notice_url(request: Request, deployment_id: str) -> str:
-    """Where this service serves the full notice (what the sign's QR code points to)."""
-    return str(request.url_for("notice_page", deployment_id=deployment_id))
+    """Where the full notice is served under the configured public URL (what the sign's QR
+    code points to); never built from the request's Host header."""
+    return notices.public_notice_url(api_state(request).gate.ctx, deployment_id)
 
 
 @router.post(
@@ -263,7 +265,7 @@ def notice_page(
         version=row.version,
         sha256=row.sha256,
         large=large,
-        url=public_notice_url(request, deployment_id),
+        url=notices.public_notice_link(api_state(request).gate.ctx, deployment_id),
     )
     return HTMLResponse(html)
 
@@ -272,12 +274,16 @@ def notice_page(
     "/v1/deployments/{deployment_id}/notice/sign.pdf",
     response_class=Response,
     **allow_with(
-        documents(PDF, description="The printable A4 sign"), "admin", "dpo", status=(404,)
+        documents(PDF, description="The printable A4 sign"),
+        "admin",
+        "dpo",
+        status=(404, 409),
     ),
 )
 def notice_sign(deployment_id: str, request: Request) -> Response:
     """The printable A4 sign for the place of the devices: the short form in both languages
-    and a QR code to the public notice page."""
+    and a QR code to the public notice page under the configured public URL (409
+    ``public_url_missing`` without one)."""
     row = api_state(request).gate.notice(deployment_id).notice
     url = public_notice_url(request, deployment_id)
     pdf = render_sign_pdf(row.content, url=url, version=row.version)
