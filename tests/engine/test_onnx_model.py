@@ -98,3 +98,13 @@ def test_wrong_embedding_size_is_an_error(manifest: Path, tmp_path: Path) -> Non
     embedder = OnnxEmbedder.load(wrong)
     with pytest.raises(ManifestError, match="16-d"):
         embedder.embed([np.zeros((SIZE, SIZE, 3), dtype=np.uint8)])
+
+
+def test_model_card_is_known_without_loading_the_model(
+    manifest: Path, tiny_engine: FaceEngine, engine: FaceEngine
+) -> None:
+    from facegate.engine.calibration import card_for_config, card_for_engine
+
+    assert card_for_config(EngineConfig(model=str(manifest))) == card_for_engine(tiny_engine)
+    assert card_for_config(EngineConfig()) == card_for_engine(engine)
+    assert card_for_config(EngineConfig(threshold=0.5)).threshold == 0.5

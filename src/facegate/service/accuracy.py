@@ -20,7 +20,6 @@ from facegate.engine.calibration import (
     OperatingPoint,
     identification_point,
     largest_gallery,
-    shipped_calibration,
     verification_point,
 )
 from facegate.law.identification import (
@@ -35,11 +34,7 @@ from facegate.store import models as m
 
 def calibration_for(ctx: GateContext) -> Calibration | None:
     """The engine's calibration: its own (a user's model carries one) or the shipped table."""
-    embedder = ctx.engine.embedder
-    own = getattr(embedder, "calibration", None)
-    if isinstance(own, Calibration):
-        return own if own.model_id == ctx.engine.model_id else None
-    return shipped_calibration(ctx.engine.model_id)
+    return ctx.model_card.calibration
 
 
 def gallery_size(session: Session, deployment_id: str, at: datetime, model_id: str) -> int:
@@ -63,29 +58,30 @@ def identification_operating_point(
     calibration = calibration_for(ctx)
     if calibration is None:
         return None
-    return identification_point(calibration, size, row.target_fpir, ctx.engine.threshold)
+    return identification_point(calibration, size, row.target_fpir, ctx.model_card.threshold)
 
 
 def verification_threshold(ctx: GateContext, row: m.Deployment) -> float:
     """1:1: the threshold holding the deployment's target FMR, never looser than the engine's;
     the engine's own threshold when no target is declared or the model is not calibrated."""
-    calibration = calibration_for(ctx)
-    if row.target_fmr is None or calibration is None:
-        return ctx.engine.threshold
-    return verification_point(calibration, row.target_fmr, ctx.engine.threshold).threshold
+    card = ctx.model_card
+    if row.target_fmr is None or card.calibration is None:
+        return card.threshold
+    return verification_point(card.calibration, row.target_fmr, card.threshold).threshold
 
 
 def accuracy_facts(ctx: GateContext, row: m.Deployment, size: int) -> AccuracyFacts:
-    calibration = calibration_for(ctx)
+    card = ctx.model_card
+    calibration = card.calibration
     if calibration is None:
         return AccuracyFacts(
-            model_id=ctx.engine.model_id,
+            model_id=card.model_id,
             calibrated=False,
             gallery_size=size,
             target_fpir=row.target_fpir,
             fnir_ceiling=row.fnir_ceiling,
         )
-    point = identification_point(calibration, size, row.target_fpir, ctx.engine.threshold)
+    point = identification_point(calibration, size, row.target_fpir, card.threshold)
     return AccuracyFacts(
         model_id=calibration.model_id,
         calibrated=True,
@@ -97,7 +93,7 @@ def accuracy_facts(ctx: GateContext, row: m.Deployment, size: int) -> AccuracyFa
         expected_fnir=point.expected_fnir,
         reachable=point.reachable,
         largest_gallery=largest_gallery(
-            calibration, row.target_fpir, row.fnir_ceiling, ctx.engine.threshold
+            calibration, row.target_fpir, row.fnir_ceiling, card.threshold
         ),
         provisional=calibration.provisional,
     )
@@ -107,7 +103,7 @@ def planned_size(
     ctx: GateContext, session: Session, row: m.Deployment, at: datetime, *, adding: int = 0
 ) -> int:
     """The gallery size to judge: the planned size, or the stored one plus ``adding``."""
-    stored = gallery_size(session, row.id, at, ctx.engine.model_id)
+    stored = gallery_size(session, row.id, at, ctx.model_card.model_id)
     return max(row.planned_gallery_size, stored + adding)
 
 
@@ -151,26 +147,27 @@ class AccuracyView:
 
 def accuracy_view(ctx: GateContext, session: Session, row: m.Deployment) -> AccuracyView:
     at = ctx.now()
+    card = ctx.model_card
     if law.Method(row.method) != law.Method.IDENTIFY:
         threshold = verification_threshold(ctx, row)
-        calibration = calibration_for(ctx)
+        calibration = card.calibration
         fmr = calibration.fmr_at(threshold) if calibration else None
         fnmr = calibration.fnmr_at(threshold) if calibration else None
-        en = f"1:1 verification with model {ctx.engine.model_id}, threshold {threshold:.3f}: " + (
+        en = f"1:1 verification with model {card.model_id}, threshold {threshold:.3f}: " + (
             f"expected false match rate {fmr:.2g} per comparison, expected false "
             f"non-match rate {fnmr:.1%}."
             if fmr is not None and fnmr is not None
             else "the model is not calibrated, so its error rates are unknown."
         )
-        zh = f"一对一验证（模型 {ctx.engine.model_id}，阈值 {threshold:.3f}）：" + (
+        zh = f"一对一验证（模型 {card.model_id}，阈值 {threshold:.3f}）：" + (
             f"预计每次比对误匹配率 {fmr:.2g}，误拒率 {fnmr:.1%}。"
             if fmr is not None and fnmr is not None
             else "模型未经标定，误差率未知。"
         )
         return AccuracyView(
             method=row.method,
-            model_id=ctx.engine.model_id,
-            gallery_size=gallery_size(session, row.id, at, ctx.engine.model_id),
+            model_id=card.model_id,
+            gallery_size=gallery_size(session, row.id, at, card.model_id),
             threshold=threshold,
             target_fpir=None,
             expected_fpir=None,

@@ -10,7 +10,8 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from facegate.engine import FaceEngine
+from facegate.engine import EngineConfig, FaceEngine
+from facegate.engine.calibration import ModelCard, card_for_config, card_for_engine
 from facegate.law import Decision, Refused
 from facegate.store import AuditLog, Database, GalleryIndex, Vault
 from facegate.store import models as m
@@ -43,12 +44,24 @@ class GateContext:
     # deployment id -> the gallery version this process's index holds
     index_versions: dict[str, int] = field(default_factory=dict)
     _engine: FaceEngine | None = None
+    # What the engine will be, known before it is loaded (model id, threshold, calibration).
+    engine_config: EngineConfig = field(default_factory=EngineConfig)
+    _card: ModelCard | None = None
 
     @property
     def engine(self) -> FaceEngine:
         if self._engine is None:
             self._engine = self.engine_factory()
         return self._engine
+
+    @property
+    def model_card(self) -> ModelCard:
+        """The engine's model id, threshold and calibration, without loading its networks."""
+        if self._engine is not None:
+            return card_for_engine(self._engine)
+        if self._card is None:
+            self._card = card_for_config(self.engine_config)
+        return self._card
 
     def now(self) -> datetime:
         return self.clock()

@@ -92,6 +92,8 @@ class Gate:
             audit=AuditLog(),
             index=GalleryIndex(),
             engine_factory=(lambda: engine) if engine else (lambda: FaceEngine(engine_config)),
+            _engine=engine,
+            engine_config=engine.config if engine else engine_config,
             master_key=key,
             clock=clock,
             consent_quiet_days=settings.consent_quiet_days,

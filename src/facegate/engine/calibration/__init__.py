@@ -28,9 +28,13 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from facegate.engine.engine import EngineConfig, FaceEngine
 
 CALIBRATION_PACKAGE = "facegate.engine.calibration"
 
@@ -158,6 +162,7 @@ def read_calibration(path: Path) -> Calibration:
     return Calibration.from_json(data)
 
 
+@lru_cache(maxsize=32)
 def shipped_calibration(model_id: str) -> Calibration | None:
     """The table shipped with facegate for ``model_id``, if there is one."""
     name = f"{model_id}.json"
@@ -168,6 +173,57 @@ def shipped_calibration(model_id: str) -> Calibration | None:
     if calibration.model_id != model_id:
         raise CalibrationError(f"{name} describes {calibration.model_id}, not {model_id}")
     return calibration
+
+
+# -- which model, known without loading it ---------------------------------------------------------
+@dataclass(frozen=True)
+class ModelCard:
+    """What the law and the documents need of a model: its id, its configured threshold and
+    its calibration. Known from the configuration alone, so that commands that touch no face
+    never load the networks."""
+
+    model_id: str
+    threshold: float
+    calibration: Calibration | None
+
+
+def card_for_engine(engine: FaceEngine) -> ModelCard:
+    """The card of a loaded engine (a plug-in embedder may carry its own calibration)."""
+    own = getattr(engine.embedder, "calibration", None)
+    if isinstance(own, Calibration):
+        calibration = own if own.model_id == engine.model_id else None
+    else:
+        calibration = shipped_calibration(engine.model_id)
+    return ModelCard(engine.model_id, engine.threshold, calibration)
+
+
+def card_for_config(config: EngineConfig) -> ModelCard:
+    """The card of the engine ``config`` would load, read from its description only."""
+    from facegate.engine.engine import MIRROR_SUFFIX
+
+    if config.model:
+        from facegate.engine.onnx_model import ManifestError, read_manifest
+
+        manifest = read_manifest(Path(config.model))
+        model_id = manifest.model_id + (MIRROR_SUFFIX if config.mirror else "")
+        threshold = manifest.threshold
+        calibration = None
+        if manifest.calibration is not None:
+            try:
+                calibration = read_calibration(manifest.calibration)
+            except CalibrationError as exc:
+                raise ManifestError(str(exc)) from exc
+            if calibration.model_id != model_id:
+                calibration = None
+    else:
+        from facegate.engine.dlib_models import ResNetEmbedder
+
+        model_id = ResNetEmbedder.model_id + (MIRROR_SUFFIX if config.mirror else "")
+        threshold = ResNetEmbedder.default_threshold
+        calibration = shipped_calibration(model_id)
+    if config.threshold is not None:
+        threshold = config.threshold
+    return ModelCard(model_id, threshold, calibration)
 
 
 # -- operating points ---------------------------------------------------------------------------
