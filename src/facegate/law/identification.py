@@ -63,7 +63,7 @@ class AccuracyFacts:
 
 
 def _pct(rate: float) -> str:
-    if rate >= 0.01:
+    if rate >= 0.00995:  # 1% and above (rounding included) as a percentage
         return f"{rate:.1%}"
     return f"{rate:.2g}"
 
