@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from facegate.engine import FaceEngine
+from facegate.engine.liveness import PassiveLiveness
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -29,6 +30,12 @@ def fixtures_dir() -> Path:
 def engine() -> FaceEngine:
     """dlib's real models (the default onnxruntime backend), loaded once per test session."""
     return FaceEngine()
+
+
+@pytest.fixture(scope="session")
+def liveness() -> PassiveLiveness:
+    """The shipped passive liveness check (MiniFASNet pair on onnxruntime), loaded once."""
+    return PassiveLiveness()
 
 
 @pytest.fixture(scope="session")

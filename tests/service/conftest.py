@@ -10,6 +10,7 @@ import pytest
 
 from facegate.config import Settings
 from facegate.engine import FaceEngine
+from facegate.engine.liveness import PassiveLiveness
 from facegate.service import Gate
 from sites import Clock, Site, make_site
 
@@ -25,8 +26,12 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def gate(data_dir: Path, clock: Clock, engine: FaceEngine) -> Iterator[Gate]:
-    gate = Gate.open(Settings(data_dir=data_dir), create=True, clock=clock, engine=engine)
+def gate(
+    data_dir: Path, clock: Clock, engine: FaceEngine, liveness: PassiveLiveness
+) -> Iterator[Gate]:
+    gate = Gate.open(
+        Settings(data_dir=data_dir), create=True, clock=clock, engine=engine, liveness=liveness
+    )
     yield gate
     gate.close()
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -108,6 +108,11 @@ class DeploymentIn(Strict):
     )
     ambiguity_margin: float = Field(default=DEFAULT_AMBIGUITY_MARGIN, ge=0, lt=1)
     planned_gallery_size: int = Field(default=0, ge=0)
+    liveness: Literal["off", "passive", "active"] = Field(
+        default="passive",
+        description="refuse printed and on-screen faces: passive (every capture), active "
+        "(also a blink-and-turn challenge at the kiosk), or off",
+    )
 
 
 class DeploymentPatch(Strict):
@@ -136,6 +141,7 @@ class DeploymentPatch(Strict):
     target_fmr: float | None = Field(default=None, gt=0, lt=1)
     ambiguity_margin: float | None = Field(default=None, ge=0, lt=1)
     planned_gallery_size: int | None = Field(default=None, ge=0)
+    liveness: Literal["off", "passive", "active"] | None = None
 
 
 class DeploymentOut(BaseModel):
@@ -165,6 +171,7 @@ class DeploymentOut(BaseModel):
     target_fmr: float | None = None
     ambiguity_margin: float = DEFAULT_AMBIGUITY_MARGIN
     planned_gallery_size: int = 0
+    liveness: str
     created_at: str | None
 
 

@@ -57,6 +57,7 @@ COMMANDS: tuple[LazyCommand, ...] = (
     LazyCommand("detect", _M + "engine_commands:detect", "Find faces and check their quality."),
     LazyCommand("compare", _M + "engine_commands:compare_images", "Compare two photos."),
     LazyCommand("check-photos", _M + "engine_commands:check_photos", "Check a folder of photos."),
+    LazyCommand("liveness", _M + "engine_commands:liveness", "Live person, or a print/screen?"),
     LazyCommand("enrol", _M + "face_commands:enrol", "Enrol a face (needs consent)."),
     LazyCommand("verify", _M + "face_commands:verify", "1:1: is this the claimed person?"),
     LazyCommand("identify", _M + "face_commands:identify", "1:N within one deployment."),

@@ -9,11 +9,19 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from facegate.cli.output import EXIT_BAD_INPUT, EXIT_OK, console, emit_json, fail
+from facegate.cli.output import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    EXIT_REFUSED,
+    console,
+    emit_json,
+    fail,
+)
 from facegate.engine import EngineConfig, EngineError, FaceEngine, embed_many
 from facegate.engine.compare import compare
 from facegate.engine.dlib_models import ResNetEmbedder
 from facegate.engine.engine import BACKENDS
+from facegate.engine.liveness import PassiveLiveness, check_single_face
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
 
@@ -96,6 +104,30 @@ def compare_images(
         f"{verdict}: distance {result.distance:.3f} (threshold {result.threshold}), "
         f"similarity {result.similarity:.2f}, model {result.model} ({engine.backend})"
     )
+
+
+def liveness(
+    image: Annotated[Path, typer.Argument(help="A photo of one face, as the camera took it.")],
+    as_json: JsonOption = False,
+    threshold: Annotated[
+        float | None, typer.Option(help="Live-class probability at or above which it is live.")
+    ] = None,
+) -> None:
+    """Is the face a live person, or a printed or on-screen photo? (exit 0 live, 1 attack)"""
+    try:
+        checker = PassiveLiveness() if threshold is None else PassiveLiveness(threshold=threshold)
+        result = check_single_face(_engine(), checker, image)
+    except EngineError as exc:
+        fail(exc, as_json=as_json)
+    if as_json:
+        emit_json(result.to_dict())
+    else:
+        verdict = "[green]live[/]" if result.live else "[red]presentation attack[/]"
+        console.print(
+            f"{verdict}: score {result.score:.3f} (threshold {result.threshold}), "
+            f"model {result.model}"
+        )
+    raise typer.Exit(EXIT_OK if result.live else EXIT_REFUSED)
 
 
 def check_photos(

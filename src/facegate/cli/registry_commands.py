@@ -35,6 +35,12 @@ def controller_add(
         show(controller_view(row), as_json, f"controller {row.id} ({row.name})")
 
 
+LIVENESS_HELP = (
+    "Refuse printed and on-screen faces, one of: passive (every capture is checked), active "
+    "(also a blink-and-turn challenge at the kiosk), off."
+)
+
+
 @deployment_app.command("create")
 def deployment_create(
     ctx: typer.Context,
@@ -91,6 +97,9 @@ def deployment_create(
     planned_gallery_size: Annotated[
         int, typer.Option(help="1:N: how many people you plan to enrol.")
     ] = 0,
+    liveness: Annotated[
+        choices.Liveness, typer.Option(metavar="LIVENESS", help=LIVENESS_HELP)
+    ] = choices.Liveness.PASSIVE,
     as_json: JsonOption = False,
 ) -> None:
     """Describe a deployment; refused if the law forbids it as described."""
@@ -118,6 +127,7 @@ def deployment_create(
         entrusted_processor=entrusted_processor,
         target_fmr=target_fmr,
         planned_gallery_size=planned_gallery_size,
+        liveness=liveness,
     )
     if target_fpir is not None:
         spec = replace(spec, target_fpir=target_fpir)
@@ -263,6 +273,9 @@ def deployment_update(
     target_fmr: Annotated[float | None, typer.Option()] = None,
     ambiguity_margin: Annotated[float | None, typer.Option()] = None,
     planned_gallery_size: Annotated[int | None, typer.Option()] = None,
+    liveness: Annotated[
+        choices.Liveness | None, typer.Option(metavar="LIVENESS", help=LIVENESS_HELP)
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Change a deployment (a change of purpose or method needs a new impact assessment)."""
@@ -282,6 +295,7 @@ def deployment_update(
             "target_fmr": target_fmr,
             "ambiguity_margin": ambiguity_margin,
             "planned_gallery_size": planned_gallery_size,
+            "liveness": liveness,
         }.items()
         if value is not None
     }

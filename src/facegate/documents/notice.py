@@ -49,6 +49,27 @@ def _alternatives(f: NoticeFacts) -> dict[str, str]:
     return _pair(", ".join(names), "、".join(names))
 
 
+def _liveness(f: NoticeFacts) -> dict[str, str]:
+    """What the camera does against printed and on-screen faces, as the deployment is set."""
+    if f.liveness == "off":
+        return _pair(
+            "This deployment does not check whether a live person is in front of the camera.",
+            "本场景不检测摄像头前是否为真人活体。",
+        )
+    passive = _pair(
+        "So that nobody can use a photo or a screen showing your face, the camera checks that "
+        "a live person is in front of it; a printed or on-screen face is refused.",
+        "为防止他人使用您的照片或屏幕图像冒充您，摄像头会检测其前方是否为真人活体；打印或屏幕上的人脸将被拒绝。",
+    )
+    if f.liveness == "active":
+        return _pair(
+            passive["en"] + " At the kiosk you will be asked to blink and turn your head; "
+            "photos cannot be uploaded there.",
+            passive["zh"] + "在自助终端，您需要按提示眨眼和转头，且不能上传照片。",
+        )
+    return passive
+
+
 def notice_content(f: NoticeFacts) -> Content:
     """The notice, both languages, as plain data (what is published and hashed)."""
     alt = _alternatives(f)
@@ -168,6 +189,7 @@ def notice_content(f: NoticeFacts) -> Content:
             )
         )
     other = [
+        _liveness(f),
         _pair(
             "Your face data stays in the recognition device and is not sent over the internet."
             if f.transfer_mode == "on_device"

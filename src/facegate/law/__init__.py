@@ -25,6 +25,7 @@ from facegate.law.facts import (
     DeviceFacts,
     GivenBy,
     LawfulBasis,
+    Liveness,
     LocationType,
     Method,
     PurposeType,
@@ -32,6 +33,15 @@ from facegate.law.facts import (
     SubjectFacts,
     TemplateFacts,
     TransferMode,
+)
+from facegate.law.liveness import (
+    ATTACK_WINDOW,
+    ATTACKS_BEFORE_ALERT,
+    attack_alert_due,
+    challenge_required,
+    check_challenge,
+    check_presentation,
+    liveness_required,
 )
 from facegate.law.processing import check_enrolment, check_identification, check_recognition
 from facegate.law.refusal import Refused
@@ -46,6 +56,8 @@ from facegate.law.retention import (
 from facegate.law.transfer import check_transfer
 
 __all__ = [
+    "ATTACKS_BEFORE_ALERT",
+    "ATTACK_WINDOW",
     "CHINA_TZ",
     "DEFAULT_QUIET_DAYS",
     "MAX_RETENTION_DAYS",
@@ -64,6 +76,7 @@ __all__ = [
     "DeviceFacts",
     "GivenBy",
     "LawfulBasis",
+    "Liveness",
     "LocationType",
     "Method",
     "PurposeType",
@@ -76,12 +89,16 @@ __all__ = [
     "TransferMode",
     "add_years",
     "age_on",
+    "attack_alert_due",
+    "challenge_required",
     "check_activation",
+    "check_challenge",
     "check_consent",
     "check_deployment",
     "check_device_registration",
     "check_enrolment",
     "check_identification",
+    "check_presentation",
     "check_prompt_allowed",
     "check_recognition",
     "check_retention_delete",
@@ -90,6 +107,7 @@ __all__ = [
     "format_articles",
     "is_expired",
     "is_minor",
+    "liveness_required",
     "rule",
     "template_expires_at",
     "template_usable",

@@ -73,6 +73,14 @@ class TransferMode(StrEnum):
     NETWORKED = "networked"
 
 
+class Liveness(StrEnum):
+    """How a deployment checks that a live person is in front of the camera (M14)."""
+
+    OFF = "off"
+    PASSIVE = "passive"  # every captured face scored for print and screen attacks
+    ACTIVE = "active"  # passive, plus a challenge (blink, turn) over live frames at the kiosk
+
+
 class LawfulBasis(StrEnum):
     CONSENT = "consent"
     LEGAL_DUTY = "legal_duty"
@@ -124,6 +132,7 @@ class DeploymentFacts:
     exterior_camera: bool
     mlps_level: int | None
     status: DeploymentStatus
+    liveness: Liveness = Liveness.PASSIVE
 
 
 @dataclass(frozen=True)

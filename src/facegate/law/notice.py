@@ -38,6 +38,7 @@ class NoticeFacts:
     location_type: str
     entrusted_processor: str
     minors: bool
+    liveness: str = "passive"  # off, passive or active (M14): the notice says which
 
     def as_dict(self) -> dict[str, Any]:
         values = asdict(self)
@@ -119,7 +120,10 @@ def check_published_notice(
                 "are told before their face is processed",
             )
         )
-    changed = sorted(k for k, v in current.as_dict().items() if published.facts.get(k) != v)
+    # A fact the published version predates (facegate learnt to say it later) is not a change.
+    changed = sorted(
+        k for k, v in current.as_dict().items() if k in published.facts and published.facts[k] != v
+    )
     if changed:
         return Decision.refuse(
             Reason.of(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from facegate.law.facts import DeploymentFacts, Method, TransferMode
+from facegate.law.facts import DeploymentFacts, Liveness, Method, TransferMode
 from facegate.law.pipia import Aspect, Statement
 
 
@@ -183,6 +183,13 @@ def _risks(d: DeploymentFacts, security: SecurityFacts) -> Aspect:
             else "传输：人脸信息存储于设备本地，不存在传输中被截获的风险。",
         ),
     ]
+    findings.append(
+        _s(
+            "Impersonation: someone could hold up a printed photo or a screen showing an "
+            "enrolled person's face.",
+            "冒用：他人可能手持已登记人员的打印照片或屏幕图像冒充其本人。",
+        )
+    )
     if security.entrusted_processor.strip():
         findings.append(
             _s(
@@ -196,9 +203,42 @@ def _risks(d: DeploymentFacts, security: SecurityFacts) -> Aspect:
             "Harm is reduced because no face images are kept and templates are useless "
             "without the keys.",
             "不保存人脸图像，且无密钥无法使用特征数据，可降低危害。",
-        )
+        ),
+        liveness_statement(d),
     ]
     return Aspect(tuple(findings), tuple(measures))
+
+
+def liveness_statement(d: DeploymentFacts) -> Statement:
+    """What the deployment does against printed and on-screen faces (M14), as set."""
+    if d.liveness == Liveness.OFF:
+        return _s(
+            "Liveness detection is switched off for this deployment: a printed or on-screen "
+            "face of an enrolled person would not be recognised as an attack, so the risk of "
+            "impersonation is not controlled by the system.",
+            "本用途已关闭活体检测：已登记人员的打印照片或屏幕图像不会被识别为攻击，冒用风险未由系统控制。",
+        )
+    passive_en = (
+        "Every captured face passes a passive liveness check (two MiniFASNet networks); a "
+        "printed or on-screen face is refused at enrolment, verification and identification, "
+        "the refusal is audited, and three attacks at one device within five minutes raise a "
+        "security alert."
+    )
+    passive_zh = (
+        "每次采集的人脸均经过静默活体检测（两个 MiniFASNet 网络）；"
+        "打印或屏幕上的人脸在注册、验证和识别时均被拒绝，"
+        "拒绝记录审计日志，同一设备五分钟内三次攻击即触发安全告警。"
+    )
+    if d.liveness == Liveness.ACTIVE:
+        return _s(
+            passive_en + " At the kiosk the person also completes a challenge over live camera "
+            "frames (blink, turn the head left and right, in random order); photo upload is not "
+            "offered.",
+            passive_zh
+            + "在自助终端，本人还需在实时画面中完成随机顺序的眨眼、左右转头动作，"
+            + "且不提供上传照片。",
+        )
+    return _s(passive_en, passive_zh)
 
 
 def _safeguards(d: DeploymentFacts, security: SecurityFacts) -> Aspect:

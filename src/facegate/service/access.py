@@ -246,11 +246,14 @@ def record_security_event(
     subject_id: str = "",
     source: str = "",
     detail: str = "",
+    device_id: str = "",
 ) -> None:
-    """An intrusion alert, in the security events and in the audit log (one transaction)."""
+    """An intrusion alert, in the security events and in the audit log (one transaction).
+
+    ``device_id`` names the device when no principal does (an alert the Gate raises itself)."""
     now = ctx.now()
     key_id = principal.key_id if principal else ""
-    device_id = (principal.device_id or "") if principal else ""
+    device_id = (principal.device_id or device_id) if principal else device_id
     with ctx.db.transaction() as session:
         session.add(
             SecurityEvent(

@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from facegate.engine import EngineConfig, FaceEngine
 from facegate.engine.calibration import ModelCard, card_for_config, card_for_engine
+from facegate.engine.liveness import PassiveLiveness
+from facegate.engine.liveness.challenge import SixtyEightPointLandmarker
 from facegate.law import Decision, Refused
 from facegate.store import AuditLog, Database, GalleryIndex, Vault
 from facegate.store import models as m
@@ -43,10 +45,13 @@ class GateContext:
     demo: bool = False
     # deployment id -> the gallery version this process's index holds
     index_versions: dict[str, int] = field(default_factory=dict)
+    liveness_factory: Callable[[], PassiveLiveness] = PassiveLiveness
     _engine: FaceEngine | None = None
     # What the engine will be, known before it is loaded (model id, threshold, calibration).
     engine_config: EngineConfig = field(default_factory=EngineConfig)
     _card: ModelCard | None = None
+    _liveness: PassiveLiveness | None = None
+    _landmarks68: SixtyEightPointLandmarker | None = None
 
     @property
     def engine(self) -> FaceEngine:
@@ -62,6 +67,20 @@ class GateContext:
         if self._card is None:
             self._card = card_for_config(self.engine_config)
         return self._card
+
+    @property
+    def liveness(self) -> PassiveLiveness:
+        """The passive liveness check, loaded at first use (about 0.1 s)."""
+        if self._liveness is None:
+            self._liveness = self.liveness_factory()
+        return self._liveness
+
+    @property
+    def landmarks68(self) -> SixtyEightPointLandmarker:
+        """dlib's 68-point landmarks, for the kiosk's active challenge (loaded at first use)."""
+        if self._landmarks68 is None:
+            self._landmarks68 = SixtyEightPointLandmarker()
+        return self._landmarks68
 
     def now(self) -> datetime:
         return self.clock()

@@ -43,6 +43,7 @@ def deployment_facts(row: m.Deployment) -> law.DeploymentFacts:
         exterior_camera=row.exterior_camera,
         mlps_level=row.mlps_level,
         status=law.DeploymentStatus(row.status),
+        liveness=law.Liveness(row.liveness),
     )
 
 

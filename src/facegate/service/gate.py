@@ -14,6 +14,8 @@ from facegate.config import Settings
 from facegate.documents.content import ProcessingRecords
 from facegate.engine import FaceEngine
 from facegate.engine.image import ImageSource
+from facegate.engine.liveness import PassiveLiveness
+from facegate.engine.liveness.challenge import Verdict
 from facegate.errors import FacegateError
 from facegate.law.pipia import Statement
 from facegate.service import (
@@ -23,6 +25,7 @@ from facegate.service import (
     consents,
     filing,
     incidents,
+    liveness,
     notices,
     people,
     recognition,
@@ -70,13 +73,15 @@ class Gate:
         clock: Callable[[], datetime] = utc_now,
         prerequisites: Sequence[ActivationCheck] | None = None,
         engine: FaceEngine | None = None,
+        liveness: PassiveLiveness | None = None,
     ) -> Gate:
         """Open (with ``create``, first initialise) the data directory the settings name.
 
         ``prerequisites`` of activation and processing default to an approved impact
         assessment and a published notice (``DEFAULT_PREREQUISITES``); ``()`` checks none.
 
-        ``engine`` shares an already loaded face engine (tests, several Gates in one process).
+        ``engine`` shares an already loaded face engine (tests, several Gates in one process);
+        ``liveness`` likewise shares a loaded liveness check.
         """
         if create:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -101,6 +106,8 @@ class Gate:
             demo=settings.demo,
             prerequisites=DEFAULT_PREREQUISITES if prerequisites is None else prerequisites,
         )
+        if liveness is not None:
+            ctx.liveness_factory = lambda: liveness
         return cls(ctx)
 
     def close(self) -> None:
@@ -221,6 +228,24 @@ class Gate:
         self, device_id: str, image: ImageSource, *, actor: str = "device"
     ) -> Identification:
         return recognition.identify(self.ctx, device_id, image, actor=actor)
+
+    # -- liveness -------------------------------------------------------------------------
+    def liveness_setting(self, deployment_id: str) -> str:
+        return liveness.liveness_setting(self.ctx, deployment_id)
+
+    def check_challenge(
+        self,
+        device_id: str,
+        steps: Sequence[str],
+        frames: Sequence[bytes],
+        *,
+        action: str = "verify",
+        actor: str = "device",
+    ) -> Verdict:
+        """Judge an ``active`` deployment's kiosk challenge (refused: ``liveness.failed``)."""
+        return liveness.check_challenge(
+            self.ctx, device_id, steps, frames, action=action, actor=actor
+        )
 
     # -- the alternative ------------------------------------------------------------------
     def add_credential(

@@ -60,6 +60,7 @@ def notice_facts(session: Session, deployment: m.Deployment) -> NoticeFacts:
         location_type=deployment.location_type,
         entrusted_processor=deployment.entrusted_processor.strip(),
         minors=may_enrol_minors(deployment_facts(deployment)),
+        liveness=deployment.liveness,
     )
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from facegate import law
 from facegate.engine.compare import compare, similarity
+from facegate.engine.errors import FaceQualityTooLow
 from facegate.engine.image import ImageSource
 from facegate.engine.types import Embedding
 from facegate.service.accuracy import (
@@ -32,6 +33,7 @@ from facegate.service.facts import (
     subject_facts,
 )
 from facegate.service.individuals import note_stored
+from facegate.service.liveness import screen_presentation
 from facegate.service.notices import consent_notice_decision
 from facegate.service.people import get_subject
 from facegate.service.registry import get_deployment, get_device, prerequisites_decision
@@ -85,9 +87,20 @@ def enrol(
         return deployment
 
     with ctx.unit(readonly=True) as session:
-        sync_index(ctx, session, lawful_deployment(session), ctx.now())
+        deployment = lawful_deployment(session)
+        facts = deployment_facts(deployment)
+        sync_index(ctx, session, deployment, ctx.now())
 
-    face = ctx.engine.single_face(image)
+    pixels = ctx.engine.load(image)
+    # Liveness before quality: an attack is refused as an attack (and counted), whatever its
+    # quality.
+    face = ctx.engine.single_face(pixels, require_quality=False)
+    screen_presentation(
+        ctx, facts, pixels, [face.face.box], device_id=device_id, actor=actor, action="enrol",
+        objects=objects,
+    )  # fmt: skip
+    if not face.face.quality.ok:
+        raise FaceQualityTooLow(face.face.quality.failed, face.face.quality.hints)
     now = ctx.now()
     for match in ctx.index.search(
         deployment_id, face.embedding.vector, threshold=ctx.engine.threshold, at=now, k=1
@@ -172,6 +185,7 @@ def verify(
                 ),
             )
         require(decision, actor=actor, action="verify", objects=objects)
+        facts = deployment_facts(deployment)
         templates = [
             (row, ctx.vault.open_template(session, row))
             for row in session.scalars(
@@ -189,7 +203,13 @@ def verify(
     if not templates:
         result = Verification(False, subject_id, deployment_id, "face", reason="no_template")
     else:
-        probe = ctx.engine.single_face(image, require_quality=False).embedding
+        pixels = ctx.engine.load(image)
+        found = ctx.engine.single_face(pixels, require_quality=False)
+        screen_presentation(
+            ctx, facts, pixels, [found.face.box], device_id=device_id, actor=actor,
+            action="verify", objects=objects,
+        )  # fmt: skip
+        probe = found.embedding
         best = min(
             (
                 compare(probe, Embedding(np.asarray(vector, np.float32), row.engine), threshold)
@@ -235,12 +255,19 @@ def identify(ctx: GateContext, device_id: str, image: ImageSource, *, actor: str
         margin = deployment.ambiguity_margin
         size = gallery_size(session, deployment_id, now, ctx.engine.model_id)
         point = identification_operating_point(ctx, deployment, size)
+        facts = deployment_facts(deployment)
 
     # The threshold holding the deployment's target FPIR at this gallery's size.
     threshold = point.threshold if point is not None else ctx.engine.threshold
+    pixels = ctx.engine.load(image)
+    everyone = ctx.engine.faces_with_embeddings(pixels)
+    screen_presentation(
+        ctx, facts, pixels, [f.face.box for f in everyone], device_id=device_id, actor=actor,
+        action="identify", objects=objects,
+    )  # fmt: skip
     faces = [
         _face_match(found.face.box.to_dict(), nearest, threshold, margin)
-        for found in ctx.engine.faces_with_embeddings(image)
+        for found in everyone
         for nearest in [
             ctx.index.nearest_subjects(deployment_id, found.embedding.vector, at=now, k=2)
         ]

@@ -55,6 +55,7 @@ class DeploymentSpec:
     target_fmr: float | None = None
     ambiguity_margin: float = DEFAULT_AMBIGUITY_MARGIN
     planned_gallery_size: int = 0
+    liveness: str = "passive"
 
     def row_values(self) -> dict[str, Any]:
         values = asdict(self)

@@ -103,6 +103,8 @@ class Deployment(Base, kw_only=True):
     target_fmr: Mapped[float | None] = mapped_column(Float, default=None)
     ambiguity_margin: Mapped[float] = mapped_column(Float, default=0.03, server_default="0.03")
     planned_gallery_size: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Presentation-attack detection: "off", "passive" or "active" (law.Liveness).
+    liveness: Mapped[str] = mapped_column(default="passive")
     notice_version: Mapped[int] = mapped_column(default=0)
     # Bumped in the same transaction as every change to the deployment's templates, so that
     # processes holding an in-memory index can tell when to reload it.

@@ -8,6 +8,7 @@ verification, and a person's own data (see, withdraw, delete).
 
 from __future__ import annotations
 
+import time
 from datetime import date
 from typing import Any
 
@@ -18,11 +19,13 @@ from starlette.datastructures import FormData, UploadFile
 from facegate.api.routes.faces import check_lockout, face_call, note_outcome
 from facegate.api.state import api_state
 from facegate.engine.errors import FaceQualityTooLow, ImageTooLarge, MultipleFaces, NoFace
+from facegate.engine.liveness.challenge import new_challenge
 from facegate.errors import FacegateError
 from facegate.law.age import is_minor
 from facegate.law.dates import china_date
 from facegate.service import BadRequest, ConsentSpec, access
 from facegate.service.access import Forbidden, Principal, Unauthenticated
+from facegate.service.liveness import FRAME_LIMITS
 from facegate.store import models as m
 from facegate.store.access_models import ApiKey
 from facegate.web.app import problem, render, web_state
@@ -30,6 +33,14 @@ from facegate.web.common import Visit, failed_login, posted, text, visit
 from facegate.web.sessions import KIOSK_COOKIE
 
 router = APIRouter(prefix="/kiosk", include_in_schema=False)
+
+CHALLENGE_SECONDS = 120
+"""A challenge must be answered within this time of the page that asked it."""
+PROMPTS: dict[str, tuple[str, str]] = {
+    "blink": ("请眨眼", "Blink"),
+    "turn_left": ("请向左转头", "Turn your head to your left"),
+    "turn_right": ("请向右转头", "Turn your head to your right"),
+}
 
 GUARDIAN_RELATIONS = (
     ("parent", "父母 · Parent"),
@@ -244,26 +255,68 @@ async def consent(request: Request) -> Response:
     return current.redirect("/kiosk/face/capture")
 
 
-def capture_page(current: Visit, mode: str, status_code: int = 200, **extra: Any) -> Response:
-    return page(current, "kiosk/capture.html", status_code, mode=mode, **extra)
+def capture_page(
+    current: Visit, who: Principal, mode: str, status_code: int = 200, **extra: Any
+) -> Response:
+    """The capture form as the deployment's liveness wants it: camera or upload (off), camera
+    only (passive), camera and a fresh challenge in random order (active)."""
+    assert who.deployment_id is not None
+    setting = web_state(current.request).gate.liveness_setting(who.deployment_id)
+    challenge: tuple[str, ...] = ()
+    if setting == "active":
+        challenge = new_challenge()
+        current.data["challenge"] = {"steps": list(challenge), "mode": mode, "at": time.time()}
+    return page(
+        current,
+        "kiosk/capture.html",
+        status_code,
+        mode=mode,
+        liveness=setting,
+        challenge=challenge,
+        prompts=PROMPTS,
+        **extra,
+    )
 
 
 @router.get("/face/capture", response_class=HTMLResponse)
 def capture(request: Request) -> Response:
     current = kiosk_visit(request)
-    device(current)
+    who = device(current)
     if not current.data.get("person"):
         return current.redirect("/kiosk")
-    return capture_page(current, "enrol")
+    return capture_page(current, who, "enrol")
 
 
 @router.get("/face/verify", response_class=HTMLResponse)
 def verify_form(request: Request) -> Response:
     current = kiosk_visit(request)
-    device(current)
+    who = device(current)
     if not current.data.get("person"):
         return current.redirect("/kiosk")
-    return capture_page(current, "verify")
+    return capture_page(current, who, "verify")
+
+
+def issued_challenge(current: Visit, mode: str) -> list[str]:
+    """The steps this kiosk page asked for (once: the challenge is spent by its answer)."""
+    issued = current.data.pop("challenge", None)
+    if (
+        not isinstance(issued, dict)
+        or issued.get("mode") != mode
+        or not isinstance(issued.get("steps"), list)
+        or time.time() - float(issued.get("at", 0)) > CHALLENGE_SECONDS
+    ):
+        raise BadRequest("挑战已过期，请重试 · The challenge has expired: please try again")
+    return [str(step) for step in issued["steps"]]
+
+
+async def challenge_frames(request: Request, form: FormData) -> list[bytes]:
+    frames = []
+    for part in form.getlist("frame"):
+        if isinstance(part, UploadFile):
+            frames.append(await part.read(FRAME_LIMITS.max_bytes + 1))
+    if not frames:
+        raise BadRequest("没有收到摄像头画面 · No camera frames were received")
+    return frames
 
 
 async def photo(request: Request, form: FormData) -> bytes:
@@ -303,6 +356,17 @@ async def face_step(request: Request, mode: str) -> Response:
     try:
         form = await posted(request, current)
         image = await photo(request, form)
+        if gate.liveness_setting(deployment_id) == "active":
+            steps = issued_challenge(current, mode)
+            frames = await challenge_frames(request, form)
+            await face_call(
+                request,
+                state,
+                who,
+                lambda: gate.check_challenge(
+                    device_id, steps, frames, action=mode, actor=who.actor
+                ),
+            )
         if mode == "enrol":
             await face_call(
                 request,
@@ -323,7 +387,7 @@ async def face_step(request: Request, mode: str) -> Response:
         )
         note_outcome(request, state, who, subject_id, result.matched)
     except FacegateError as exc:
-        return capture_page(current, mode, 422, error=problem(exc), hints=feedback(exc))
+        return capture_page(current, who, mode, 422, error=problem(exc), hints=feedback(exc))
     return page(current, "kiosk/result.html", matched=result.matched, method="face")
 
 
