@@ -13,11 +13,14 @@ from typing import Any
 
 from facegate.engine import EngineConfig
 from facegate.engine.engine import BACKENDS
+from facegate.engine.liveness.passive import DEFAULT_THRESHOLD as LIVENESS_THRESHOLD
 from facegate.errors import FacegateError
 
 CONFIG_FILE = "facegate.toml"
 KEY_FILE = "master.key"
+JOURNAL_FILE = "deletions.journal"
 DEFAULT_DATA_DIR = Path("facegate-data")
+ROLES = ("standalone", "control", "edge")
 
 
 class ConfigError(FacegateError):
@@ -29,13 +32,25 @@ class Settings:
     data_dir: Path = DEFAULT_DATA_DIR
     database_url: str = ""
     key_file: Path | None = None
+    journal_file: Path | None = None
     engine: EngineConfig = field(default_factory=EngineConfig)
     consent_quiet_days: int = 180
+    # What this process is: "standalone" (one box), "control" (the control plane: no face of
+    # an on_device deployment) or "edge" (an edge node on one device).
+    role: str = "standalone"
+    # An edge node that has not synced for longer than this refuses face recognition.
+    offline_limit_hours: float = 24.0
     # Where people reach this service from outside (the sign's QR code, links in documents):
     # e.g. "https://faces.example.cn". Links are never built from a request's Host header.
     public_url: str = ""
     # A demo site (``facegate demo``): a loopback public_url is accepted.
     demo: bool = False
+    # Live-class probability at or above which a face is a live person (passive liveness).
+    liveness_threshold: float = LIVENESS_THRESHOLD
+    # `facegate serve`: face work in this many worker processes (0: one per core), with at most
+    # face_queue photos waiting (-1: twice the workers) before 503 engine_busy.
+    face_workers: int = 0
+    face_queue: int = -1
 
     @property
     def resolved_database_url(self) -> str:
@@ -44,6 +59,12 @@ class Settings:
     @property
     def resolved_key_file(self) -> Path:
         return self.key_file or self.data_dir / KEY_FILE
+
+    @property
+    def resolved_journal_file(self) -> Path:
+        """The deletion journal: beside the master key, outside what a database restore
+        brings back."""
+        return self.journal_file or self.resolved_key_file.parent / JOURNAL_FILE
 
 
 DEFAULT_TOML = """\
@@ -58,12 +79,35 @@ DEFAULT_TOML = """\
 # environment variable FACEGATE_MASTER_KEY (base64 of 32 bytes), which takes precedence.
 # key_file = "master.key"
 
+# The deletion journal: every destroyed key and erased person, so that restoring an older
+# database never brings a deleted face back. Beside the key file by default; back it up with
+# the key, never restore an older copy over it.
+# journal_file = "deletions.journal"
+
 # After a person refuses consent, do not ask again for this many days (NDSR art. 22).
 # consent_quiet_days = 180
+
+# What this process is: "standalone" (the whole of facegate on the recognition device),
+# "control" (a control plane: console, records and consents; it never holds a face of an
+# on_device deployment) or "edge" (an edge node on one device, written by `facegate edge`).
+# role = "standalone"
+
+# An edge node that has not synced with its control plane for longer than this refuses face
+# recognition (the alternative still works).
+# offline_limit_hours = 24
 
 # The address people reach this service at (the printed sign's QR code points to the notice
 # page under it). Required to print a sign; a loopback address is accepted only in a demo.
 # public_url = "https://faces.example.cn"
+# `facegate serve` runs face work in worker processes: how many (0: one per core), and how many
+# photos may wait for one (-1: twice the workers) before a request is answered 503 engine_busy.
+# face_workers = 0
+# face_queue = -1
+
+# Passive liveness: a face whose live-class probability (0-1) is below this is refused as a
+# printed or on-screen face, where the deployment's liveness is on. 0.5 was chosen on NUAA
+# (docs/benchmarks.md); raising it refuses more live people too.
+# liveness_threshold = 0.5
 
 [engine]
 # "hog" (fast, frontal faces) or "cnn" (dlib's MMOD CNN detector: slower, more poses).
@@ -74,7 +118,7 @@ DEFAULT_TOML = """\
 # onnxruntime threads per network (1: the service scales with worker processes instead).
 # threads = 1
 # Longest side, in pixels, of the copy that detection runs on.
-# working_size = 960
+# working_size = 640
 # Distance at or below which two faces are the same person (dlib's ResNet: 0.6).
 # threshold = 0.6
 # Your own ONNX embedding model: the path of its manifest (docs/models.md). Its templates get
@@ -82,6 +126,33 @@ DEFAULT_TOML = """\
 # model must enrol again.
 # model = "/opt/models/acme-arcface.json"
 """
+
+
+def default_toml(role: str = "standalone") -> str:
+    """The commented configuration ``facegate init`` writes, for a process of this role."""
+    if role not in ROLES:
+        raise ConfigError(f"role must be one of {', '.join(ROLES)}")
+    if role == "standalone":
+        return DEFAULT_TOML
+    return DEFAULT_TOML.replace('# role = "standalone"', f'role = "{role}"', 1)
+
+
+def write_config(data_dir: Path, role: str = "standalone") -> Path:
+    """Write ``facegate.toml`` for a process of this role, unless there is one; its path.
+    ``ConfigError`` when an existing one names another role."""
+    path = data_dir / CONFIG_FILE
+    if not path.exists():
+        if not data_dir.is_dir():
+            data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.chmod(data_dir, 0o700)  # mkdir's mode is filtered by the umask
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+            out.write(default_toml(role))
+        return path
+    existing = load_settings(data_dir, env={}).role
+    if existing != role:
+        raise ConfigError(f"{data_dir} is set up as a {existing} process, not as {role}")
+    return path
 
 
 def _coerce_engine(values: dict[str, Any], base: EngineConfig) -> EngineConfig:
@@ -119,7 +190,19 @@ def load_settings(data_dir: Path | None = None, env: dict[str, str] | None = Non
             raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
         settings = _apply(settings, values, str(path))
     overrides: dict[str, Any] = {}
-    for key in ("database_url", "key_file", "consent_quiet_days", "public_url"):
+    top_level = (
+        "database_url",
+        "key_file",
+        "journal_file",
+        "consent_quiet_days",
+        "public_url",
+        "liveness_threshold",
+        "role",
+        "offline_limit_hours",
+        "face_workers",
+        "face_queue",
+    )
+    for key in top_level:
         if f"FACEGATE_{key.upper()}" in env:
             overrides[key] = env[f"FACEGATE_{key.upper()}"]
     engine_env = {
@@ -143,14 +226,33 @@ def _apply(settings: Settings, values: dict[str, Any], source: str) -> Settings:
             changes[key] = str(value).strip()
         elif key == "demo":
             changes[key] = value is True or str(value).strip().lower() in ("1", "true", "yes")
-        elif key == "key_file":
+        elif key in ("key_file", "journal_file"):
             key_path = Path(str(value))
             changes[key] = key_path if key_path.is_absolute() else settings.data_dir / key_path
-        elif key == "consent_quiet_days":
+        elif key == "liveness_threshold":
+            try:
+                threshold = float(value)
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(f"{source}: liveness_threshold must be a number") from exc
+            if not 0.0 <= threshold <= 1.0:
+                raise ConfigError(f"{source}: liveness_threshold must be between 0 and 1")
+            changes[key] = threshold
+        elif key in ("consent_quiet_days", "face_workers", "face_queue"):
             try:
                 changes[key] = int(value)
             except (TypeError, ValueError) as exc:
-                raise ConfigError(f"{source}: consent_quiet_days must be a whole number") from exc
+                raise ConfigError(f"{source}: {key} must be a whole number") from exc
+        elif key == "role":
+            if str(value) not in ROLES:
+                raise ConfigError(f"{source}: role must be one of {', '.join(ROLES)}")
+            changes[key] = str(value)
+        elif key == "offline_limit_hours":
+            try:
+                changes[key] = float(value)
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(f"{source}: offline_limit_hours must be a number") from exc
+            if changes[key] <= 0:
+                raise ConfigError(f"{source}: offline_limit_hours must be positive")
         else:
             raise ConfigError(f"{source}: unknown setting {key!r}")
     return replace(settings, **changes)

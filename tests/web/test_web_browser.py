@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from web_support import screenshot_dir
 
 from facegate.law.facts import PROHIBITED_LOCATIONS
@@ -110,6 +111,12 @@ def test_officer_sets_up_and_a_person_enrols_through_the_camera(
     log_in(page, base_url, dpo)
     page.goto(deployment_url)
     page.get_by_label("Approver").fill("Li Wei")
+    page.get_by_role("button", name="Approve the assessment").click()  # nothing ticked yet
+    assert "not confirmed by a person" in page.get_by_test_id("flash").inner_text()
+    boxes = page.locator("input[name=confirm]")
+    for i in range(boxes.count()):  # the DPO checks each drafted statement
+        boxes.nth(i).check()
+    page.get_by_label("Approver").fill("Li Wei")
     page.get_by_role("button", name="Approve the assessment").click()
     page.get_by_text("approved by Li Wei").wait_for()
     log_out(page)
@@ -145,11 +152,11 @@ def test_officer_sets_up_and_a_person_enrols_through_the_camera(
     # Enrol through the camera, then verify.
     shoot = person.get_by_role("button", name="拍照 · Take photo")
     shoot.wait_for()
-    person.wait_for_function("!document.querySelector('[data-shoot]').disabled")
+    expect(person.locator("[data-shoot]")).to_be_enabled(timeout=30_000)
     shoot.click()
     person.get_by_role("heading", name="验证 · Check it is you").wait_for()
     assert "Enrolled" in person.get_by_test_id("flash").inner_text()
-    person.wait_for_function("!document.querySelector('[data-shoot]').disabled")
+    expect(person.locator("[data-shoot]")).to_be_enabled(timeout=30_000)
     person.get_by_role("button", name="拍照 · Take photo").click()
     person.get_by_role("heading", name="✓ 验证通过 · Verified").wait_for()
 

@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 from test_web_browser import open_kiosk
 
@@ -46,10 +47,12 @@ def test_liveness_failed_a_still_photo_fails_the_active_challenge(
     steps = page.locator("[data-step]").evaluate_all("els => els.map(e => e.dataset.step)")
     assert sorted(steps) == ["blink", "turn_left", "turn_right"]
 
-    page.wait_for_function("!document.querySelector('[data-shoot]').disabled")
+    expect(page.locator("[data-shoot]")).to_be_enabled(timeout=30_000)
     page.get_by_role("button", name="开始 · Start").click()
     page.get_by_test_id("capture-error").wait_for(timeout=90_000)
-    assert "challenge" in page.get_by_test_id("capture-error").inner_text()
+    error = page.get_by_test_id("capture-error").inner_text()
+    assert "challenge" in error
+    assert "请按屏幕提示依次眨眼、转头" in error  # Chinese first, as everything at the kiosk
     # A fresh challenge is drawn for the next try.
     assert page.locator("[data-step]").count() == 3
     context.close()

@@ -6,9 +6,11 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from starlette.types import Scope
 
 from facegate import __version__
-from facegate.api import errors
+from facegate.api import docs, errors
+from facegate.api.hardening import BodyLimit, SecurityHeaders
 from facegate.api.middleware import RequestContext
 from facegate.api.routes import ROUTERS
 from facegate.api.settings import ApiSettings
@@ -42,15 +44,35 @@ def create_app(gate: Gate, settings: ApiSettings | None = None) -> FastAPI:
         title="facegate",
         version=__version__,
         description=DESCRIPTION,
-        docs_url="/docs" if settings.docs else None,
+        docs_url=None,  # served from the package by facegate.api.docs, not from a CDN
         redoc_url=None,
         openapi_url="/openapi.json" if settings.docs else None,
     )
     app.state.api = state
     errors.install(app)
+
+    def body_refused(scope: Scope, size: int) -> None:
+        client = scope.get("client")
+        state.alerts.raise_alert(
+            "image_too_large",
+            source=str(client[0]) if client else "",
+            detail=f"request body of at least {size} bytes",
+        )
+
+    # Innermost first: the body cap, then request ids and logs, then the security headers
+    # (outermost, so that every response carries them, errors included).
+    app.add_middleware(
+        BodyLimit,
+        image_cap=settings.max_body_bytes,
+        small_cap=settings.max_form_bytes,
+        on_refused=body_refused,
+    )
     app.add_middleware(RequestContext, metrics=state.metrics)
+    app.add_middleware(SecurityHeaders)
     for router in ROUTERS:
         app.include_router(router)
+    if settings.docs:
+        docs.install(app, "/openapi.json")
     mount_web(app, gate)  # the console (/console) and the kiosk (/kiosk)
 
     def openapi() -> dict[str, Any]:

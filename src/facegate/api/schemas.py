@@ -68,6 +68,16 @@ class ControllerOut(BaseModel):
     dpo: str
 
 
+class EnglishTexts(Strict):
+    """The deployment's free text in English, beside the Chinese of the main fields (which
+    Chinese documents show; English documents show these where given)."""
+
+    purpose: str | None = Field(default=None, max_length=4000)
+    necessity: str | None = Field(default=None, max_length=4000)
+    why_not_verify: str | None = Field(default=None, max_length=4000)
+    alternatives: list[str] | None = Field(default=None, max_length=20)
+
+
 class DeploymentIn(Strict):
     controller_id: str = Id
     name: str = Field(min_length=1, max_length=500)
@@ -113,6 +123,11 @@ class DeploymentIn(Strict):
         description="refuse printed and on-screen faces: passive (every capture), active "
         "(also a blink-and-turn challenge at the kiosk), or off",
     )
+    english: EnglishTexts | None = Field(
+        default=None,
+        description="The free text in English (optional); purpose, necessity, why_not_verify "
+        "and alternatives above are the Chinese",
+    )
 
 
 class DeploymentPatch(Strict):
@@ -142,6 +157,7 @@ class DeploymentPatch(Strict):
     ambiguity_margin: float | None = Field(default=None, ge=0, lt=1)
     planned_gallery_size: int | None = Field(default=None, ge=0)
     liveness: Literal["off", "passive", "active"] | None = None
+    english: EnglishTexts | None = None
 
 
 class DeploymentOut(BaseModel):
@@ -172,6 +188,7 @@ class DeploymentOut(BaseModel):
     ambiguity_margin: float = DEFAULT_AMBIGUITY_MARGIN
     planned_gallery_size: int = 0
     liveness: str
+    english: dict[str, Any] = Field(default_factory=dict)
     created_at: str | None
 
 

@@ -38,6 +38,8 @@ class ApiSettings:
     image_limits: ImageLimits = field(default_factory=lambda: DEFAULT_LIMITS)
     # Room for the multipart envelope and the other form fields, over the image itself.
     envelope_bytes: int = 64 * 1024
+    # The largest body of a route that takes no photo (JSON, forms).
+    max_form_bytes: int = 1024 * 1024
     # Serve the OpenAPI document and its pages (/docs, /openapi.json).
     docs: bool = True
 

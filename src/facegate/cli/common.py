@@ -29,11 +29,15 @@ def state(ctx: typer.Context) -> CliState:
     return obj if isinstance(obj, CliState) else CliState()
 
 
-def open_gate(ctx: typer.Context, *, create: bool = False) -> Gate:
+def open_gate(ctx: typer.Context, *, create: bool = False, abandon_data: bool = False) -> Gate:
+    """Open the Gate; what the operator must know about opening it goes to stderr."""
     from facegate.config import load_settings  # imported here: the service loads the engine
     from facegate.service import Gate
 
-    return Gate.open(load_settings(state(ctx).data_dir), create=create)
+    gate = Gate.open(load_settings(state(ctx).data_dir), create=create, abandon_data=abandon_data)
+    for notice in gate.notices:
+        err_console.print(f"[yellow]warning[/]: {notice}", highlight=False, soft_wrap=True)
+    return gate
 
 
 @contextmanager

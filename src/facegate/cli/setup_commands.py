@@ -2,25 +2,49 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from facegate.cli.common import JsonOption, open_gate, reporting, show, state
-from facegate.config import CONFIG_FILE, DEFAULT_TOML, load_settings
+from facegate.config import CONFIG_FILE, load_settings, write_config
+from facegate.store.permissions import private_directory
 
 
-def init(ctx: typer.Context, as_json: JsonOption = False) -> None:
-    """Create the data directory: facegate.toml (commented), master.key (0600), the database."""
+def init(
+    ctx: typer.Context,
+    role: Annotated[
+        str | None,
+        typer.Option(
+            help="standalone (the default: one box, the device itself), control (a control "
+            "plane that never holds a face of an on_device deployment) or edge (see `facegate "
+            "edge`). An existing data directory keeps its role."
+        ),
+    ] = None,
+    abandon_data: Annotated[
+        bool,
+        typer.Option(
+            "--abandon-data",
+            help="The master key is lost for good: create a new one and destroy what was "
+            "sealed under the old (templates, identities). Never needed on a new directory.",
+        ),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Create the data directory (0700): facegate.toml (commented), master.key (0600), the
+    deletion journal, the database. Refuses to make a new key for a database that holds data
+    sealed under another."""
     with reporting(as_json):
         settings = load_settings(state(ctx).data_dir)
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_directory(settings.data_dir)
         config = settings.data_dir / CONFIG_FILE
-        if not config.exists():
-            config.write_text(DEFAULT_TOML, encoding="utf-8")
-        gate = open_gate(ctx, create=True)
+        write_config(settings.data_dir, role or settings.role)
+        gate = open_gate(ctx, create=True, abandon_data=abandon_data)
         gate.close()
         show(
             {
                 "data_dir": str(settings.data_dir),
+                "role": load_settings(settings.data_dir).role,
                 "config": str(config),
                 "key_file": str(settings.resolved_key_file),
                 "database": settings.resolved_database_url,

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import delete, exists, select, update
+from sqlalchemy.orm import Session
 
 from facegate.errors import FacegateError
 from facegate.service.context import GateContext, record
@@ -28,6 +29,7 @@ from facegate.service.people import get_subject
 from facegate.service.registry import get_device
 from facegate.store import models as m
 from facegate.store.access_models import ApiKey, SecurityEvent
+from facegate.store.durability_models import WebSession
 
 ROLES = ("admin", "dpo", "operator", "device", "subject")
 STAFF_ROLES = ("admin", "dpo", "operator")
@@ -150,26 +152,87 @@ def issue_key(
     )
 
 
+def adopt_key(ctx: GateContext, token: str, *, device_id: str, actor: str) -> str:
+    """Store (as its hash) a device key issued by another facegate: an edge node adopts its
+    device's key from the control plane, so the kiosk and the device API there open with the
+    same key. Returns the key id; ``Unauthenticated`` for a malformed token."""
+    parsed = parse_token(token)
+    if parsed is None:
+        raise Unauthenticated("not a facegate API key (fgk_<id>_<secret>)")
+    key_id, secret = parsed
+    with ctx.unit() as session:
+        get_device(session, device_id)
+        row = session.get(ApiKey, key_id)
+        if row is None:
+            session.add(
+                ApiKey(
+                    id=key_id,
+                    role="device",
+                    secret_hash=_digest(secret),
+                    device_id=device_id,
+                    label="edge",
+                    created_at=ctx.now(),
+                )
+            )
+            record(
+                ctx,
+                session,
+                actor=actor,
+                action="key.adopt",
+                objects={"key": key_id, "role": "device", "device": device_id},
+            )
+        elif row.device_id != device_id or not hmac.compare_digest(
+            row.secret_hash, _digest(secret)
+        ):
+            raise Unauthenticated("this key does not match the key stored here for it")
+    return key_id
+
+
 def revoke_key(ctx: GateContext, key_id: str, *, actor: str) -> ApiKey:
+    """Revoke a key at once; the console sessions opened with it end in the same transaction."""
     with ctx.unit() as session:
         row = session.get(ApiKey, key_id)
         if row is None:
             raise UnknownKey(f"no key {key_id!r}")
         if row.revoked_at is None:
             row.revoked_at = ctx.now()
-            record(ctx, session, actor=actor, action="key.revoke", objects={"key": key_id})
+            ended = end_sessions_of(session, [key_id])
+            record(
+                ctx,
+                session,
+                actor=actor,
+                action="key.revoke",
+                objects={"key": key_id, "sessions_ended": str(ended)},
+            )
         return row
+
+
+def end_sessions_of(session: Session, key_ids: list[str]) -> int:
+    """Delete the console sessions opened with these keys."""
+    if not key_ids:
+        return 0
+    result = session.execute(delete(WebSession).where(WebSession.key_id.in_(key_ids)))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def revoke_subject_keys_in(ctx: GateContext, session: Session, subject_id: str) -> list[str]:
+    """In the caller's transaction: revoke every live key of a subject and end its sessions;
+    the ids of the keys revoked."""
+    key_ids = list(
+        session.scalars(
+            select(ApiKey.id).where(ApiKey.subject_id == subject_id, ApiKey.revoked_at.is_(None))
+        )
+    )
+    if key_ids:
+        session.execute(update(ApiKey).where(ApiKey.id.in_(key_ids)).values(revoked_at=ctx.now()))
+        end_sessions_of(session, key_ids)
+    return key_ids
 
 
 def revoke_subject_keys(ctx: GateContext, subject_id: str, *, actor: str) -> int:
     """Revoke every live key of a subject (their data is gone, so is their access)."""
     with ctx.unit() as session:
-        result = session.execute(
-            update(ApiKey)
-            .where(ApiKey.subject_id == subject_id, ApiKey.revoked_at.is_(None))
-            .values(revoked_at=ctx.now())
-        )
-        count = int(getattr(result, "rowcount", 0) or 0)
+        count = len(revoke_subject_keys_in(ctx, session, subject_id))
         if count:
             record(
                 ctx,

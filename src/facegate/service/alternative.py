@@ -49,7 +49,7 @@ def add_credential(
             kind=kind,
             secret_hash=secrets.hash_secret(secret) if kind != "staff_check" else "",
             lookup_digest=(
-                secrets.lookup_digest(ctx.master_key, f"{deployment_id}|{secret}")
+                ctx.vault.lookup_digest(f"{deployment_id}|{secret}")
                 if kind in LOOKUP_KINDS
                 else None
             ),
@@ -99,7 +99,7 @@ def verify_alternative(
         )
         holder: str | None = None
         if kind in LOOKUP_KINDS:
-            digest = secrets.lookup_digest(ctx.master_key, f"{deployment.id}|{secret}")
+            digest = ctx.vault.lookup_digest(f"{deployment.id}|{secret}")
             row = session.scalar(live.where(m.Credential.lookup_digest == digest))
             if row is not None and secrets.verify_secret(row.secret_hash, secret):
                 holder = row.subject_id

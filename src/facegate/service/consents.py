@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from facegate import law
 from facegate.service.context import GateContext, record, require
+from facegate.service.durability import journal
 from facegate.service.errors import BadRequest
 from facegate.service.facts import aware, consent_facts, deployment_facts, subject_facts
 from facegate.service.notices import consent_notice_hash
@@ -124,15 +125,18 @@ def withdraw_consent(
     with ctx.unit() as session:
         get_subject(session, subject_id)
         get_deployment(session, deployment_id)
-        withdrawn = 0
-        scopes = {"processing", "transfer"} if scope == "processing" else {scope}
+        withdrawn: list[str] = []
+        # Withdrawing face recognition withdraws what depends on it (transfer, transmission).
+        scopes = {"processing", "transfer", "transmission"} if scope == "processing" else {scope}
         for row in active_consents(session, subject_id, deployment_id):
             if row.scope in scopes:
                 row.withdrawn_at = now
-                withdrawn += 1
+                withdrawn.append(row.id)
         destroyed = 0
         if scope == "processing":
             destroyed = shred_templates(ctx, session, subject_id, deployment_id)
+        if withdrawn:
+            journal(ctx, session, "consent_withdrawn", consents=withdrawn)
         record(
             ctx,
             session,
@@ -147,7 +151,7 @@ def withdraw_consent(
             articles=law.rule("consent.withdraw").articles,
         )
     ctx.index.remove_subject(subject_id, deployment_id)
-    return Withdrawal(subject_id, deployment_id, withdrawn, destroyed)
+    return Withdrawal(subject_id, deployment_id, len(withdrawn), destroyed)
 
 
 def record_refusal(

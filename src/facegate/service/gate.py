@@ -6,16 +6,21 @@ holds the context (database, vault, audit log, index, engine, clock) they share.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from facegate import law
 from facegate.config import Settings
 from facegate.documents.content import ProcessingRecords
 from facegate.engine import FaceEngine
 from facegate.engine.image import ImageSource
 from facegate.engine.liveness import PassiveLiveness
 from facegate.engine.liveness.challenge import Verdict
+from facegate.engine.protocols import FaceWork
 from facegate.errors import FacegateError
 from facegate.law.pipia import Statement
 from facegate.service import (
@@ -23,6 +28,7 @@ from facegate.service import (
     alternative,
     assessments,
     consents,
+    durability,
     filing,
     incidents,
     liveness,
@@ -33,20 +39,47 @@ from facegate.service import (
     registry,
     retention,
     rights,
+    sync,
     transfer,
 )
 from facegate.service.context import ActivationCheck, GateContext, utc_now
 from facegate.service.prerequisites import DEFAULT_PREREQUISITES
 from facegate.service.results import Enrolment, Identification, Verification
-from facegate.store import AuditLog, Database, GalleryIndex, Vault
+from facegate.service.sites import face_checks_for
+from facegate.store import AuditLog, Database, GalleryIndex, Vault, keyring
 from facegate.store import models as m
 from facegate.store.assessment_models import Assessment, NoticeVersion
 from facegate.store.audit import AuditVerification
-from facegate.store.keys import load_or_create_master_key, master_key_from_env
+from facegate.store.database import DB_FILE
+from facegate.store.errors import MasterKeyMissing
+from facegate.store.journal import DeletionJournal
+from facegate.store.keys import (
+    fingerprint,
+    load_or_create_master_key,
+    master_key_from_env,
+    read_key_file,
+)
+from facegate.store.lockfile import DataDirLock
+from facegate.store.outbox import outbox_for
+from facegate.store.permissions import private_directory, private_file, wider_than_private
 
 
 class NotInitialised(FacegateError):
     code = "not_initialised"
+
+
+log = logging.getLogger("facegate.service")
+NEXT_SUFFIX = ".next"
+
+
+@dataclass(frozen=True)
+class MasterKeys:
+    """The key that wraps (``current``), those that only unwrap, and whether it was created
+    now over a database that holds data sealed under a lost key (``abandoning``)."""
+
+    current: bytes
+    others: tuple[bytes, ...] = ()
+    abandoning: bool = False
 
 
 def master_key(settings: Settings, *, create: bool) -> bytes:
@@ -60,9 +93,49 @@ def master_key(settings: Settings, *, create: bool) -> bytes:
     return load_or_create_master_key(path)
 
 
+def next_key_file(settings: Settings) -> Path:
+    """Where ``facegate key rotate-master`` keeps the new key until the rotation is done."""
+    path = settings.resolved_key_file
+    return path.with_name(path.name + NEXT_SUFFIX)
+
+
+def _master_keys(
+    settings: Settings, stored: keyring.StoredKeys, *, create: bool, abandon_data: bool
+) -> MasterKeys:
+    key = master_key_from_env()
+    path = settings.resolved_key_file
+    abandoning = False
+    if key is None:
+        if not path.exists():
+            if not create:
+                raise NotInitialised(f"no master key at {path}: run `facegate init` first")
+            if stored.bound and not abandon_data:
+                raise MasterKeyMissing(
+                    f"no master key at {path}, but the database already holds data sealed "
+                    "under one: a new key would make every template and identity unreadable "
+                    "for good. Put the key file back (or set FACEGATE_MASTER_KEY); only if "
+                    "that key is lost for good, run `facegate init --abandon-data`",
+                    details={"key_file": str(path)},
+                )
+            abandoning = stored.bound
+        key = load_or_create_master_key(path)
+    nxt = next_key_file(settings)
+    if stored.next_fingerprint and nxt.exists():
+        new = read_key_file(nxt)
+        if fingerprint(new) == stored.next_fingerprint and fingerprint(key) != fingerprint(new):
+            return MasterKeys(new, (key,), abandoning)  # a rotation is under way
+    return MasterKeys(key, (), abandoning)
+
+
 class Gate:
-    def __init__(self, ctx: GateContext) -> None:
+    def __init__(
+        self, ctx: GateContext, notices: Sequence[str] = (), lock: DataDirLock | None = None
+    ) -> None:
         self.ctx = ctx
+        self.notices = list(notices)
+        """What the operator must be told about opening: replayed deletions, wide file modes,
+        an unfinished key rotation."""
+        self._lock = lock
 
     @classmethod
     def open(
@@ -70,48 +143,123 @@ class Gate:
         settings: Settings,
         *,
         create: bool = False,
+        abandon_data: bool = False,
         clock: Callable[[], datetime] = utc_now,
         prerequisites: Sequence[ActivationCheck] | None = None,
-        engine: FaceEngine | None = None,
+        engine: FaceWork | None = None,
         liveness: PassiveLiveness | None = None,
+        held_lock: DataDirLock | None = None,
     ) -> Gate:
         """Open (with ``create``, first initialise) the data directory the settings name.
+
+        The master key is checked against the database's key check value before anything is
+        read or written (``MasterKeyMismatch``); ``create`` never makes a new key for a
+        database that holds data sealed under another, unless ``abandon_data`` says that data
+        is to be given up. Deletions in the journal that the database has not seen (an older
+        backup restored) are applied again, audited, and listed in ``notices``.
 
         ``prerequisites`` of activation and processing default to an approved impact
         assessment and a published notice (``DEFAULT_PREREQUISITES``); ``()`` checks none.
 
-        ``engine`` shares an already loaded face engine (tests, several Gates in one process);
-        ``liveness`` likewise shares a loaded liveness check.
+        ``engine`` shares an already loaded face engine (tests, several Gates in one process)
+        or runs face work elsewhere (a ``FacePool`` of worker processes); ``liveness``
+        likewise shares a loaded liveness check.
+        ``held_lock``: the caller (a restore) already holds the data directory exclusively.
         """
         if create:
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            private_directory(settings.data_dir)
         elif not settings.database_url and not settings.data_dir.is_dir():
             raise NotInitialised(f"no data directory {settings.data_dir}: run `facegate init`")
-        key = master_key(settings, create=create)
+        lock = None
+        if held_lock is None and settings.data_dir.is_dir():  # no restore while it is open
+            lock = DataDirLock(settings.data_dir).acquire(exclusive=False, what="open")
+        sqlite_file = None if settings.database_url else settings.data_dir / DB_FILE
+        if sqlite_file is not None:
+            private_file(sqlite_file)
         db = Database(settings.resolved_database_url)
-        db.upgrade()
+        try:
+            stored = keyring.inspect_before_upgrade(db.engine)
+            keys = _master_keys(settings, stored, create=create, abandon_data=abandon_data)
+            journal = DeletionJournal(settings.resolved_journal_file)
+            vault = Vault(keys.current, other_keys=keys.others, journal=journal)
+            if not keys.abandoning:
+                keyring.check(stored, vault)  # before migrations or anything else write
+            db.upgrade()
+            journal_id = journal.ensure()
+        except BaseException:
+            db.dispose()
+            if lock is not None:
+                lock.release()
+            raise
+        role = law.SiteRole(settings.role)
+        hook = outbox_for(role)
+        if hook is not None:
+            db.before_flush(hook)  # the sync event log of a control plane or an edge node
+        offline_limit = timedelta(hours=settings.offline_limit_hours)
         engine_config = settings.engine
         ctx = GateContext(
             db=db,
-            vault=Vault(key),
+            vault=vault,
             audit=AuditLog(),
             index=GalleryIndex(),
             engine_factory=(lambda: engine) if engine else (lambda: FaceEngine(engine_config)),
             _engine=engine,
-            engine_config=engine.config if engine else engine_config,
-            master_key=key,
+            engine_config=getattr(engine, "config", engine_config),
+            master_key=keys.current,
             clock=clock,
             consent_quiet_days=settings.consent_quiet_days,
             public_url=settings.public_url,
             demo=settings.demo,
             prerequisites=DEFAULT_PREREQUISITES if prerequisites is None else prerequisites,
+            site=role,
+            face_checks=face_checks_for(role, offline_limit),
+            offline_limit=offline_limit,
         )
-        if liveness is not None:
-            ctx.liveness_factory = lambda: liveness
-        return cls(ctx)
+        threshold = settings.liveness_threshold
+        ctx.liveness_factory = (
+            (lambda: liveness) if liveness else (lambda: PassiveLiveness(threshold=threshold))
+        )
+        notices: list[str] = []
+        try:
+            if keys.abandoning:
+                counts = durability.abandon_data(ctx, actor="cli")
+                notices.append(
+                    "a new master key was created and the data sealed under the lost one was "
+                    f"abandoned: {counts['keys_destroyed']} data key(s), "
+                    f"{counts['identities_deleted']} identity record(s)"
+                )
+            with ctx.db.transaction() as session:
+                keyring.bind(session, vault, journal_id)
+            notices.extend(durability.replay(ctx).messages())
+        except BaseException:
+            db.dispose()
+            if lock is not None:
+                lock.release()
+            raise
+        if keys.others:
+            notices.append(
+                "a master key rotation is unfinished: run `facegate key rotate-master` to "
+                "complete it"
+            )
+        watched = [settings.data_dir, settings.resolved_key_file.parent]
+        if sqlite_file is not None:
+            watched += [sqlite_file, sqlite_file.with_name(DB_FILE + "-wal")]
+        watched.append(settings.resolved_journal_file)
+        notices.extend(wider_than_private(dict.fromkeys(watched)))
+        for notice in notices:
+            log.warning(notice)
+        return cls(ctx, notices, lock)
+
+    def use_engine(self, engine: FaceWork) -> None:
+        """Run face work on ``engine`` from now on (``facegate serve``: a process pool)."""
+        self.ctx.engine_factory = lambda: engine
+        self.ctx._engine = engine
 
     def close(self) -> None:
         self.ctx.db.dispose()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     # -- registration ---------------------------------------------------------------------
     def register_controller(
@@ -154,7 +302,11 @@ class Gate:
     def register_device(
         self, deployment_id: str, spec: registry.DeviceSpec, *, actor: str = "admin"
     ) -> m.Device:
-        return registry.register_device(self.ctx, deployment_id, spec, actor=actor)
+        row = registry.register_device(self.ctx, deployment_id, spec, actor=actor)
+        with self.ctx.db.transaction(readonly=True) as session:  # a new storage location
+            controller_id = registry.get_deployment(session, deployment_id).controller_id
+        filing.detect_changes(self.ctx, controller_id, actor=actor)  # filing.change
+        return row
 
     # -- people and consent ---------------------------------------------------------------
     def register_subject(
@@ -214,20 +366,42 @@ class Gate:
         *,
         device_id: str | None = None,
         actor: str = "operator",
+        channel: law.Channel | None = None,
     ) -> Enrolment:
+        """``channel``: how the photo arrived, when over a network (a networked deployment
+        needs TLS unless loopback); ``None`` for a photo read in this process."""
         return recognition.enrol(
-            self.ctx, subject_id, deployment_id, image, device_id=device_id, actor=actor
+            self.ctx,
+            subject_id,
+            deployment_id,
+            image,
+            device_id=device_id,
+            actor=actor,
+            channel=channel,
         )
 
     def verify(
-        self, device_id: str, subject_id: str, image: ImageSource, *, actor: str = "device"
+        self,
+        device_id: str,
+        subject_id: str,
+        image: ImageSource,
+        *,
+        actor: str = "device",
+        channel: law.Channel | None = None,
     ) -> Verification:
-        return recognition.verify(self.ctx, device_id, subject_id, image, actor=actor)
+        return recognition.verify(
+            self.ctx, device_id, subject_id, image, actor=actor, channel=channel
+        )
 
     def identify(
-        self, device_id: str, image: ImageSource, *, actor: str = "device"
+        self,
+        device_id: str,
+        image: ImageSource,
+        *,
+        actor: str = "device",
+        channel: law.Channel | None = None,
     ) -> Identification:
-        return recognition.identify(self.ctx, device_id, image, actor=actor)
+        return recognition.identify(self.ctx, device_id, image, actor=actor, channel=channel)
 
     # -- liveness -------------------------------------------------------------------------
     def liveness_setting(self, deployment_id: str) -> str:
@@ -241,10 +415,12 @@ class Gate:
         *,
         action: str = "verify",
         actor: str = "device",
+        image: ImageSource | None = None,
     ) -> Verdict:
-        """Judge an ``active`` deployment's kiosk challenge (refused: ``liveness.failed``)."""
+        """Judge an ``active`` deployment's kiosk challenge (refused: ``liveness.failed``);
+        with ``image``, also that it shows the person who did the challenge."""
         return liveness.check_challenge(
-            self.ctx, device_id, steps, frames, action=action, actor=actor
+            self.ctx, device_id, steps, frames, action=action, actor=actor, image=image
         )
 
     # -- the alternative ------------------------------------------------------------------
@@ -305,7 +481,10 @@ class Gate:
         return rights.subject_report(self.ctx, subject_id, actor=actor)
 
     def delete_subject(self, subject_id: str, *, actor: str = "subject") -> dict[str, int]:
-        return rights.delete_subject(self.ctx, subject_id, actor=actor)
+        counts = rights.delete_subject(self.ctx, subject_id, actor=actor)
+        if self.ctx.site == law.SiteRole.EDGE:  # erased at a device: erase it everywhere
+            sync.report_erasure(self.ctx, subject_id)
+        return counts
 
     # -- obligations: filing, processing records, incidents ----------------------------------
     def filing_status(self) -> list[dict[str, Any]]:
@@ -359,6 +538,32 @@ class Gate:
             self.ctx, deployment_id, approver=approver, role=role, actor=actor
         )
 
+    def confirm_pipia(
+        self, deployment_id: str, refs: Sequence[str], *, actor: str = "admin"
+    ) -> Assessment:
+        return assessments.confirm_pipia(self.ctx, deployment_id, refs, actor=actor)
+
+    def unconfirmed_pipia(self, deployment_id: str) -> list[str]:
+        return assessments.pending_statements(self.ctx, deployment_id)
+
+    def conclude_pipia(
+        self,
+        deployment_id: str,
+        *,
+        risk_level: str,
+        may_proceed: bool,
+        conditions: Sequence[Statement],
+        actor: str = "admin",
+    ) -> Assessment:
+        return assessments.conclude_pipia(
+            self.ctx,
+            deployment_id,
+            risk_level=risk_level,
+            may_proceed=may_proceed,
+            conditions=conditions,
+            actor=actor,
+        )
+
     def pipia(self, deployment_id: str) -> assessments.PipiaReport:
         return assessments.pipia_report(self.ctx, deployment_id)
 
@@ -378,6 +583,35 @@ class Gate:
 
     def stale_consents(self, deployment_id: str) -> notices.StaleConsentReport:
         return notices.stale_consents(self.ctx, deployment_id)
+
+    # -- sync between the control plane and its edge nodes ------------------------------------
+    def sync_down_batch(
+        self, device_id: str, after: int, *, limit: int = sync.BATCH
+    ) -> sync.DownBatch:
+        """Control plane: the device's deployment's events after ``after``."""
+        return sync.down_batch(self.ctx, device_id, after, limit=limit)
+
+    def sync_apply_up(self, device_id: str, batch: sync.UpBatch, *, actor: str) -> sync.Applied:
+        """Control plane: apply what an edge node reports."""
+        return sync.apply_up(self.ctx, device_id, batch, actor=actor)
+
+    def sync_apply_down(self, batch: sync.DownBatch, *, control_url: str = "") -> sync.Applied:
+        """Edge node: apply the control plane's events (shredding what lost its consent)."""
+        return sync.apply_down(self.ctx, batch, control_url=control_url)
+
+    def sync_up_batch(self) -> sync.UpBatch:
+        """Edge node: what to report up."""
+        return sync.up_batch(self.ctx)
+
+    def sync_acknowledged(self, position: int) -> None:
+        sync.acknowledge_up(self.ctx, position)
+
+    def edge_state(self) -> sync.EdgeState:
+        return sync.edge_state(self.ctx)
+
+    def devices_status(self) -> list[dict[str, Any]]:
+        """Control plane: each device's shape, last sync, lag, templates held, refusing."""
+        return sync.devices_status(self.ctx)
 
     def verify_audit(self) -> AuditVerification:
         with self.ctx.db.transaction() as session:

@@ -49,21 +49,22 @@ def due_count(ctx: GateContext) -> int:
 def sweep(
     ctx: GateContext, *, actor: str, on_progress: Callable[[int], None] | None = None
 ) -> SweepReport:
+    """Purge expired templates in batches. Each batch deletes its templates, destroys the keys
+    no template needs any more and records its audit event in one transaction (journalled), so
+    a crash never leaves a purge without its record; a sweep with nothing due records one."""
     now = ctx.now()
     purged = keys = 0
     touched: set[str] = set()
+    batches = 0
     while True:
         with ctx.unit() as session:
             batch = list(
                 session.scalars(select(m.Template).where(m.Template.expires_at <= now).limit(BATCH))
             )
-            if not batch:
+            if not batch and batches:
                 break
             pairs = {(row.subject_id, row.deployment_id) for row in batch}
-            for row in batch:
-                ctx.index.remove_template(row.id)
-                session.delete(row)
-            session.flush()
+            doomed_keys: list[m.DataKey] = []
             for subject_id, deployment_id in pairs:
                 remaining = session.scalar(
                     select(func.count())
@@ -71,29 +72,50 @@ def sweep(
                     .where(
                         m.Template.subject_id == subject_id,
                         m.Template.deployment_id == deployment_id,
+                        m.Template.expires_at > now,
                     )
                 )
                 if not remaining:
-                    ctx.vault.shred(session, subject_id, deployment_id)
-                    keys += 1
+                    doomed_keys.extend(
+                        session.scalars(
+                            select(m.DataKey).where(
+                                m.DataKey.subject_id == subject_id,
+                                m.DataKey.deployment_id == deployment_id,
+                                m.DataKey.destroyed_at.is_(None),
+                            )
+                        )
+                    )
+            deleted = ctx.vault.destroy_keys(session, doomed_keys, batch)
             note_removed_pairs(session, pairs)
-            for deployment_id in {d for _, d in pairs}:
+            batch_deployments = {d for _, d in pairs}
+            for deployment_id in batch_deployments:
                 deployment = session.get(m.Deployment, deployment_id)
                 if deployment is not None:
                     bump_gallery(session, deployment)
                     ctx.index_versions.pop(deployment_id, None)
-                touched.add(deployment_id)
-            purged += len(batch)
-        if on_progress:
-            on_progress(len(batch))
-    report = SweepReport(purged, keys, len(touched))
-    with ctx.unit() as session:
-        record(
-            ctx,
-            session,
-            actor=actor,
-            action="retention.sweep",
-            objects={k: str(v) for k, v in report.to_dict().items()},
-            articles=law.rule("storage.retention_minimum").articles,
-        )
-    return report
+            record(
+                ctx,
+                session,
+                actor=actor,
+                action="retention.sweep",
+                objects={
+                    "expired_templates": str(deleted),
+                    "keys_destroyed": str(len(doomed_keys)),
+                    "deployments": str(len(batch_deployments)),
+                    "batch": str(batches + 1),
+                },
+                articles=law.rule("storage.retention_minimum").articles,
+            )
+        batches += 1
+        for row in batch:
+            ctx.index.remove_template(row.id)
+        for key_row in doomed_keys:
+            ctx.index.remove_subject(key_row.subject_id, key_row.deployment_id)
+        purged += deleted
+        keys += len(doomed_keys)
+        touched |= batch_deployments
+        if on_progress and deleted:
+            on_progress(deleted)
+        if not batch:
+            break
+    return SweepReport(purged, keys, len(touched))

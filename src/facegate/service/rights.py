@@ -7,7 +7,9 @@ from typing import Any
 from sqlalchemy import select
 
 from facegate import law
+from facegate.service.access import revoke_subject_keys_in
 from facegate.service.context import GateContext, record
+from facegate.service.durability import journal
 from facegate.service.facts import iso
 from facegate.service.people import get_subject
 from facegate.service.templates import shred_templates
@@ -70,34 +72,45 @@ def subject_report(ctx: GateContext, subject_id: str, *, actor: str) -> dict[str
 
 
 def delete_subject(ctx: GateContext, subject_id: str, *, actor: str) -> dict[str, int]:
-    """Erase everything about the subject: templates (keys destroyed), identity, credentials;
-    live consents are marked withdrawn (the records of consent stay, holding no identity)."""
+    """Erase everything about the subject: templates (keys destroyed), identity, credentials,
+    their own API keys (and so their sessions); live consents are marked withdrawn (the records
+    of consent stay, holding no identity). One transaction with its audit event, journalled
+    so that a restored backup is erased again."""
     now = ctx.now()
     with ctx.unit() as session:
         get_subject(session, subject_id)
         destroyed = shred_templates(ctx, session, subject_id, None)
-        withdrawn = 0
+        consents: list[str] = []
         for consent in session.scalars(
             select(m.Consent).where(
                 m.Consent.subject_id == subject_id, m.Consent.withdrawn_at.is_(None)
             )
         ):
             consent.withdrawn_at = now
-            withdrawn += 1
-        revoked = 0
+            consents.append(consent.id)
+        credentials: list[str] = []
         for credential in session.scalars(
             select(m.Credential).where(m.Credential.subject_id == subject_id)
         ):
             session.delete(credential)
-            revoked += 1
-        identity = session.get(m.Identity, subject_id)
-        if identity is not None:
-            session.delete(identity)
+            credentials.append(credential.id)
+        identity_deleted = ctx.vault.erase_identity(session, subject_id)
+        keys = revoke_subject_keys_in(ctx, session, subject_id)
+        journal(
+            ctx,
+            session,
+            "subject_erased",
+            subject=subject_id,
+            consents=consents,
+            credentials=credentials,
+            api_keys=keys,
+        )
         counts = {
             "templates_destroyed": destroyed,
-            "consents_withdrawn": withdrawn,
-            "credentials_deleted": revoked,
-            "identity_deleted": int(identity is not None),
+            "consents_withdrawn": len(consents),
+            "credentials_deleted": len(credentials),
+            "identity_deleted": int(identity_deleted),
+            "keys_revoked": len(keys),
         }
         record(
             ctx,

@@ -46,6 +46,7 @@ def deployment_view(row: m.Deployment) -> dict[str, Any]:
         "target_fmr": row.target_fmr,
         "ambiguity_margin": row.ambiguity_margin,
         "planned_gallery_size": row.planned_gallery_size,
+        "english": dict(row.english or {}),
         "liveness": row.liveness,
         "created_at": iso(row.created_at),
     }

@@ -21,20 +21,24 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 DB_FILE = "facegate.db"
+HOOKS = "facegate_before_commit"  # facegate.store.journal.before_commit
 MIGRATIONS = "facegate.store:migrations"
 BUSY_TIMEOUT_MS = 30_000
 _READONLY = "facegate_readonly"
 
 
 class Database:
-    def __init__(self, url: str | URL, *, echo: bool = False) -> None:
+    def __init__(self, url: str | URL, *, echo: bool = False, synchronous: bool = True) -> None:
+        """``synchronous=False`` (SQLite): commits are not fsynced one by one (WAL with
+        ``synchronous=NORMAL``: safe against a crash of the process, the last commits may be
+        lost with the power); for state that may be lost, like rate-limit buckets."""
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         if self.is_sqlite:
             self.engine: Engine = create_engine(
                 self.url, echo=echo, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}
             )
-            _configure_sqlite(self.engine)
+            _configure_sqlite(self.engine, synchronous=synchronous)
         else:
             self.engine = create_engine(self.url, echo=echo, pool_pre_ping=True)
         self._writer = sessionmaker(bind=self.engine, expire_on_commit=False)
@@ -61,12 +65,19 @@ class Database:
             try:
                 yield session
                 if not readonly:
+                    _run_before_commit(session)
                     session.commit()
                 # A read-only session is closed without commit: its connection is rolled
                 # back on return to the pool, and the objects it loaded stay readable.
             except BaseException:
+                session.info.clear()
                 session.rollback()
                 raise
+
+    def before_flush(self, hook: Any) -> None:
+        """Call ``hook(session, flush_context, instances)`` before every flush of a write
+        transaction (the sync outbox writes its events this way, in the same transaction)."""
+        event.listen(self._writer, "before_flush", hook)
 
     def alembic_config(self, connection: Connection | None = None) -> Config:
         """Alembic configured in code: scripts inside the package, no alembic.ini."""
@@ -87,7 +98,17 @@ class Database:
         self.engine.dispose()
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _run_before_commit(session: Session) -> None:
+    """Flush, then run the hooks registered with ``facegate.store.journal.before_commit``
+    (each may add more work; they run until none is left), then flush what they changed."""
+    session.flush()
+    while hooks := session.info.pop(HOOKS, None):
+        for hook in hooks:
+            hook(session)
+        session.flush()
+
+
+def _configure_sqlite(engine: Engine, *, synchronous: bool = True) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
         # Stop pysqlite from issuing BEGIN (and COMMIT before DDL) itself.
@@ -100,6 +121,8 @@ def _configure_sqlite(engine: Engine) -> None:
             # Overwrite deleted content (e.g. shredded ciphertext) instead of leaving it in
             # free pages; crypto-shredding does not rely on it, it is defence in depth.
             cursor.execute("PRAGMA secure_delete = ON")
+            if not synchronous:
+                cursor.execute("PRAGMA synchronous = NORMAL")
         finally:
             cursor.close()
 

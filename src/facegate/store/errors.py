@@ -31,3 +31,22 @@ class IdentityUnreadable(StoreError):
     """An identity record fails authentication (tampered, or sealed under another key)."""
 
     code = "identity_unreadable"
+
+
+class MasterKeyMismatch(StoreError):
+    """The master key is not the one this database's data is wrapped under."""
+
+    code = "master_key_mismatch"
+
+
+class MasterKeyMissing(StoreError):
+    """No master key, but the database holds data wrapped under one: creating a new key would
+    make every template and identity unreadable for good."""
+
+    code = "master_key_missing"
+
+
+class JournalDamaged(StoreError):
+    """The deletion journal cannot be read or extended."""
+
+    code = "journal_damaged"

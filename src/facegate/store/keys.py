@@ -1,9 +1,12 @@
-"""The master key: 32 random bytes, from a 0600 file or from ``FACEGATE_MASTER_KEY``."""
+"""The master key: 32 random bytes, from a 0600 file or from ``FACEGATE_MASTER_KEY``; its
+fingerprint (key check value), which the database stores so that another key is refused."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import os
 import secrets
 import stat
@@ -26,6 +29,40 @@ def decode_master_key(text: str, source: str) -> bytes:
     if len(key) != KEY_BYTES:
         raise MasterKeyInvalid(f"{source} must hold {KEY_BYTES} bytes, not {len(key)}")
     return key
+
+
+def fingerprint(master_key: bytes) -> str:
+    """The key check value: 64 hex digits that identify the key and reveal nothing of it
+    (HMAC-SHA256 of a fixed label under a subkey of its own)."""
+    check = hmac.new(master_key, b"facegate-key-check", hashlib.sha256).digest()
+    return hmac.new(check, b"facegate key check value v1", hashlib.sha256).hexdigest()
+
+
+def write_new_key_file(path: Path) -> bytes:
+    """Create ``path`` (mode 0600, exclusively: never over an existing file) with a fresh key."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    key = secrets.token_bytes(KEY_BYTES)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(base64.b64encode(key).decode("ascii") + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    fsync_directory(path.parent)
+    return key
+
+
+def fsync_directory(path: Path) -> None:
+    """Make a rename or a new file in ``path`` durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_key_file(path: Path) -> bytes:
+    """The key in ``path``, refusing a file the group or others may read."""
+    return _read_key_file(Path(path))
 
 
 def load_or_create_master_key(path: Path) -> bytes:

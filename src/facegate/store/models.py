@@ -105,6 +105,9 @@ class Deployment(Base, kw_only=True):
     planned_gallery_size: Mapped[int] = mapped_column(default=0, server_default="0")
     # Presentation-attack detection: "off", "passive" or "active" (law.Liveness).
     liveness: Mapped[str] = mapped_column(default="passive")
+    # The free text in English, beside the Chinese of purpose, necessity, why_not_verify and
+    # alternatives: {"purpose": str, ..., "alternatives": [str]} (optional, per field)
+    english: Mapped[dict[str, Any]] = mapped_column(JSON, default_factory=dict, server_default="{}")
     notice_version: Mapped[int] = mapped_column(default=0)
     # Bumped in the same transaction as every change to the deployment's templates, so that
     # processes holding an in-memory index can tell when to reload it.
@@ -146,6 +149,9 @@ class Identity(Base, kw_only=True):
     subject_id: Mapped[str] = mapped_column(ID, ForeignKey("subjects.id"), primary_key=True)
     nonce: Mapped[bytes] = mapped_column(LargeBinary)
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    # Fingerprint of the master key whose identity key sealed the record (NULL: sealed before
+    # fingerprints were kept, i.e. under the key the database was first checked against).
+    kek: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class DataKey(Base, kw_only=True):
@@ -157,6 +163,8 @@ class DataKey(Base, kw_only=True):
     subject_id: Mapped[str] = mapped_column(ID, ForeignKey("subjects.id"), index=True)
     deployment_id: Mapped[str] = mapped_column(ID, ForeignKey("deployments.id"), index=True)
     wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    # Fingerprint of the master key that wraps it (NULL: wrapped before fingerprints were kept).
+    kek: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(default_factory=utc_now)
     destroyed_at: Mapped[datetime | None] = mapped_column(default=None)
 
@@ -261,7 +269,13 @@ class AuditHead(Base, kw_only=True):
 
 def _register_feature_tables() -> None:
     """Import the modules whose tables extend ``Base.metadata`` (migrations compare against it)."""
-    from facegate.store import access_models, assessment_models, obligation_models  # noqa: F401
+    from facegate.store import (  # noqa: F401
+        access_models,
+        assessment_models,
+        durability_models,
+        obligation_models,
+        sync_models,
+    )
 
 
 _register_feature_tables()

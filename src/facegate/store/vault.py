@@ -9,14 +9,23 @@ Key hierarchy (the master key never encrypts data itself)::
 A data key is wrapped with associated data ``facegate-dk|<subject>|<deployment>``; a template
 is sealed with associated data binding its subject, deployment and template id, so ciphertext
 moved to another row does not decrypt. Deleting a subject's face data is crypto-shredding:
-the wrapped data key is set to NULL, after which no copy of the ciphertext (backups, free
-pages of the database file) can be decrypted.
+the wrapped data key is set to NULL, after which no copy of the ciphertext (free pages of the
+database file) can be decrypted; the deletion journal (``facegate.store.journal``) records the
+destroyed key ids outside the database, so that a restored backup is shredded again.
+
+Each wrapped data key and identity record names the fingerprint of the master key it is
+sealed under (``kek``), so that ``facegate key rotate-master`` can re-wrap them one batch at a
+time, and a vault may hold the next key beside the current one while a rotation runs.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -29,8 +38,9 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from facegate.store.errors import IdentityUnreadable, TemplateUnreadable
-from facegate.store.keys import KEY_BYTES
+from facegate.store.errors import IdentityUnreadable, MasterKeyMismatch, TemplateUnreadable
+from facegate.store.journal import DeletionJournal
+from facegate.store.keys import KEY_BYTES, fingerprint
 from facegate.store.models import DataKey, Identity, Template
 from facegate.store.types import utc_now
 
@@ -39,6 +49,7 @@ EMBEDDING_DTYPE = np.dtype("<f4")
 
 WRAP_INFO = b"facegate-data-key-wrap"
 IDENTITY_INFO = b"facegate-identity"
+LOOKUP_INFO = b"facegate-credential-lookup"  # as facegate.store.credentials
 
 
 def derive_key(master_key: bytes, info: bytes) -> bytes:
@@ -60,12 +71,72 @@ def identity_aad(subject_id: str) -> bytes:
     return b"facegate-id|" + subject_id.encode()
 
 
+@dataclass(frozen=True)
+class _Sealers:
+    kek: AESGCM
+    identity: AESGCM
+
+
+def _sealers(master_key: bytes) -> _Sealers:
+    if len(master_key) != KEY_BYTES:
+        raise ValueError(f"the master key must be {KEY_BYTES} bytes")
+    return _Sealers(
+        AESGCM(derive_key(master_key, WRAP_INFO)), AESGCM(derive_key(master_key, IDENTITY_INFO))
+    )
+
+
 class Vault:
-    def __init__(self, master_key: bytes) -> None:
-        if len(master_key) != KEY_BYTES:
-            raise ValueError(f"the master key must be {KEY_BYTES} bytes")
-        self._kek = AESGCM(derive_key(master_key, WRAP_INFO))
-        self._identity = AESGCM(derive_key(master_key, IDENTITY_INFO))
+    """``master_key`` wraps what is sealed now; ``other_keys`` only unwrap (the old key while a
+    rotation to this one runs). ``journal`` records every key destroyed."""
+
+    def __init__(
+        self,
+        master_key: bytes,
+        *,
+        other_keys: Sequence[bytes] = (),
+        journal: DeletionJournal | None = None,
+    ) -> None:
+        self.fingerprint = fingerprint(master_key)
+        self._keys = {fingerprint(k): _sealers(k) for k in other_keys}
+        self._keys[self.fingerprint] = _sealers(master_key)
+        self._kek = self._keys[self.fingerprint].kek
+        self._identity = self._keys[self.fingerprint].identity
+        self.journal = journal
+        self._lookup = derive_key(master_key, LOOKUP_INFO)
+
+    def _for(self, kek: str | None) -> _Sealers:
+        sealers = self._keys.get(kek or self.fingerprint)
+        if sealers is None:
+            raise MasterKeyMismatch(
+                "this record is sealed under another master key "
+                f"(fingerprint {str(kek)[:16]}); open facegate with that key"
+            )
+        return sealers
+
+    def wrap_secret(self, name: str, secret: bytes) -> bytes:
+        """Seal a key-ring secret under the current master key."""
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        return nonce + self._kek.encrypt(nonce, secret, b"facegate-ring|" + name.encode())
+
+    def unwrap_secret(self, name: str, wrapped: bytes, kek: str) -> bytes:
+        try:
+            return self._for(kek).kek.decrypt(
+                wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], b"facegate-ring|" + name.encode()
+            )
+        except InvalidTag as exc:
+            raise MasterKeyMismatch(f"the key ring's {name} secret fails authentication") from exc
+
+    @property
+    def lookup_key(self) -> bytes:
+        return self._lookup
+
+    def use_lookup_key(self, key: bytes) -> None:
+        """The credential lookup key from the key ring (stable across master key rotations)."""
+        self._lookup = key
+
+    def lookup_digest(self, secret: str) -> str:
+        """HMAC-SHA256 hex of a card or QR secret, to find its holder (see ``credentials``)."""
+        return hmac.new(self._lookup, secret.encode(), hashlib.sha256).hexdigest()
 
     # -- data keys -------------------------------------------------------------------------
 
@@ -89,20 +160,44 @@ class Vault:
         nonce = secrets.token_bytes(NONCE_BYTES)
         plain = AESGCM.generate_key(bit_length=KEY_BYTES * 8)
         wrapped = nonce + self._kek.encrypt(nonce, plain, data_key_aad(subject_id, deployment_id))
-        row = DataKey(subject_id=subject_id, deployment_id=deployment_id, wrapped_key=wrapped)
+        row = DataKey(
+            subject_id=subject_id,
+            deployment_id=deployment_id,
+            wrapped_key=wrapped,
+            kek=self.fingerprint,
+        )
         session.add(row)
         session.flush()
         return row
 
     def _unwrap(self, row: DataKey) -> AESGCM:
+        return AESGCM(self.unwrap_data_key(row))
+
+    def unwrap_data_key(self, row: DataKey) -> bytes:
+        """The data key's plain bytes (for re-wrapping; templates stay sealed)."""
         if row.wrapped_key is None or row.destroyed_at is not None:
             raise TemplateUnreadable("the data key has been destroyed")
         nonce, body = row.wrapped_key[:NONCE_BYTES], row.wrapped_key[NONCE_BYTES:]
         try:
-            plain = self._kek.decrypt(nonce, body, data_key_aad(row.subject_id, row.deployment_id))
-        except InvalidTag as exc:
+            return self._for(row.kek).kek.decrypt(
+                nonce, body, data_key_aad(row.subject_id, row.deployment_id)
+            )
+        except (InvalidTag, MasterKeyMismatch) as exc:
             raise TemplateUnreadable("the data key fails authentication") from exc
-        return AESGCM(plain)
+
+    def rewrap_data_key(self, row: DataKey) -> None:
+        """Wrap the data key under the current master key (its templates are untouched)."""
+        plain = self.unwrap_data_key(row)
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        aad = data_key_aad(row.subject_id, row.deployment_id)
+        row.wrapped_key = nonce + self._kek.encrypt(nonce, plain, aad)
+        row.kek = self.fingerprint
+
+    def rewrap_identity(self, session: Session, row: Identity) -> None:
+        """Seal the identity record under the current master key's identity key."""
+        identity = self.open_identity(session, row.subject_id)
+        if identity is not None:
+            self.seal_identity(session, row.subject_id, identity)
 
     # -- templates -------------------------------------------------------------------------
 
@@ -163,22 +258,45 @@ class Vault:
     def shred(self, session: Session, subject_id: str, deployment_id: str | None = None) -> int:
         """Crypto-shred: destroy the subject's data key(s) (for one deployment, or all) and
         delete their templates. Returns the number of templates destroyed."""
-        now = utc_now()
         keys = select(DataKey).where(DataKey.subject_id == subject_id)
-        templates = select(Template).where(Template.subject_id == subject_id)
         if deployment_id is not None:
             keys = keys.where(DataKey.deployment_id == deployment_id)
+        rows = list(session.scalars(keys.where(DataKey.destroyed_at.is_(None))))
+        templates = select(Template).where(Template.subject_id == subject_id)
+        if deployment_id is not None:
             templates = templates.where(Template.deployment_id == deployment_id)
-        destroyed = 0
-        for template in session.scalars(templates).all():
+        return self.destroy_keys(session, rows, list(session.scalars(templates)))
+
+    def destroy_keys(
+        self,
+        session: Session,
+        keys: Sequence[DataKey],
+        templates: Sequence[Template] = (),
+        *,
+        journal: bool = True,
+    ) -> int:
+        """Delete ``templates`` and destroy ``keys`` (and every template they seal), journalled
+        in the same transaction (not when replaying the journal itself). Returns the number of
+        templates deleted."""
+        now = utc_now()
+        key_ids = sorted({k.id for k in keys if k.destroyed_at is None})
+        doomed = {t.id: t for t in templates}
+        if key_ids:
+            doomed.update(
+                (t.id, t)
+                for t in session.scalars(select(Template).where(Template.data_key_id.in_(key_ids)))
+            )
+        for template in doomed.values():
             session.delete(template)
-            destroyed += 1
         session.flush()
-        for key_row in session.scalars(keys.where(DataKey.destroyed_at.is_(None))).all():
-            key_row.wrapped_key = None
-            key_row.destroyed_at = now
+        for key_row in keys:
+            if key_row.destroyed_at is None:
+                key_row.wrapped_key = None
+                key_row.destroyed_at = now
         session.flush()
-        return destroyed
+        if journal and self.journal is not None and (key_ids or doomed):
+            self.journal.note(session, "keys_destroyed", keys=key_ids, templates=sorted(doomed))
+        return len(doomed)
 
     # -- identity records ------------------------------------------------------------------
 
@@ -189,10 +307,26 @@ class Vault:
         ciphertext = self._identity.encrypt(nonce, plain, identity_aad(subject_id))
         row = session.get(Identity, subject_id)
         if row is None:
-            session.add(Identity(subject_id=subject_id, nonce=nonce, ciphertext=ciphertext))
+            session.add(
+                Identity(
+                    subject_id=subject_id,
+                    nonce=nonce,
+                    ciphertext=ciphertext,
+                    kek=self.fingerprint,
+                )
+            )
         else:
-            row.nonce, row.ciphertext = nonce, ciphertext
+            row.nonce, row.ciphertext, row.kek = nonce, ciphertext, self.fingerprint
         session.flush()
+
+    def erase_identity(self, session: Session, subject_id: str) -> bool:
+        """Delete the identity record; True when there was one."""
+        row = session.get(Identity, subject_id)
+        if row is None:
+            return False
+        session.delete(row)
+        session.flush()
+        return True
 
     def open_identity(self, session: Session, subject_id: str) -> dict[str, str] | None:
         """The subject's identity record, or None when there is none."""
@@ -200,8 +334,10 @@ class Vault:
         if row is None:
             return None
         try:
-            plain = self._identity.decrypt(row.nonce, row.ciphertext, identity_aad(subject_id))
-        except InvalidTag as exc:
+            plain = self._for(row.kek).identity.decrypt(
+                row.nonce, row.ciphertext, identity_aad(subject_id)
+            )
+        except (InvalidTag, MasterKeyMismatch) as exc:
             raise IdentityUnreadable("the identity record fails authentication") from exc
         value: Any = json.loads(plain)
         return {str(k): str(v) for k, v in value.items()}

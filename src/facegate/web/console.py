@@ -20,13 +20,12 @@ from facegate.documents.notice import render_sign_pdf
 from facegate.documents.records import records_csv
 from facegate.errors import FacegateError
 from facegate.law.pipia import ASPECTS, Statement
-from facegate.service import DeploymentSpec, DeviceSpec, access
+from facegate.service import DeploymentSpec, DeviceSpec, access, web_sessions
 from facegate.service import filing as filing_service
 from facegate.service.access import STAFF_ROLES, Forbidden, Principal, Unauthenticated
 from facegate.service.assessment_views import pipia_view
 from facegate.service.assessments import UnknownAssessment
 from facegate.service.notices import NoNotice, PublicUrlMissing, public_notice_url
-from facegate.store.access_models import ApiKey
 from facegate.web import views
 from facegate.web.app import render, web_state
 from facegate.web.common import Visit, failed_login, posted, text, visit
@@ -44,16 +43,10 @@ def console_visit(request: Request) -> Visit:
 
 
 def principal(current: Visit) -> Principal | None:
-    """The logged-in staff member, while their key is still live."""
-    key_id, role = current.data.get("key_id"), current.data.get("role")
-    if not isinstance(key_id, str) or role not in STAFF_ROLES:
-        return None
-    ctx = web_state(current.request).gate.ctx
-    with ctx.db.transaction(readonly=True) as session:
-        row = session.get(ApiKey, key_id)
-        if row is None or row.revoked_at is not None or row.role != role:
-            return None
-    return Principal(key_id, str(role))
+    """The logged-in staff member, while their session and key are live (server-side: logging
+    out or revoking the key ends it for every copy of the cookie)."""
+    who = web_sessions.holder(web_state(current.request).gate.ctx, current.data.get("sid"))
+    return who if who is not None and who.role in STAFF_ROLES else None
 
 
 def need(who: Principal, *roles: str) -> None:
@@ -82,8 +75,7 @@ def staff(request: Request) -> tuple[Visit, Principal]:
 
 def login_redirect(request: Request) -> Response:
     current = console_visit(request)
-    current.data.pop("key_id", None)
-    current.data.pop("role", None)
+    current.data.pop("sid", None)
     return current.redirect("/console/login")
 
 
@@ -109,7 +101,9 @@ async def login(request: Request) -> Response:
             except FacegateError as limited:
                 exc = limited
         return page(current, None, "console/login.html", 401, error=exc.message)
-    current.data = {"key_id": who.key_id, "role": who.role}
+    state = web_state(request)
+    sid = web_sessions.start(state.gate.ctx, who, seconds=state.console.max_age)
+    current.data = {"sid": sid}  # a fresh session id at login: no fixation
     return current.redirect("/console")
 
 
@@ -117,6 +111,7 @@ async def login(request: Request) -> Response:
 async def logout(request: Request) -> Response:
     current = console_visit(request)
     await posted(request, current)
+    web_sessions.end(web_state(request).gate.ctx, current.data.get("sid"))
     current.data = {}
     return current.redirect("/console/login")
 
@@ -152,6 +147,10 @@ WIZARD_DEFAULTS: dict[str, str] = {
     "retention_days": "365",
     "alternatives": "",
     "transfer_mode": "on_device",
+    "purpose_en": "",
+    "necessity_en": "",
+    "alternatives_en": "",
+    "liveness": "passive",
 }
 
 
@@ -220,6 +219,12 @@ async def create_deployment(request: Request) -> Response:
             retention_days=retention,
             alternatives=alternatives,
             transfer_mode=values["transfer_mode"],
+            english={  # the fields above are the Chinese; English documents use these
+                "purpose": values["purpose_en"],
+                "necessity": values["necessity_en"],
+                "alternatives": values["alternatives_en"].splitlines(),
+            },
+            liveness=values["liveness"],
         )
         row = gate.create_deployment(controller_id, spec, actor=who.actor)
     except FacegateError as exc:
@@ -328,6 +333,9 @@ async def edit_pipia(deployment_id: str, request: Request) -> Response:
 @router.post("/deployments/{deployment_id}/pipia/approve")
 async def approve_pipia(deployment_id: str, request: Request) -> Response:
     def run(current: Visit, who: Principal, form: Any) -> str:
+        checked = [str(v) for v in form.getlist("confirm") if str(v).strip()]
+        if checked:  # the statements the DPO ticked as checked, one by one
+            web_state(request).gate.confirm_pipia(deployment_id, checked, actor=who.actor)
         row = web_state(request).gate.approve_pipia(
             deployment_id,
             approver=text(form, "approver"),
@@ -471,7 +479,6 @@ async def delete(subject_id: str, request: Request) -> Response:
         need(who, "dpo")
         gate = web_state(request).gate
         counts = gate.delete_subject(subject_id, actor=who.actor)
-        access.revoke_subject_keys(gate.ctx, subject_id, actor=who.actor)
         current.flash("ok", f"Subject erased: {counts}.")
     except FacegateError as exc:
         current.flash_error(exc)

@@ -8,6 +8,7 @@ verification, and a person's own data (see, withdraw, delete).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from datetime import date
 from typing import Any
@@ -16,13 +17,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
-from facegate.api.routes.faces import check_lockout, face_call, note_outcome
+from facegate.api.routes.faces import channel_of, check_lockout, face_call, note_outcome
 from facegate.api.state import api_state
 from facegate.engine.errors import FaceQualityTooLow, ImageTooLarge, MultipleFaces, NoFace
 from facegate.engine.liveness.challenge import new_challenge
 from facegate.errors import FacegateError
+from facegate.law import Refused
 from facegate.law.age import is_minor
 from facegate.law.dates import china_date
+from facegate.law.liveness import CHALLENGE_MESSAGE
 from facegate.service import BadRequest, ConsentSpec, access
 from facegate.service.access import Forbidden, Principal, Unauthenticated
 from facegate.service.liveness import FRAME_LIMITS
@@ -56,6 +59,15 @@ FEEDBACK: dict[str, tuple[str, str]] = {
     "face_cut_off": ("请把脸移到画面中央", "Move your face to the centre"),
     "no_face": ("没有看到人脸，请看向摄像头", "No face found: look at the camera"),
     "multiple_faces": ("请一次一人", "One person at a time, please"),
+    "liveness": (
+        "未检测到真人：请本人直接面对摄像头，不要使用照片或屏幕；也可以使用其他方式",
+        "No live person seen: face the camera yourself, not a photo or a screen; or use the "
+        "alternative",
+    ),
+    "challenge": (
+        "请按屏幕提示依次眨眼、转头",
+        "Follow the prompts on the screen: blink and turn your head, in that order",
+    ),
 }
 
 
@@ -196,6 +208,8 @@ def consent_form(request: Request) -> Response:
         notice_hash=notice.sha256,
         minor=bool(current.data.get("minor")),
         relations=GUARDIAN_RELATIONS,
+        # A networked deployment's photos travel: its own consent, asked for separately.
+        networked=dict(notice.facts or {}).get("transfer_mode") == "networked",
     )
 
 
@@ -243,6 +257,9 @@ async def consent(request: Request) -> Response:
     subject = gate.register_subject(date_of_birth=date.fromisoformat(dob), actor=who.actor)
     try:
         gate.record_consent(subject.id, who.deployment_id, spec, actor=who.actor)
+        if form.get("transmission") == "yes":  # its own tick, its own record (M8, PIPL 29)
+            transmission = dataclasses.replace(spec, scope="transmission")
+            gate.record_consent(subject.id, who.deployment_id, transmission, actor=who.actor)
     except FacegateError as exc:
         gate.delete_subject(subject.id, actor=who.actor)
         current.flash_error(exc)
@@ -340,6 +357,9 @@ def feedback(exc: FacegateError) -> list[tuple[str, str]]:
         return [FEEDBACK["no_face"]]
     if isinstance(exc, MultipleFaces):
         return [FEEDBACK["multiple_faces"]]
+    if isinstance(exc, Refused) and "liveness.failed" in exc.decision.codes:
+        challenge = any(r.message == CHALLENGE_MESSAGE for r in exc.decision.reasons)
+        return [FEEDBACK["challenge" if challenge else "liveness"]]
     return []
 
 
@@ -364,7 +384,7 @@ async def face_step(request: Request, mode: str) -> Response:
                 state,
                 who,
                 lambda: gate.check_challenge(
-                    device_id, steps, frames, action=mode, actor=who.actor
+                    device_id, steps, frames, action=mode, actor=who.actor, image=image
                 ),
             )
         if mode == "enrol":
@@ -373,7 +393,12 @@ async def face_step(request: Request, mode: str) -> Response:
                 state,
                 who,
                 lambda: gate.enrol(
-                    subject_id, deployment_id, image, device_id=device_id, actor=who.actor
+                    subject_id,
+                    deployment_id,
+                    image,
+                    device_id=device_id,
+                    actor=who.actor,
+                    channel=channel_of(request),
                 ),
             )
             current.flash("ok", "已登记 · Enrolled. Now let's check it works.")
@@ -383,7 +408,9 @@ async def face_step(request: Request, mode: str) -> Response:
             request,
             state,
             who,
-            lambda: gate.verify(device_id, subject_id, image, actor=who.actor),
+            lambda: gate.verify(
+                device_id, subject_id, image, actor=who.actor, channel=channel_of(request)
+            ),
         )
         note_outcome(request, state, who, subject_id, result.matched)
     except FacegateError as exc:
@@ -505,7 +532,6 @@ async def my_delete(request: Request) -> Response:
         if isinstance(subject_id, str):
             gate = web_state(request).gate
             gate.delete_subject(subject_id, actor=who.actor)
-            access.revoke_subject_keys(gate.ctx, subject_id, actor=who.actor)
             current.flash("ok", "您的数据已删除。 · Your data has been deleted.")
     except FacegateError as exc:
         current.flash_error(exc)

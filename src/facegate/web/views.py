@@ -18,6 +18,7 @@ from facegate.service.assessments import pipia_status
 from facegate.service.facts import deployment_facts
 from facegate.service.incidents import list_incidents
 from facegate.service.registry import get_deployment, prerequisites_decision
+from facegate.service.sync import deployment_individuals
 from facegate.store import models as m
 
 EXPIRY_WINDOW_DAYS = 30
@@ -64,6 +65,7 @@ class DeploymentCard:
     compliance: dict[str, Any]
     notice_version: int
     devices: list[dict[str, Any]] = field(default_factory=list)
+    liveness: str = "passive"
 
 
 def deployment_cards(gate: Gate, only: str | None = None) -> list[DeploymentCard]:
@@ -81,11 +83,7 @@ def deployment_cards(gate: Gate, only: str | None = None) -> list[DeploymentCard
                 deployment_facts(row),
                 (*prerequisites_decision(ctx, session, row), accuracy_decision(ctx, session, row)),
             )
-            individuals = session.scalar(
-                select(func.count(func.distinct(m.Template.subject_id))).where(
-                    m.Template.deployment_id == row.id
-                )
-            )
+            individuals = deployment_individuals(session, row.id)  # here and on its edges
             expiring = session.scalar(
                 select(func.count(m.Template.id)).where(
                     m.Template.deployment_id == row.id,
@@ -119,6 +117,7 @@ def deployment_cards(gate: Gate, only: str | None = None) -> list[DeploymentCard
                     compliance=decision_view(decision),
                     notice_version=row.notice_version or 0,
                     devices=devices,
+                    liveness=row.liveness,
                 )
             )
     return cards
@@ -154,4 +153,5 @@ def dashboard(gate: Gate) -> dict[str, Any]:
             access.security_event_view(r) for r in access.security_events(gate.ctx, limit=10)
         ],
         "audit": gate.verify_audit().to_dict(),
+        "devices": gate.devices_status(),
     }

@@ -17,7 +17,6 @@ from facegate.api.schemas import (
     SweepOut,
 )
 from facegate.api.state import api_state
-from facegate.service import access
 
 router = APIRouter(tags=["care"])
 
@@ -71,11 +70,9 @@ def subject_report(subject_id: str, request: Request, who: Caller) -> SubjectRep
 )
 def delete_subject(subject_id: str, request: Request, who: Caller) -> DeletionOut:
     """Erase the subject: templates (keys destroyed), identity, credentials; consents marked
-    withdrawn; the subject's own keys revoked."""
-    gate = api_state(request).gate
-    counts = gate.delete_subject(subject_id, actor=who.actor)
-    revoked = access.revoke_subject_keys(gate.ctx, subject_id, actor=who.actor)
-    return DeletionOut(**counts, keys_revoked=revoked)
+    withdrawn; the subject's own keys revoked, all in one transaction with its audit event."""
+    counts = api_state(request).gate.delete_subject(subject_id, actor=who.actor)
+    return DeletionOut(**counts)
 
 
 @router.get("/v1/audit/verify", response_model=AuditOut, **allow("admin", "dpo", status=()))

@@ -34,7 +34,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from facegate.engine.engine import EngineConfig, FaceEngine
+    from facegate.engine.engine import EngineConfig
+    from facegate.engine.protocols import FaceWork
 
 CALIBRATION_PACKAGE = "facegate.engine.calibration"
 
@@ -187,11 +188,16 @@ class ModelCard:
     calibration: Calibration | None
 
 
-def card_for_engine(engine: FaceEngine) -> ModelCard:
-    """The card of a loaded engine (a plug-in embedder may carry its own calibration)."""
-    own = getattr(engine.embedder, "calibration", None)
+def card_for_engine(engine: FaceWork, configured: ModelCard | None = None) -> ModelCard:
+    """The card of a loaded engine: a plug-in embedder may carry its own calibration; a pool
+    of worker processes (no embedder here) takes the ``configured`` card's when the model
+    ids agree."""
+    embedder = getattr(engine, "embedder", None)
+    own = getattr(embedder, "calibration", None)
     if isinstance(own, Calibration):
         calibration = own if own.model_id == engine.model_id else None
+    elif embedder is None and configured is not None and configured.model_id == engine.model_id:
+        calibration = configured.calibration
     else:
         calibration = shipped_calibration(engine.model_id)
     return ModelCard(engine.model_id, engine.threshold, calibration)

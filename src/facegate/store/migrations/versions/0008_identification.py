@@ -1,8 +1,8 @@
 """Identification accuracy per deployment: the 1:N target FPIR, the FNIR ceiling, the 1:1
 target FMR, the ambiguity margin and the planned gallery size (issue 16).
 
-Revision ID: 0005_identification
-Revises: 0004_liveness
+Revision ID: 0008_identification
+Revises: 0007_edge_sync
 Create Date: 2026-11-30
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005_identification"
-down_revision: str | Sequence[str] | None = "0004_liveness"
+revision: str = "0008_identification"
+down_revision: str | Sequence[str] | None = "0007_edge_sync"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,268 @@
+"""Operator maintenance of a data directory: backup, restore, and rotating the master key.
+
+Key hierarchy (what ``rotate_master`` changes)::
+
+    master key (file, 0600, or FACEGATE_MASTER_KEY)     fingerprint stored in key_check
+      |-- HKDF "facegate-data-key-wrap" -> KEK --wraps--> one data key per (subject, deployment)
+      |                                                      '--seals--> that subject's templates
+      |-- HKDF "facegate-identity" -> identity key --seals--> identity records (names, ...)
+      |-- wraps the key ring: the credential lookup key (stable across rotations)
+      '-- HMAC -> web signing keys (kiosk cookies: a rotation signs the kiosks out)
+
+Rotation re-wraps every data key (and re-seals identity records and the key ring) under a new
+master key, one batch per transaction, without decrypting a template. It is resumable: the new
+key is written first to ``master.key.next``, the database records its fingerprint
+(``key_check.next_fingerprint``), each re-wrapped row records the key it is wrapped under, and
+a run after a crash continues where it stopped. At the end the database switches its check
+value in one transaction, the old key file is kept as ``master.key.old-<fingerprint>`` and the
+new one takes its place.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.orm import Session
+
+from facegate.config import Settings
+from facegate.errors import FacegateError
+from facegate.service.gate import Gate, next_key_file
+from facegate.store import AuditLog, Database, keyring
+from facegate.store import backup as backups
+from facegate.store import models as m
+from facegate.store.database import DB_FILE
+from facegate.store.durability_models import KeyCheck
+from facegate.store.errors import MasterKeyMismatch
+from facegate.store.journal import DeletionJournal
+from facegate.store.keys import (
+    fingerprint,
+    fsync_directory,
+    master_key_from_env,
+    read_key_file,
+    write_new_key_file,
+)
+from facegate.store.lockfile import DataDirLock
+from facegate.store.types import utc_now
+from facegate.store.vault import Vault
+
+Progress = Callable[[int, int], None]
+BATCH = 500
+
+
+class MaintenanceRefused(FacegateError):
+    code = "maintenance_refused"
+
+
+def _sqlite_file(settings: Settings, what: str) -> Path:
+    if settings.database_url and not settings.database_url.startswith("sqlite"):
+        raise MaintenanceRefused(
+            f"{what} copies SQLite databases; for PostgreSQL use pg_dump / pg_restore (the "
+            "deletion journal is replayed when facegate next opens the restored database)"
+        )
+    return settings.data_dir / DB_FILE
+
+
+def backup(
+    settings: Settings, target: Path, *, on_progress: Progress | None = None
+) -> dict[str, object]:
+    """A consistent online copy of the database in ``target``, with its manifest."""
+    db_file = _sqlite_file(settings, "backup")
+    if not db_file.is_file():
+        raise MaintenanceRefused(f"no database at {db_file}: nothing to back up")
+    manifest = backups.backup(db_file, Path(target), on_progress=on_progress)
+    return {
+        "backup": str(target),
+        **manifest.to_dict(),
+        "not_included": [
+            str(settings.resolved_key_file),
+            str(settings.resolved_journal_file),
+        ],
+    }
+
+
+def restore(settings: Settings, source: Path) -> tuple[dict[str, object], list[str]]:
+    """Put a backup back, then open it once so that the deletion journal is replayed. Returns
+    what was restored and what the operator must be told."""
+    db_file = _sqlite_file(settings, "restore")
+    lock = DataDirLock(settings.data_dir).acquire(exclusive=True, what="restore")
+    try:
+        gate = Gate.open(settings, held_lock=lock)  # the current key and journal, checked
+        key_fp = gate.ctx.vault.fingerprint
+        journal = gate.ctx.vault.journal
+        gate.close()
+        journal_id = journal.read().journal_id if journal is not None else ""
+        manifest = backups.verify(Path(source), fingerprint=key_fp, journal_id=journal_id)
+        kept = backups.put_back(Path(source), manifest, db_file)
+        reopened = Gate.open(settings, held_lock=lock)  # replays before anyone else opens it
+        notices = list(reopened.notices)
+        ok = reopened.verify_audit().ok
+        reopened.close()
+    finally:
+        lock.release()
+    return (
+        {
+            "restored": str(source),
+            "created_at": manifest.created_at,
+            "journal_seq": manifest.journal_seq,
+            "replaced_database_kept_as": str(kept),
+            "audit_chain_ok": ok,
+        },
+        notices,
+    )
+
+
+@dataclass(frozen=True)
+class RotationReport:
+    data_keys: int
+    identities: int
+    old_fingerprint: str
+    new_fingerprint: str
+    old_key_file: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "data_keys_rewrapped": self.data_keys,
+            "identities_resealed": self.identities,
+            "old_fingerprint": self.old_fingerprint[:16],
+            "new_fingerprint": self.new_fingerprint[:16],
+            "old_key_file": self.old_key_file,
+        }
+
+
+def rotate_master(settings: Settings, *, on_progress: Progress | None = None) -> RotationReport:
+    """Re-wrap every data key under a new master key (resumable; see the module's text)."""
+    if master_key_from_env() is not None:
+        raise MaintenanceRefused(
+            "the master key comes from FACEGATE_MASTER_KEY: rotate-master works on a key file; "
+            "unset the variable and point key_file at a file holding the key"
+        )
+    key_path = settings.resolved_key_file
+    nxt = next_key_file(settings)
+    lock = DataDirLock(settings.data_dir).acquire(exclusive=True, what="rotate-master")
+    db = Database(settings.resolved_database_url)
+    try:
+        old = read_key_file(key_path)
+        stored = keyring.inspect_before_upgrade(db.engine)
+        if stored.fingerprint is None:
+            raise MaintenanceRefused("open the data directory with facegate once first")
+        if nxt.exists():
+            new = read_key_file(nxt)
+            if stored.fingerprint == fingerprint(new):  # only the file swap was left to do
+                return _swap_files(key_path, nxt, old, new, 0, 0)
+            if stored.next_fingerprint not in (None, fingerprint(new)):
+                raise MaintenanceRefused(
+                    f"{nxt} is not the key the interrupted rotation started with"
+                )
+        else:
+            new = write_new_key_file(nxt)
+        if stored.fingerprint != fingerprint(old):
+            raise keyring.mismatch(stored.fingerprint, fingerprint(old))
+        db.upgrade()
+        vault = Vault(
+            new, other_keys=[old], journal=DeletionJournal(settings.resolved_journal_file)
+        )
+        new_fp = vault.fingerprint
+        with db.transaction() as session:
+            check = session.get(KeyCheck, 1)
+            assert check is not None
+            check.next_fingerprint = new_fp
+        total = _count_pending(db, new_fp)
+        done = data_keys = identities = 0
+        if on_progress:
+            on_progress(0, total)
+        while True:
+            with db.transaction() as session:
+                rows = list(
+                    session.scalars(
+                        select(m.DataKey)
+                        .where(m.DataKey.wrapped_key.is_not(None), _not_under(m.DataKey, new_fp))
+                        .limit(BATCH)
+                    )
+                )
+                for row in rows:
+                    vault.rewrap_data_key(row)
+            data_keys += len(rows)
+            done += len(rows)
+            if on_progress and rows:
+                on_progress(done, total)
+            if not rows:
+                break
+        while True:
+            with db.transaction() as session:
+                people = list(
+                    session.scalars(
+                        select(m.Identity).where(_not_under(m.Identity, new_fp)).limit(BATCH)
+                    )
+                )
+                for person in people:
+                    vault.rewrap_identity(session, person)
+            identities += len(people)
+            done += len(people)
+            if on_progress and people:
+                on_progress(done, total)
+            if not people:
+                break
+        with db.transaction() as session:
+            if _count_pending(db, new_fp, session):
+                raise MaintenanceRefused("rows were added under the old key; run it again")
+            keyring.rewrap_ring(session, vault)
+            check = session.get(KeyCheck, 1)
+            assert check is not None
+            check.fingerprint, check.next_fingerprint = new_fp, None
+            check.rotated_at = utc_now()
+            AuditLog().append(
+                session,
+                actor="cli",
+                action="key.rotate_master",
+                objects={
+                    "from": fingerprint(old)[:16],
+                    "to": new_fp[:16],
+                    "data_keys": str(data_keys),
+                    "identities": str(identities),
+                },
+                decision="info",
+            )
+        return _swap_files(key_path, nxt, old, new, data_keys, identities)
+    finally:
+        db.dispose()
+        lock.release()
+
+
+def _not_under(model: type[m.DataKey] | type[m.Identity], fp: str) -> ColumnElement[bool]:
+    return or_(model.kek.is_(None), model.kek != fp)
+
+
+def _count_pending(db: Database, fp: str, session: Session | None = None) -> int:
+    def count(s: Session) -> int:
+        keys = s.scalar(
+            select(func.count())
+            .select_from(m.DataKey)
+            .where(m.DataKey.wrapped_key.is_not(None), _not_under(m.DataKey, fp))
+        )
+        people = s.scalar(
+            select(func.count()).select_from(m.Identity).where(_not_under(m.Identity, fp))
+        )
+        return int(keys or 0) + int(people or 0)
+
+    if session is not None:
+        return count(session)
+    with db.transaction(readonly=True) as fresh:
+        return count(fresh)
+
+
+def _swap_files(
+    key_path: Path, nxt: Path, old: bytes, new: bytes, data_keys: int, identities: int
+) -> RotationReport:
+    """Keep the old key file under a new name, put the new key in its place."""
+    kept = key_path.with_name(f"{key_path.name}.old-{fingerprint(old)[:16]}")
+    if not kept.exists():
+        os.link(key_path, kept)
+    os.replace(nxt, key_path)
+    fsync_directory(key_path.parent)
+    if read_key_file(key_path) != new:
+        raise MasterKeyMismatch(f"{key_path} does not hold the new key after the swap")
+    return RotationReport(data_keys, identities, fingerprint(old), fingerprint(new), str(kept))
