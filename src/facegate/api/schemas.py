@@ -7,6 +7,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from facegate.law.identification import (
+    DEFAULT_AMBIGUITY_MARGIN,
+    DEFAULT_FNIR_CEILING,
+    DEFAULT_TARGET_FPIR,
+)
+
 Id = Field(min_length=1, max_length=64)
 
 
@@ -108,6 +114,23 @@ class DeploymentIn(Strict):
         description="with no alternative: the approved legal basis (approved:<id>) under which "
         "state rules provide otherwise (Measures art. 10)",
     )
+    target_fpir: float = Field(
+        default=DEFAULT_TARGET_FPIR,
+        gt=0,
+        lt=1,
+        description="1:N: the accepted rate of strangers taken for someone enrolled, per probe",
+    )
+    fnir_ceiling: float = Field(
+        default=DEFAULT_FNIR_CEILING,
+        gt=0,
+        lt=1,
+        description="1:N: the accepted rate of enrolled people missed",
+    )
+    target_fmr: float | None = Field(
+        default=None, gt=0, lt=1, description="1:1: false matches per comparison"
+    )
+    ambiguity_margin: float = Field(default=DEFAULT_AMBIGUITY_MARGIN, ge=0, lt=1)
+    planned_gallery_size: int = Field(default=0, ge=0)
     liveness: Literal["off", "passive", "active"] = Field(
         default="passive",
         description="refuse printed and on-screen faces: passive (every capture), active "
@@ -144,6 +167,11 @@ class DeploymentPatch(Strict):
     capture_mode: str | None = None
     retention_justification: str | None = None
     alternative_legal_basis: str | None = None
+    target_fpir: float | None = Field(default=None, gt=0, lt=1)
+    fnir_ceiling: float | None = Field(default=None, gt=0, lt=1)
+    target_fmr: float | None = Field(default=None, gt=0, lt=1)
+    ambiguity_margin: float | None = Field(default=None, ge=0, lt=1)
+    planned_gallery_size: int | None = Field(default=None, ge=0)
     liveness: Literal["off", "passive", "active"] | None = None
     english: EnglishTexts | None = None
 
@@ -176,6 +204,11 @@ class DeploymentOut(BaseModel):
     retention_default_days: int
     retention_warning: str
     purpose_changed_at: str | None
+    target_fpir: float = DEFAULT_TARGET_FPIR
+    fnir_ceiling: float = DEFAULT_FNIR_CEILING
+    target_fmr: float | None = None
+    ambiguity_margin: float = DEFAULT_AMBIGUITY_MARGIN
+    planned_gallery_size: int = 0
     liveness: str
     english: dict[str, Any] = Field(default_factory=dict)
     created_at: str | None
@@ -371,6 +404,8 @@ class FaceMatchOut(BaseModel):
     subject_id: str | None
     distance: float | None
     similarity: float | None
+    second_distance: float | None = None
+    reason: str = ""
 
 
 class IdentificationOut(BaseModel):
@@ -382,6 +417,11 @@ class IdentificationOut(BaseModel):
         "nobody is discarded and only counted in `unmatched`"
     )
     unmatched: int = Field(default=0, description="faces that matched nobody")
+    gallery_size: int = 0
+    model: str = ""
+    ambiguity_margin: float | None = None
+    expected_fpir: float | None = None
+    expected_fnir: float | None = None
 
 
 # -- the alternative ----------------------------------------------------------------------

@@ -50,6 +50,11 @@ def deployment_view(row: m.Deployment) -> dict[str, Any]:
             law.PurposeType(row.purpose_type), row.retention_days
         ),
         "purpose_changed_at": iso(row.purpose_changed_at),
+        "target_fpir": row.target_fpir,
+        "fnir_ceiling": row.fnir_ceiling,
+        "target_fmr": row.target_fmr,
+        "ambiguity_margin": row.ambiguity_margin,
+        "planned_gallery_size": row.planned_gallery_size,
         "english": dict(row.english or {}),
         "liveness": row.liveness,
         "created_at": iso(row.created_at),

@@ -5,8 +5,8 @@ legal bases and transfer recipients.
 
 Existing consents are bound to their deployment's purpose and method as they are now.
 
-Revision ID: 0008_legal
-Revises: 0007_edge_sync
+Revision ID: 0009_legal
+Revises: 0008_identification
 Create Date: 2026-11-30
 """
 
@@ -19,8 +19,8 @@ from alembic import op
 
 from facegate.law.consent import consent_snapshot_hash
 
-revision: str = "0008_legal"
-down_revision: str | Sequence[str] | None = "0007_edge_sync"
+revision: str = "0009_legal"
+down_revision: str | Sequence[str] | None = "0008_identification"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
