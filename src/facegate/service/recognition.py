@@ -335,11 +335,13 @@ def identify(
             checked.append(face)
         faces = checked
         matched = sorted({f.subject_id for f in faces if f.subject_id})
-        unmatched = sum(1 for f in faces if not f.subject_id)
+        strangers = [f for f in faces if not f.subject_id and f.reason != "ambiguous"]
+        unmatched = len(strangers)
         if consent_based(deployment_facts(deployment)):
             # Discarded at once: nothing about a face that matched nobody is kept or returned,
-            # its position included; only the count remains.
-            faces = [f for f in faces if f.subject_id]
+            # its position included; only the count remains. (An ambiguous face is close to
+            # enrolled people, not a stranger: it stays, naming nobody.)
+            faces = [f for f in faces if f not in strangers]
         record(
             ctx,
             session,
