@@ -32,6 +32,7 @@ from facegate.service import (
     Gate,
     access,
 )
+from facegate.store.permissions import private_directory, private_file
 
 GALLERY = {"obama_1.jpg": "Barack Obama", "biden.jpg": "Joe Biden"}
 PROBES = ("obama_2.jpg", "obama_3.jpg", "obama_rgba.png", "obama_partial.jpg")
@@ -82,8 +83,9 @@ def demo(
     settings = replace(
         settings, public_url=settings.public_url or f"http://{host}:{port}", demo=True
     )
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_directory(settings.data_dir)
     if not (settings.data_dir / CONFIG_FILE).exists():
+        private_file(settings.data_dir / CONFIG_FILE)
         (settings.data_dir / CONFIG_FILE).write_text(DEFAULT_TOML, encoding="utf-8")
     with reporting(False):
         gate = Gate.open(settings, create=True)
@@ -147,6 +149,7 @@ def set_up(gate: Gate, state_file: Path, photos: Path) -> tuple[DemoState, DemoK
             actor="demo",
         )
         site = DemoState(controller.id, deployment.id, device.id)
+        private_file(state_file)
         state_file.write_text(json.dumps(asdict(site), indent=2), encoding="utf-8")
     if known.get(site.deployment_id) is None or known[site.deployment_id].status != "active":
         prepare_activation(gate, site.deployment_id)
