@@ -21,6 +21,7 @@ new one takes its place.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +30,7 @@ from typing import TypeVar
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from facegate.config import Settings
+from facegate.config import CONFIG_FILE, Settings
 from facegate.errors import FacegateError
 from facegate.service.gate import Gate, next_key_file
 from facegate.store import AuditLog, Database, keyring
@@ -47,6 +48,7 @@ from facegate.store.keys import (
     write_new_key_file,
 )
 from facegate.store.lockfile import DataDirLock
+from facegate.store.permissions import private_file
 from facegate.store.types import utc_now
 from facegate.store.vault import Vault
 
@@ -76,6 +78,10 @@ def backup(
     if not db_file.is_file():
         raise MaintenanceRefused(f"no database at {db_file}: nothing to back up")
     manifest = backups.backup(db_file, Path(target), on_progress=on_progress)
+    config = settings.data_dir / CONFIG_FILE
+    if config.is_file():  # the settings belong with the data (no secrets in them)
+        private_file(Path(target) / CONFIG_FILE)
+        shutil.copyfile(config, Path(target) / CONFIG_FILE)
     return {
         "backup": str(target),
         **manifest.to_dict(),
