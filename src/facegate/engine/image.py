@@ -74,7 +74,9 @@ def load_image(source: ImageSource, limits: ImageLimits = DEFAULT_LIMITS) -> RGB
         raise ImageTooLarge(str(exc)) from exc
     except UnidentifiedImageError as exc:
         raise ImageUnreadable("not a readable image (unknown or corrupt data)") from exc
-    except OSError as exc:
+    except (OSError, ValueError, EOFError) as exc:
+        # Pillow's parsers raise ValueError for some corrupt headers (a PNG whose IHDR chunk
+        # is cut short: found by tests/engine/test_fuzz_images.py).
         raise ImageUnreadable(f"not a readable image: {exc}") from exc
 
     with image:
@@ -94,7 +96,7 @@ def load_image(source: ImageSource, limits: ImageLimits = DEFAULT_LIMITS) -> RGB
             image.load()
             upright = ImageOps.exif_transpose(image)
             return _to_rgb(upright)
-        except (OSError, ValueError, SyntaxError) as exc:
+        except (OSError, ValueError, SyntaxError, EOFError) as exc:
             raise ImageUnreadable(f"image data is corrupt or truncated: {exc}") from exc
 
 
@@ -119,5 +121,5 @@ def image_size(source: ImageSource, limits: ImageLimits = DEFAULT_LIMITS) -> tup
     try:
         with Image.open(io.BytesIO(data)) as image:
             return image.size
-    except (UnidentifiedImageError, OSError) as exc:
+    except (UnidentifiedImageError, OSError, ValueError, EOFError) as exc:
         raise ImageUnreadable("not a readable image") from exc
