@@ -9,7 +9,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.types import Scope
 
 from facegate import __version__
-from facegate.api import errors
+from facegate.api import docs, errors
 from facegate.api.hardening import BodyLimit, SecurityHeaders
 from facegate.api.middleware import RequestContext
 from facegate.api.routes import ROUTERS
@@ -44,7 +44,7 @@ def create_app(gate: Gate, settings: ApiSettings | None = None) -> FastAPI:
         title="facegate",
         version=__version__,
         description=DESCRIPTION,
-        docs_url="/docs" if settings.docs else None,
+        docs_url=None,  # served from the package by facegate.api.docs, not from a CDN
         redoc_url=None,
         openapi_url="/openapi.json" if settings.docs else None,
     )
@@ -71,6 +71,8 @@ def create_app(gate: Gate, settings: ApiSettings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     for router in ROUTERS:
         app.include_router(router)
+    if settings.docs:
+        docs.install(app, "/openapi.json")
     mount_web(app, gate)  # the console (/console) and the kiosk (/kiosk)
 
     def openapi() -> dict[str, Any]:

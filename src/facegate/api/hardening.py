@@ -6,8 +6,9 @@ Headers: a Content-Security-Policy that allows only facegate's own scripts, styl
 (the pages have no inline script or style) and no framing (``frame-ancestors 'none'`` and
 ``X-Frame-Options: DENY``), ``Referrer-Policy: no-referrer``, ``X-Content-Type-Options:
 nosniff``, a camera allowed only to facegate's own pages, and HSTS when served over TLS.
-The OpenAPI pages (``/docs``) load Swagger UI's script from its CDN and get a policy that
-allows exactly that.
+The API's documentation pages (``/docs``, ``/redoc``, served from the package by
+:mod:`facegate.api.docs`) boot from an inline script and get a policy that allows that and
+still nothing from another host (ReDoc's footer would otherwise fetch its vendor's logo).
 """
 
 from __future__ import annotations
@@ -27,10 +28,9 @@ CSP = (
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "img-src 'self' data: https://fastapi.tiangolo.com; object-src 'none'; base-uri 'none'; "
-    "frame-ancestors 'none'"
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
 HSTS = "max-age=31536000; includeSubDomains"
 DOCS_PATHS = ("/docs", "/redoc")
