@@ -13,6 +13,7 @@ from typing import Any
 
 from facegate.engine import EngineConfig
 from facegate.engine.engine import BACKENDS
+from facegate.engine.liveness.passive import DEFAULT_THRESHOLD as LIVENESS_THRESHOLD
 from facegate.errors import FacegateError
 
 CONFIG_FILE = "facegate.toml"
@@ -38,6 +39,8 @@ class Settings:
     public_url: str = ""
     # A demo site (``facegate demo``): a loopback public_url is accepted.
     demo: bool = False
+    # Live-class probability at or above which a face is a live person (passive liveness).
+    liveness_threshold: float = LIVENESS_THRESHOLD
 
     @property
     def resolved_database_url(self) -> str:
@@ -77,6 +80,11 @@ DEFAULT_TOML = """\
 # The address people reach this service at (the printed sign's QR code points to the notice
 # page under it). Required to print a sign; a loopback address is accepted only in a demo.
 # public_url = "https://faces.example.cn"
+
+# Passive liveness: a face whose live-class probability (0-1) is below this is refused as a
+# printed or on-screen face, where the deployment's liveness is on. 0.5 was chosen on NUAA
+# (docs/benchmarks.md); raising it refuses more live people too.
+# liveness_threshold = 0.5
 
 [engine]
 # "hog" (fast, frontal faces) or "cnn" (dlib's MMOD CNN detector: slower, more poses).
@@ -127,7 +135,15 @@ def load_settings(data_dir: Path | None = None, env: dict[str, str] | None = Non
             raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
         settings = _apply(settings, values, str(path))
     overrides: dict[str, Any] = {}
-    for key in ("database_url", "key_file", "journal_file", "consent_quiet_days", "public_url"):
+    top_level = (
+        "database_url",
+        "key_file",
+        "journal_file",
+        "consent_quiet_days",
+        "public_url",
+        "liveness_threshold",
+    )
+    for key in top_level:
         if f"FACEGATE_{key.upper()}" in env:
             overrides[key] = env[f"FACEGATE_{key.upper()}"]
     engine_env = {
@@ -154,6 +170,14 @@ def _apply(settings: Settings, values: dict[str, Any], source: str) -> Settings:
         elif key in ("key_file", "journal_file"):
             key_path = Path(str(value))
             changes[key] = key_path if key_path.is_absolute() else settings.data_dir / key_path
+        elif key == "liveness_threshold":
+            try:
+                threshold = float(value)
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(f"{source}: liveness_threshold must be a number") from exc
+            if not 0.0 <= threshold <= 1.0:
+                raise ConfigError(f"{source}: liveness_threshold must be between 0 and 1")
+            changes[key] = threshold
         elif key == "consent_quiet_days":
             try:
                 changes[key] = int(value)

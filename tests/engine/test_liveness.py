@@ -272,3 +272,30 @@ def test_cli_liveness_human_output(fixtures_dir: Path) -> None:
     result = runner.invoke(app, ["liveness", str(fixtures_dir / "obama_1.jpg")])
     assert result.exit_code == 0
     assert "live: score" in result.stdout
+
+
+def test_liveness_threshold_is_a_setting(tmp_path: Path) -> None:
+    from facegate.config import ConfigError, load_settings
+
+    assert load_settings(tmp_path, env={}).liveness_threshold == DEFAULT_THRESHOLD
+    env = {"FACEGATE_LIVENESS_THRESHOLD": "0.8"}
+    assert load_settings(tmp_path, env=env).liveness_threshold == 0.8
+    with pytest.raises(ConfigError):
+        load_settings(tmp_path, env={"FACEGATE_LIVENESS_THRESHOLD": "2"})
+
+
+def test_resize_samples_pixel_centres_without_anti_aliasing() -> None:
+    from facegate.engine.liveness.crop import resize_bilinear
+
+    ramp = np.tile(np.arange(0, 240, 3, dtype=np.uint8)[None, :, None], (8, 1, 3))  # 80 wide
+    assert np.array_equal(resize_bilinear(ramp, 80, 8), ramp)
+    # Halving: each output pixel is the mean of the two source pixels around its centre.
+    half = resize_bilinear(ramp, 40, 8)[0, :, 0].astype(float)
+    np.testing.assert_allclose(
+        half, (ramp[0, 0::2, 0] + ramp[0, 1::2, 0].astype(float)) / 2, atol=0.5
+    )
+    # Quartering: still two source pixels (4i+1, 4i+2), not the mean of four (no pre-filter).
+    quarter = resize_bilinear(ramp, 20, 8)[0, :, 0].astype(float)
+    np.testing.assert_allclose(
+        quarter, (ramp[0, 1::4, 0] + ramp[0, 2::4, 0].astype(float)) / 2, atol=0.5
+    )

@@ -164,3 +164,14 @@ def test_liveness_failed_allowed_challenge_not_asked_of_a_passive_deployment(
         site.device_id, ("blink",), _frames(fixtures, "obama_1.jpg", 1), action="verify"
     )
     assert verdict.passed
+
+
+def test_liveness_failed_challenge_frames_and_picture_must_show_one_person(
+    gate: Gate, fixtures: Path
+) -> None:
+    """Someone doing the challenge for a photo of another person sent as the picture."""
+    from facegate.service.liveness import _same_face
+
+    frames = _frames(fixtures, "obama_1.jpg", 2)
+    assert _same_face(gate.ctx, frames, fixtures / "obama_2.jpg")
+    assert not _same_face(gate.ctx, frames, fixtures / "biden.jpg")

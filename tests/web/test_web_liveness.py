@@ -50,7 +50,9 @@ def test_liveness_failed_a_still_photo_fails_the_active_challenge(
     expect(page.locator("[data-shoot]")).to_be_enabled(timeout=30_000)
     page.get_by_role("button", name="开始 · Start").click()
     page.get_by_test_id("capture-error").wait_for(timeout=90_000)
-    assert "challenge" in page.get_by_test_id("capture-error").inner_text()
+    error = page.get_by_test_id("capture-error").inner_text()
+    assert "challenge" in error
+    assert "请按屏幕提示依次眨眼、转头" in error  # Chinese first, as everything at the kiosk
     # A fresh challenge is drawn for the next try.
     assert page.locator("[data-step]").count() == 3
     context.close()

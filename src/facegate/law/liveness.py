@@ -14,6 +14,15 @@ from datetime import datetime, timedelta
 from facegate.law.decision import Decision, Reason
 from facegate.law.facts import DeploymentFacts, Liveness
 
+PRESENTATION_MESSAGE = (
+    "the face presented is not a live person (a printed or on-screen photo); "
+    "present yourself to the camera, or use the alternative"
+)
+CHALLENGE_MESSAGE = (
+    "the liveness challenge (blink, turn the head) was not completed in front of the "
+    "camera; try again, or use the alternative"
+)
+
 ATTACKS_BEFORE_ALERT = 3
 """This many presentation attacks at one device ..."""
 ATTACK_WINDOW = timedelta(minutes=5)
@@ -34,26 +43,14 @@ def check_presentation(deployment: DeploymentFacts, live: Iterable[bool]) -> Dec
     """Refuse when liveness is on and any face in the capture is not live (M14, M9)."""
     if not liveness_required(deployment) or all(live):
         return Decision.allow()
-    return Decision.refuse(
-        Reason.of(
-            "liveness.failed",
-            "the face presented is not a live person (a printed or on-screen photo); "
-            "present yourself to the camera, or use the alternative",
-        )
-    )
+    return Decision.refuse(Reason.of("liveness.failed", PRESENTATION_MESSAGE))
 
 
 def check_challenge(deployment: DeploymentFacts, passed: bool) -> Decision:
     """Refuse when the deployment asks for the active challenge and it was not completed."""
     if not challenge_required(deployment) or passed:
         return Decision.allow()
-    return Decision.refuse(
-        Reason.of(
-            "liveness.failed",
-            "the liveness challenge (blink, turn the head) was not completed in front of the "
-            "camera; try again, or use the alternative",
-        )
-    )
+    return Decision.refuse(Reason.of("liveness.failed", CHALLENGE_MESSAGE))
 
 
 def attack_alert_due(attacks: Iterable[datetime], now: datetime, *, alerted: bool) -> bool:

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from facegate import law
 from facegate.engine.errors import EngineError
-from facegate.engine.image import ImageLimits, load_image
+from facegate.engine.image import ImageLimits, ImageSource, load_image
 from facegate.engine.liveness import LivenessResult
 from facegate.engine.liveness.challenge import ACTIONS, Signals, Verdict, judge, signals
 from facegate.engine.types import Box, RGBImage
@@ -75,9 +75,12 @@ def check_challenge(
     *,
     action: str,
     actor: str,
+    image: ImageSource | None = None,
 ) -> Verdict:
     """Judge the live frames of an ``active`` deployment's kiosk challenge; refuse
-    (``liveness.failed``, audited, counted towards the alert) when the steps were not done."""
+    (``liveness.failed``, audited, counted towards the alert) when the steps were not done, or
+    when ``image`` (the picture to enrol or verify) shows another face than the challenge's
+    last frames (someone doing the challenge for a photo sent in their place)."""
     if not steps or any(step not in ACTIONS for step in steps):
         raise BadRequest("unknown challenge steps")
     if not frames or len(frames) > MAX_FRAMES:
@@ -90,6 +93,8 @@ def check_challenge(
     if not law.challenge_required(facts):
         return Verdict(True, (), "")
     verdict = judge([_frame_signals(ctx, frame) for frame in frames], steps)
+    if verdict.passed and image is not None and not _same_face(ctx, frames, image):
+        verdict = Verdict(False, verdict.done, "face_changed")
     decision = law.check_challenge(facts, verdict.passed)
     if not decision.allowed:
         _refuse(
@@ -97,6 +102,24 @@ def check_challenge(
             {**objects, "check": "challenge", "reason": verdict.reason},
         )  # fmt: skip
     return verdict
+
+
+def _same_face(ctx: GateContext, frames: Sequence[bytes], image: ImageSource) -> bool:
+    """Is the face of ``image`` the person of the last challenge frame that shows a face?"""
+    engine = ctx.engine
+    try:
+        picture = engine.faces_with_embeddings(engine.load(image))
+        for frame in reversed(frames):
+            seen = engine.faces_with_embeddings(load_image(frame, FRAME_LIMITS))
+            if seen:
+                break
+        else:
+            return False
+    except EngineError:
+        return False
+    if len(picture) != 1:
+        return False
+    return engine.compare(picture[0].embedding, seen[0].embedding).same_person
 
 
 def _frame_signals(ctx: GateContext, frame: bytes) -> Signals | None:

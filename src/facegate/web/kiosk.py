@@ -21,8 +21,10 @@ from facegate.api.state import api_state
 from facegate.engine.errors import FaceQualityTooLow, ImageTooLarge, MultipleFaces, NoFace
 from facegate.engine.liveness.challenge import new_challenge
 from facegate.errors import FacegateError
+from facegate.law import Refused
 from facegate.law.age import is_minor
 from facegate.law.dates import china_date
+from facegate.law.liveness import CHALLENGE_MESSAGE
 from facegate.service import BadRequest, ConsentSpec, access
 from facegate.service.access import Forbidden, Principal, Unauthenticated
 from facegate.service.liveness import FRAME_LIMITS
@@ -56,6 +58,15 @@ FEEDBACK: dict[str, tuple[str, str]] = {
     "face_cut_off": ("请把脸移到画面中央", "Move your face to the centre"),
     "no_face": ("没有看到人脸，请看向摄像头", "No face found: look at the camera"),
     "multiple_faces": ("请一次一人", "One person at a time, please"),
+    "liveness": (
+        "未检测到真人：请本人直接面对摄像头，不要使用照片或屏幕；也可以使用其他方式",
+        "No live person seen: face the camera yourself, not a photo or a screen; or use the "
+        "alternative",
+    ),
+    "challenge": (
+        "请按屏幕提示依次眨眼、转头",
+        "Follow the prompts on the screen: blink and turn your head, in that order",
+    ),
 }
 
 
@@ -340,6 +351,9 @@ def feedback(exc: FacegateError) -> list[tuple[str, str]]:
         return [FEEDBACK["no_face"]]
     if isinstance(exc, MultipleFaces):
         return [FEEDBACK["multiple_faces"]]
+    if isinstance(exc, Refused) and "liveness.failed" in exc.decision.codes:
+        challenge = any(r.message == CHALLENGE_MESSAGE for r in exc.decision.reasons)
+        return [FEEDBACK["challenge" if challenge else "liveness"]]
     return []
 
 
@@ -364,7 +378,7 @@ async def face_step(request: Request, mode: str) -> Response:
                 state,
                 who,
                 lambda: gate.check_challenge(
-                    device_id, steps, frames, action=mode, actor=who.actor
+                    device_id, steps, frames, action=mode, actor=who.actor, image=image
                 ),
             )
         if mode == "enrol":

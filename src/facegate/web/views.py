@@ -63,6 +63,7 @@ class DeploymentCard:
     compliance: dict[str, Any]
     notice_version: int
     devices: list[dict[str, Any]] = field(default_factory=list)
+    liveness: str = "passive"
 
 
 def deployment_cards(gate: Gate, only: str | None = None) -> list[DeploymentCard]:
@@ -117,6 +118,7 @@ def deployment_cards(gate: Gate, only: str | None = None) -> list[DeploymentCard
                     compliance=decision_view(decision),
                     notice_version=row.notice_version or 0,
                     devices=devices,
+                    liveness=row.liveness,
                 )
             )
     return cards
