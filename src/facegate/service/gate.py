@@ -20,9 +20,11 @@ from facegate.engine import FaceEngine
 from facegate.engine.image import ImageSource
 from facegate.engine.liveness import PassiveLiveness
 from facegate.engine.liveness.challenge import Verdict
+from facegate.engine.protocols import FaceWork
 from facegate.errors import FacegateError
 from facegate.law.pipia import Statement
 from facegate.service import (
+    accuracy,
     alternative,
     assessments,
     consents,
@@ -144,7 +146,7 @@ class Gate:
         abandon_data: bool = False,
         clock: Callable[[], datetime] = utc_now,
         prerequisites: Sequence[ActivationCheck] | None = None,
-        engine: FaceEngine | None = None,
+        engine: FaceWork | None = None,
         liveness: PassiveLiveness | None = None,
         held_lock: DataDirLock | None = None,
     ) -> Gate:
@@ -159,8 +161,9 @@ class Gate:
         ``prerequisites`` of activation and processing default to an approved impact
         assessment and a published notice (``DEFAULT_PREREQUISITES``); ``()`` checks none.
 
-        ``engine`` shares an already loaded face engine (tests, several Gates in one process);
-        ``liveness`` likewise shares a loaded liveness check.
+        ``engine`` shares an already loaded face engine (tests, several Gates in one process)
+        or runs face work elsewhere (a ``FacePool`` of worker processes); ``liveness``
+        likewise shares a loaded liveness check.
         ``held_lock``: the caller (a restore) already holds the data directory exclusively.
         """
         if create:
@@ -200,6 +203,8 @@ class Gate:
             audit=AuditLog(),
             index=GalleryIndex(),
             engine_factory=(lambda: engine) if engine else (lambda: FaceEngine(engine_config)),
+            _engine=engine,
+            engine_config=getattr(engine, "config", engine_config),
             master_key=keys.current,
             clock=clock,
             consent_quiet_days=settings.consent_quiet_days,
@@ -245,6 +250,11 @@ class Gate:
             log.warning(notice)
         return cls(ctx, notices, lock)
 
+    def use_engine(self, engine: FaceWork) -> None:
+        """Run face work on ``engine`` from now on (``facegate serve``: a process pool)."""
+        self.ctx.engine_factory = lambda: engine
+        self.ctx._engine = engine
+
     def close(self) -> None:
         self.ctx.db.dispose()
         if self._lock is not None:
@@ -284,6 +294,10 @@ class Gate:
 
     def deployments(self) -> list[m.Deployment]:
         return registry.list_deployments(self.ctx)
+
+    def accuracy(self, deployment_id: str) -> accuracy.AccuracyView:
+        """The threshold and the error rates to expect of the deployment's face checks."""
+        return accuracy.deployment_accuracy(self.ctx, deployment_id)
 
     def register_device(
         self, deployment_id: str, spec: registry.DeviceSpec, *, actor: str = "admin"
