@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import select
 
+from facegate.documents.records import records_csv, records_html
 from facegate.engine import FaceEngine
 from facegate.law import Refused
 from facegate.sealed_box import CannotOpen, open_sealed
@@ -396,6 +397,12 @@ def test_storage_on_device_allowed_on_a_listed_law_and_shown_in_the_records(
             select(m.AuditEvent).where(m.AuditEvent.action == "transfer.export")
         ).one()
         assert event.object_ids()["legal_basis"] == "Criminal Procedure Law art. 54 (CPL54)"
+    today = gate.ctx.now().date()
+    records = gate.processing_records(site.deployment_id, today, today)
+    assert "Criminal Procedure Law art. 54 (CPL54)" in records_html(records, "en")
+    chinese = records_html(records, "zh")
+    assert "《中华人民共和国刑事诉讼法》第五十四条" in chinese and "CPL54" not in chinese
+    assert "Criminal Procedure Law art. 54 (CPL54)" in records_csv(records)
 
 
 def test_storage_on_device_refused_until_the_dpo_approves_a_written_basis(

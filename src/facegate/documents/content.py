@@ -27,6 +27,7 @@ class RecordRow:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CATEGORIES, 0))
     # The legal basis of each transfer (a law and article, or the persons' transfer consent).
     transfer_bases: list[str] = field(default_factory=list)
+    transfer_bases_zh: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -35,6 +36,7 @@ class RecordRow:
             "actor": self.actor,
             **self.counts,
             "transfer_bases": list(self.transfer_bases),
+            "transfer_bases_zh": list(self.transfer_bases_zh),
         }
 
 

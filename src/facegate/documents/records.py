@@ -44,6 +44,7 @@ _LABELS: dict[str, dict[str, Any]] = {
         "day": "日期",
         "actor": "操作者",
         "total": "合计",
+        "bases": "传输依据",
         "cat": {
             "enrolments": "录入",
             "verifications": "验证",
@@ -66,6 +67,7 @@ _LABELS: dict[str, dict[str, Any]] = {
         "day": "Day",
         "actor": "Actor",
         "total": "Total",
+        "bases": "Basis of transfers",
         "cat": {c: c for c in CATEGORIES},
     },
 }

@@ -79,17 +79,23 @@ def approved_basis_decision(session: Session, facts: law.DeploymentFacts) -> law
     )
 
 
-def basis_label(session: Session, code: str) -> str:
-    """How records show a basis: the law and article, never only a code."""
+def basis_label(session: Session, code: str, lang: str = "en") -> str:
+    """How records show a basis: the law and article, never only a code (and in Chinese, no
+    code at all)."""
     text = code.strip()
     listed = law.legal_basis(text)
     if listed is not None:
-        return f"{listed.label('en')} ({listed.code})"
+        return listed.label("zh") if lang == "zh" else f"{listed.label('en')} ({listed.code})"
     if is_approved_reference(text):
         row = session.get(LegalBasisRecord, text[len(APPROVED_PREFIX) :])
         if row is not None:
+            if lang == "zh":
+                return f"{row.law}{row.article}（经个人信息保护负责人批准）"
             return f"{row.law} {row.article} (approved by {row.approved_by or 'nobody yet'})"
     return text
+
+
+CONSENT_BASIS = {"en": "separate transfer consent", "zh": "个人单独同意"}
 
 
 @dataclass(frozen=True)

@@ -108,9 +108,12 @@ def processing_records(
             row = rows.setdefault(key, RecordRow(day, dep, actor))
             category = "refusals" if decision == "refused" else CATEGORY_OF_ACTION[action]
             row.counts[category] += 1
-            basis = str(json.loads(objects).get("legal_basis", ""))
+            fields = json.loads(objects)
+            basis = str(fields.get("legal_basis", ""))
             if category == "transfers" and basis and basis not in row.transfer_bases:
                 row.transfer_bases.append(basis)
+                # Events written before the Chinese label was recorded keep their English one.
+                row.transfer_bases_zh.append(str(fields.get("legal_basis_zh", "")) or basis)
     return ProcessingRecords(
         deployment_id=deployment_id,
         deployment=name,

@@ -19,7 +19,7 @@ from facegate.service.consents import subject_consents
 from facegate.service.context import GateContext, record, require
 from facegate.service.errors import BadRequest, NotFound
 from facegate.service.facts import consents_facts, deployment_facts, iso
-from facegate.service.legal_bases import approved_reference_reasons, basis_label
+from facegate.service.legal_bases import CONSENT_BASIS, approved_reference_reasons, basis_label
 from facegate.service.people import get_subject
 from facegate.service.registry import get_controller, get_deployment
 from facegate.store import models as m
@@ -150,7 +150,8 @@ def export_templates(
             action="transfer.export",
             objects=objects,
         )
-        label = basis_label(session, basis) if basis else "separate transfer consent"
+        label = basis_label(session, basis) if basis else CONSENT_BASIS["en"]
+        label_zh = basis_label(session, basis, "zh") if basis else CONSENT_BASIS["zh"]
         payload = []
         for row in session.scalars(
             select(m.Template).where(
@@ -186,6 +187,7 @@ def export_templates(
                     "subject": subject_id,
                     "destination": recipient.name,
                     "legal_basis": label,
+                    "legal_basis_zh": label_zh,
                 },
                 articles=law.rule("storage.on_device").articles,
             )
