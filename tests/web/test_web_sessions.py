@@ -271,3 +271,40 @@ def test_consent_purpose_change_refused_kiosk_offers_consent_again(
     assert web_gate.verify(
         site.device_id, person, (photos.FIXTURES / "obama_2.jpg").read_bytes()
     ).matched
+
+
+def test_consent_purpose_change_console_offers_staff_assisted_reconsent(
+    client: TestClient, web_gate: Gate
+) -> None:
+    """PIPL14 para. 2: after a change of purpose the console shows which consents need renewing
+    and records the renewal, never with an unticked box counted as consent."""
+    from sites import CONSENT, make_site, prepare_activation
+
+    site = make_site(web_gate, name="Reconsent gate")
+    person = web_gate.register_subject(date_of_birth=None, age_attested=True).id
+    web_gate.record_consent(person, site.deployment_id, CONSENT)
+    client.cookies.clear()
+    assert login(client, issue_key(web_gate.ctx, "dpo", actor="test").token) == 303
+    page = client.get(f"/console/subjects?subject_id={person}")
+    assert "reconsent-" not in page.text  # nothing to renew yet
+
+    web_gate.update_deployment(site.deployment_id, purpose="Residents and visitors, north gate")
+    prepare_activation(web_gate, site.deployment_id)
+    page = client.get(f"/console/subjects?subject_id={person}")
+    assert f'data-testid="reconsent-{site.deployment_id}"' in page.text
+    assert "checked" not in page.text.split("reconsent-", 1)[1].split("</form>", 1)[0]
+
+    action = f"/console/subjects/{person}/reconsent"
+    fields = {"csrf_token": token(page.text), "deployment_id": site.deployment_id}
+    unread = client.post(action, data={**fields, "alternative_offered": "yes"})
+    assert "read the current notice" in unread.text
+    no_alternative = client.post(action, data={**fields, "notice_read": "yes"})
+    assert "reconsent-" in no_alternative.text  # refused by the law: still to renew
+    renewed = client.post(
+        action, data={**fields, "notice_read": "yes", "alternative_offered": "yes"}
+    )
+    assert "Consent renewed" in renewed.text
+    assert "reconsent-" not in renewed.text
+    report = web_gate.subject_report(person, actor="test")
+    live = [c for c in report["consents"] if not c["withdrawn_at"]]
+    assert len(live) == 1 and not live[0]["needs_renewal"] and live[0]["form"] == "written"

@@ -14,7 +14,7 @@ from facegate.service.access import revoke_subject_keys_in
 from facegate.service.context import GateContext, record
 from facegate.service.durability import journal
 from facegate.service.errors import BadRequest, UnknownSubject
-from facegate.service.facts import iso
+from facegate.service.facts import deployment_facts, iso
 from facegate.service.people import erase_subject_rows
 from facegate.service.registry import get_deployment
 from facegate.service.templates import shred_templates
@@ -106,6 +106,12 @@ def _report(
     deployments: list[str],
 ) -> dict[str, Any]:
     subject_id = subject.id
+    # Each deployment's purpose and method as they are now: a standing consent given under
+    # older ones no longer covers recognition until the person consents again (PIPL14 para. 2).
+    snapshots = {
+        d.id: law.consent_snapshot_hash(deployment_facts(d))
+        for d in session.scalars(select(m.Deployment).where(m.Deployment.id.in_(deployments)))
+    }
     consents = session.scalars(
         select(m.Consent)
         .where(m.Consent.subject_id == subject_id, m.Consent.deployment_id.in_(deployments))
@@ -141,6 +147,8 @@ def _report(
                 "notice_hash": c.notice_hash,
                 "given_at": iso(c.given_at),
                 "withdrawn_at": iso(c.withdrawn_at),
+                "needs_renewal": c.withdrawn_at is None
+                and c.purpose_snapshot != snapshots.get(c.deployment_id),
             }
             for c in consents
         ],

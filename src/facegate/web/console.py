@@ -20,11 +20,12 @@ from facegate.documents.notice import render_sign_pdf
 from facegate.documents.records import records_csv
 from facegate.errors import FacegateError
 from facegate.law.pipia import ASPECTS, Statement
-from facegate.service import DeploymentSpec, DeviceSpec, access, web_sessions
+from facegate.service import ConsentSpec, DeploymentSpec, DeviceSpec, access, web_sessions
 from facegate.service import filing as filing_service
 from facegate.service.access import STAFF_ROLES, Forbidden, Principal, Unauthenticated
 from facegate.service.assessment_views import pipia_view
 from facegate.service.assessments import UnknownAssessment
+from facegate.service.errors import BadRequest
 from facegate.service.notices import NoNotice, PublicUrlMissing, public_notice_url
 from facegate.web import views
 from facegate.web.app import render, web_state
@@ -474,6 +475,35 @@ async def withdraw(subject_id: str, request: Request) -> Response:
             "ok",
             f"Consent withdrawn; {result.templates_destroyed} template(s) destroyed.",
         )
+    except FacegateError as exc:
+        current.flash_error(exc)
+    return current.redirect(f"/console/subjects?subject_id={subject_id}")
+
+
+@router.post("/subjects/{subject_id}/reconsent")
+async def reconsent(subject_id: str, request: Request) -> Response:
+    """Staff-assisted renewal of a consent after the deployment's purpose or method changed
+    (PIPL14 para. 2; NDSR22): the person has read the current notice and was offered the
+    alternative; staff record the consent in the form the deployment requires. Neither box is
+    ever pre-ticked, so an unticked one is refused by the law as any other consent would be."""
+    current, who = staff(request)
+    try:
+        form = await posted(request, current)
+        need(who, "dpo", "operator")
+        if text(form, "notice_read") != "yes":
+            raise BadRequest("the person must have read the current notice before consenting")
+        web_state(request).gate.record_consent(
+            subject_id,
+            text(form, "deployment_id"),
+            ConsentSpec(
+                given_by=text(form, "given_by", "self"),
+                guardian_relation=text(form, "guardian_relation"),
+                form=text(form, "form", "written"),
+                alternative_offered=text(form, "alternative_offered") == "yes",
+            ),
+            actor=who.actor,
+        )
+        current.flash("ok", "Consent renewed under the current purpose and method.")
     except FacegateError as exc:
         current.flash_error(exc)
     return current.redirect(f"/console/subjects?subject_id={subject_id}")
