@@ -178,6 +178,39 @@ def test_storage_networked_consent_refused_without_transmission_consent(
     assert "不通过互联网对外传输" not in text and "stays in the recognition device" not in text
 
 
+def test_storage_networked_consent_every_document_says_faces_travel(control: Gate) -> None:
+    """The notice, the A4 sign, the PIPIA draft and the filing package of a networked
+    deployment never claim on-device storage; an on-device deployment's do (Measures art. 8)."""
+    from facegate.documents.filing import filing_html
+    from facegate.documents.notice import render_notice_html, render_sign_html
+    from facegate.documents.pipia import render_pipia_html
+    from facegate.service import filing as filing_service
+    from facegate.service.assessments import pipia_document
+
+    def documents(site: Site) -> str:
+        published = control.notice(site.deployment_id).notice
+        report = control.pipia(site.deployment_id)
+        return "\n".join(
+            [
+                render_notice_html(
+                    published.content, lang="zh", version=published.version, sha256=published.sha256
+                ),
+                render_sign_html(published.content, url="https://gate.example.cn/n", version=1),
+                render_pipia_html(
+                    pipia_document(report.assessment, report.deployment, report.controller),
+                    lang="zh",
+                ),
+                filing_html(filing_service.package_data(control.ctx, site.controller_id), "zh"),
+            ]
+        )
+
+    networked = documents(make_site(control, name="Payment desk", transfer_mode="networked"))
+    on_device = documents(make_site(control, name="Door"))
+    for claim in ("不通过互联网对外传输", "存于本设备", "存储于人脸识别设备内"):
+        assert claim not in networked, claim
+    assert "不通过互联网对外传输" in on_device and "存于本设备" in on_device
+
+
 def test_consent_withdraw_at_the_control_plane_shreds_on_the_edge_at_its_next_sync(
     control: Gate,
     open_gate: Callable[[str, str], Gate],
