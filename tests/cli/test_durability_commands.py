@@ -27,14 +27,16 @@ def test_backup_delete_restore_rotate(tmp_path: Path) -> None:
     other = run(data, "subject", "add", "--dob", "1970-01-01", "--name", "C. Kept")["id"]
     assert isinstance(person, str) and isinstance(other, str)
     backup = run(data, "backup", str(tmp_path / "backup-1"))
-    assert (tmp_path / "backup-1" / "facegate.db").stat().st_mode & 0o777 == 0o600
+    for name in ("facegate.db", "manifest.json", "facegate.toml"):
+        assert (tmp_path / "backup-1" / name).stat().st_mode & 0o777 == 0o600, name
     assert backup["journal_seq"] == 0
 
     run(data, "rights", "delete", person)
     restored = run(data, "restore", str(tmp_path / "backup-1"))
     assert restored["audit_chain_ok"] is True
     assert any("1 person(s) erased" in str(n) for n in restored["notices"])  # type: ignore[attr-defined]
-    assert run(data, "rights", "show", person)["identity"] == {}
+    erased = run(data, "rights", "show", person)  # erased again: nothing held (issue 12)
+    assert erased["held"] is False and "identity" not in erased
     assert run(data, "rights", "show", other)["identity"] == {"name": "C. Kept"}
 
     # The master key: rotated without losing what it seals; the old file is kept.

@@ -8,6 +8,7 @@ index is reloaded from the vault before the next search.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -24,6 +25,15 @@ def bump_gallery(session: Session, deployment: m.Deployment) -> tuple[int, int]:
     before = deployment.gallery_version
     deployment.gallery_version = before + 1
     return before, before + 1
+
+
+def bump_galleries(ctx: GateContext, session: Session, deployment_ids: Iterable[str]) -> None:
+    """Bump each deployment's gallery version; this process reloads them before searching."""
+    for deployment_id in set(deployment_ids):
+        deployment = session.get(m.Deployment, deployment_id)
+        if deployment is not None:
+            bump_gallery(session, deployment)
+            ctx.index_versions.pop(deployment_id, None)
 
 
 def shred_templates(
@@ -75,3 +85,25 @@ def note_own_change(ctx: GateContext, deployment_id: str, before: int, after: in
         return True
     ctx.index_versions.pop(deployment_id, None)
     return False
+
+
+def shred_deployment(
+    ctx: GateContext, session: Session, deployment_id: str, subject_ids: set[str] | None = None
+) -> tuple[int, int]:
+    """Destroy the templates and data keys of every subject of the deployment (or of those in
+    ``subject_ids``): (subjects, templates destroyed)."""
+    query = select(m.DataKey.subject_id).where(
+        m.DataKey.deployment_id == deployment_id, m.DataKey.destroyed_at.is_(None)
+    )
+    holders = set(session.scalars(query)) | set(
+        session.scalars(
+            select(m.Template.subject_id).where(m.Template.deployment_id == deployment_id)
+        )
+    )
+    if subject_ids is not None:
+        holders &= subject_ids
+    destroyed = 0
+    for subject_id in sorted(holders):
+        destroyed += shred_templates(ctx, session, subject_id, deployment_id)
+        ctx.index.remove_subject(subject_id, deployment_id)
+    return len(holders), destroyed
