@@ -150,6 +150,7 @@ def embed_facegate(
     *,
     mirror: bool = False,
     backend: str = "onnxruntime",
+    config: EngineConfig | None = None,
 ) -> Embedded:
     vectors: dict[Path, FloatArray] = {}
     missing: dict[Path, str] = {}
@@ -157,7 +158,7 @@ def embed_facegate(
     start = time.perf_counter()
     with progress_bar(console) as progress:
         task = progress.add_task(facegate_name(mirror), total=len(paths))
-        config = EngineConfig(mirror=mirror, backend=backend)
+        config = config or EngineConfig(mirror=mirror, backend=backend)
         for item in embed_many(paths, workers=workers, config=config):
             advance(progress, task, console)
             if not item.ok:

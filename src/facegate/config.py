@@ -127,6 +127,10 @@ DEFAULT_TOML = """\
 # working_size = 640
 # Distance at or below which two faces are the same person (dlib's ResNet: 0.6).
 # threshold = 0.6
+# Your own ONNX embedding model: the path of its manifest (docs/models.md). Its templates get
+# its own model id and are never compared with another model's; people enrolled with another
+# model must enrol again.
+# model = "/opt/models/acme-arcface.json"
 """
 
 
@@ -167,6 +171,7 @@ def _coerce_engine(values: dict[str, Any], base: EngineConfig) -> EngineConfig:
         "upsample": int,
         "mirror": bool,
         "time_budget": float,
+        "model": str,
     }
     changes: dict[str, Any] = {}
     for key, value in values.items():
@@ -212,7 +217,7 @@ def load_settings(data_dir: Path | None = None, env: dict[str, str] | None = Non
             overrides[key] = env[f"FACEGATE_{key.upper()}"]
     engine_env = {
         key: env[f"FACEGATE_ENGINE_{key.upper()}"]
-        for key in ("detector", "backend", "threads", "working_size", "threshold")
+        for key in ("detector", "backend", "threads", "working_size", "threshold", "model")
         if f"FACEGATE_ENGINE_{key.upper()}" in env
     }
     if engine_env:

@@ -316,3 +316,23 @@ def test_init_writes_the_role_and_an_existing_directory_keeps_it(tmp_path: Path)
     assert '"role": "control"' in again.output
     other = runner.invoke(app, ["--data-dir", data, "init", "--role", "edge"])
     assert other.exit_code == 2 and "set up as a control process" in other.output
+
+
+def test_storage_networked_consent_documents_follow_the_processing_setting(control: Gate) -> None:
+    on_device = make_site(control, name="North gate")
+    networked = make_site(control, name="Payment desk", transfer_mode="networked")
+    claims = (
+        "存储于人脸识别设备内",
+        "人脸信息存储于设备内",
+        "存储于设备本地",
+        "stays on the device",
+    )
+
+    def text(deployment_id: str) -> str:
+        pipia = control.pipia(deployment_id).assessment.aspects
+        notice = control.notice(deployment_id).notice.content
+        return repr(pipia) + repr(notice)
+
+    assert any(claim in text(on_device.deployment_id) for claim in claims)
+    assert not any(claim in text(networked.deployment_id) for claim in claims)
+    assert "单独同意" in text(networked.deployment_id)

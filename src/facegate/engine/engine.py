@@ -47,6 +47,8 @@ class EngineConfig:
     (0: no limit). Each fallback step runs only if its estimated cost fits what is left (the CNN
     on a smaller copy if need be); a photo in which no face was found before the budget ran
     out is a ``FaceSearchTimeout`` (``face_search_timeout``), never a stall.
+    ``model``: the manifest of a user's own ONNX embedding model (see
+    ``facegate.engine.onnx_model``); empty for dlib's ResNet.
     """
 
     detector: str = "hog"
@@ -59,6 +61,7 @@ class EngineConfig:
     cnn_size: int = 640
     threshold: float | None = None
     mirror: bool = False
+    model: str = ""
     quality: QualityPolicy = field(default_factory=lambda: DEFAULT_POLICY)
     limits: ImageLimits = field(default_factory=lambda: DEFAULT_LIMITS)
 
@@ -164,6 +167,10 @@ class FaceEngine:
                     else dlib_models.HogDetector()
                 )
             landmarker = landmarker or dlib_models.FivePointLandmarker()
+            if embedder is None and self.config.model:
+                from facegate.engine.onnx_model import OnnxEmbedder
+
+                embedder = OnnxEmbedder.load(self.config.model)
             embedder = embedder or self._default_embedder()
         self.detector: Detector = detector
         self.landmarker: Landmarker = landmarker

@@ -10,6 +10,8 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
+from facegate.engine import EngineConfig
+from facegate.engine.calibration import ModelCard, card_for_config, card_for_engine
 from facegate.engine.liveness import PassiveLiveness
 from facegate.engine.liveness.challenge import SixtyEightPointLandmarker
 from facegate.engine.protocols import FaceWork
@@ -51,6 +53,9 @@ class GateContext:
     index_versions: dict[str, int] = field(default_factory=dict)
     liveness_factory: Callable[[], PassiveLiveness] = PassiveLiveness
     _engine: FaceWork | None = None
+    # What the engine will be, known before it is loaded (model id, threshold, calibration).
+    engine_config: EngineConfig = field(default_factory=EngineConfig)
+    _card: ModelCard | None = None
     _liveness: PassiveLiveness | None = None
     _landmarks68: SixtyEightPointLandmarker | None = None
 
@@ -59,6 +64,17 @@ class GateContext:
         if self._engine is None:
             self._engine = self.engine_factory()
         return self._engine
+
+    @property
+    def model_card(self) -> ModelCard:
+        """The engine's model id, threshold and calibration, without loading its networks."""
+        if self._engine is not None and hasattr(self._engine, "embedder"):
+            return card_for_engine(self._engine)
+        if self._card is None:
+            self._card = card_for_config(self.engine_config)
+        if self._engine is not None:  # a pool of worker processes
+            return card_for_engine(self._engine, self._card)
+        return self._card
 
     @property
     def liveness(self) -> PassiveLiveness:

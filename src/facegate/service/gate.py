@@ -24,6 +24,7 @@ from facegate.engine.protocols import FaceWork
 from facegate.errors import FacegateError
 from facegate.law.pipia import Statement
 from facegate.service import (
+    accuracy,
     alternative,
     assessments,
     consents,
@@ -202,6 +203,8 @@ class Gate:
             audit=AuditLog(),
             index=GalleryIndex(),
             engine_factory=(lambda: engine) if engine else (lambda: FaceEngine(engine_config)),
+            _engine=engine,
+            engine_config=getattr(engine, "config", engine_config),
             master_key=keys.current,
             clock=clock,
             consent_quiet_days=settings.consent_quiet_days,
@@ -291,6 +294,10 @@ class Gate:
 
     def deployments(self) -> list[m.Deployment]:
         return registry.list_deployments(self.ctx)
+
+    def accuracy(self, deployment_id: str) -> accuracy.AccuracyView:
+        """The threshold and the error rates to expect of the deployment's face checks."""
+        return accuracy.deployment_accuracy(self.ctx, deployment_id)
 
     def register_device(
         self, deployment_id: str, spec: registry.DeviceSpec, *, actor: str = "admin"

@@ -17,6 +17,12 @@ from facegate.engine.compare import compare, similarity
 from facegate.engine.errors import FaceQualityTooLow
 from facegate.engine.image import ImageSource
 from facegate.engine.types import Embedding
+from facegate.service.accuracy import (
+    accuracy_decision,
+    gallery_size,
+    identification_operating_point,
+    verification_threshold,
+)
 from facegate.service.consents import subject_consents
 from facegate.service.context import GateContext, record, require
 from facegate.service.errors import DuplicateIdentity
@@ -39,6 +45,7 @@ from facegate.service.sites import (
 )
 from facegate.service.templates import bump_gallery, note_own_change, sync_index
 from facegate.store import models as m
+from facegate.store.index import Match
 
 
 def _enrolment_decision(
@@ -62,6 +69,7 @@ def _enrolment_decision(
         *face_checks_decision(ctx, session, deployment),
         transmission_decision(ctx, session, deployment, subject.id, channel),
         consent_notice_decision(session, deployment, subject.id, at),
+        accuracy_decision(ctx, session, deployment, adding=1),
     )
 
 
@@ -204,12 +212,13 @@ def verify(
                     m.Template.subject_id == subject_id,
                     m.Template.deployment_id == deployment.id,
                     m.Template.expires_at > now,
+                    m.Template.engine == ctx.engine.model_id,
                 )
             )
         ]
         deployment_id = deployment.id
+        threshold = verification_threshold(ctx, deployment)
 
-    threshold = ctx.engine.threshold
     if not templates:
         result = Verification(False, subject_id, deployment_id, "face", reason="no_template")
     else:
@@ -270,32 +279,26 @@ def identify(
         require(decision, actor=actor, action="identify", objects=objects)
         sync_index(ctx, session, deployment, now)
         deployment_id = deployment.id
+        margin = deployment.ambiguity_margin
+        size = gallery_size(session, deployment_id, now, ctx.engine.model_id)
+        point = identification_operating_point(ctx, deployment, size)
         facts = deployment_facts(deployment)
 
-    threshold = ctx.engine.threshold
+    # The threshold holding the deployment's target FPIR at this gallery's size.
+    threshold = point.threshold if point is not None else ctx.engine.threshold
     pixels = ctx.engine.load(image)
     everyone = ctx.engine.faces_with_embeddings(pixels)
     screen_presentation(
         ctx, facts, pixels, [f.face.box for f in everyone], device_id=device_id, actor=actor,
         action="identify", objects=objects,
     )  # fmt: skip
-    faces = []
-    for found in everyone:
-        matches = ctx.index.search(
-            deployment_id, found.embedding.vector, threshold=threshold, at=now, k=1
-        )
-        if matches:
-            match = matches[0]
-            faces.append(
-                FaceMatch(
-                    found.face.box.to_dict(),
-                    match.subject_id,
-                    round(match.distance, 6),
-                    round(similarity(match.distance, threshold), 6),
-                )
-            )
-        else:
-            faces.append(FaceMatch(found.face.box.to_dict(), None, None, None))
+    faces = [
+        _face_match(found.face.box.to_dict(), nearest, threshold, margin)
+        for found in everyone
+        for nearest in [
+            ctx.index.nearest_subjects(deployment_id, found.embedding.vector, at=now, k=2)
+        ]
+    ]
 
     with ctx.unit() as session:
         # A match counts only while the subject's consent (and, where photos travel, their
@@ -307,7 +310,7 @@ def identify(
                 _consent_valid(session, face.subject_id, deployment_id, now)
                 and transmission_consented(ctx, session, deployment, face.subject_id)
             ):
-                face = FaceMatch(face.box, None, None, None)
+                face = FaceMatch(face.box, None, None, None, reason="no_match")
             checked.append(face)
         faces = checked
         matched = sorted({f.subject_id for f in faces if f.subject_id})
@@ -318,7 +321,35 @@ def identify(
             action="identify",
             objects={**objects, "faces": str(len(faces)), "matched": ",".join(matched)},
         )
-    return Identification(deployment_id, threshold, faces)
+    return Identification(
+        deployment_id,
+        threshold,
+        faces,
+        gallery_size=size,
+        model=ctx.engine.model_id,
+        ambiguity_margin=margin,
+        expected_fpir=None if point is None else round(point.expected_fpir, 6),
+        expected_fnir=None if point is None else round(point.expected_fnir, 6),
+    )
+
+
+def _face_match(
+    box: dict[str, int], nearest: list[Match], threshold: float, margin: float
+) -> FaceMatch:
+    """A match when the nearest subject is within the threshold and the next one is at least
+    ``margin`` further away; ``ambiguous`` when it is closer than that; else ``no_match``."""
+    if not nearest:
+        return FaceMatch(box, None, None, None, reason="no_match")
+    best = nearest[0]
+    second = nearest[1].distance if len(nearest) > 1 else None
+    shown = round(best.distance, 6)
+    second_shown = None if second is None else round(second, 6)
+    score = round(similarity(best.distance, threshold), 6)
+    if best.distance > threshold:
+        return FaceMatch(box, None, shown, score, second_shown, reason="no_match")
+    if second is not None and second - best.distance < margin:
+        return FaceMatch(box, None, shown, score, second_shown, reason="ambiguous")
+    return FaceMatch(box, best.subject_id, shown, score, second_shown)
 
 
 def _consent_valid(session: Session, subject_id: str, deployment_id: str, at: datetime) -> bool:

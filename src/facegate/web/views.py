@@ -13,6 +13,7 @@ from facegate import law
 from facegate.documents.labels import LOCATION_TYPES, PURPOSE_TYPES
 from facegate.law.facts import PROHIBITED_LOCATIONS, LocationType
 from facegate.service import Gate, access
+from facegate.service.accuracy import accuracy_decision
 from facegate.service.assessments import pipia_status
 from facegate.service.facts import deployment_facts
 from facegate.service.incidents import list_incidents
@@ -79,7 +80,8 @@ def deployment_cards(gate: Gate, only: str | None = None) -> list[DeploymentCard
             query = query.where(m.Deployment.id == only)
         for row in session.scalars(query):
             decision = law.check_activation(
-                deployment_facts(row), prerequisites_decision(ctx, session, row)
+                deployment_facts(row),
+                (*prerequisites_decision(ctx, session, row), accuracy_decision(ctx, session, row)),
             )
             individuals = deployment_individuals(session, row.id)  # here and on its edges
             expiring = session.scalar(
