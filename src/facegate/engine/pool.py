@@ -15,7 +15,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
@@ -158,6 +158,10 @@ class FacePool:
 
     def faces_with_embeddings(self, source: ImageSource | RGBImage) -> list[FaceEmbedding]:
         result: list[FaceEmbedding] = self._run("faces_with_embeddings", source)
+        return result
+
+    def faces_at(self, image: RGBImage, located: Sequence[Detection]) -> list[FaceEmbedding]:
+        result: list[FaceEmbedding] = self._run("faces_at", image, located=list(located))
         return result
 
     def detect(self, source: ImageSource | RGBImage) -> list[Face]:
