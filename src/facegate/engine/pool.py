@@ -101,10 +101,13 @@ class FacePool:
         # Every worker starts loading its models now, in the background, not on the time of
         # the first photos; the model's identity is known without loading it here.
         self._warming = [self._executor.submit(_identity) for _ in range(self.workers)]
-        backend = self.config.backend
-        self.model_id = ResNetEmbedder.model_id + (MIRROR_SUFFIX if self.config.mirror else "")
-        self.model_version = f"{self.model_id}; {backend}"
-        self._threshold = ResNetEmbedder.default_threshold
+        if self.config.model:  # a user's own model: ask a worker what it is
+            self.model_id, self.model_version, self._threshold = self._warming[0].result()
+        else:
+            suffix = MIRROR_SUFFIX if self.config.mirror else ""
+            self.model_id = ResNetEmbedder.model_id + suffix
+            self.model_version = f"{self.model_id}; {self.config.backend}"
+            self._threshold = ResNetEmbedder.default_threshold
 
     def wait_ready(self) -> None:
         """Block until every worker has loaded its models (and check they agree with us)."""
