@@ -53,6 +53,7 @@ def site(gate: Gate) -> tuple[str, str, str]:
         DeviceSpec(name="cam", location_description="gate", location_type="residential_entrance"),
     )
     gate.create_pipia(deployment.id)
+    gate.confirm_pipia(deployment.id, gate.unconfirmed_pipia(deployment.id))
     gate.approve_pipia(deployment.id, approver="Bench", role="dpo")
     gate.publish_notice(deployment.id)
     gate.activate(deployment.id)

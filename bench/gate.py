@@ -94,6 +94,7 @@ def gate_overhead(rounds: int) -> list[tuple[str, float, float]]:
             ),
         )
         gate.create_pipia(deployment.id)  # activation needs an approved PIPIA (pipia.before)
+        gate.confirm_pipia(deployment.id, gate.unconfirmed_pipia(deployment.id))
         gate.approve_pipia(deployment.id, approver="bench")
         gate.publish_notice(deployment.id)  # ... and a published notice
         gate.activate(deployment.id)

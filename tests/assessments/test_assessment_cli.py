@@ -61,6 +61,13 @@ def test_pipia_before_cli_activation_refused_then_allowed(cli: AssessmentCli) ->
     cli.run("pipia", "create", dep, code=1)  # a draft exists: conflict
     cli.run("pipia", "edit", dep, "--aspect", "risks", "--finding", "Tailgating at the gate")
     cli.run("pipia", "edit", dep, "--aspect", "nonsense", "--finding", "x", code=2)
+    unreviewed = cli.run("pipia", "approve", dep, "--approver", "Li Wei", code=1)
+    assert "not confirmed by a person" in unreviewed["error"]["reasons"][0]["message"]
+    pending = cli.run("pipia", "review", dep)["unconfirmed"]
+    assert "risks.findings.1" not in pending  # a person's own finding replaced the drafts
+    assert "conclusion" in pending
+    cli.run("pipia", "confirm", dep, "nonsense.findings.1", code=2)
+    cli.run("pipia", "confirm", dep, *pending)
     approved = cli.run("pipia", "approve", dep, "--approver", "Li Wei")
     assert approved["status"] == "approved" and approved["approver_role"] == "dpo"
     shown = cli.run("pipia", "show", dep)
@@ -80,6 +87,7 @@ def test_pipia_before_cli_activation_refused_then_allowed(cli: AssessmentCli) ->
 def test_notice_stale_consents_cli_reports_old_versions(cli: AssessmentCli) -> None:
     dep = deployment(cli)
     cli.run("pipia", "create", dep)
+    cli.run("pipia", "confirm", dep, *cli.run("pipia", "review", dep)["unconfirmed"])
     cli.run("pipia", "approve", dep, "--approver", "Li Wei")
     first = cli.run("notice", "publish", dep)
     subject = cli.run("subject", "add", "--dob", "1980-05-01")["id"]
@@ -100,6 +108,7 @@ def test_pipia_and_notice_render_cli_writes_files(cli: AssessmentCli, tmp_path: 
     dep = deployment(cli)
     cli.run("pipia", "render", dep, "--out", str(tmp_path / "none.html"), code=2)  # no PIPIA
     cli.run("pipia", "create", dep)
+    cli.run("pipia", "confirm", dep, *cli.run("pipia", "review", dep)["unconfirmed"])
     cli.run("pipia", "approve", dep, "--approver", "Li Wei")
     cli.run("notice", "publish", dep)
 

@@ -34,18 +34,24 @@ FACTS = NoticeFacts(
     dpo="Li Wei",
     deployment_name="North gate",
     purpose_type="access_control",
-    purpose="Let residents through the north gate",
-    necessity="Cards were shared and lost",
+    purpose="三号楼住户经北门通行",
+    necessity="门卡曾被转借和遗失",
     method="identify",
-    why_not_verify="Residents do not stop",
+    why_not_verify="住户通行时不停留",
     retention_days=365,
-    alternatives=("PIN pad", "guard desk"),
+    alternatives=("密码键盘", "门岗人工核验"),
     transfer_mode="on_device",
     lawful_basis="consent",
     public_place=True,
     location_type="residential_entrance",
     entrusted_processor="Acme Vision Ltd.",
     minors=True,
+    english={
+        "purpose": "Let residents through the north gate",
+        "necessity": "Cards were shared and lost",
+        "why_not_verify": "Residents do not stop",
+        "alternatives": ["PIN pad", "guard desk"],
+    },
 )
 CONTENT = notice_content(FACTS)
 
@@ -64,17 +70,73 @@ def visible_text(html: str) -> str:
 
 
 # -- the notice's items --------------------------------------------------------------------------
+def _zh(content: dict[str, object]) -> str:
+    return visible_text(render_notice_html(content, lang="zh", version=1, sha256="0" * 64))
+
+
+def test_notice_required_items_categories_of_personal_information() -> None:
+    # PIPL art. 17: the categories processed, each named.
+    zh = _zh(CONTENT)
+    for category in ("人脸特征数据", "身份信息", "出生日期", "识别的记录", "摘要值", "同意记录",
+                     "监护人与未成年人的关系"):  # fmt: skip
+        assert category in zh, category
+
+
+def test_rights_access_delete_every_right_and_both_complaint_channels() -> None:
+    # PIPL arts. 44-48; Measures art. 17.
+    zh = _zh(CONTENT)
+    for right in ("限制或者拒绝", "查阅、复制", "转移", "更正、补充", "删除", "解释说明",
+                  "网信部门、公安机关", "第十七条", "行使上述权利的方式"):  # fmt: skip
+        assert right in zh, right
+
+
+def test_minor_guardian_notice_states_the_rules_for_children() -> None:
+    minors = next(s for s in CONTENT["sections"] if s["key"] == "minors")
+    assert minors["heading"]["zh"] == "不满十四周岁未成年人个人信息处理规则"
+    rules = minors["paragraphs"]["zh"]
+    assert len(rules) == 5 and rules[0].startswith("一、") and "单独同意" in rules[0]
+    assert any("不通过网络对外传输" in r for r in rules)
+
+
+@pytest.mark.parametrize("basis", ["legal_duty", "contract_necessity"])
+def test_consent_separate_wording_follows_the_lawful_basis(basis: str) -> None:
+    zh = _zh(notice_content(dataclasses.replace(FACTS, lawful_basis=basis)))
+    assert "只有在您就此单独表示同意后" not in zh and "撤回同意" not in zh.split("未成年人")[0]
+    assert "而非您的同意" in zh
+    assert "只有在您就此单独表示同意后" in _zh(CONTENT)
+
+
+def test_notice_required_items_the_measures_term_for_the_notice() -> None:
+    assert CONTENT["title"]["zh"] == "人脸信息处理告知书"
+    assert "辨识特定个人" in _zh(CONTENT)
+
+
 def test_notice_required_items_all_in_the_rendered_notice() -> None:
     keys = [s["key"] for s in CONTENT["sections"]]
-    assert keys == ["controller", "purpose", "retention", "necessity", "rights", "minors", "other"]
+    assert keys == [
+        "controller", "purpose", "retention", "necessity", "categories", "rights", "minors",
+        "other",
+    ]  # fmt: skip
     en = visible_text(render_notice_html(CONTENT, lang="en", version=1, sha256="0" * 64))
     for expected in ("Sunrise Property Co.", "dpo@sunrise.cn", "north gate", "365 days",
                      "deleted automatically", "Cards were shared and lost", "PIN pad",
                      "withdraw", "delete", "Acme Vision Ltd.", "public safety"):  # fmt: skip
         assert expected in en
     zh = visible_text(render_notice_html(CONTENT, lang="zh", version=1, sha256="0" * 64))
-    for expected in ("处理者", "保存 365 天", "撤回", "删除", "PIN pad、guard desk"):
+    for expected in ("处理者", "保存 365 天", "撤回", "删除", "密码键盘、门岗人工核验",
+                     "三号楼住户经北门通行", "门卡曾被转借和遗失"):  # fmt: skip
         assert expected in zh
+    assert "PIN pad" not in zh and "north gate" not in zh  # never English in the Chinese
+
+
+def test_notice_required_items_chinese_free_text_is_never_replaced_by_english() -> None:
+    english_only = notice_content(
+        dataclasses.replace(FACTS, purpose="Let residents in", english={})
+    )
+    zh = visible_text(render_notice_html(english_only, lang="zh", version=1, sha256="0" * 64))
+    assert "Let residents in" not in zh and "未提供中文表述" in zh
+    en = visible_text(render_notice_html(english_only, lang="en", version=1, sha256="0" * 64))
+    assert "Let residents in" in en
 
 
 def test_minor_guardian_rules_in_the_notice_only_where_minors_may_be_enrolled() -> None:
@@ -102,7 +164,9 @@ def test_terms_no_unlimited_rights_absent(gate: Gate, draft: DraftSite) -> None:
 
 
 def test_terms_no_unlimited_rights_refused_by_the_scanner_when_present() -> None:
-    bad = dataclasses.replace(FACTS, purpose="an irrevocable, sub-licensable use for any purpose")
+    bad = dataclasses.replace(
+        FACTS, purpose="an irrevocable, sub-licensable use for any purpose", english={}
+    )
     text = visible_text(render_notice_html(notice_content(bad), lang="en", version=1, sha256=""))
     assert len(unlimited_grants(text)) >= 2
 
@@ -171,7 +235,7 @@ def test_sign_pdf_has_chinese_short_form_and_qr(tmp_path: Path) -> None:
     )
     assert qr_svg(url).startswith("<svg")
     text = pdf_text(render_sign_pdf(CONTENT, url=url, version=3), tmp_path)
-    assert "人脸识别告知" in text
+    assert "人脸信息处理告知书" in text
     assert "此处使用人脸识别" in text and "Face recognition in use" in text
     assert "version 3" in text
 

@@ -11,7 +11,7 @@ from assessment_sites import CONSENT, DraftSite, TestClock, assess_and_notice
 
 from facegate.law import Refused
 from facegate.law.pipia import Statement
-from facegate.service import Conflict, Gate
+from facegate.service import BadRequest, Conflict, Gate
 from facegate.service.assessments import mark_stale
 from facegate.store.models import AuditEvent
 
@@ -65,7 +65,47 @@ def test_pipia_before_draft_is_prefilled_and_editable(gate: Gate, draft: DraftSi
         gate.create_pipia(draft.deployment_id)
     note = Statement("Residents' association consulted", "已征求业主委员会意见")
     edited = gate.edit_pipia(draft.deployment_id, "impact", findings=[note])
-    assert edited.aspects["impact"]["findings"] == [{"en": note.en, "zh": note.zh}]
+    assert edited.aspects["impact"]["findings"] == [
+        {"en": note.en, "zh": note.zh, "confirmed": True}  # a person's own: confirmed
+    ]
+
+
+def test_pipia_before_drafted_statements_need_a_person_to_confirm_each(
+    gate: Gate, draft: DraftSite
+) -> None:
+    gate.create_pipia(draft.deployment_id)
+    pending = gate.unconfirmed_pipia(draft.deployment_id)
+    assert "conclusion" in pending and "risks.findings.5" in pending  # the transfer claim
+    assert "purpose.findings.1" not in pending  # only quotes the deployment's own purpose
+    with pytest.raises(Refused, match="not confirmed by a person") as exc:
+        gate.approve_pipia(draft.deployment_id, approver="Li Wei")
+    assert refused_codes(exc) == ("pipia.before",)
+    gate.confirm_pipia(draft.deployment_id, pending[:-2])
+    with pytest.raises(Refused, match=r"2 statement\(s\)"):
+        gate.approve_pipia(draft.deployment_id, approver="Li Wei")
+    with pytest.raises(BadRequest):
+        gate.confirm_pipia(draft.deployment_id, ["risks.findings.99"])
+    gate.confirm_pipia(draft.deployment_id, pending[-2:])
+    approved = gate.approve_pipia(draft.deployment_id, approver="Li Wei")
+    assert approved.status == "approved"
+
+
+def test_pipia_before_a_conclusion_that_processing_may_not_proceed_is_never_approved(
+    gate: Gate, draft: DraftSite
+) -> None:
+    gate.create_pipia(draft.deployment_id)
+    draft_conclusion = gate.pipia(draft.deployment_id).assessment.conclusion
+    assert draft_conclusion is not None
+    assert draft_conclusion["risk_level"] == "high"  # 1:N where children may be enrolled
+    assert draft_conclusion["confirmed"] is False
+    with pytest.raises(BadRequest):
+        gate.conclude_pipia(
+            draft.deployment_id, risk_level="medium", may_proceed=True, conditions=[]
+        )
+    gate.conclude_pipia(draft.deployment_id, risk_level="high", may_proceed=False, conditions=[])
+    gate.confirm_pipia(draft.deployment_id, gate.unconfirmed_pipia(draft.deployment_id))
+    with pytest.raises(Conflict, match="may not proceed"):
+        gate.approve_pipia(draft.deployment_id, approver="Li Wei")
 
 
 def test_pipia_before_approval_refused_when_an_aspect_is_empty(
@@ -122,6 +162,7 @@ def test_pipia_renew_allowed_after_a_new_assessment_and_notice(
     assert set(refused_codes(exc)) == {"pipia.renew", "notice.required_items"}
     second = gate.create_pipia(draft.deployment_id)
     assert second.number == 2
+    gate.confirm_pipia(draft.deployment_id, gate.unconfirmed_pipia(draft.deployment_id))
     gate.approve_pipia(draft.deployment_id, approver="Li Wei")
     assert gate.publish_notice(draft.deployment_id).version == 2
     assert gate.activate(draft.deployment_id).status == "active"
@@ -150,6 +191,7 @@ def test_notice_required_items_refused_when_no_notice_published(
     gate: Gate, draft: DraftSite
 ) -> None:
     gate.create_pipia(draft.deployment_id)
+    gate.confirm_pipia(draft.deployment_id, gate.unconfirmed_pipia(draft.deployment_id))
     gate.approve_pipia(draft.deployment_id, approver="Li Wei")
     with pytest.raises(Refused, match="no notice has been published") as exc:
         gate.activate(draft.deployment_id)
@@ -160,6 +202,7 @@ def test_notice_required_items_refused_when_empty(gate: Gate, draft: DraftSite) 
     """An item emptied outside facegate (here the controller's contact) blocks publishing and
     activation."""
     gate.create_pipia(draft.deployment_id)
+    gate.confirm_pipia(draft.deployment_id, gate.unconfirmed_pipia(draft.deployment_id))
     gate.approve_pipia(draft.deployment_id, approver="Li Wei")
     from facegate.store import models as m
 

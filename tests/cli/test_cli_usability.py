@@ -100,6 +100,8 @@ def test_list_and_show_every_register(site: dict[str, str]) -> None:
 def approve_and_publish(site: dict[str, str], *extra: str) -> None:
     d = ["--data-dir", site["dir"], "--json"]
     run(["pipia", "create", site["deployment"], *d])
+    pending = run(["pipia", "review", site["deployment"], *d])["unconfirmed"]
+    run(["pipia", "confirm", site["deployment"], *pending, *d])
     run(["pipia", "approve", site["deployment"], "--approver", "Li Wei", *d])
     run(["notice", "publish", site["deployment"], *d])
 
@@ -220,3 +222,20 @@ def test_commands_without_faces_never_load_the_face_models(
         ["rights", "show", site["subject"]],
     ):  # fmt: skip
         run([*args, *d])
+
+
+def test_free_text_per_language(site: dict[str, str]) -> None:
+    d = ["--data-dir", site["dir"], "--json"]
+    created = run(
+        ["deployment", "create", "--controller", site["controller"], "--name", "南门",
+         "--purpose-type", "access_control", "--purpose", "住户经南门通行",
+         "--necessity", "免接触通行", "--alternative", "密码键盘",
+         "--purpose-en", "Residents through the south gate", "--alternative-en", "PIN pad", *d]
+    )  # fmt: skip
+    assert created["english"] == {
+        "purpose": "Residents through the south gate",
+        "alternatives": ["PIN pad"],
+    }
+    updated = run(["deployment", "update", created["id"], "--necessity-en", "Hands-free", *d])
+    assert updated["english"]["necessity"] == "Hands-free"
+    assert updated["english"]["purpose"] == "Residents through the south gate"

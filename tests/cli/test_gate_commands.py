@@ -58,6 +58,8 @@ def setup_site(cli: Cli) -> dict[str, str]:
         "--location-type", "residential_entrance",
     )  # fmt: skip
     cli.run("pipia", "create", deployment["id"])
+    pending = cli.run("pipia", "review", deployment["id"])["unconfirmed"]
+    cli.run("pipia", "confirm", deployment["id"], *pending)
     cli.run("pipia", "approve", deployment["id"], "--approver", "Li Wei")
     cli.run("notice", "publish", deployment["id"])
     cli.run("deployment", "activate", deployment["id"])

@@ -56,7 +56,8 @@ def facts(**changes: object) -> NoticeFacts:
         ({"necessity": "  "}, "necessity"),
         ({"method": ""}, "method"),
         ({"retention_days": 0}, "retention period"),
-        ({"alternatives": (" ",)}, "how to exercise rights"),
+        ({"alternatives": (" ",)}, "the non-face alternative"),
+        ({"controller_contact": " "}, "how to exercise rights"),
     ],
 )
 def test_notice_required_items_refused_when_empty(change: dict[str, object], item: str) -> None:

@@ -12,8 +12,10 @@ from facegate.law import Method
 from facegate.law.pipia import (
     ASPECT_KEYS,
     Aspect,
+    Conclusion,
     PipiaFacts,
     PipiaStatus,
+    RiskLevel,
     Statement,
     check_approval,
     check_pipia,
@@ -21,10 +23,11 @@ from facegate.law.pipia import (
     purpose_snapshot,
     snapshot_hash,
 )
-from facegate.law.pipia_draft import SecurityFacts, draft_aspects
+from facegate.law.pipia_draft import SecurityFacts, draft_aspects, draft_conclusion
 
 CURRENT = deployment_snapshot_hash(deployment())
 FULL = {k: Aspect((Statement("a finding", "结论"),), ()) for k in ASPECT_KEYS}
+CONCLUSION = Conclusion(RiskLevel.MEDIUM, True, (Statement("with consent", "经同意"),))
 
 
 def pipia(**changes: object) -> PipiaFacts:
@@ -38,6 +41,7 @@ def pipia(**changes: object) -> PipiaFacts:
         created_at=T0,
         approved_at=T0,
         approver="Li Wei",
+        conclusion=CONCLUSION,
     )
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
@@ -99,6 +103,33 @@ def test_pipia_before_refused_approval_of_an_approved_assessment() -> None:
 def test_pipia_before_allowed_approval_of_a_complete_draft() -> None:
     draft = pipia(status=PipiaStatus.DRAFT, approved_at=None)
     assert check_approval(draft, CURRENT, "Li Wei").allowed
+
+
+def test_pipia_before_refused_approval_with_unconfirmed_drafted_statements() -> None:
+    drafted = {**FULL, "risks": Aspect((Statement("no risk", "无风险", confirmed=False),), ())}
+    draft = pipia(status=PipiaStatus.DRAFT, approved_at=None, aspects=drafted)
+    decision = check_approval(draft, CURRENT, "Li Wei")
+    assert decision.codes == ("pipia.before",)
+    assert "risks.findings.1" in decision.explain()
+    unreviewed = dataclasses.replace(CONCLUSION, confirmed=False)
+    draft = pipia(status=PipiaStatus.DRAFT, approved_at=None, conclusion=unreviewed)
+    assert "conclusion" in check_approval(draft, CURRENT, "Li Wei").explain()
+
+
+def test_pipia_before_refused_approval_without_an_overall_conclusion() -> None:
+    draft = pipia(status=PipiaStatus.DRAFT, approved_at=None, conclusion=None)
+    assert "no overall conclusion" in check_approval(draft, CURRENT, "Li Wei").explain()
+
+
+def test_pipia_before_draft_asserts_no_fact_as_confirmed() -> None:
+    processor = dataclasses.replace(SECURITY, entrusted_processor="Acme Vision")
+    aspects = draft_aspects(deployment(), processor)
+    contract = [
+        s for s in aspects["safeguards"].findings if "Acme Vision" in s.zh and "合同" in s.zh
+    ]
+    assert contract and not contract[0].confirmed and "已以合同约定" not in contract[0].zh
+    assert all("不存在" not in s.zh for a in aspects.values() for s in a.findings)
+    assert not draft_conclusion(deployment(), processor).confirmed
 
 
 # -- pipia.renew ----------------------------------------------------------------------------

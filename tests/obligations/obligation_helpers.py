@@ -80,3 +80,16 @@ def bulk_store(
                  "FROM n"),
             {**params, "d": deployment_id},
         )  # fmt: skip
+
+
+def file_threshold(gate: Gate, controller_id: str, now: datetime) -> str:
+    """Open the threshold obligation and file it (submitted, then accepted); its id."""
+    from facegate.service.individuals import open_threshold_obligation
+
+    with gate.ctx.unit() as session:
+        row = open_threshold_obligation(session, controller_id, 100_000, now)
+        assert row is not None
+        filing_id = row.id
+    gate.submit_filing(filing_id, "京网信备-2026-0001")
+    gate.accept_filing(filing_id)
+    return filing_id

@@ -111,6 +111,12 @@ def test_officer_sets_up_and_a_person_enrols_through_the_camera(
     log_in(page, base_url, dpo)
     page.goto(deployment_url)
     page.get_by_label("Approver").fill("Li Wei")
+    page.get_by_role("button", name="Approve the assessment").click()  # nothing ticked yet
+    assert "not confirmed by a person" in page.get_by_test_id("flash").inner_text()
+    boxes = page.locator("input[name=confirm]")
+    for i in range(boxes.count()):  # the DPO checks each drafted statement
+        boxes.nth(i).check()
+    page.get_by_label("Approver").fill("Li Wei")
     page.get_by_role("button", name="Approve the assessment").click()
     page.get_by_text("approved by Li Wei").wait_for()
     log_out(page)

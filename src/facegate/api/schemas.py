@@ -62,6 +62,16 @@ class ControllerOut(BaseModel):
     dpo: str
 
 
+class EnglishTexts(Strict):
+    """The deployment's free text in English, beside the Chinese of the main fields (which
+    Chinese documents show; English documents show these where given)."""
+
+    purpose: str | None = Field(default=None, max_length=4000)
+    necessity: str | None = Field(default=None, max_length=4000)
+    why_not_verify: str | None = Field(default=None, max_length=4000)
+    alternatives: list[str] | None = Field(default=None, max_length=20)
+
+
 class DeploymentIn(Strict):
     controller_id: str = Id
     name: str = Field(min_length=1, max_length=500)
@@ -90,6 +100,11 @@ class DeploymentIn(Strict):
         description="refuse printed and on-screen faces: passive (every capture), active "
         "(also a blink-and-turn challenge at the kiosk), or off",
     )
+    english: EnglishTexts | None = Field(
+        default=None,
+        description="The free text in English (optional); purpose, necessity, why_not_verify "
+        "and alternatives above are the Chinese",
+    )
 
 
 class DeploymentPatch(Strict):
@@ -114,6 +129,7 @@ class DeploymentPatch(Strict):
     mlps_level: int | None = Field(default=None, ge=1, le=5)
     entrusted_processor: str | None = None
     liveness: Literal["off", "passive", "active"] | None = None
+    english: EnglishTexts | None = None
 
 
 class DeploymentOut(BaseModel):
@@ -139,6 +155,7 @@ class DeploymentOut(BaseModel):
     mlps_level: int | None
     entrusted_processor: str
     liveness: str
+    english: dict[str, Any] = Field(default_factory=dict)
     created_at: str | None
 
 

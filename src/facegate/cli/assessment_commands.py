@@ -23,6 +23,12 @@ class Format(StrEnum):
     PDF = "pdf"
 
 
+class RiskChoice(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
 class ReportLang(StrEnum):
     ZH = "zh"
     EN = "en"
@@ -98,6 +104,90 @@ def pipia_edit(
         show(pipia_view(row), as_json, f"assessment {row.number}: {aspect} updated")
 
 
+@pipia_app.command("review")
+def pipia_review(
+    ctx: typer.Context, deployment: DeploymentArg, as_json: JsonOption = False
+) -> None:
+    """Every statement of the draft with its reference, marking those drafted by facegate
+    that no person has confirmed yet."""
+    from facegate.service.assessment_views import pipia_view
+
+    with reporting(as_json):
+        view = pipia_view(open_gate(ctx).pipia(deployment).assessment)
+        pending = set(view["unconfirmed"])
+        lines = []
+        for aspect, body in view["aspects"].items():
+            for part in ("findings", "measures"):
+                for number, item in enumerate(body.get(part, []), 1):
+                    ref = f"{aspect}.{part}.{number}"
+                    mark = "[ ]" if ref in pending else "[x]"
+                    lines.append(f"{mark} {ref}: {item.get('en') or item.get('zh')}")
+        conclusion = view["conclusion"]
+        if conclusion:
+            mark = "[ ]" if "conclusion" in pending else "[x]"
+            proceed = "may proceed" if conclusion["may_proceed"] else "may not proceed"
+            lines.append(f"{mark} conclusion: risk {conclusion['risk_level']}, {proceed}")
+        else:
+            lines.append("[ ] conclusion: none yet (facegate pipia conclude)")
+        lines.append(f"{len(pending)} to confirm ([ ]): facegate pipia confirm DEPLOYMENT REF...")
+        show(
+            {"deployment_id": deployment, "unconfirmed": view["unconfirmed"], "pipia": view},
+            as_json,
+            "\n".join(lines),
+        )
+
+
+@pipia_app.command("confirm")
+def pipia_confirm(
+    ctx: typer.Context,
+    deployment: DeploymentArg,
+    statements: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="REF...", help="Statements checked, e.g. purpose.findings.1 conclusion."
+        ),
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Confirm drafted statements you have checked, one reference each (see pipia review)."""
+    from facegate.service.assessment_views import pipia_view
+
+    with reporting(as_json):
+        row = open_gate(ctx).confirm_pipia(deployment, statements, actor="cli")
+        view = pipia_view(row)
+        show(view, as_json, f"{len(view['unconfirmed'])} statement(s) left to confirm")
+
+
+@pipia_app.command("conclude")
+def pipia_conclude(
+    ctx: typer.Context,
+    deployment: DeploymentArg,
+    risk_level: Annotated[
+        RiskChoice, typer.Option(metavar="LEVEL", help="Residual risk: low, medium or high.")
+    ],
+    proceed: Annotated[
+        bool, typer.Option("--proceed/--no-proceed", help="May processing proceed?")
+    ],
+    condition: Annotated[
+        list[str] | None, typer.Option(help="A condition of proceeding (repeatable).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write the report's overall conclusion (the same text serves both languages)."""
+    from facegate.law.pipia import Statement
+    from facegate.service.assessment_views import pipia_view
+
+    with reporting(as_json):
+        row = open_gate(ctx).conclude_pipia(
+            deployment,
+            risk_level=risk_level.value,
+            may_proceed=proceed,
+            conditions=[Statement(t, t) for t in condition or []],
+            actor="cli",
+        )
+        show(pipia_view(row), as_json, f"assessment {row.number}: conclusion recorded")
+
+
 @pipia_app.command("approve")
 def pipia_approve(
     ctx: typer.Context,
@@ -106,7 +196,8 @@ def pipia_approve(
     role: Annotated[str, typer.Option(help="Their role.")] = "dpo",
     as_json: JsonOption = False,
 ) -> None:
-    """Approve the draft (refused while an aspect is empty or the purpose changed)."""
+    """Approve the draft (refused while an aspect is empty, a drafted statement is
+    unconfirmed, the conclusion is missing, or the purpose changed)."""
     from facegate.service.assessment_views import pipia_view
 
     with reporting(as_json):

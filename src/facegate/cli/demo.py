@@ -181,6 +181,10 @@ def prepare_activation(gate: Gate, deployment_id: str) -> None:
     already did)."""
     steps = (
         lambda: gate.create_pipia(deployment_id, actor="demo"),
+        # The demo's reviewer has checked each drafted statement of the assessment.
+        lambda: gate.confirm_pipia(
+            deployment_id, gate.unconfirmed_pipia(deployment_id), actor="demo"
+        ),
         lambda: gate.approve_pipia(deployment_id, approver="Li Wei", role="dpo", actor="demo"),
         lambda: gate.publish_notice(deployment_id, actor="demo"),
     )

@@ -270,3 +270,30 @@ def incident_letters(
     with reporting(as_json):
         written = write_letters(get_incident(open_gate(ctx).ctx, incident), out)
         show({"files": [str(p) for p in written]}, as_json, "\n".join(str(p) for p in written))
+
+
+@incident_app.command("deadlines")
+def incident_deadlines(
+    ctx: typer.Context,
+    incident: Annotated[str, typer.Argument(help="Incident id.")],
+    as_json: JsonOption = False,
+) -> None:
+    """The reports an incident calls for and by when (national incident-reporting rules in
+    force 2025-11-01, art. 4; PIPL art. 57), in Beijing time."""
+    from facegate.law.dates import CHINA_TZ
+    from facegate.service.incidents import incident_deadlines as deadlines
+
+    with reporting(as_json):
+        rows = deadlines(open_gate(ctx).ctx, incident)
+        lines = []
+        for d in rows:
+            due = (
+                datetime.fromisoformat(str(d["due"]))
+                .astimezone(CHINA_TZ)
+                .strftime("%Y-%m-%d %H:%M Beijing time")
+                if d["due"]
+                else "after handling ends"
+            )
+            need = "" if d["required"] else " (if graded relatively major or above)"
+            lines.append(f"{d['key']}: by {due}{need}\n  {d['en']} [{d['basis']}]")
+        show({"incident_id": incident, "deadlines": rows}, as_json, "\n".join(lines))

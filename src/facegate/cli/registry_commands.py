@@ -83,9 +83,17 @@ def deployment_create(
     liveness: Annotated[
         choices.Liveness, typer.Option(metavar="LIVENESS", help=LIVENESS_HELP)
     ] = choices.Liveness.PASSIVE,
+    purpose_en: Annotated[str, typer.Option(help="The purpose in English (optional).")] = "",
+    necessity_en: Annotated[str, typer.Option(help="The necessity in English.")] = "",
+    why_not_verify_en: Annotated[str, typer.Option(help="Why not 1:1, in English.")] = "",
+    alternative_en: Annotated[
+        list[str] | None, typer.Option(metavar="TEXT", help="An alternative in English.")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Describe a deployment; refused if the law forbids it as described."""
+    """Describe a deployment; refused if the law forbids it as described. Purpose,
+    necessity, reason and alternatives are the Chinese text (Chinese documents show it, never
+    English); the --*-en options give the English documents their text."""
     from facegate.service import DeploymentSpec
     from facegate.service.views import deployment_view
 
@@ -109,10 +117,24 @@ def deployment_create(
         mlps_level=mlps_level,
         entrusted_processor=entrusted_processor,
         liveness=liveness,
+        english=_english(purpose_en, necessity_en, why_not_verify_en, alternative_en),
     )
     with reporting(as_json):
         row = open_gate(ctx).create_deployment(controller, spec, actor="cli")
         show(deployment_view(row), as_json, f"deployment {row.id} ({row.name}): {row.status}")
+
+
+def _english(
+    purpose: str, necessity: str, why_not_verify: str, alternatives: list[str] | None
+) -> dict[str, object]:
+    values: dict[str, object] = {
+        "purpose": purpose,
+        "necessity": necessity,
+        "why_not_verify": why_not_verify,
+    }
+    if alternatives:
+        values["alternatives"] = list(alternatives)
+    return {k: v for k, v in values.items() if v}
 
 
 @controller_app.command("list")
@@ -234,12 +256,19 @@ def deployment_update(
     liveness: Annotated[
         choices.Liveness | None, typer.Option(metavar="LIVENESS", help=LIVENESS_HELP)
     ] = None,
+    purpose_en: Annotated[str, typer.Option(help="The purpose in English (optional).")] = "",
+    necessity_en: Annotated[str, typer.Option(help="The necessity in English.")] = "",
+    why_not_verify_en: Annotated[str, typer.Option(help="Why not 1:1, in English.")] = "",
+    alternative_en: Annotated[
+        list[str] | None, typer.Option(metavar="TEXT", help="An alternative in English.")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Change a deployment (a change of purpose or method needs a new impact assessment)."""
+    """Change a deployment (a change of purpose or method needs a new impact assessment).
+    An --*-en option changes only that English text."""
     from facegate.service.views import deployment_view
 
-    changes = {
+    changes: dict[str, object] = {
         key: value
         for key, value in {
             "purpose": purpose,
@@ -252,6 +281,9 @@ def deployment_update(
         }.items()
         if value is not None
     }
+    english = _english(purpose_en, necessity_en, why_not_verify_en, alternative_en)
+    if english:
+        changes["english"] = english
     with reporting(as_json):
         row = open_gate(ctx).update_deployment(deployment, actor="cli", **changes)
         show(deployment_view(row), as_json, f"deployment {row.id} updated")

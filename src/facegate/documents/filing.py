@@ -9,9 +9,25 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from facegate.documents.chinese import en_date, zh_date, zh_level, zh_number, zh_text
 from facegate.documents.content import FilingPackageData
+from facegate.documents.labels import (
+    DEPLOYMENT_STATUSES,
+    FILING_KINDS,
+    FILING_STATUSES,
+    LAWFUL_BASIS_NAMES,
+    LIVENESS,
+    LOCATION_TYPES,
+    METHOD_NAMES,
+    PIPIA_STATUSES,
+    PURPOSE_TYPES,
+    TRANSFER_MODES,
+    label,
+    label_or,
+)
 from facegate.documents.render import html_to_pdf, render_html
 from facegate.law import filing as rules
+from facegate.law.authorities import filing_office
 
 LANGS = ("zh", "en")
 
@@ -69,7 +85,22 @@ _LABELS: dict[str, dict[str, Any]] = {
         "kind": "类型",
         "due": "截止日期",
         "triggered": "起算日",
-        "provisional": "暂定：该年度无官方节假日数据",
+        "provisional": "暂定：该年度国务院尚未公布放假安排，按法定节假日推算",
+        "to": "致",
+        "c": "：",
+        "sc": "；",
+        "lp": "（",
+        "rp": "）",
+        "mlps": "网络安全等级保护",
+        "liveness": "活体检测",
+        "not_graded": "未登记",
+        "sign": "签字盖章",
+        "sign_rep": "法定代表人或主要负责人（签字）",
+        "sign_seal": "个人信息处理者（盖章）",
+        "sign_date": "日期",
+        "date_blank": "　　　　年　　月　　日",
+        "yes": "是",
+        "none": "无",
     },
     "en": {
         "title": "Facial recognition record-filing package",
@@ -126,15 +157,96 @@ _LABELS: dict[str, dict[str, Any]] = {
         "kind": "Kind",
         "due": "due",
         "triggered": "from",
-        "provisional": "provisional: no official holiday data for that year",
+        "provisional": "provisional: the State Council has not arranged that year's holidays; "
+        "counted from the statutory holidays",
+        "to": "To",
+        "c": ": ",
+        "sc": "; ",
+        "lp": " (",
+        "rp": ")",
+        "mlps": "Graded protection (MLPS)",
+        "liveness": "Liveness",
+        "not_graded": "not recorded",
+        "sign": "Signature and seal",
+        "sign_rep": "Legal representative or principal person in charge (signature)",
+        "sign_seal": "Personal information processor (seal)",
+        "sign_date": "Date",
+        "date_blank": "",
+        "yes": "yes",
+        "none": "none",
     },
 }
 
 
+def _deployment(d: dict[str, Any], lang: str) -> dict[str, Any]:
+    """A deployment as the filing states it: labels, never raw codes."""
+    zh = lang == "zh"
+    level = d.get("mlps_level")
+    english = d.get("english") or {}
+
+    def free(key: str) -> str:
+        return zh_text(str(d.get(key) or "")) if zh else str(english.get(key) or d.get(key) or "")
+
+    names = (
+        [zh_text(a) for a in d.get("alternatives") or []]
+        if zh
+        else (english.get("alternatives") or d.get("alternatives") or [])
+    )
+    return {
+        **d,
+        "purpose": free("purpose"),
+        "necessity": free("necessity"),
+        "why_not_verify": free("why_not_verify"),
+        "status_label": label_or(DEPLOYMENT_STATUSES, d["status"], lang, "—"),
+        "purpose_type_label": label(PURPOSE_TYPES, d["purpose_type"], lang),
+        "method_label": label(METHOD_NAMES, d["method"], lang),
+        "location_label": label(LOCATION_TYPES, d["location_type"], lang),
+        "basis_label": label(LAWFUL_BASIS_NAMES, d["lawful_basis"], lang),
+        "transfer_label": label(TRANSFER_MODES, d["transfer_mode"], lang),
+        "liveness_label": label_or(LIVENESS, str(d.get("liveness", "")), lang, "—"),
+        "mlps_label": (zh_level(level) if zh else f"level {level}")
+        if level
+        else _LABELS[lang]["not_graded"],
+        "retention_label": f"{zh_number(d['retention_days'])}日"
+        if zh
+        else f"{d['retention_days']} days",
+        "alternatives_label": ("、" if zh else ", ").join(names) or _LABELS[lang]["none"],
+    }
+
+
+def _obligation(o: dict[str, Any], lang: str) -> dict[str, Any]:
+    when = zh_date if lang == "zh" else en_date
+    return {
+        **o,
+        "kind_label": label(FILING_KINDS, o["kind"], lang),
+        "status_label": label(FILING_STATUSES, o["status"], lang),
+        "triggered_label": when(o["triggered_on"]),
+        "due_label": when(o["due"]),
+    }
+
+
+def _pipia_status(status: str, lang: str) -> str:
+    if lang != "zh":
+        return status
+    return label_or(PIPIA_STATUSES, status.split(" ")[0], lang, "未知")
+
+
 def filing_html(data: FilingPackageData, lang: str) -> str:
     materials = [{"key": mat.key, "label": getattr(mat, lang)} for mat in rules.MATERIALS]
+    when = zh_date if lang == "zh" else en_date
+    office_zh, office_en = filing_office(data.controller.get("address", ""))
     return render_html(
-        "filing_package.html", lang=lang, t=_LABELS[lang], data=data, materials=materials
+        "filing_package.html",
+        lang=lang,
+        t=_LABELS[lang],
+        data=data,
+        materials=materials,
+        generated=when(data.generated_at),
+        office=office_zh if lang == "zh" else office_en,
+        deployments=[_deployment(d, lang) for d in data.deployments],
+        obligations=[_obligation(o, lang) for o in data.obligations],
+        pipia_status=lambda status: _pipia_status(status, lang),
+        ticked_on=lambda at: when(at) if at else "",
     )
 
 

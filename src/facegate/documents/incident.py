@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from facegate.documents.chinese import en_datetime, zh_datetime
+from facegate.documents.labels import SEVERITIES, label
 from facegate.documents.render import html_to_pdf, render_html
 from facegate.law.incident import NOTIFY_FIELDS
 
@@ -20,7 +22,17 @@ _COMMON: dict[str, dict[str, Any]] = {
         "severities": {"minor": "一般", "major": "重大"},
         "deployments": "涉及的应用场景",
         "dpo": "联系人",
-        "basis": "依据《个人信息保护法》第五十七条、《网络数据安全管理条例》第十一条",
+        "basis": "依据《个人信息保护法》第五十七条、《网络数据安全管理条例》第十一条、"
+        "《国家网络安全事件报告管理办法》第四条",
+        "deadlines": "报告和通知时限",
+        "by": "截止时间",
+        "after_handling": "应急处置结束后",
+        "if_graded": "（经研判属于较大以上网络安全事件的）",
+        "sign_person": "负责人（签字）",
+        "sign_seal": "个人信息处理者（盖章）",
+        "sign_date": "日期",
+        "date_blank": "　　　　年　　月　　日",
+        "c": "：",
     },
     "en": {
         "what": "What happened",
@@ -29,13 +41,23 @@ _COMMON: dict[str, dict[str, Any]] = {
         "severities": {"minor": "minor", "major": "major"},
         "deployments": "Deployments concerned",
         "dpo": "Contact",
-        "basis": "PIPL art. 57; Network Data Security Regulation art. 11",
+        "basis": "PIPL art. 57; Network Data Security Regulation art. 11; national rules on "
+        "reporting cybersecurity incidents (in force 2025-11-01) art. 4",
+        "deadlines": "Reporting and notification deadlines",
+        "by": "Due",
+        "after_handling": "after handling ends",
+        "if_graded": " (if graded relatively major or above)",
+        "sign_person": "Person in charge (signature)",
+        "sign_seal": "Personal information processor (seal)",
+        "sign_date": "Date",
+        "date_blank": "",
+        "c": ": ",
     },
 }
 _AUDIENCE: dict[tuple[str, str], dict[str, str]] = {
     ("zh", "authority"): {
         "title": "个人信息安全事件报告",
-        "to": "致：履行个人信息保护职责的部门",
+        "to": "致：{office}",
         "opening": "我单位发生个人信息安全事件，已立即采取补救措施，现将有关情况报告如下。",
     },
     ("zh", "people"): {
@@ -46,7 +68,7 @@ _AUDIENCE: dict[tuple[str, str], dict[str, str]] = {
     },
     ("en", "authority"): {
         "title": "Report of a personal information security incident",
-        "to": "To: the authority responsible for personal information protection",
+        "to": "To: {office}",
         "opening": "A personal information security incident has occurred. We took remedial "
         "measures at once and report it as follows.",
     },
@@ -61,7 +83,24 @@ _AUDIENCE: dict[tuple[str, str], dict[str, str]] = {
 
 def letter_html(incident: dict[str, Any], audience: str, lang: str) -> str:
     labels = {**_COMMON[lang], **_AUDIENCE[(lang, audience)]}
+    authority = incident.get("authority") or {}
+    labels["to"] = labels["to"].replace(
+        "{office}",
+        str(authority.get(lang, ""))
+        or ("省级网信部门" if lang == "zh" else "the provincial cyberspace office"),
+    )
     fields = [{"key": f.key, "label": getattr(f, lang)} for f in NOTIFY_FIELDS]
+    when = zh_datetime if lang == "zh" else en_datetime
+    deadlines = [
+        {
+            "text": d[lang],
+            "due": when(d["due"]) if d.get("due") else labels["after_handling"],
+            "conditional": not d["required"],
+            "basis": d["basis"],
+        }
+        for d in incident.get("deadlines", [])
+        if audience == "authority" or d["key"] == "people"
+    ]
     return render_html(
         "incident_letter.html",
         lang=lang,
@@ -69,6 +108,9 @@ def letter_html(incident: dict[str, Any], audience: str, lang: str) -> str:
         incident=incident,
         audience=audience,
         fields=fields,
+        occurred=when(incident["occurred_at"]),
+        severity=label(SEVERITIES, incident["severity"], lang),
+        deadlines=deadlines,
     )
 
 

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import segno
 
+from facegate.documents.chinese import zh_text
 from facegate.documents.labels import LAWFUL_BASES, LOCATION_TYPES, METHODS, PURPOSE_TYPES, label
 from facegate.documents.render import html_to_pdf, render_html
 from facegate.law.notice import NoticeFacts
@@ -46,7 +47,124 @@ def _plain(text: str) -> str:
 
 def _alternatives(f: NoticeFacts) -> dict[str, str]:
     names = [a for a in f.alternatives if a.strip()]
-    return _pair(", ".join(names), "、".join(names))
+    english = [a for a in f.english.get("alternatives", ()) if a.strip()] or names
+    return _pair(", ".join(english), "、".join(zh_text(n) for n in names))
+
+
+def _free(f: NoticeFacts, key: str) -> dict[str, str]:
+    """A free-text field in both languages: the Chinese as entered (never English in its
+    place), the English where it was given, else the Chinese."""
+    chinese = str(getattr(f, key))
+    return _pair(str(f.english.get(key) or chinese), zh_text(chinese))
+
+
+def _categories(f: NoticeFacts) -> list[dict[str, str]]:
+    """The categories of personal information processed (PIPL 17)."""
+    items = [
+        _pair(
+            "Face information: a template (numbers computed from your face) for this purpose "
+            "only; the photo is not kept.",
+            "人脸信息：仅为本目的生成的人脸特征数据，不保存照片。",
+        ),
+        _pair(
+            "Identity information you give when you register (such as your name, ID number or "
+            "telephone), kept encrypted and apart from your face information.",
+            "您登记时提供的身份信息（如姓名、证件号码、电话），加密并与人脸信息分开存储。",
+        ),
+        _pair(
+            "Your date of birth, or your statement that you are 14 or older, to apply the "
+            "rules for children.",
+            "出生日期或您已满十四周岁的声明，用于适用未成年人保护规则。",
+        ),
+        _pair(
+            "Records of each recognition (time, device, result), without any image.",
+            "每次识别的记录（时间、设备、结果），不含图像。",
+        ),
+        _pair(
+            "For the other way in: your PIN, card or code, stored only as a one-way hash.",
+            "使用替代方式时的密码、卡号或二维码凭证，仅以不可逆的摘要值保存。",
+        ),
+        _pair(
+            "Your consent records: what you agreed to, when, and which notice you were shown.",
+            "您的同意记录：同意的事项、时间及当时所示告知书的版本。",
+        ),
+    ]
+    if f.minors:
+        items.append(
+            _pair(
+                "For a child under 14: the parent's or guardian's relation to the child.",
+                "不满十四周岁未成年人的：监护人与未成年人的关系。",
+            )
+        )
+    return items
+
+
+def _basis(f: NoticeFacts) -> list[dict[str, str]]:
+    """What the person is told about consent depends on the lawful basis."""
+    if f.lawful_basis == "consent":
+        return [
+            _pair(
+                "We only use your face after you agree separately to this use alone.",
+                "只有在您就此单独表示同意后，我们才会处理您的人脸信息。",
+            ),
+            _pair(
+                "You can withdraw your consent at any time, the same way you gave it; your face "
+                "data is then deleted at once.",
+                "您可以随时以同意时的方式撤回同意，撤回后您的人脸信息将立即删除。",
+            ),
+        ]
+    basis_en = label(LAWFUL_BASES, f.lawful_basis, "en")
+    basis_zh = label(LAWFUL_BASES, f.lawful_basis, "zh")
+    return [
+        _pair(
+            f"We process your face information because it is necessary for {basis_en} "
+            "(PIPL art. 13), not on the basis of your consent; you are told of it here "
+            "before any processing.",
+            f"我们处理您的人脸信息的依据是{basis_zh}（《个人信息保护法》第十三条），而非您的同意；"
+            "我们在处理前以本告知书告知您。",
+        ),
+        _pair(
+            "You can still use the other way in, and ask us to delete your face information "
+            "once it is no longer necessary for that purpose.",
+            "您仍可选择替代方式；处理目的已实现或不再必要时，您可以要求我们删除您的人脸信息。",
+        ),
+    ]
+
+
+def _minors_rules(f: NoticeFacts) -> list[dict[str, str]]:
+    """The special processing rules for the personal information of children under 14
+    (PIPL art. 31; Measures art. 7; NDSR art. 21)."""
+    del f
+    return [
+        _pair(
+            "1. A child under 14 is enrolled only with the separate consent of a parent or other "
+            "guardian, given in person; we record who consented and their relation to the child.",
+            "一、不满十四周岁未成年人的人脸信息，仅在取得其父母或者其他监护人的单独同意后处理；"
+            "我们记录同意人及其与未成年人的关系。",
+        ),
+        _pair(
+            "2. We check the age on the day of consent from the date of birth; without it, a "
+            "person who does not state that they are 14 or older is treated as a child.",
+            "二、我们按同意当日的出生日期核验年龄；未提供出生日期且未声明已满十四周岁的，按未成年人对待。",
+        ),
+        _pair(
+            "3. The guardian can at any time see, correct or delete the child's information and "
+            "withdraw consent, the same way as consent was given; withdrawal deletes the child's "
+            "face information at once.",
+            "三、监护人可以随时以同意时的方式查阅、更正、删除未成年人的信息或者撤回同意；撤回后立即删除其人脸信息。",
+        ),
+        _pair(
+            "4. A child's face information is used for this purpose only, never sent over a "
+            "network or given to others, and kept no longer than this purpose needs and never "
+            "beyond the retention period above.",
+            "四、未成年人的人脸信息仅用于本目的，不通过网络对外传输或向他人提供，保存期限以实现本目的所必需为限，且不超过上述保存期限。",
+        ),
+        _pair(
+            "5. The child can always use the other way in, and is never refused the service "
+            "because the guardian did not consent.",
+            "五、未成年人始终可以使用替代方式，不因监护人未同意而被拒绝提供服务。",
+        ),
+    ]
 
 
 def _liveness(f: NoticeFacts) -> dict[str, str]:
@@ -95,13 +213,13 @@ def notice_content(f: NoticeFacts) -> Content:
             )
         )
     sections = [
-        _section("controller", _pair("Who we are", "处理者"), *who),
+        _section("controller", _pair("Who we are", "个人信息处理者"), *who),
         _section(
             "purpose",
             _pair("What we use your face for, and how", "处理目的和方式"),
             _pair(
-                f"Purpose ({purpose_en}): {_plain(f.purpose)}.",
-                f"目的（{purpose_zh}）：{_plain(f.purpose)}。",
+                f"Purpose ({purpose_en}): {_plain(_free(f, 'purpose')['en'])}.",
+                f"目的（{purpose_zh}）：{_plain(_free(f, 'purpose')['zh'])}。",
             ),
             _pair(
                 f"How: {METHODS.get(f.method, (f.method, f.method))[0]}.",
@@ -134,8 +252,8 @@ def notice_content(f: NoticeFacts) -> Content:
             "necessity",
             _pair("Why it is needed, and how it affects you", "必要性及对您权益的影响"),
             _pair(
-                f"Why face recognition is needed: {_plain(f.necessity)}.",
-                f"必要性：{_plain(f.necessity)}。",
+                f"Why face recognition is needed: {_plain(_free(f, 'necessity')['en'])}.",
+                f"必要性：{_plain(_free(f, 'necessity')['zh'])}。",
             ),
             _pair(
                 "Face information is sensitive: it cannot be changed like a password, and its "
@@ -146,6 +264,11 @@ def notice_content(f: NoticeFacts) -> Content:
             ),
         ),
         _section(
+            "categories",
+            _pair("What personal information we process", "处理的个人信息种类"),
+            *_categories(f),
+        ),
+        _section(
             "rights",
             _pair("Your choices and rights", "您的选择和权利"),
             _pair(
@@ -153,21 +276,32 @@ def notice_content(f: NoticeFacts) -> Content:
                 "Saying no changes nothing else, and we will not keep asking you.",
                 f"人脸识别不是必选项，您可以改用其他方式：{alt['zh']}。拒绝不会影响您使用服务，我们也不会反复询问。",
             ),
+            *_basis(f),
             _pair(
-                "We only use your face after you agree separately to this use alone.",
-                "只有在您就此单独表示同意后，我们才会处理您的人脸信息。",
+                "You have the right to know and to decide how your personal information is "
+                "processed, and to restrict or refuse its processing (PIPL art. 44); to access "
+                "and copy it, and to have it transferred to another processor you name where "
+                "the conditions set by the cyberspace administration are met (art. 45); to have "
+                "it corrected or supplemented (art. 46); to have it deleted (art. 47); and to "
+                "ask us to explain these processing rules (art. 48).",
+                "您有权知悉、决定对您个人信息的处理，有权限制或者拒绝他人对您个人信息进行处理（《个人信息保护法》第四十四条）；"
+                "有权查阅、复制您的个人信息，符合国家网信部门规定条件的，有权请求将其转移至您指定的个人信息处理者（第四十五条）；"
+                "有权请求更正、补充（第四十六条）和删除（第四十七条）；有权要求我们对本处理规则进行解释说明（第四十八条）。",
             ),
             _pair(
-                "You can withdraw your consent at any time, the same way you gave it; your face "
-                "data is then deleted at once.",
-                "您可以随时以同意时的方式撤回同意，撤回后您的人脸信息将立即删除。",
+                f"How to exercise these rights: contact {contact}"
+                + (f" (person in charge: {f.dpo})" if f.dpo.strip() else "")
+                + ", or use the “my data” page at the kiosk; we answer without undue delay and "
+                "explain any refusal.",
+                f"行使上述权利的方式：联系{contact}"
+                + (f"（个人信息保护负责人：{f.dpo}）" if f.dpo.strip() else "")
+                + "，或在现场终端的“我的信息”页面办理；我们将及时受理并答复，拒绝的将说明理由。",
             ),
             _pair(
-                f"You can ask to see, copy, correct or delete your information: contact "
-                f"{contact}. If we do not answer, you may complain to the cyberspace "
-                "administration.",
-                f"您可以通过 {contact} 要求查阅、复制、更正或删除您的个人信息；"
-                "如未获处理，可向网信部门投诉、举报。",
+                "If you think your face information is processed unlawfully, you may complain "
+                "to or report it to the cyberspace administration or the public security organs "
+                "(Measures art. 17).",
+                "您认为您的人脸信息处理活动违法的，可以向网信部门、公安机关等有关部门投诉、举报（《人脸识别技术应用安全管理办法》第十七条）。",
             ),
         ),
     ]
@@ -175,17 +309,8 @@ def notice_content(f: NoticeFacts) -> Content:
         sections.append(
             _section(
                 "minors",
-                _pair("Children under 14", "不满十四周岁的未成年人"),
-                _pair(
-                    "A child under 14 is enrolled only with the consent of a parent or "
-                    "guardian, who can withdraw it and exercise the child's rights at any time.",
-                    "不满十四周岁未成年人的人脸信息，须经其父母或其他监护人同意方可处理；监护人可随时撤回同意并代为行使权利。",
-                ),
-                _pair(
-                    "We apply our special rules for minors' information: the least data, the "
-                    "shortest time, and no use beyond this purpose.",
-                    "我们对未成年人个人信息适用专门的处理规则：最少数据、最短期限，不超出本目的使用。",
-                ),
+                _pair("Children under 14: our rules", "不满十四周岁未成年人个人信息处理规则"),
+                *_minors_rules(f),
             )
         )
     other = [
@@ -220,9 +345,9 @@ def notice_content(f: NoticeFacts) -> Content:
     if f.public_place:
         other.append(
             _pair(
-                "This is a public place: images captured here serve public safety only, unless "
-                "you separately agree otherwise.",
-                "本场所为公共场所：在此采集的图像仅用于维护公共安全，取得您单独同意的除外。",
+                "This is a public place: images captured here serve public safety only; using "
+                "them for anything else needs your separate consent.",
+                "本场所为公共场所：在此采集的图像仅用于维护公共安全；用于其他目的的，应当取得您的单独同意。",
             )
         )
     sections.append(_section("other", _pair("Other matters", "其他事项"), *other))
@@ -232,7 +357,7 @@ def notice_content(f: NoticeFacts) -> Content:
         where_en = "sent over a network only with your separate consent"
         where_zh = "经您单独同意方通过网络传输"
     return {
-        "title": _pair("Notice on face recognition", "人脸识别告知"),
+        "title": _pair("Notice on the processing of face information", "人脸信息处理告知书"),
         "deployment": f.deployment_name,
         "controller": f.controller_name,
         "sections": sections,

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from facegate.documents.labels import METHODS, PURPOSE_TYPES, label
+from facegate.documents.chinese import en_date, zh_date, zh_text
+from facegate.documents.labels import METHOD_NAMES, PURPOSE_TYPES, ROLES, label
 from facegate.documents.render import html_to_pdf, render_html
-from facegate.law.pipia import ASPECTS, Aspect
+from facegate.law.pipia import ASPECTS, RISK_LABELS, Aspect, Conclusion, Statement
 
 HTML_LANG = {"zh": "zh-CN", "en": "en"}
 
@@ -20,7 +21,7 @@ _TEXT: dict[str, dict[str, Any]] = {
         "deployment": "Deployment",
         "number": "Assessment no.",
         "status": "Status",
-        "statuses": {"draft": "draft", "approved": "approved", "stale": "stale"},
+        "statuses": {"draft": "draft", "approved": "approved", "stale": "no longer valid"},
         "created": "Prepared on",
         "approved": "Approved by",
         "snapshot": "Purpose-and-method snapshot (SHA-256)",
@@ -39,6 +40,19 @@ _TEXT: dict[str, dict[str, Any]] = {
         "basis_text": "Facial Recognition Measures art. 9; PIPL arts. 55 and 56. The assessment "
         "is renewed when the purpose or method changes or after a major security incident, "
         "and the report is kept for at least three years.",
+        "conclusion": "Overall conclusion",
+        "risk": "Residual risk",
+        "proceed": "May processing proceed",
+        "yes": "yes, on the conditions below",
+        "no": "no",
+        "conditions": "Conditions",
+        "none": "no conclusion has been recorded",
+        "unconfirmed": "drafted, not yet confirmed by a person",
+        "stale_generic": "",
+        "sign": "Signatures",
+        "sign_assessor": "Person in charge of the assessment (signature)",
+        "sign_controller": "Personal information processor (seal)",
+        "sign_date": "Date",
     },
     "zh": {
         "title": "个人信息保护影响评估报告",
@@ -57,11 +71,24 @@ _TEXT: dict[str, dict[str, Any]] = {
             "purpose": "处理目的",
             "necessity": "必要性",
             "method": "处理方式",
-            "why_not_verify": "不能采用一对一验证的理由",
+            "why_not_verify": "不采用人脸验证而辨识特定个人的理由",
         },
-        "findings": "评估结论",
+        "findings": "评估发现",
         "measures": "保护措施",
         "basis": "评估依据",
+        "conclusion": "评估结论",
+        "risk": "剩余风险等级",
+        "proceed": "是否可以开展处理",
+        "yes": "可以，应满足下列条件",
+        "no": "不可以",
+        "conditions": "条件",
+        "none": "尚未作出评估结论",
+        "unconfirmed": "系统草拟，尚未经人工确认",
+        "stale_generic": "处理目的、方式或其他评估事项发生变化，或发生重大安全事件，本评估不再适用",
+        "sign": "签字盖章",
+        "sign_assessor": "评估负责人（签字）",
+        "sign_controller": "个人信息处理者（盖章）",
+        "sign_date": "日期",
         "basis_text": "《人脸识别技术应用安全管理办法》第九条；"
         "《个人信息保护法》第五十五条、第五十六条。"
         "处理目的、方式变化或发生重大安全事件后重新评估；评估报告至少保存三年。",
@@ -88,17 +115,22 @@ class PipiaDocument:
     snapshot: Mapping[str, str]
     aspects: Mapping[str, Aspect]
     keep_until: date
+    conclusion: Conclusion | None = None
 
 
 def _snapshot_rows(doc: PipiaDocument, lang: str) -> list[tuple[str, str]]:
     rows = []
     for key, value in doc.snapshot.items():
+        if key not in _TEXT[lang]["fields"]:
+            continue  # a snapshot field this build does not describe (no raw codes)
         if key == "purpose_type":
             value = label(PURPOSE_TYPES, value, lang)
         elif key == "method":
-            value = label(METHODS, value, lang)
+            value = label(METHOD_NAMES, value, lang)
         elif key == "why_not_verify" and not value:
             continue
+        elif lang == "zh":
+            value = zh_text(value)  # free text: never English inside the Chinese report
         rows.append((key, value))
     return rows
 
@@ -110,11 +142,30 @@ def _aspects(doc: PipiaDocument, lang: str) -> Sequence[dict[str, Any]]:
         out.append(
             {
                 "title": spec.title_zh if lang == "zh" else spec.title_en,
-                "findings": [getattr(s, lang) or s.en or s.zh for s in aspect.findings],
-                "measures": [getattr(s, lang) or s.en or s.zh for s in aspect.measures],
+                "findings": [_said(s, lang) for s in aspect.findings],
+                "measures": [_said(s, lang) for s in aspect.measures],
             }
         )
     return out
+
+
+def _said(statement: Statement, lang: str) -> dict[str, Any]:
+    """A statement in ``lang``: a Chinese report never shows the English text."""
+    text = getattr(statement, lang) or ("" if lang == "zh" else statement.zh)
+    return {"text": text or "—", "unconfirmed": not statement.confirmed}
+
+
+def _conclusion(doc: PipiaDocument, lang: str) -> dict[str, Any] | None:
+    c = doc.conclusion
+    if c is None:
+        return None
+    en, zh = RISK_LABELS[c.risk_level]
+    return {
+        "risk": zh if lang == "zh" else en,
+        "may_proceed": c.may_proceed,
+        "conditions": [_said(s, lang) for s in c.conditions],
+        "unconfirmed": not c.confirmed,
+    }
 
 
 def render_pipia_html(doc: PipiaDocument, *, lang: str) -> str:
@@ -127,11 +178,13 @@ def render_pipia_html(doc: PipiaDocument, *, lang: str) -> str:
         else (f"{doc.controller_name} ({doc.controller_contact})")
     )
     approval = ""
+    when = zh_date if zh else en_date
     if doc.approved_on is not None:
+        role = label(ROLES, doc.approver_role, lang)
         approval = (
-            f"{doc.approver}（{doc.approver_role}），{doc.approved_on.isoformat()}"
+            f"{doc.approver}（{role}），{when(doc.approved_on)}"
             if zh
-            else f"{doc.approver} ({doc.approver_role}), {doc.approved_on.isoformat()}"
+            else f"{doc.approver} ({role}), {when(doc.approved_on)}"
         )
     values = {
         "controller_line": controller,
@@ -140,12 +193,14 @@ def render_pipia_html(doc: PipiaDocument, *, lang: str) -> str:
         "deployment_id": doc.deployment_id,
         "number": doc.number,
         "status": doc.status,
-        "stale_reason": doc.stale_reason,
-        "created_on": doc.created_on.isoformat(),
+        "stale_reason": _TEXT[lang]["stale_generic"] if zh else doc.stale_reason,
+        "created_on": when(doc.created_on),
         "snapshot_hash": doc.snapshot_hash,
-        "keep_until": doc.keep_until.isoformat(),
+        "keep_until": when(doc.keep_until),
         "snapshot": _snapshot_rows(doc, lang),
         "aspects": _aspects(doc, lang),
+        "conclusion": _conclusion(doc, lang),
+        "controller_name": doc.controller_name,
     }
     return render_html("pipia.html", t=_TEXT[lang], d=values, html_lang=HTML_LANG[lang])
 

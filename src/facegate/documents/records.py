@@ -6,8 +6,30 @@ import csv
 import io
 from typing import Any
 
+from facegate.documents.chinese import en_date, en_datetime, zh_date, zh_datetime
 from facegate.documents.content import CATEGORIES, ProcessingRecords
+from facegate.documents.labels import ROLES
 from facegate.documents.render import html_to_pdf, render_html
+
+_ACTORS = {
+    **ROLES,
+    "cli": ("command line", "命令行"),
+    "system": ("system", "系统"),
+    "demo": ("demo", "演示"),
+    "subject": ("the person", "本人"),
+    "kiosk": ("kiosk", "现场终端"),
+}
+
+
+def _actor(actor: str, lang: str) -> str:
+    """Who acted, named: a role or channel by its label; ``role:id`` as the label and the id."""
+    head, _, rest = actor.partition(":")
+    pair = _ACTORS.get(head)
+    if pair is None:
+        return actor
+    name = pair[1] if lang == "zh" else pair[0]
+    return f"{name} {rest}".strip()
+
 
 _LABELS: dict[str, dict[str, Any]] = {
     "zh": {
@@ -66,8 +88,17 @@ def records_csv(records: ProcessingRecords) -> str:
 
 
 def records_html(records: ProcessingRecords, lang: str = "zh") -> str:
+    day = zh_date if lang == "zh" else en_date
+    moment = zh_datetime if lang == "zh" else en_datetime
     return render_html(
-        "records.html", lang=lang, t=_LABELS[lang], records=records, categories=CATEGORIES
+        "records.html",
+        lang=lang,
+        t=_LABELS[lang],
+        records=records,
+        categories=CATEGORIES,
+        day=day,
+        generated=moment(records.generated_at),
+        actor=lambda a: _actor(a, lang),
     )
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 
 class Method(StrEnum):
@@ -133,6 +135,8 @@ class DeploymentFacts:
     mlps_level: int | None
     status: DeploymentStatus
     liveness: Liveness = Liveness.PASSIVE
+    # English beside the Chinese free text: purpose, necessity, why_not_verify, alternatives
+    english: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

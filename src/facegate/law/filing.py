@@ -89,9 +89,24 @@ DEPLOYMENT_FILED_FIELDS: tuple[str, ...] = (
     "method",
     "transfer_mode",
     "retention_days",
+    "entrusted_processor",
+    "storage_location",
+    "security_measures",
 )
-"""What the filing states about the controller and each purpose: a change to any of these
-(or a purpose added or ended) is substantive."""
+"""What the filing states about the controller and each purpose (M15: purpose and method,
+quantity and security measures, processing rules): a change to any of these (or a purpose
+added or ended) is substantive. ``storage_location`` is where the face information is kept
+(the devices' places, or the control plane for a networked deployment);
+``security_measures`` the protective measures in force (cipher, keys, audit, graded
+protection level)."""
+
+
+def threshold_trigger_key(cancelled_filing_id: str | None) -> str:
+    """The threshold obligation's key: one per filing cycle. After a filing was cancelled
+    (face recognition stopped, ``filing.cancel``), reaching the threshold again opens a new
+    obligation (M15 applies afresh to the processing that resumed)."""
+    kind = FilingKind.THRESHOLD.value
+    return kind if cancelled_filing_id is None else f"{kind}:after:{cancelled_filing_id}"
 
 
 def filed_snapshot(
@@ -127,10 +142,12 @@ def substantive_changes(filed: Mapping[str, Any], current: Mapping[str, Any]) ->
         elif dep_id not in old:
             changes.append(f"deployment {dep_id} added")
         else:
+            # Only what was filed can have changed: a field this build files but an older
+            # filing did not record is compared from the next filing on.
             changes.extend(
                 f"deployment {dep_id}.{k}"
                 for k in DEPLOYMENT_FILED_FIELDS
-                if old[dep_id].get(k) != new[dep_id].get(k)
+                if k in old[dep_id] and old[dep_id].get(k) != new[dep_id].get(k)
             )
     return changes
 

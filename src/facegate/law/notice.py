@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from facegate.law.decision import Decision, Reason
@@ -39,6 +39,7 @@ class NoticeFacts:
     entrusted_processor: str
     minors: bool
     liveness: str = "passive"  # off, passive or active (M14): the notice says which
+    english: Mapping[str, Any] = field(default_factory=dict)  # English beside the free text
 
     def as_dict(self) -> dict[str, Any]:
         values = asdict(self)
@@ -53,7 +54,8 @@ REQUIRED_ITEMS: Mapping[str, tuple[str, ...]] = {
     "method": ("method",),
     "retention period": ("retention_days",),
     "necessity": ("necessity",),
-    "how to exercise rights (the alternative)": ("alternatives",),
+    "how to exercise rights (a contact that handles requests)": ("controller_contact",),
+    "the non-face alternative": ("alternatives",),
 }
 """Each item the law requires (M5, PIPL17) and the facts it is generated from. The impact on
 rights, what happens when retention ends, and the other matters are generated from these."""

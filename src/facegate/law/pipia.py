@@ -72,14 +72,41 @@ SNAPSHOT_FIELDS: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class Statement:
-    """One finding or measure, in both languages."""
+    """One finding or measure, in both languages. A statement facegate drafted is
+    ``confirmed=False`` until a person confirms it or writes their own in its place: the draft
+    may assert what only people can know (a contract, a risk that does not arise)."""
 
     en: str
     zh: str
+    confirmed: bool = True
 
     @property
     def blank(self) -> bool:
         return not self.en.strip() and not self.zh.strip()
+
+
+class RiskLevel(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+RISK_LABELS: Mapping[RiskLevel, tuple[str, str]] = {
+    RiskLevel.LOW: ("low", "低"),
+    RiskLevel.MEDIUM: ("medium", "中"),
+    RiskLevel.HIGH: ("high", "高"),
+}
+
+
+@dataclass(frozen=True)
+class Conclusion:
+    """The report's overall conclusion: the residual risk, whether processing may proceed,
+    and on which conditions."""
+
+    risk_level: RiskLevel
+    may_proceed: bool
+    conditions: tuple[Statement, ...]
+    confirmed: bool = True
 
 
 @dataclass(frozen=True)
@@ -105,6 +132,24 @@ class PipiaFacts:
     approver: str = ""
     stale_at: datetime | None = None
     stale_reason: str = ""
+    conclusion: Conclusion | None = None
+
+
+def unconfirmed(pipia: PipiaFacts) -> list[str]:
+    """References (``purpose.findings.2``, 1-based; ``conclusion``) of the drafted statements
+    nobody has confirmed or replaced yet."""
+    refs = [
+        f"{spec.key}.{part}.{number}"
+        for spec in ASPECTS
+        for part in ("findings", "measures")
+        for number, statement in enumerate(
+            getattr(pipia.aspects.get(spec.key, Aspect((), ())), part), 1
+        )
+        if not statement.confirmed and not statement.blank
+    ]
+    if pipia.conclusion is not None and not pipia.conclusion.confirmed:
+        refs.append("conclusion")
+    return refs
 
 
 def purpose_snapshot(d: DeploymentFacts) -> dict[str, str]:
@@ -171,7 +216,8 @@ def _why_not(newest: PipiaFacts | None, current_hash: str) -> Reason:
 
 def check_approval(pipia: PipiaFacts, current_hash: str, approver: str) -> Decision:
     """May this assessment be approved now? A draft of the current purpose and method, every
-    aspect covered, a named approver."""
+    aspect covered, every drafted statement confirmed or replaced by a person, an overall
+    conclusion, a named approver."""
     reasons: list[Reason] = []
     if pipia.status != PipiaStatus.DRAFT:
         reasons.append(
@@ -198,6 +244,23 @@ def check_approval(pipia: PipiaFacts, current_hash: str, approver: str) -> Decis
                     "the law lists must be assessed",
                 )
             )
+    pending = unconfirmed(pipia)
+    if pending:
+        reasons.append(
+            Reason.of(
+                "pipia.before",
+                f"{len(pending)} statement(s) drafted by facegate are not confirmed by a person "
+                f"({', '.join(pending)}); confirm each one or replace it with your own finding",
+            )
+        )
+    if pipia.conclusion is None:
+        reasons.append(
+            Reason.of(
+                "pipia.before",
+                "the report has no overall conclusion; state the risk level, whether processing "
+                "may proceed and on which conditions",
+            )
+        )
     if not approver.strip():
         reasons.append(
             Reason.of("pipia.before", "an approval must name the person who approves it")

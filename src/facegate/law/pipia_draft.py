@@ -1,16 +1,21 @@
 """A first draft of the four aspects of an impact assessment, pre-filled from what the system
 knows: the deployment's own description and the security settings facegate actually applies.
 
-The draft is a starting point for the people who assess, never the assessment itself: it is
-approved only after they have reviewed and, where needed, edited it.
+The draft is a starting point for the people who assess, never the assessment itself: every
+statement it makes beyond quoting the deployment's own description is marked unconfirmed
+(``Statement.confirmed``), and the assessment is approved only after a person has confirmed
+or replaced each one (``law.pipia.check_approval``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from facegate.documents.chinese import zh_level, zh_text
+from facegate.documents.labels import LAWFUL_BASIS_NAMES, PURPOSE_TYPES, label
 from facegate.law.facts import DeploymentFacts, Liveness, Method, TransferMode
-from facegate.law.pipia import Aspect, Statement
+from facegate.law.notice import may_enrol_minors
+from facegate.law.pipia import Aspect, Conclusion, RiskLevel, Statement
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,12 @@ class SecurityFacts:
 
 
 def _s(en: str, zh: str) -> Statement:
+    """A drafted statement: unconfirmed until a person confirms or replaces it."""
+    return Statement(en, zh, confirmed=False)
+
+
+def _q(en: str, zh: str) -> Statement:
+    """A statement that only quotes the deployment's own description."""
     return Statement(en, zh)
 
 
@@ -45,7 +56,14 @@ def _alternatives(d: DeploymentFacts) -> tuple[str, str]:
     names = [a for a in d.alternatives if a.strip()]
     if not names:
         return "none recorded", "未登记"
-    return ", ".join(names), "、".join(names)
+    english = [a for a in d.english.get("alternatives", ()) if a.strip()] or names
+    return ", ".join(english), "、".join(zh_text(n) for n in names)
+
+
+def _free(d: DeploymentFacts, key: str) -> tuple[str, str]:
+    """(English, Chinese) of a free-text field: the Chinese never replaced by English."""
+    chinese = str(getattr(d, key))
+    return str(d.english.get(key) or chinese), zh_text(chinese)
 
 
 def _purpose(d: DeploymentFacts) -> Aspect:
@@ -56,21 +74,26 @@ def _purpose(d: DeploymentFacts) -> Aspect:
         else "1:1 verification (a face against one claimed identity)"
     )
     method_zh = (
-        "一对多识别（仅在本用途已登记的人脸中比对）"
+        "人脸辨识（一对多比对，辨识特定个人，仅在本应用场景已登记的人脸中比对）"
         if d.method == Method.IDENTIFY
-        else "一对一验证（仅与所声称身份的人脸比对）"
+        else "人脸验证（一对一比对，仅与所声称身份的人脸比对）"
     )
     findings = [
-        _s(
-            f"Purpose ({d.purpose_type}): {d.purpose}",
-            f"处理目的（{d.purpose_type}）：{d.purpose}",
+        _q(
+            f"Purpose ({label(PURPOSE_TYPES, d.purpose_type, 'en')}): {_free(d, 'purpose')[0]}",
+            f"处理目的（{label(PURPOSE_TYPES, d.purpose_type, 'zh')}）：{_free(d, 'purpose')[1]}",
         ),
-        _s(f"Why face recognition is necessary: {d.necessity}", f"必要性：{d.necessity}"),
+        _q(
+            f"Why face recognition is necessary: {_free(d, 'necessity')[0]}",
+            f"必要性：{_free(d, 'necessity')[1]}",
+        ),
         _s(f"Method: {method_en}.", f"处理方式：{method_zh}。"),
         _s(
-            f"Lawful basis: {d.lawful_basis}; face data is sensitive personal information, "
-            "processed only for this specific purpose with strict protection.",
-            f"处理依据：{d.lawful_basis}；人脸信息属于敏感个人信息，仅为特定目的并在采取严格保护措施的情形下处理。",
+            f"Lawful basis: {label(LAWFUL_BASIS_NAMES, d.lawful_basis, 'en')}; face information is "
+            "sensitive personal information, processed only for this specific purpose with "
+            "strict protection.",
+            f"处理依据：{label(LAWFUL_BASIS_NAMES, d.lawful_basis, 'zh')}；"
+            "人脸信息属于敏感个人信息，仅为特定目的并在采取严格保护措施的情形下处理。",
         ),
         _s(
             f"Other ways to reach the same purpose remain available: {alt_en}. Face "
@@ -82,21 +105,22 @@ def _purpose(d: DeploymentFacts) -> Aspect:
             "verified, the national network identity authentication public service "
             "(国家网络身份认证公共服务) is considered as an alternative that avoids storing "
             "face data here (Measures art. 11).",
-            "身份核验优先考虑国家网络身份认证公共服务，可避免在本系统中存储人脸信息（《办法》第十一条）。",
+            "身份核验优先考虑国家网络身份认证公共服务，可避免在本系统中存储人脸信息（《人脸识别技术应用安全管理办法》第十一条）。",
         ),
     ]
     if d.method == Method.IDENTIFY:
         findings.append(
-            _s(
-                f"Why 1:1 verification would not serve: {d.why_not_verify}",
-                f"不能采用一对一验证的理由：{d.why_not_verify}",
+            _q(
+                f"Why 1:1 verification would not serve: {_free(d, 'why_not_verify')[0]}",
+                "不采用人脸验证（一对一）而辨识特定个人（一对多）的理由："
+                f"{_free(d, 'why_not_verify')[1]}",
             )
         )
     measures = [
         _s(
             "Processing is limited to this deployment's purpose; faces enrolled here are "
             "invisible to every other deployment.",
-            "处理限于本用途；在此登记的人脸对其他用途不可见。",
+            "处理限于本应用场景；在此登记的人脸对其他应用场景不可见。",
         ),
         _s(
             "A change of purpose or method makes this assessment stale at once and stops "
@@ -133,7 +157,7 @@ def _impact(d: DeploymentFacts) -> Aspect:
         _s(
             f"Separate, explicit consent per person and purpose, never bundled, never "
             f"pre-ticked; the alternative ({alt_en}) is offered with equal prominence.",
-            f"逐人逐用途取得单独、明确的同意，不捆绑、不默认勾选；同等显著地提供替代方式（{alt_zh}）。",
+            f"逐人逐应用场景取得单独、明确的同意，不捆绑、不默认勾选；同等显著地提供替代方式（{alt_zh}）。",
         ),
         _s(
             "Consent can be withdrawn in the same channels; withdrawal destroys the person's "
@@ -176,11 +200,11 @@ def _risks(d: DeploymentFacts, security: SecurityFacts) -> Aspect:
         _s(
             "Transfer: face data sent over a network could be intercepted."
             if networked
-            else "Transfer: face data stays on the device, so interception in transit does "
-            "not arise.",
+            else "Transfer: face information is kept on the device and not sent over a network, "
+            "so the risk of interception in transit is low.",
             "传输：通过网络传输的人脸信息可能被截获。"
             if networked
-            else "传输：人脸信息存储于设备本地，不存在传输中被截获的风险。",
+            else "传输：人脸信息存储于设备本地，不经网络对外传输，传输中被截获的风险较低。",
         ),
     ]
     findings.append(
@@ -248,7 +272,7 @@ def _safeguards(d: DeploymentFacts, security: SecurityFacts) -> Aspect:
             + (" under a data key per person and deployment" if security.per_subject_keys else "")
             + "; deleting a person destroys their key (crypto-shredding).",
             f"人脸特征数据以 {security.template_cipher} 加密"
-            + ("，每人每用途使用独立数据密钥" if security.per_subject_keys else "")
+            + ("，每人每应用场景使用独立数据密钥" if security.per_subject_keys else "")
             + "；删除时销毁密钥。",
         ),
         _s(
@@ -280,9 +304,9 @@ def _safeguards(d: DeploymentFacts, security: SecurityFacts) -> Aspect:
             "The 1:N search index is scoped to this deployment only."
             if security.index_per_deployment
             else "The search index is shared between deployments.",
-            "一对多检索索引仅限本用途。"
+            "一对多检索索引仅限本应用场景。"
             if security.index_per_deployment
-            else "检索索引在多个用途间共享。",
+            else "检索索引在多个应用场景间共享。",
         ),
         _s(
             f"Templates expire after {d.retention_days} days and are then purged; expired "
@@ -302,7 +326,7 @@ def _safeguards(d: DeploymentFacts, security: SecurityFacts) -> Aspect:
             f"Graded protection (MLPS): level {security.mlps_level}."
             if security.mlps_level
             else "Graded protection (MLPS) level: not recorded; record it if the system is graded.",
-            f"网络安全等级保护：第{security.mlps_level}级。"
+            f"网络安全等级保护：{zh_level(security.mlps_level)}。"
             if security.mlps_level
             else "网络安全等级保护级别：未登记；如已定级应予登记。",
         ),
@@ -310,11 +334,12 @@ def _safeguards(d: DeploymentFacts, security: SecurityFacts) -> Aspect:
     if security.entrusted_processor.strip():
         findings.append(
             _s(
-                f"Entrusted processor {security.entrusted_processor}: a contract fixes the "
+                f"Entrusted processor {security.entrusted_processor}: a contract must fix the "
                 "purpose, method, protective measures and the return or deletion of the data "
-                "at the end; records of the entrustment are kept (PIPL art. 21).",
-                f"受托方{security.entrusted_processor}：已以合同约定委托处理的目的、方式、保护措施及到期返还或删除，"
-                "并留存记录（《个人信息保护法》第二十一条）。",
+                "at the end, and records of the entrustment must be kept (PIPL art. 21); "
+                "confirm that it does.",
+                f"受托方{security.entrusted_processor}：应以合同约定委托处理的目的、方式、保护措施及到期返还或删除，"
+                "并留存记录（《个人信息保护法》第二十一条）；请确认合同已作此约定。",
             )
         )
     measures = [
@@ -325,3 +350,36 @@ def _safeguards(d: DeploymentFacts, security: SecurityFacts) -> Aspect:
         ),
     ]
     return Aspect(tuple(findings), tuple(measures))
+
+
+def draft_conclusion(d: DeploymentFacts, security: SecurityFacts) -> Conclusion:
+    """An overall conclusion to review: a risk level from what raises it (1:N identification,
+    a public place, transmission over a network, children, an entrusted processor), processing
+    may proceed on the conditions the measures set. Unconfirmed, like the rest of the draft."""
+    raising = [
+        d.method == Method.IDENTIFY,
+        d.public_place,
+        d.transfer_mode == TransferMode.NETWORKED,
+        may_enrol_minors(d),
+        bool(security.entrusted_processor.strip()),
+    ]
+    level = (
+        RiskLevel.HIGH if sum(raising) >= 2 else RiskLevel.MEDIUM if any(raising) else RiskLevel.LOW
+    )
+    conditions = [
+        _s(
+            "Face recognition is used only for the stated purpose and method, with each "
+            "person's separate consent (a guardian's under 14) or the recorded lawful basis.",
+            "仅为所述目的、以所述方式处理，并取得个人的单独同意（不满十四周岁的取得监护人同意）或具备所记录的法定依据。",
+        ),
+        _s(
+            "The non-face alternative stays available on equal terms.",
+            "始终以同等条件提供非人脸识别的替代方式。",
+        ),
+        _s(
+            "The protective measures assessed above stay in force; the assessment is renewed "
+            "before any change of purpose or method and after a major security incident.",
+            "上述保护措施持续有效；处理目的、方式变更前或发生重大安全事件后重新评估。",
+        ),
+    ]
+    return Conclusion(level, True, tuple(conditions), confirmed=False)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from facegate import law
+from facegate.law.pipia import unconfirmed
+from facegate.service.assessments import pipia_facts
 from facegate.service.facts import iso
 from facegate.store.assessment_models import Assessment, NoticeVersion
 
@@ -36,6 +38,8 @@ def pipia_view(row: Assessment) -> dict[str, Any]:
         "approved_at": iso(row.approved_at),
         "stale_at": iso(row.stale_at),
         "stale_reason": row.stale_reason,
+        "conclusion": dict(row.conclusion) if row.conclusion else None,
+        "unconfirmed": unconfirmed(pipia_facts(row)),
     }
 
 

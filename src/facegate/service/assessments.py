@@ -4,7 +4,7 @@ three years; and the activation check that keeps processing behind an approved o
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -16,16 +16,19 @@ from facegate.documents.pipia import PipiaDocument, render_pipia_html
 from facegate.law.pipia import (
     ASPECT_KEYS,
     Aspect,
+    Conclusion,
     PipiaFacts,
     PipiaStatus,
+    RiskLevel,
     Statement,
     check_approval,
     check_pipia,
     purpose_snapshot,
     report_date,
     snapshot_hash,
+    unconfirmed,
 )
-from facegate.law.pipia_draft import SecurityFacts, draft_aspects
+from facegate.law.pipia_draft import SecurityFacts, draft_aspects, draft_conclusion
 from facegate.service.context import GateContext, record, require
 from facegate.service.errors import BadRequest, Conflict, NotFound
 from facegate.service.facts import aware, deployment_facts
@@ -55,11 +58,36 @@ def security_facts(row: m.Deployment) -> SecurityFacts:
 
 
 def _statements(items: Any) -> tuple[Statement, ...]:
-    return tuple(Statement(str(i.get("en", "")), str(i.get("zh", ""))) for i in items or ())
+    # A statement stored without the mark (before drafts were reviewed) counts as unconfirmed.
+    return tuple(
+        Statement(str(i.get("en", "")), str(i.get("zh", "")), bool(i.get("confirmed", False)))
+        for i in items or ()
+    )
 
 
-def _statement_json(items: Sequence[Statement]) -> list[dict[str, str]]:
-    return [{"en": s.en, "zh": s.zh} for s in items]
+def _statement_json(items: Sequence[Statement]) -> list[dict[str, Any]]:
+    return [{"en": s.en, "zh": s.zh, "confirmed": s.confirmed} for s in items]
+
+
+def conclusion_of(row: Assessment) -> Conclusion | None:
+    value = row.conclusion
+    if not value:
+        return None
+    return Conclusion(
+        RiskLevel(value.get("risk_level", "high")),
+        bool(value.get("may_proceed", False)),
+        _statements(value.get("conditions")),
+        bool(value.get("confirmed", False)),
+    )
+
+
+def conclusion_json(c: Conclusion) -> dict[str, Any]:
+    return {
+        "risk_level": c.risk_level.value,
+        "may_proceed": c.may_proceed,
+        "conditions": _statement_json(c.conditions),
+        "confirmed": c.confirmed,
+    }
 
 
 def aspects_of(row: Assessment) -> dict[str, Aspect]:
@@ -91,6 +119,7 @@ def pipia_facts(row: Assessment) -> PipiaFacts:
         approver=row.approver,
         stale_at=aware(row.stale_at),
         stale_reason=row.stale_reason,
+        conclusion=conclusion_of(row),
     )
 
 
@@ -165,6 +194,7 @@ def create_pipia(ctx: GateContext, deployment_id: str, *, actor: str) -> Assessm
             snapshot_hash=digest,
             snapshot=snapshot,
             aspects=aspects_json(draft_aspects(facts, security_facts(deployment))),
+            conclusion=conclusion_json(draft_conclusion(facts, security_facts(deployment))),
             status=PipiaStatus.DRAFT.value,
             created_by=actor,
             created_at=ctx.now(),
@@ -226,6 +256,92 @@ def edit_pipia(
         return row
 
 
+def confirm_pipia(
+    ctx: GateContext, deployment_id: str, refs: Sequence[str], *, actor: str
+) -> Assessment:
+    """A person confirms drafted statements of the draft, one by one: ``purpose.findings.2``
+    (aspect, part, 1-based number) or ``conclusion``. Unknown references are bad input."""
+    if not refs:
+        raise BadRequest("name the statements you confirm, e.g. purpose.findings.1")
+    with ctx.unit() as session:
+        row = _draft(session, deployment_id)
+        aspects = aspects_of(row)
+        conclusion = conclusion_of(row)
+        for ref in dict.fromkeys(r.strip() for r in refs):
+            if ref == "conclusion" and conclusion is not None:
+                conclusion = replace(conclusion, confirmed=True)
+                continue
+            aspect, _, rest = ref.partition(".")
+            part, _, number = rest.partition(".")
+            old = aspects.get(aspect)
+            items = list(getattr(old, part)) if old and part in ("findings", "measures") else []
+            if not number.isdigit() or not 1 <= int(number) <= len(items):
+                raise BadRequest(
+                    f"no statement {ref!r}; references look like purpose.findings.1, "
+                    "safeguards.measures.2 or conclusion"
+                )
+            assert old is not None
+            items[int(number) - 1] = replace(items[int(number) - 1], confirmed=True)
+            aspects[aspect] = replace(old, **{part: tuple(items)})
+        row.aspects = aspects_json(aspects)
+        if conclusion is not None:
+            row.conclusion = conclusion_json(conclusion)
+        record(
+            ctx,
+            session,
+            actor=actor,
+            action="pipia.confirm",
+            objects={
+                "deployment": deployment_id,
+                "assessment": row.id,
+                "statements": ",".join(refs),
+            },
+        )
+        return row
+
+
+def conclude_pipia(
+    ctx: GateContext,
+    deployment_id: str,
+    *,
+    risk_level: str,
+    may_proceed: bool,
+    conditions: Sequence[Statement],
+    actor: str,
+) -> Assessment:
+    """Write the report's overall conclusion (a person's own: confirmed)."""
+    try:
+        level = RiskLevel(risk_level)
+    except ValueError:
+        raise BadRequest(
+            f"risk level is one of {', '.join(r.value for r in RiskLevel)}, not {risk_level!r}"
+        ) from None
+    kept = tuple(replace(c, confirmed=True) for c in conditions if not c.blank)
+    if may_proceed and not kept:
+        raise BadRequest("processing may proceed only on stated conditions; name at least one")
+    with ctx.unit() as session:
+        row = _draft(session, deployment_id)
+        row.conclusion = conclusion_json(Conclusion(level, may_proceed, kept, confirmed=True))
+        record(
+            ctx,
+            session,
+            actor=actor,
+            action="pipia.conclude",
+            objects={"deployment": deployment_id, "assessment": row.id, "risk": level.value},
+        )
+        return row
+
+
+def pending_statements(ctx: GateContext, deployment_id: str) -> list[str]:
+    """The drafted statements of the newest assessment nobody has confirmed yet."""
+    with ctx.db.transaction(readonly=True) as session:
+        get_deployment(session, deployment_id)
+        row = latest(session, deployment_id)
+        if row is None:
+            raise UnknownAssessment(f"deployment {deployment_id} has no impact assessment yet")
+        return unconfirmed(pipia_facts(row))
+
+
 def approve_pipia(
     ctx: GateContext, deployment_id: str, *, approver: str, role: str = "dpo", actor: str
 ) -> Assessment:
@@ -234,8 +350,14 @@ def approve_pipia(
     with ctx.unit() as session:
         row = _draft(session, deployment_id)
         deployment = get_deployment(session, deployment_id)
+        facts = pipia_facts(row)
+        if facts.conclusion is not None and not facts.conclusion.may_proceed:
+            raise Conflict(
+                "the assessment concludes that processing may not proceed; it cannot be "
+                "approved as the basis of processing"
+            )
         require(
-            check_approval(pipia_facts(row), current_hash(deployment), approver),
+            check_approval(facts, current_hash(deployment), approver),
             actor=actor,
             action="pipia.approve",
             objects={"deployment": deployment_id, "assessment": row.id},
@@ -355,6 +477,7 @@ def pipia_document(
         snapshot={k: str(v) for k, v in (row.snapshot or {}).items()},
         aspects=facts.aspects,
         keep_until=law.china_date(law.add_years(report_date(facts), law.RECORD_KEEPING_YEARS)),
+        conclusion=facts.conclusion,
     )
 
 

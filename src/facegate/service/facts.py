@@ -44,6 +44,7 @@ def deployment_facts(row: m.Deployment) -> law.DeploymentFacts:
         mlps_level=row.mlps_level,
         status=law.DeploymentStatus(row.status),
         liveness=law.Liveness(row.liveness),
+        english=dict(row.english or {}),
     )
 
 

@@ -8,6 +8,7 @@ and cancellation detectors run after deployment updates and stops (``Gate``) and
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from typing import Any
 
@@ -18,10 +19,11 @@ from facegate import law
 from facegate.documents.content import FilingPackageData, PipiaEntry
 from facegate.law import filing as rules
 from facegate.law.calendar import DueDate, HolidayOverrides, add_working_days
+from facegate.service.assessments import security_facts
 from facegate.service.context import GateContext, record
 from facegate.service.errors import BadRequest, Conflict, NotFound
 from facegate.service.holidays import load_overrides
-from facegate.service.individuals import stored_count
+from facegate.service.individuals import restart_threshold, stored_count
 from facegate.service.registry import get_controller, get_deployment
 from facegate.service.seams import pipia_report_html, pipia_status
 from facegate.service.templates import shred_templates
@@ -101,11 +103,30 @@ def _current_snapshot(session: Session, controller_id: str) -> dict[str, Any]:
     )
     return rules.filed_snapshot(
         {k: getattr(controller, k) for k in rules.CONTROLLER_FILED_FIELDS},
-        [
-            {"id": d.id, **{k: getattr(d, k) for k in rules.DEPLOYMENT_FILED_FIELDS}}
-            for d in deployments
-        ],
+        [_filed_deployment(session, d) for d in deployments],
     )
+
+
+def _filed_deployment(session: Session, d: m.Deployment) -> dict[str, Any]:
+    """What the filing states about one deployment, including where its face information is
+    kept and the security measures in force."""
+    places = sorted(
+        {
+            f"{row.location_type}: {row.location_description}"
+            for row in session.scalars(
+                select(m.Device).where(m.Device.deployment_id == d.id, m.Device.active)
+            )
+        }
+    )
+    storage = {"mode": d.transfer_mode, "devices": places}
+    security = asdict(security_facts(d))
+    security.pop("entrusted_processor", None)
+    values = {
+        k: getattr(d, k)
+        for k in rules.DEPLOYMENT_FILED_FIELDS
+        if k not in ("storage_location", "security_measures")
+    }
+    return {"id": d.id, **values, "storage_location": storage, "security_measures": security}
 
 
 def _audit(
@@ -133,6 +154,8 @@ def submit(ctx: GateContext, obligation_id: str, reference: str, *, actor: str) 
             raise Conflict("dispose of the face data first (facegate filing dispose)")
         if row.kind != rules.FilingKind.CANCEL:
             row.filed_snapshot = _current_snapshot(session, row.controller_id)
+        else:  # the filing ends: the threshold counts afresh from here
+            restart_threshold(session, row.controller_id)
         row.status = new_status
         row.reference = reference.strip()
         row.submitted_at = ctx.now()
@@ -186,6 +209,24 @@ def _open(
 
 
 def _last_filed(session: Session, controller_id: str) -> FilingObligation | None:
+    """The filing on record: the newest submitted threshold or change filing, unless a
+    cancellation was filed after it."""
+    cancelled = session.scalar(
+        select(func.max(FilingObligation.submitted_at)).where(
+            FilingObligation.controller_id == controller_id,
+            FilingObligation.kind == rules.FilingKind.CANCEL,
+            FilingObligation.status.in_(FILED),
+        )
+    )
+    filed = _last_filing(session, controller_id)
+    if filed is None or (
+        cancelled is not None and filed.submitted_at is not None and filed.submitted_at <= cancelled
+    ):
+        return None
+    return filed
+
+
+def _last_filing(session: Session, controller_id: str) -> FilingObligation | None:
     return session.scalars(
         select(FilingObligation)
         .where(
@@ -452,6 +493,8 @@ def package_data(ctx: GateContext, controller_id: str) -> FilingPackageData:
                     "written_consent_required": d.written_consent_required,
                     "mlps_level": d.mlps_level,
                     "entrusted_processor": d.entrusted_processor,
+                    "liveness": d.liveness,
+                    "english": dict(d.english or {}),
                     "status": d.status,
                     "stored": int(stored.get(d.id, 0)),
                     "devices": int(devices.get(d.id, 0)),

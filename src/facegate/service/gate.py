@@ -276,7 +276,11 @@ class Gate:
     def register_device(
         self, deployment_id: str, spec: registry.DeviceSpec, *, actor: str = "admin"
     ) -> m.Device:
-        return registry.register_device(self.ctx, deployment_id, spec, actor=actor)
+        row = registry.register_device(self.ctx, deployment_id, spec, actor=actor)
+        with self.ctx.db.transaction(readonly=True) as session:  # a new storage location
+            controller_id = registry.get_deployment(session, deployment_id).controller_id
+        filing.detect_changes(self.ctx, controller_id, actor=actor)  # filing.change
+        return row
 
     # -- people and consent ---------------------------------------------------------------
     def register_subject(
@@ -481,6 +485,32 @@ class Gate:
     ) -> Assessment:
         return assessments.approve_pipia(
             self.ctx, deployment_id, approver=approver, role=role, actor=actor
+        )
+
+    def confirm_pipia(
+        self, deployment_id: str, refs: Sequence[str], *, actor: str = "admin"
+    ) -> Assessment:
+        return assessments.confirm_pipia(self.ctx, deployment_id, refs, actor=actor)
+
+    def unconfirmed_pipia(self, deployment_id: str) -> list[str]:
+        return assessments.pending_statements(self.ctx, deployment_id)
+
+    def conclude_pipia(
+        self,
+        deployment_id: str,
+        *,
+        risk_level: str,
+        may_proceed: bool,
+        conditions: Sequence[Statement],
+        actor: str = "admin",
+    ) -> Assessment:
+        return assessments.conclude_pipia(
+            self.ctx,
+            deployment_id,
+            risk_level=risk_level,
+            may_proceed=may_proceed,
+            conditions=conditions,
+            actor=actor,
         )
 
     def pipia(self, deployment_id: str) -> assessments.PipiaReport:

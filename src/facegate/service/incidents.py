@@ -11,9 +11,11 @@ from typing import Any
 from sqlalchemy import select
 
 from facegate import law
+from facegate.law import authorities
 from facegate.law import incident as rules
 from facegate.service.context import GateContext, record
 from facegate.service.errors import BadRequest, NotFound
+from facegate.service.facts import aware
 from facegate.service.registry import get_controller, get_deployment
 from facegate.service.seams import mark_pipia_stale
 from facegate.store import models as m
@@ -35,8 +37,23 @@ class IncidentSpec:
     deployment_ids: tuple[str, ...] = ()
 
 
-def incident_view(row: Incident) -> dict[str, Any]:
-    return {
+def deadlines_view(row: Incident, controller_address: str) -> list[dict[str, object]]:
+    """The reports this incident calls for and by when (the clock runs from the time it
+    occurred, the earliest the operator could have known), addressed to the controller's
+    provincial cyberspace office by name."""
+    office_zh, office_en = authorities.filing_office(controller_address)
+    occurred = aware(row.occurred_at)
+    assert occurred is not None
+    return [
+        d.to_dict()
+        for d in rules.reporting_deadlines(
+            row.severity, occurred, province_office_zh=office_zh, province_office_en=office_en
+        )
+    ]
+
+
+def incident_view(row: Incident, controller_address: str | None = None) -> dict[str, Any]:
+    view = {
         "id": row.id,
         "controller_id": row.controller_id,
         "severity": row.severity,
@@ -48,6 +65,9 @@ def incident_view(row: Incident) -> dict[str, Any]:
         "pipia_staled": list(row.pipia_staled),
         "recorded_by": row.recorded_by,
     }
+    if controller_address is not None:
+        view["deadlines"] = deadlines_view(row, controller_address)
+    return view
 
 
 def record_incident(ctx: GateContext, spec: IncidentSpec, *, actor: str) -> dict[str, Any]:
@@ -122,7 +142,8 @@ def record_incident(ctx: GateContext, spec: IncidentSpec, *, actor: str) -> dict
                     decision="info",
                 )
         row.pipia_staled = staled
-        return incident_view(row)
+        controller = get_controller(session, row.controller_id)
+        return incident_view(row, controller.address)
 
 
 def get_incident(ctx: GateContext, incident_id: str) -> dict[str, Any]:
@@ -130,8 +151,10 @@ def get_incident(ctx: GateContext, incident_id: str) -> dict[str, Any]:
         row = session.get(Incident, incident_id)
         if row is None:
             raise NotFound(f"no incident {incident_id!r}")
-        view = incident_view(row)
         controller = get_controller(session, row.controller_id)
+        view = incident_view(row, controller.address)
+        office_zh, office_en = authorities.filing_office(controller.address)
+        view["authority"] = {"zh": office_zh, "en": office_en}
         view["controller"] = {
             "name": controller.name,
             "contact": controller.contact,
@@ -149,7 +172,17 @@ def get_incident(ctx: GateContext, incident_id: str) -> dict[str, Any]:
 
 def list_incidents(ctx: GateContext) -> list[dict[str, Any]]:
     with ctx.db.transaction(readonly=True) as session:
+        addresses = dict(session.execute(select(m.Controller.id, m.Controller.address)).all())
         return [
-            incident_view(r)
+            incident_view(r, addresses.get(r.controller_id, ""))
             for r in session.scalars(select(Incident).order_by(Incident.occurred_at))
         ]
+
+
+def incident_deadlines(ctx: GateContext, incident_id: str) -> list[dict[str, object]]:
+    """The reporting deadlines of one incident (the console and the CLI show them)."""
+    with ctx.db.transaction(readonly=True) as session:
+        row = session.get(Incident, incident_id)
+        if row is None:
+            raise NotFound(f"no incident {incident_id!r}")
+        return deadlines_view(row, get_controller(session, row.controller_id).address)

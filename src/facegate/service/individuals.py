@@ -102,16 +102,31 @@ def open_threshold_obligation(
     session: Session, controller_id: str, count: int, at: datetime
 ) -> FilingObligation | None:
     """Mark the threshold reached and open the filing obligation (at most once per
-    controller: the counter's mark and a unique constraint both say so)."""
+    controller and filing cycle: the counter's mark and a unique constraint both say so; a
+    cancelled filing starts a new cycle, ``rules.threshold_trigger_key``)."""
     session.connection().execute(
         update(_COUNTS)
         .where(_COUNTS.c.controller_id == controller_id)
         .values(threshold_reached_at=at)
     )
+    cancelled = session.scalar(
+        select(FilingObligation.id)
+        .where(
+            FilingObligation.controller_id == controller_id,
+            FilingObligation.kind == rules.FilingKind.CANCEL,
+            FilingObligation.status.in_(
+                [rules.FilingStatus.SUBMITTED, rules.FilingStatus.ACCEPTED]
+            ),
+        )
+        .order_by(FilingObligation.submitted_at.desc())
+        .limit(1)
+    )
+    key = rules.threshold_trigger_key(cancelled)
     existing = session.scalar(
         select(FilingObligation).where(
             FilingObligation.controller_id == controller_id,
             FilingObligation.kind == rules.FilingKind.THRESHOLD,
+            FilingObligation.trigger_key == key,
         )
     )
     if existing is not None:
@@ -121,7 +136,7 @@ def open_threshold_obligation(
     row = FilingObligation(
         controller_id=controller_id,
         kind=rules.FilingKind.THRESHOLD,
-        trigger_key=rules.FilingKind.THRESHOLD,
+        trigger_key=key,
         triggered_on=reached_on,
         individuals=count,
         due=due.due,
@@ -203,3 +218,13 @@ def rebuild(session: Session, at: datetime) -> dict[str, int]:
         if reached is None and rules.threshold_reached(count):
             open_threshold_obligation(session, controller_id, count, at)
     return counts
+
+
+def restart_threshold(session: Session, controller_id: str) -> None:
+    """The controller's filing was cancelled: reaching the threshold again opens a new
+    obligation."""
+    session.connection().execute(
+        update(_COUNTS)
+        .where(_COUNTS.c.controller_id == controller_id)
+        .values(threshold_reached_at=None)
+    )

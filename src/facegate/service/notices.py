@@ -61,6 +61,7 @@ def notice_facts(session: Session, deployment: m.Deployment) -> NoticeFacts:
         entrusted_processor=deployment.entrusted_processor.strip(),
         minors=may_enrol_minors(deployment_facts(deployment)),
         liveness=deployment.liveness,
+        english=dict(deployment.english or {}),
     )
 
 

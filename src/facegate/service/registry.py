@@ -44,11 +44,38 @@ class DeploymentSpec:
     mlps_level: int | None = None
     entrusted_processor: str = ""
     liveness: str = "passive"
+    # The free text in English (optional): purpose, necessity, why_not_verify, alternatives.
+    # The fields above hold the Chinese, which Chinese documents show.
+    english: dict[str, Any] = field(default_factory=dict)
 
     def row_values(self) -> dict[str, Any]:
         values = asdict(self)
         values["alternatives"] = [a.strip() for a in self.alternatives if a.strip()]
+        values["english"] = english_texts(self.english)
         return values
+
+
+ENGLISH_FIELDS = ("purpose", "necessity", "why_not_verify", "alternatives")
+
+
+def english_texts(values: dict[str, Any] | None) -> dict[str, Any]:
+    """The English free text, checked: only the four fields, strings (a list for the
+    alternatives), blanks dropped."""
+    out: dict[str, Any] = {}
+    for key, value in (values or {}).items():
+        if key not in ENGLISH_FIELDS:
+            raise BadRequest(f"english: unknown field {key!r}; one of {', '.join(ENGLISH_FIELDS)}")
+        if key == "alternatives":
+            if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+                raise BadRequest("english.alternatives must be a list of texts")
+            kept = [v.strip() for v in value if v.strip()]
+            if kept:
+                out[key] = kept
+        elif not isinstance(value, str):
+            raise BadRequest(f"english.{key} must be a text")
+        elif value.strip():
+            out[key] = value.strip()
+    return out
 
 
 DEPLOYMENT_FIELDS = frozenset(f.name for f in fields(DeploymentSpec))
@@ -142,6 +169,9 @@ def update_deployment(
         candidate.update(changes)
         if "alternatives" in changes:
             candidate["alternatives"] = [a.strip() for a in changes["alternatives"] if a.strip()]
+        if "english" in changes:  # merged field by field: a blank text removes that field
+            merged = {**dict(row.english or {}), **(changes["english"] or {})}
+            candidate["english"] = english_texts(merged)
         probe = m.Deployment(controller_id=row.controller_id, status=row.status, **candidate)
         probe.id = row.id
         try:

@@ -41,6 +41,7 @@ def deployment_view(row: m.Deployment) -> dict[str, Any]:
         "exterior_camera": row.exterior_camera,
         "mlps_level": row.mlps_level,
         "entrusted_processor": row.entrusted_processor,
+        "english": dict(row.english or {}),
         "liveness": row.liveness,
         "created_at": iso(row.created_at),
     }

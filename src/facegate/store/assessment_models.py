@@ -30,6 +30,9 @@ class Assessment(Base, kw_only=True):
     snapshot_hash: Mapped[str] = mapped_column(String(64))
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
     aspects: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # {"risk_level", "may_proceed", "conditions": [{"en", "zh"}], "confirmed"} (see
+    # law.pipia.Conclusion); None for assessments made before conclusions were recorded
+    conclusion: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     status: Mapped[str] = mapped_column(default="draft")
     created_by: Mapped[str] = mapped_column(default="")
     approver: Mapped[str] = mapped_column(default="")

@@ -95,6 +95,9 @@ class Deployment(Base, kw_only=True):
     entrusted_processor: Mapped[str] = mapped_column(default="")
     # Presentation-attack detection: "off", "passive" or "active" (law.Liveness).
     liveness: Mapped[str] = mapped_column(default="passive")
+    # The free text in English, beside the Chinese of purpose, necessity, why_not_verify and
+    # alternatives: {"purpose": str, ..., "alternatives": [str]} (optional, per field)
+    english: Mapped[dict[str, Any]] = mapped_column(JSON, default_factory=dict, server_default="{}")
     notice_version: Mapped[int] = mapped_column(default=0)
     # Bumped in the same transaction as every change to the deployment's templates, so that
     # processes holding an in-memory index can tell when to reload it.

@@ -147,6 +147,9 @@ WIZARD_DEFAULTS: dict[str, str] = {
     "retention_days": "365",
     "alternatives": "",
     "transfer_mode": "on_device",
+    "purpose_en": "",
+    "necessity_en": "",
+    "alternatives_en": "",
     "liveness": "passive",
 }
 
@@ -216,6 +219,11 @@ async def create_deployment(request: Request) -> Response:
             retention_days=retention,
             alternatives=alternatives,
             transfer_mode=values["transfer_mode"],
+            english={  # the fields above are the Chinese; English documents use these
+                "purpose": values["purpose_en"],
+                "necessity": values["necessity_en"],
+                "alternatives": values["alternatives_en"].splitlines(),
+            },
             liveness=values["liveness"],
         )
         row = gate.create_deployment(controller_id, spec, actor=who.actor)
@@ -324,6 +332,9 @@ async def edit_pipia(deployment_id: str, request: Request) -> Response:
 @router.post("/deployments/{deployment_id}/pipia/approve")
 async def approve_pipia(deployment_id: str, request: Request) -> Response:
     def run(current: Visit, who: Principal, form: Any) -> str:
+        checked = [str(v) for v in form.getlist("confirm") if str(v).strip()]
+        if checked:  # the statements the DPO ticked as checked, one by one
+            web_state(request).gate.confirm_pipia(deployment_id, checked, actor=who.actor)
         row = web_state(request).gate.approve_pipia(
             deployment_id,
             approver=text(form, "approver"),

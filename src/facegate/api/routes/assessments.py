@@ -100,6 +100,16 @@ class PipiaOut(BaseModel):
     approved_at: str | None
     stale_at: str | None
     stale_reason: str
+    conclusion: dict[str, Any] | None = Field(
+        default=None,
+        description="Overall conclusion: risk_level (low, medium, high), may_proceed, "
+        "conditions, confirmed",
+    )
+    unconfirmed: list[str] = Field(
+        default_factory=list,
+        description="Drafted statements no person has confirmed yet (approval is refused "
+        "while any is left), e.g. purpose.findings.2 or conclusion",
+    )
     decision: DecisionView | None = Field(
         default=None, description="Whether processing may rely on it now (pipia.before)"
     )
@@ -181,6 +191,51 @@ def edit_pipia(deployment_id: str, body: PipiaPatch, request: Request, who: Call
         body.aspect,
         findings=statements(body.findings),
         measures=statements(body.measures),
+        actor=who.actor,
+    )
+    return PipiaOut(**pipia_view(row))
+
+
+class ConfirmIn(Strict):
+    statements: list[str] = Field(
+        min_length=1,
+        description="The drafted statements you have checked: purpose.findings.1, ..., conclusion",
+    )
+
+
+class ConclusionIn(Strict):
+    risk_level: Literal["low", "medium", "high"]
+    may_proceed: bool
+    conditions: list[StatementIn] = Field(default_factory=list)
+
+
+@router.post(
+    "/v1/deployments/{deployment_id}/pipia/confirm",
+    response_model=PipiaOut,
+    **allow("admin", "dpo", status=(400, 404, 409)),
+)
+def confirm_pipia(deployment_id: str, body: ConfirmIn, request: Request, who: Caller) -> PipiaOut:
+    """Confirm drafted statements one by one after checking them (a drafted statement may
+    assert what only people know; the draft cannot be approved while one is unconfirmed)."""
+    row = api_state(request).gate.confirm_pipia(deployment_id, body.statements, actor=who.actor)
+    return PipiaOut(**pipia_view(row))
+
+
+@router.put(
+    "/v1/deployments/{deployment_id}/pipia/conclusion",
+    response_model=PipiaOut,
+    **allow("admin", "dpo", status=(400, 404, 409)),
+)
+def conclude_pipia(
+    deployment_id: str, body: ConclusionIn, request: Request, who: Caller
+) -> PipiaOut:
+    """Write the report's overall conclusion: risk level, whether processing may proceed,
+    and its conditions."""
+    row = api_state(request).gate.conclude_pipia(
+        deployment_id,
+        risk_level=body.risk_level,
+        may_proceed=body.may_proceed,
+        conditions=[Statement(c.en, c.zh) for c in body.conditions],
         actor=who.actor,
     )
     return PipiaOut(**pipia_view(row))

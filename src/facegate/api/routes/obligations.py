@@ -7,7 +7,7 @@ from __future__ import annotations
 import tempfile
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
@@ -95,6 +95,11 @@ class IncidentOut(BaseModel):
     deployment_ids: list[str]
     pipia_staled: list[str]
     recorded_by: str
+    deadlines: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Reports owed and by when (《国家网络安全事件报告管理办法》 art. 4; PIPL "
+        "art. 57): initial_report, summary_report, people",
+    )
 
 
 class FilingOut(BaseModel):

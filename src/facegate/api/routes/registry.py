@@ -41,6 +41,7 @@ def create_deployment(body: DeploymentIn, request: Request, who: Caller) -> Depl
     """Describe a deployment (one purpose of processing); refused if the law forbids it."""
     values = body.model_dump(exclude={"controller_id"})
     values["alternatives"] = tuple(values["alternatives"])
+    values["english"] = {k: v for k, v in (values["english"] or {}).items() if v is not None}
     row = api_state(request).gate.create_deployment(
         body.controller_id, DeploymentSpec(**values), actor=who.actor
     )
@@ -88,6 +89,8 @@ def update_deployment(
         for k, v in body.model_dump(exclude_unset=True).items()
         if v is not None or k in NULLABLE
     }
+    if changes.get("english") is not None:
+        changes["english"] = {k: v for k, v in changes["english"].items() if v is not None}
     row = api_state(request).gate.update_deployment(deployment_id, actor=who.actor, **changes)
     return DeploymentOut(**deployment_view(row))
 
