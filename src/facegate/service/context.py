@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy.orm import Session
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from facegate.engine import FaceEngine
 from facegate.engine.liveness import PassiveLiveness
 from facegate.engine.liveness.challenge import SixtyEightPointLandmarker
-from facegate.law import Decision, Refused
+from facegate.law import DEFAULT_OFFLINE_LIMIT, Decision, Refused, SiteRole
 from facegate.store import AuditLog, Database, GalleryIndex, Vault
 from facegate.store import models as m
 
@@ -40,6 +40,11 @@ class GateContext:
     clock: Callable[[], datetime] = utc_now
     consent_quiet_days: int = 180
     prerequisites: Sequence[ActivationCheck] = ()
+    # What this process is (standalone, control plane or edge node), the checks only face
+    # operations pass (not activation, not the alternative), and an edge's offline limit.
+    site: SiteRole = SiteRole.STANDALONE
+    face_checks: Sequence[ActivationCheck] = ()
+    offline_limit: timedelta = DEFAULT_OFFLINE_LIMIT
     public_url: str = ""  # Settings.public_url: the base of every link people are given
     demo: bool = False
     # deployment id -> the gallery version this process's index holds

@@ -32,6 +32,11 @@ from facegate.service.notices import consent_notice_decision
 from facegate.service.people import get_subject
 from facegate.service.registry import get_deployment, get_device, prerequisites_decision
 from facegate.service.results import Enrolment, FaceMatch, Identification, Verification
+from facegate.service.sites import (
+    face_checks_decision,
+    transmission_consented,
+    transmission_decision,
+)
 from facegate.service.templates import bump_gallery, note_own_change, sync_index
 from facegate.store import models as m
 
@@ -42,6 +47,7 @@ def _enrolment_decision(
     deployment: m.Deployment,
     device: m.Device | None,
     subject: m.Subject,
+    channel: law.Channel | None = None,
 ) -> law.Decision:
     at = ctx.now()
     return law.Decision.combine(
@@ -53,6 +59,8 @@ def _enrolment_decision(
             at,
         ),
         *prerequisites_decision(ctx, session, deployment),
+        *face_checks_decision(ctx, session, deployment),
+        transmission_decision(ctx, session, deployment, subject.id, channel),
         consent_notice_decision(session, deployment, subject.id, at),
     )
 
@@ -65,6 +73,7 @@ def enrol(
     *,
     device_id: str | None = None,
     actor: str,
+    channel: law.Channel | None = None,
 ) -> Enrolment:
     objects = {"subject": subject_id, "deployment": deployment_id, "device": device_id or ""}
 
@@ -74,7 +83,7 @@ def enrol(
         deployment = get_deployment(session, deployment_id)
         device = get_device(session, device_id) if device_id else None
         subject = get_subject(session, subject_id)
-        decision = _enrolment_decision(ctx, session, deployment, device, subject)
+        decision = _enrolment_decision(ctx, session, deployment, device, subject, channel)
         require(decision, actor=actor, action="enrol", objects=objects)
         return deployment
 
@@ -145,11 +154,18 @@ def _recognition_decision(
     return law.Decision.combine(
         law.check_recognition(deployment_facts(deployment), device_facts(device), ctx.now()),
         *prerequisites_decision(ctx, session, deployment),
+        *face_checks_decision(ctx, session, deployment),
     )
 
 
 def verify(
-    ctx: GateContext, device_id: str, subject_id: str, image: ImageSource, *, actor: str
+    ctx: GateContext,
+    device_id: str,
+    subject_id: str,
+    image: ImageSource,
+    *,
+    actor: str,
+    channel: law.Channel | None = None,
 ) -> Verification:
     """Is the person in front of the device the subject they claim to be?"""
     now = ctx.now()
@@ -164,7 +180,10 @@ def verify(
             deployment.id,
             now,
         )
-        decision = _recognition_decision(ctx, session, deployment, device)
+        decision = law.Decision.combine(
+            _recognition_decision(ctx, session, deployment, device),
+            transmission_decision(ctx, session, deployment, subject.id, channel),
+        )
         if consent is None:
             decision = law.Decision.combine(
                 decision,
@@ -229,7 +248,14 @@ def verify(
     return result
 
 
-def identify(ctx: GateContext, device_id: str, image: ImageSource, *, actor: str) -> Identification:
+def identify(
+    ctx: GateContext,
+    device_id: str,
+    image: ImageSource,
+    *,
+    actor: str,
+    channel: law.Channel | None = None,
+) -> Identification:
     """Who, among the subjects enrolled in this device's deployment, is in the photo?"""
     now = ctx.now()
     with ctx.unit(readonly=True) as session:
@@ -239,6 +265,7 @@ def identify(ctx: GateContext, device_id: str, image: ImageSource, *, actor: str
         decision = law.Decision.combine(
             _recognition_decision(ctx, session, deployment, device),
             law.check_identification(deployment_facts(deployment)),
+            law.check_channel(deployment_facts(deployment), ctx.site, channel),
         )
         require(decision, actor=actor, action="identify", objects=objects)
         sync_index(ctx, session, deployment, now)
@@ -271,10 +298,15 @@ def identify(ctx: GateContext, device_id: str, image: ImageSource, *, actor: str
             faces.append(FaceMatch(found.face.box.to_dict(), None, None, None))
 
     with ctx.unit() as session:
-        # A match counts only while the subject's consent is valid at this moment.
+        # A match counts only while the subject's consent (and, where photos travel, their
+        # transmission consent) is valid at this moment.
+        deployment = get_deployment(session, deployment_id)
         checked = []
         for face in faces:
-            if face.subject_id and not _consent_valid(session, face.subject_id, deployment_id, now):
+            if face.subject_id and not (
+                _consent_valid(session, face.subject_id, deployment_id, now)
+                and transmission_consented(ctx, session, deployment, face.subject_id)
+            ):
                 face = FaceMatch(face.box, None, None, None)
             checked.append(face)
         faces = checked

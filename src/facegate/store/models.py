@@ -264,6 +264,7 @@ def _register_feature_tables() -> None:
         assessment_models,
         durability_models,
         obligation_models,
+        sync_models,
     )
 
 

@@ -17,6 +17,7 @@ from facegate.service.assessments import pipia_status
 from facegate.service.facts import deployment_facts
 from facegate.service.incidents import list_incidents
 from facegate.service.registry import get_deployment, prerequisites_decision
+from facegate.service.sync import deployment_individuals
 from facegate.store import models as m
 
 EXPIRY_WINDOW_DAYS = 30
@@ -80,11 +81,7 @@ def deployment_cards(gate: Gate, only: str | None = None) -> list[DeploymentCard
             decision = law.check_activation(
                 deployment_facts(row), prerequisites_decision(ctx, session, row)
             )
-            individuals = session.scalar(
-                select(func.count(func.distinct(m.Template.subject_id))).where(
-                    m.Template.deployment_id == row.id
-                )
-            )
+            individuals = deployment_individuals(session, row.id)  # here and on its edges
             expiring = session.scalar(
                 select(func.count(m.Template.id)).where(
                     m.Template.deployment_id == row.id,
@@ -154,4 +151,5 @@ def dashboard(gate: Gate) -> dict[str, Any]:
             access.security_event_view(r) for r in access.security_events(gate.ctx, limit=10)
         ],
         "audit": gate.verify_audit().to_dict(),
+        "devices": gate.devices_status(),
     }
