@@ -47,6 +47,10 @@ class Settings:
     demo: bool = False
     # Live-class probability at or above which a face is a live person (passive liveness).
     liveness_threshold: float = LIVENESS_THRESHOLD
+    # `facegate serve`: face work in this many worker processes (0: one per core), with at most
+    # face_queue photos waiting (-1: twice the workers) before 503 engine_busy.
+    face_workers: int = 0
+    face_queue: int = -1
 
     @property
     def resolved_database_url(self) -> str:
@@ -95,6 +99,10 @@ DEFAULT_TOML = """\
 # The address people reach this service at (the printed sign's QR code points to the notice
 # page under it). Required to print a sign; a loopback address is accepted only in a demo.
 # public_url = "https://faces.example.cn"
+# `facegate serve` runs face work in worker processes: how many (0: one per core), and how many
+# photos may wait for one (-1: twice the workers) before a request is answered 503 engine_busy.
+# face_workers = 0
+# face_queue = -1
 
 # Passive liveness: a face whose live-class probability (0-1) is below this is refused as a
 # printed or on-screen face, where the deployment's liveness is on. 0.5 was chosen on NUAA
@@ -110,7 +118,7 @@ DEFAULT_TOML = """\
 # onnxruntime threads per network (1: the service scales with worker processes instead).
 # threads = 1
 # Longest side, in pixels, of the copy that detection runs on.
-# working_size = 960
+# working_size = 640
 # Distance at or below which two faces are the same person (dlib's ResNet: 0.6).
 # threshold = 0.6
 """
@@ -186,6 +194,8 @@ def load_settings(data_dir: Path | None = None, env: dict[str, str] | None = Non
         "liveness_threshold",
         "role",
         "offline_limit_hours",
+        "face_workers",
+        "face_queue",
     )
     for key in top_level:
         if f"FACEGATE_{key.upper()}" in env:
@@ -222,11 +232,11 @@ def _apply(settings: Settings, values: dict[str, Any], source: str) -> Settings:
             if not 0.0 <= threshold <= 1.0:
                 raise ConfigError(f"{source}: liveness_threshold must be between 0 and 1")
             changes[key] = threshold
-        elif key == "consent_quiet_days":
+        elif key in ("consent_quiet_days", "face_workers", "face_queue"):
             try:
                 changes[key] = int(value)
             except (TypeError, ValueError) as exc:
-                raise ConfigError(f"{source}: consent_quiet_days must be a whole number") from exc
+                raise ConfigError(f"{source}: {key} must be a whole number") from exc
         elif key == "role":
             if str(value) not in ROLES:
                 raise ConfigError(f"{source}: role must be one of {', '.join(ROLES)}")

@@ -99,7 +99,16 @@ def edge(
         scheme = "https" if tls_cert else "http"
         typer.echo(f"kiosk: {scheme}://{host}:{port}/kiosk (open it once with the device's key)")
         node.start()
-        run_server(gate, host=host, port=port, tls_cert=tls_cert, tls_key=tls_key)
+        run_server(
+            gate,
+            host=host,
+            port=port,
+            tls_cert=tls_cert,
+            tls_key=tls_key,
+            workers=settings.face_workers,
+            queue=settings.face_queue,
+            engine=settings.engine,
+        )
     except FacegateError as exc:
         err_console.print(f"[red]error[/]: {exc.message}")
         raise typer.Exit(EXIT_BAD_INPUT) from None

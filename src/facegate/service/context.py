@@ -10,9 +10,9 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from facegate.engine import FaceEngine
 from facegate.engine.liveness import PassiveLiveness
 from facegate.engine.liveness.challenge import SixtyEightPointLandmarker
+from facegate.engine.protocols import FaceWork
 from facegate.law import DEFAULT_OFFLINE_LIMIT, Decision, Refused, SiteRole
 from facegate.store import AuditLog, Database, GalleryIndex, Vault
 from facegate.store import models as m
@@ -35,7 +35,7 @@ class GateContext:
     vault: Vault
     audit: AuditLog
     index: GalleryIndex
-    engine_factory: Callable[[], FaceEngine]
+    engine_factory: Callable[[], FaceWork]
     master_key: bytes
     clock: Callable[[], datetime] = utc_now
     consent_quiet_days: int = 180
@@ -50,12 +50,12 @@ class GateContext:
     # deployment id -> the gallery version this process's index holds
     index_versions: dict[str, int] = field(default_factory=dict)
     liveness_factory: Callable[[], PassiveLiveness] = PassiveLiveness
-    _engine: FaceEngine | None = None
+    _engine: FaceWork | None = None
     _liveness: PassiveLiveness | None = None
     _landmarks68: SixtyEightPointLandmarker | None = None
 
     @property
-    def engine(self) -> FaceEngine:
+    def engine(self) -> FaceWork:
         if self._engine is None:
             self._engine = self.engine_factory()
         return self._engine

@@ -20,6 +20,7 @@ from facegate.engine import FaceEngine
 from facegate.engine.image import ImageSource
 from facegate.engine.liveness import PassiveLiveness
 from facegate.engine.liveness.challenge import Verdict
+from facegate.engine.protocols import FaceWork
 from facegate.errors import FacegateError
 from facegate.law.pipia import Statement
 from facegate.service import (
@@ -144,7 +145,7 @@ class Gate:
         abandon_data: bool = False,
         clock: Callable[[], datetime] = utc_now,
         prerequisites: Sequence[ActivationCheck] | None = None,
-        engine: FaceEngine | None = None,
+        engine: FaceWork | None = None,
         liveness: PassiveLiveness | None = None,
         held_lock: DataDirLock | None = None,
     ) -> Gate:
@@ -159,8 +160,9 @@ class Gate:
         ``prerequisites`` of activation and processing default to an approved impact
         assessment and a published notice (``DEFAULT_PREREQUISITES``); ``()`` checks none.
 
-        ``engine`` shares an already loaded face engine (tests, several Gates in one process);
-        ``liveness`` likewise shares a loaded liveness check.
+        ``engine`` shares an already loaded face engine (tests, several Gates in one process)
+        or runs face work elsewhere (a ``FacePool`` of worker processes); ``liveness``
+        likewise shares a loaded liveness check.
         ``held_lock``: the caller (a restore) already holds the data directory exclusively.
         """
         if create:
@@ -244,6 +246,11 @@ class Gate:
         for notice in notices:
             log.warning(notice)
         return cls(ctx, notices, lock)
+
+    def use_engine(self, engine: FaceWork) -> None:
+        """Run face work on ``engine`` from now on (``facegate serve``: a process pool)."""
+        self.ctx.engine_factory = lambda: engine
+        self.ctx._engine = engine
 
     def close(self) -> None:
         self.ctx.db.dispose()
