@@ -1,9 +1,28 @@
 """Open-set identification (1:N) on LFW: FPIR and FNIR against gallery size, and calibration.
 
-    python bench/identification.py DATASET_DIR [--out DIR] [--workers 2] [--baseline]
-                                   [--model MODEL.onnx] [--embed-only] [--write-calibration]
+    python bench/identification.py DATASET_DIR [--baseline] [--model MANIFEST.json]
+        [--out DIR] [--workers 2] [--embed-only] [--cached-only] [--limit-images N]
+        [--margin 0.03]
 
-(placeholder docstring: the protocol is described below, in ``PROTOCOL``)
+DATASET_DIR holds ``Person/Person_0001.jpg`` images (LFW: 7,701 of them in the shared copy).
+Every image is embedded once per system and cached in ``--out`` as
+``ident_embeddings_<model id>.npz`` (saved every 500 images, so an interrupted run resumes);
+``--embed-only`` fills the cache and stops, ``--cached-only`` analyses what is cached.
+
+Systems: facegate's engine (default configuration), face_recognition's default path
+(``--baseline``: HOG with one upsampling, 5-point landmarks, no jitter), or a user's ONNX model
+(``--model``: its manifest, see ``facegate.engine.onnx_model``).
+
+Protocol (seeded, the same split for every system): 1,000 people with several images are the
+mated identities (first image enrolled, the others are mated probes); the other identities are
+halved into non-mated probes (every image probes, never enrolled) and distractors. Galleries of
+100, 1,000 and 10,000: the first 100 mated identities, all 1,000, and all 1,000 plus every
+distractor image plus synthetic vectors (a Gaussian per k-means cluster of the distractors) to
+reach 10,000. Reported per system and size: FPIR and FNIR at the system's default threshold, the
+thresholds whose measured FPIR is 1e-3 and 1e-2 and the FNIR there, the threshold facegate
+derives for FPIR 1e-2 from the calibration and what it measures (with and without the ambiguity
+margin); a DET plot; and the calibration table (FMR and FNMR per threshold over all pairs of
+images) as ``calibration_<model id>.json``, the file facegate ships per model id.
 """
 
 from __future__ import annotations
@@ -380,10 +399,17 @@ class SystemResult:
     embed_seconds: float
     searched: dict[int, Searched]
     calibration: Any  # facegate.engine.calibration.Calibration
+    threshold: float = DEFAULT_THRESHOLD  # the system's own default threshold
 
 
 def evaluate_system(
-    name: str, model_id: str, root: Path, paths: list[Path], cache: Cache, split: Split | None
+    name: str,
+    model_id: str,
+    root: Path,
+    paths: list[Path],
+    cache: Cache,
+    split: Split | None,
+    threshold: float = DEFAULT_THRESHOLD,
 ) -> tuple[SystemResult, Split]:
     rels = [str(p.relative_to(root)) for p in paths]
     usable = [r for r in rels if r in cache.vectors]
@@ -405,7 +431,14 @@ def evaluate_system(
     counts = all_pairs(usable, cache.vectors)
     table = calibration_table(model_id, counts, len(usable))
     result = SystemResult(
-        name, model_id, len(rels), len(rels) - len(usable), cache.seconds, searched, table
+        name,
+        model_id,
+        len(rels),
+        len(rels) - len(usable),
+        cache.seconds,
+        searched,
+        table,
+        threshold,
     )
     return result, split
 
@@ -426,8 +459,9 @@ def print_tables(console: Console, results: list[SystemResult], margin: float) -
         "system",
         "N",
         "mated / non-mated probes",
-        f"FPIR @ {DEFAULT_THRESHOLD}",
-        f"FNIR @ {DEFAULT_THRESHOLD}",
+        "default t",
+        "FPIR @ default t",
+        "FNIR @ default t",
         "t @ FPIR 1e-3",
         "FNIR @ FPIR 1e-3",
         "t @ FPIR 1e-2",
@@ -442,13 +476,14 @@ def print_tables(console: Console, results: list[SystemResult], margin: float) -
     for result in results:
         for size, s in result.searched.items():
             t3, t2 = s.threshold_for_fpir(1e-3), s.threshold_for_fpir(1e-2)
-            point = identification_point(result.calibration, size, 1e-2, DEFAULT_THRESHOLD)
+            point = identification_point(result.calibration, size, 1e-2, result.threshold)
             row = [
                 result.name,
                 f"{size:,}",
                 f"{len(s.mated_best):,} / {len(s.nonmated_best):,}",
-                fmt_rate(s.fpir(DEFAULT_THRESHOLD)),
-                fmt_rate(s.fnir(DEFAULT_THRESHOLD)),
+                f"{result.threshold:.3f}",
+                fmt_rate(s.fpir(result.threshold)),
+                fmt_rate(s.fnir(result.threshold)),
                 f"{t3:.3f}",
                 fmt_rate(s.fnir(t3)),
                 f"{t2:.3f}",
@@ -485,7 +520,7 @@ def write_det(results: list[SystemResult], out: Path) -> Path:
                 color=colour,
                 label=f"{result.name}, N={size:,}",
             )
-            axes.plot([s.fpir(DEFAULT_THRESHOLD)], [s.fnir(DEFAULT_THRESHOLD)], "o", color=colour)
+            axes.plot([s.fpir(result.threshold)], [s.fnir(result.threshold)], "o", color=colour)
     axes.set_xscale("log")
     axes.set_yscale("log")
     axes.set_xlim(1e-4, 1)
@@ -494,7 +529,7 @@ def write_det(results: list[SystemResult], out: Path) -> Path:
         axes.axvline(target, color="grey", linestyle=":", linewidth=1)
     axes.set_xlabel("FPIR (non-mated probe returns someone)")
     axes.set_ylabel("FNIR (mated probe missed or wrong)")
-    axes.set_title("Open-set 1:N on LFW; dots: threshold 0.6")
+    axes.set_title("Open-set 1:N on LFW; dots: each system's default threshold")
     axes.grid(True, which="both", alpha=0.3)
     axes.legend(fontsize=7, loc="lower left")
     figure.tight_layout()
@@ -515,7 +550,7 @@ def print_calibration(console: Console, result: SystemResult) -> None:
     for t in (0.4, 0.45, 0.476, 0.5, 0.55, 0.6):
         console.print(f"  t={t:.3f}  FMR {c.fmr_at(t):.3g}  TMR {1 - c.fnmr_at(t):.1%}")
     for target in TARGETS:
-        largest = largest_gallery(c, target, 0.10, DEFAULT_THRESHOLD)
+        largest = largest_gallery(c, target, 0.10, result.threshold)
         console.print(
             f"  largest gallery holding FPIR {target:g} at FNIR <= 10%: {largest:,} templates"
         )
@@ -554,6 +589,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, help="a user's ONNX model manifest to calibrate")
     parser.add_argument("--embed-only", action="store_true", help="fill the cache and stop")
     parser.add_argument(
+        "--limit-images", type=int, default=0, help="only the first N images (a smoke test)"
+    )
+    parser.add_argument(
         "--cached-only", action="store_true", help="use only cached embeddings (a quick look)"
     )
     parser.add_argument("--margin", type=float, default=0.03, help="ambiguity margin to report")
@@ -562,6 +600,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     console.print(f"$ {' '.join([Path(sys.executable).name, *sys.argv])}")
     root: Path = args.dataset
     paths = list_images(root)
+    if args.limit_images:
+        paths = paths[: args.limit_images]
     if not paths:
         console.print(f"skipped: no Person/Person_0001.jpg images under {root}")
         return 0
@@ -569,7 +609,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     console.print(f"{os.cpu_count()} cores, {cpu_model()}; load average {os.getloadavg()}")
     started = time.process_time()
-    systems: list[tuple[str, str, Cache]] = []
+    systems: list[tuple[str, str, Cache, float]] = []
     if args.model:
         from facegate.engine import EngineConfig
         from facegate.engine.onnx_model import read_manifest
@@ -586,7 +626,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             console,
             embed_missing=not args.cached_only,
         )
-        systems.append((manifest.model_id, manifest.model_id, cache))
+        systems.append((manifest.model_id, manifest.model_id, cache, manifest.threshold))
     else:
         model_id = facegate_model_id()
         cache = embed_cached(
@@ -599,7 +639,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             console,
             embed_missing=not args.cached_only,
         )
-        systems.append(("facegate", model_id, cache))
+        systems.append(("facegate", model_id, cache, DEFAULT_THRESHOLD))
     if args.baseline:
         cache = embed_cached(
             "face_recognition",
@@ -611,7 +651,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             console,
             embed_missing=not args.cached_only,
         )
-        systems.append(("face_recognition", BASELINE_ID, cache))
+        systems.append(("face_recognition", BASELINE_ID, cache, DEFAULT_THRESHOLD))
     if args.embed_only:
         console.print(f"CPU seconds (this process): {time.process_time() - started:.1f}")
         return 0
@@ -619,10 +659,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     analysis_started = time.process_time()
     results: list[SystemResult] = []
     split: Split | None = None
-    for name, model_id, cache in systems:
-        result, split = evaluate_system(name, model_id, root, paths, cache, split)
+    first_split: Split | None = None
+    for name, model_id, cache, threshold in systems:
+        result, split = evaluate_system(name, model_id, root, paths, cache, split, threshold)
+        first_split = first_split or split
         results.append(result)
-    assert split is not None
+    assert first_split is not None
+    split = first_split
     first = results[0].searched[max(SIZES)].gallery
     console.print(
         f"identities: {len(split.mated):,} mated (first image enrolled, the others probe), "
