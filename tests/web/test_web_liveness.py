@@ -83,7 +83,8 @@ def test_passive_liveness_kiosk_offers_no_upload_and_the_alternative_no_camera(
     assert page.evaluate("window.__cameraAsked") is False
     page.go_back()
     to_capture(page)
+    # Wait for the capture page to be drawn, then look for an upload on it.
+    expect(page.get_by_role("button", name="拍照 · Take photo")).to_be_visible()
     assert page.get_by_text("Or upload a photo").count() == 0
     assert page.locator("input[type=file]:visible").count() == 0
-    assert page.get_by_role("button", name="拍照 · Take photo").is_visible()
     context.close()
