@@ -51,6 +51,8 @@ bench: install
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m pip install --quiet --no-deps face_recognition==1.3.0
 	$(BIN)/python bench/engine.py
+	@echo "open-set identification (embeds 7,701 LFW images per system once, cached in bench/out/):"
+	@echo "  $(BIN)/python bench/identification.py ../shared/datasets/lfw --baseline"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -3,14 +3,19 @@ same Gate calls in process, in the same run.
 
     python bench/api.py [--requests 60] [--concurrency 4]
 
-The real face engine runs in both; its calls are serialised per process (dlib is not
-thread-safe), so concurrency overlaps only the HTTP, decoding of the request and database work.
-Rate limits are raised for the run; everything else is the default service.
+The real face engine runs in all rows. With the engine in the service's process its calls are
+serialised (dlib is not thread-safe), so concurrency overlaps only the HTTP, decoding of the
+request and database work. ``facegate serve`` runs face work in a pool of worker processes
+instead (``FacePool``): the last rows put the same Gate on a pool of 1 and of 2 workers and
+send verify requests from ``--concurrency`` clients. Rate limits are raised for the run;
+everything else is the default service. Wall-clock rates on a shared machine: compare rows of
+the same run (the load average is printed).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import threading
@@ -28,6 +33,8 @@ from rich.table import Table
 
 from facegate.api import ApiSettings, create_app
 from facegate.config import Settings
+from facegate.engine import EngineConfig
+from facegate.engine.pool import FacePool
 from facegate.service import ConsentSpec, DeploymentSpec, DeviceSpec, Gate
 from facegate.service.access import issue_key
 
@@ -86,6 +93,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=60)
     parser.add_argument("--concurrency", type=int, default=4)
     args = parser.parse_args()
+    load_before = os.getloadavg()
     probe = (FIXTURES / "obama_2.jpg").read_bytes()
     crowd = (FIXTURES / "obama_3.jpg").read_bytes()
     with tempfile.TemporaryDirectory() as tmp:
@@ -146,10 +154,29 @@ def main() -> None:
                 f"{np.percentile(latencies, 99):.1f}",
                 f"{statistics.fmean(latencies):.1f}",
             )
+        in_process = gate.ctx.engine
+        for workers in (1, 2):
+            with FacePool(EngineConfig(), workers=workers, queue=2 * args.concurrency) as pool:
+                pool.wait_ready()
+                gate.use_engine(pool)
+                for _ in range(2 * workers):
+                    http_verify()
+                rate, latencies = timed(http_verify, args.requests, args.concurrency)
+                table.add_row(
+                    "verify",
+                    f"HTTP x{args.concurrency}, pool of {workers} worker(s)",
+                    f"{rate:.1f}",
+                    f"{np.percentile(latencies, 50):.1f}",
+                    f"{np.percentile(latencies, 99):.1f}",
+                    f"{statistics.fmean(latencies):.1f}",
+                )
+            gate.use_engine(in_process)
         server.should_exit = True
         thread.join(10)
         gate.close()
-    Console().print(table)
+    console = Console(width=120)
+    console.print(table)
+    console.print(f"load average before {load_before}, after {os.getloadavg()}")
 
 
 if __name__ == "__main__":

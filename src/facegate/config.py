@@ -20,6 +20,7 @@ CONFIG_FILE = "facegate.toml"
 KEY_FILE = "master.key"
 JOURNAL_FILE = "deletions.journal"
 DEFAULT_DATA_DIR = Path("facegate-data")
+ROLES = ("standalone", "control", "edge")
 
 
 class ConfigError(FacegateError):
@@ -34,6 +35,11 @@ class Settings:
     journal_file: Path | None = None
     engine: EngineConfig = field(default_factory=EngineConfig)
     consent_quiet_days: int = 180
+    # What this process is: "standalone" (one box), "control" (the control plane: no face of
+    # an on_device deployment) or "edge" (an edge node on one device).
+    role: str = "standalone"
+    # An edge node that has not synced for longer than this refuses face recognition.
+    offline_limit_hours: float = 24.0
     # Where people reach this service from outside (the sign's QR code, links in documents):
     # e.g. "https://faces.example.cn". Links are never built from a request's Host header.
     public_url: str = ""
@@ -41,6 +47,10 @@ class Settings:
     demo: bool = False
     # Live-class probability at or above which a face is a live person (passive liveness).
     liveness_threshold: float = LIVENESS_THRESHOLD
+    # `facegate serve`: face work in this many worker processes (0: one per core), with at most
+    # face_queue photos waiting (-1: twice the workers) before 503 engine_busy.
+    face_workers: int = 0
+    face_queue: int = -1
 
     @property
     def resolved_database_url(self) -> str:
@@ -77,9 +87,22 @@ DEFAULT_TOML = """\
 # After a person refuses consent, do not ask again for this many days (NDSR art. 22).
 # consent_quiet_days = 180
 
+# What this process is: "standalone" (the whole of facegate on the recognition device),
+# "control" (a control plane: console, records and consents; it never holds a face of an
+# on_device deployment) or "edge" (an edge node on one device, written by `facegate edge`).
+# role = "standalone"
+
+# An edge node that has not synced with its control plane for longer than this refuses face
+# recognition (the alternative still works).
+# offline_limit_hours = 24
+
 # The address people reach this service at (the printed sign's QR code points to the notice
 # page under it). Required to print a sign; a loopback address is accepted only in a demo.
 # public_url = "https://faces.example.cn"
+# `facegate serve` runs face work in worker processes: how many (0: one per core), and how many
+# photos may wait for one (-1: twice the workers) before a request is answered 503 engine_busy.
+# face_workers = 0
+# face_queue = -1
 
 # Passive liveness: a face whose live-class probability (0-1) is below this is refused as a
 # printed or on-screen face, where the deployment's liveness is on. 0.5 was chosen on NUAA
@@ -95,10 +118,41 @@ DEFAULT_TOML = """\
 # onnxruntime threads per network (1: the service scales with worker processes instead).
 # threads = 1
 # Longest side, in pixels, of the copy that detection runs on.
-# working_size = 960
+# working_size = 640
 # Distance at or below which two faces are the same person (dlib's ResNet: 0.6).
 # threshold = 0.6
+# Your own ONNX embedding model: the path of its manifest (docs/models.md). Its templates get
+# its own model id and are never compared with another model's; people enrolled with another
+# model must enrol again.
+# model = "/opt/models/acme-arcface.json"
 """
+
+
+def default_toml(role: str = "standalone") -> str:
+    """The commented configuration ``facegate init`` writes, for a process of this role."""
+    if role not in ROLES:
+        raise ConfigError(f"role must be one of {', '.join(ROLES)}")
+    if role == "standalone":
+        return DEFAULT_TOML
+    return DEFAULT_TOML.replace('# role = "standalone"', f'role = "{role}"', 1)
+
+
+def write_config(data_dir: Path, role: str = "standalone") -> Path:
+    """Write ``facegate.toml`` for a process of this role, unless there is one; its path.
+    ``ConfigError`` when an existing one names another role."""
+    path = data_dir / CONFIG_FILE
+    if not path.exists():
+        if not data_dir.is_dir():
+            data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.chmod(data_dir, 0o700)  # mkdir's mode is filtered by the umask
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+            out.write(default_toml(role))
+        return path
+    existing = load_settings(data_dir, env={}).role
+    if existing != role:
+        raise ConfigError(f"{data_dir} is set up as a {existing} process, not as {role}")
+    return path
 
 
 def _coerce_engine(values: dict[str, Any], base: EngineConfig) -> EngineConfig:
@@ -109,6 +163,7 @@ def _coerce_engine(values: dict[str, Any], base: EngineConfig) -> EngineConfig:
         "working_size": int,
         "threshold": float,
         "upsample": int,
+        "model": str,
     }
     changes: dict[str, Any] = {}
     for key, value in values.items():
@@ -142,13 +197,17 @@ def load_settings(data_dir: Path | None = None, env: dict[str, str] | None = Non
         "consent_quiet_days",
         "public_url",
         "liveness_threshold",
+        "role",
+        "offline_limit_hours",
+        "face_workers",
+        "face_queue",
     )
     for key in top_level:
         if f"FACEGATE_{key.upper()}" in env:
             overrides[key] = env[f"FACEGATE_{key.upper()}"]
     engine_env = {
         key: env[f"FACEGATE_ENGINE_{key.upper()}"]
-        for key in ("detector", "backend", "threads", "working_size", "threshold")
+        for key in ("detector", "backend", "threads", "working_size", "threshold", "model")
         if f"FACEGATE_ENGINE_{key.upper()}" in env
     }
     if engine_env:
@@ -178,11 +237,22 @@ def _apply(settings: Settings, values: dict[str, Any], source: str) -> Settings:
             if not 0.0 <= threshold <= 1.0:
                 raise ConfigError(f"{source}: liveness_threshold must be between 0 and 1")
             changes[key] = threshold
-        elif key == "consent_quiet_days":
+        elif key in ("consent_quiet_days", "face_workers", "face_queue"):
             try:
                 changes[key] = int(value)
             except (TypeError, ValueError) as exc:
-                raise ConfigError(f"{source}: consent_quiet_days must be a whole number") from exc
+                raise ConfigError(f"{source}: {key} must be a whole number") from exc
+        elif key == "role":
+            if str(value) not in ROLES:
+                raise ConfigError(f"{source}: role must be one of {', '.join(ROLES)}")
+            changes[key] = str(value)
+        elif key == "offline_limit_hours":
+            try:
+                changes[key] = float(value)
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(f"{source}: offline_limit_hours must be a number") from exc
+            if changes[key] <= 0:
+                raise ConfigError(f"{source}: offline_limit_hours must be positive")
         else:
             raise ConfigError(f"{source}: unknown setting {key!r}")
     return replace(settings, **changes)

@@ -11,7 +11,7 @@ conflict, the same face under another subject; stale ids      409     conflict, 
 image (or request body) over the limits                      413     image_too_large
 refused by law (``Refused``): ``reasons`` with articles       422     refused
 rate limited; verification locked out after failures         429     rate_limited, locked_out
-not initialised / store unavailable                          503     not_initialised
+not initialised / store unavailable; every face worker busy  503     not_initialised, engine_busy
 ==========================================================  ======  ==========================
 
 Every error body is ``{"error": {"code", "message", "details"?, "reasons"?}, "request_id"}``:
@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from facegate.engine.errors import EngineError, ImageTooLarge
+from facegate.engine.pool import EngineBusy
 from facegate.errors import FacegateError
 from facegate.law import Refused
 from facegate.service import Conflict, NotFound, NotInitialised
@@ -64,6 +65,7 @@ STATUS: tuple[tuple[type[BaseException], int], ...] = (
     (ImageTooLarge, 413),
     (RateLimited, 429),
     (NotInitialised, 503),
+    (EngineBusy, 503),
     (StoreError, 500),
     (EngineError, 400),
     (FacegateError, 400),
@@ -94,7 +96,7 @@ async def facegate_error(request: Request, exc: Exception) -> JSONResponse:
     headers: dict[str, str] = {}
     if isinstance(exc, Unauthenticated):
         headers["WWW-Authenticate"] = "Bearer"
-    if isinstance(exc, RateLimited):
+    if isinstance(exc, RateLimited | EngineBusy):
         headers["Retry-After"] = str(exc.retry_after)
     if isinstance(exc, Refused):
         request.state.refused_codes = exc.decision.codes

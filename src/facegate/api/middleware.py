@@ -94,7 +94,10 @@ class RequestContext:
             for code in state.get("refused_codes", ()):
                 self.metrics.refusals.labels(code).inc()
             who = state.get("principal")
-            log.info(
+            # An edge node's periodic sync is routine: logged at debug level unless it fails.
+            routine = route.startswith("/v1/sync/") and status < 400
+            log.log(
+                logging.DEBUG if routine else logging.INFO,
                 "request",
                 extra={
                     "event": "request",

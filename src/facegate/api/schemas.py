@@ -7,6 +7,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from facegate.law.identification import (
+    DEFAULT_AMBIGUITY_MARGIN,
+    DEFAULT_FNIR_CEILING,
+    DEFAULT_TARGET_FPIR,
+)
+
 Id = Field(min_length=1, max_length=64)
 
 
@@ -95,6 +101,23 @@ class DeploymentIn(Strict):
     exterior_camera: bool = False
     mlps_level: int | None = Field(default=None, ge=1, le=5)
     entrusted_processor: str = ""
+    target_fpir: float = Field(
+        default=DEFAULT_TARGET_FPIR,
+        gt=0,
+        lt=1,
+        description="1:N: the accepted rate of strangers taken for someone enrolled, per probe",
+    )
+    fnir_ceiling: float = Field(
+        default=DEFAULT_FNIR_CEILING,
+        gt=0,
+        lt=1,
+        description="1:N: the accepted rate of enrolled people missed",
+    )
+    target_fmr: float | None = Field(
+        default=None, gt=0, lt=1, description="1:1: false matches per comparison"
+    )
+    ambiguity_margin: float = Field(default=DEFAULT_AMBIGUITY_MARGIN, ge=0, lt=1)
+    planned_gallery_size: int = Field(default=0, ge=0)
     liveness: Literal["off", "passive", "active"] = Field(
         default="passive",
         description="refuse printed and on-screen faces: passive (every capture), active "
@@ -128,6 +151,11 @@ class DeploymentPatch(Strict):
     exterior_camera: bool | None = None
     mlps_level: int | None = Field(default=None, ge=1, le=5)
     entrusted_processor: str | None = None
+    target_fpir: float | None = Field(default=None, gt=0, lt=1)
+    fnir_ceiling: float | None = Field(default=None, gt=0, lt=1)
+    target_fmr: float | None = Field(default=None, gt=0, lt=1)
+    ambiguity_margin: float | None = Field(default=None, ge=0, lt=1)
+    planned_gallery_size: int | None = Field(default=None, ge=0)
     liveness: Literal["off", "passive", "active"] | None = None
     english: EnglishTexts | None = None
 
@@ -154,6 +182,11 @@ class DeploymentOut(BaseModel):
     exterior_camera: bool
     mlps_level: int | None
     entrusted_processor: str
+    target_fpir: float = DEFAULT_TARGET_FPIR
+    fnir_ceiling: float = DEFAULT_FNIR_CEILING
+    target_fmr: float | None = None
+    ambiguity_margin: float = DEFAULT_AMBIGUITY_MARGIN
+    planned_gallery_size: int = 0
     liveness: str
     english: dict[str, Any] = Field(default_factory=dict)
     created_at: str | None
@@ -343,6 +376,8 @@ class FaceMatchOut(BaseModel):
     subject_id: str | None
     distance: float | None
     similarity: float | None
+    second_distance: float | None = None
+    reason: str = ""
 
 
 class IdentificationOut(BaseModel):
@@ -350,6 +385,11 @@ class IdentificationOut(BaseModel):
     threshold: float
     matched: bool
     faces: list[FaceMatchOut]
+    gallery_size: int = 0
+    model: str = ""
+    ambiguity_margin: float | None = None
+    expected_fpir: float | None = None
+    expected_fnir: float | None = None
 
 
 # -- the alternative ----------------------------------------------------------------------

@@ -30,7 +30,8 @@ class ApiState:
     anonymous_limits: RateLimiter
     lockout: Lockout
     probes: ProbeDetector
-    # dlib's models are not thread-safe: face operations run one at a time per process.
+    # An engine in this process runs face operations one at a time (dlib's models are not
+    # thread-safe); a pool of worker processes (``FacePool``) takes them concurrently.
     face_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -59,7 +60,9 @@ class ApiState:
         )
 
     def with_faces(self, call: Callable[[], T]) -> T:
-        """Run a Gate call that uses the face engine, alone."""
+        """Run a Gate call that uses the face engine: alone, unless the engine is a pool."""
+        if getattr(self.gate.ctx.engine, "concurrent", False):
+            return call()
         with self.face_lock:
             return call()
 

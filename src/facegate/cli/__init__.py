@@ -83,6 +83,7 @@ COMMANDS: tuple[LazyCommand, ...] = (
     LazyCommand("preview", _M + "preview_commands:preview", "What happens on a date (no change)."),
     LazyCommand("demo", _M + "demo:demo", "Set up a demo site and serve it."),
     LazyCommand("serve", _M + "serve_commands:serve", "Serve the REST API and console."),
+    LazyCommand("edge", _M + "edge_commands:edge", "Run an edge node for one device."),
     LazyCommand("key", _M + "serve_commands:key_app", "API keys and the master key."),
     LazyCommand("backup", _M + "maintenance_commands:backup", "Online copy of the database."),
     LazyCommand("restore", _M + "maintenance_commands:restore", "Put a backup back."),

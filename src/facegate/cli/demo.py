@@ -1,15 +1,21 @@
-"""`facegate demo`: a data directory with a lawful residential-compound gate, the fixture faces
-enrolled with consent, and the REST service running on it. ``--engine-only``: the face engine
-alone, in memory.
+"""`facegate demo`: the two shapes of a site, running. The data directory becomes a control
+plane (console, consents, PIPIA, notice: never a face) with a lawful residential-compound gate;
+its one device gets an edge node (``<data dir>-edge``), where the fixture faces are enrolled with
+consent and the kiosk runs. ``--engine-only``: the face engine alone, in memory.
 
 The demo's ids (no secrets) are kept in ``<data dir>/demo.json``; a second run reuses them and
-prints a new device key only when the demo device has no live one.
+prints a new admin key only when there is no live one. The device's key is kept by the edge
+node in its own data directory (``device.key``, mode 0600).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import subprocess
+import sys
+import threading
+import time
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -20,7 +26,8 @@ from rich.table import Table
 
 from facegate.cli.common import reporting, state
 from facegate.cli.output import EXIT_BAD_INPUT, EXIT_REFUSED, console, err_console
-from facegate.config import CONFIG_FILE, DEFAULT_TOML, load_settings
+from facegate.config import ConfigError, Settings, load_settings, write_config
+from facegate.edge.keyfile import read_device_key, write_device_key
 from facegate.engine import EngineError, FaceEngine
 from facegate.law import Refused
 from facegate.service import (
@@ -50,6 +57,7 @@ class DemoState:
     deployment_id: str = ""
     device_id: str = ""
     subjects: dict[str, str] = field(default_factory=dict)
+    enrolled_at_edge: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -67,10 +75,14 @@ def demo(
         "tests/fixtures"
     ),
     host: Annotated[str, typer.Option(help="Address to serve on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8000,
-    serve: Annotated[bool, typer.Option(help="Start the REST service after setting up.")] = True,
+    port: Annotated[int, typer.Option(help="Port of the control plane.")] = 8000,
+    edge_port: Annotated[int, typer.Option(help="Port of the edge node's kiosk and API.")] = 8100,
+    serve: Annotated[
+        bool, typer.Option(help="Start the control plane and the edge node after setting up.")
+    ] = True,
 ) -> None:
-    """Set up a demo site in the data directory (default facegate-data) and serve it."""
+    """Set up a control plane in the data directory (default facegate-data) and an edge node
+    for its device (<data dir>-edge), enrol the demo faces on the edge, and run both."""
     if not all((photos / name).is_file() for name in (*GALLERY, *PROBES)):
         console.print(f"[red]error[/]: the fixture photos are not in {photos}")
         raise typer.Exit(EXIT_BAD_INPUT)
@@ -78,28 +90,101 @@ def demo(
         engine_demo(photos)
         return
     settings = load_settings(state(ctx).data_dir)
+    edge_dir = settings.data_dir.parent / f"{settings.data_dir.name}-edge"
+    try:
+        write_config(settings.data_dir, "control")
+        write_config(edge_dir, "edge")
+    except ConfigError as exc:
+        err_console.print(
+            f"[red]error[/]: {exc.message}; the demo now runs a control plane and an edge node: "
+            "remove the old demo directory or pass another --data-dir"
+        )
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     # A demo's sign may point at the loopback address it is served on (never a real site's).
+    settings = load_settings(state(ctx).data_dir)  # now with its role
     settings = replace(
         settings, public_url=settings.public_url or f"http://{host}:{port}", demo=True
     )
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    if not (settings.data_dir / CONFIG_FILE).exists():
-        (settings.data_dir / CONFIG_FILE).write_text(DEFAULT_TOML, encoding="utf-8")
     with reporting(False):
         gate = Gate.open(settings, create=True)
     try:
         try:
-            site, keys = set_up(gate, settings.data_dir / STATE_FILE, photos)
+            site, keys = set_up(gate, settings.data_dir / STATE_FILE, photos, edge_dir)
+            if keys.device:
+                write_device_key(edge_dir, keys.device)
+            enrol_at_edge(gate, edge_dir, site, settings.data_dir / STATE_FILE, photos)
         except Refused as exc:
             err_console.print(exc.decision.explain(), highlight=False, markup=False)
             raise typer.Exit(EXIT_REFUSED) from None
-        introduce(site, keys, photos, host, port, settings.data_dir)
+        introduce(site, keys, photos, host, port, settings.data_dir, edge=(edge_dir, edge_port))
         if serve:
-            from facegate.cli.serve_commands import run_server
-
-            run_server(gate, host=host, port=port)
+            run_both(gate, settings.data_dir, edge_dir, host=host, port=port, edge_port=edge_port)
     finally:
         gate.close()
+
+
+def run_both(
+    gate: Gate, data_dir: Path, edge_dir: Path, *, host: str, port: int, edge_port: int
+) -> None:
+    """The control plane in this process, the edge node as a process of its own (its own
+    data directory, database, vault and audit chain), until interrupted."""
+    import uvicorn
+
+    from facegate.api import ApiSettings, create_app
+    from facegate.api.logs import configure_logging
+
+    configure_logging()
+    config = uvicorn.Config(
+        create_app(gate, ApiSettings.from_env()),
+        host=host,
+        port=port,
+        access_log=False,
+        log_level="warning",
+        server_header=False,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="control-plane", daemon=True)
+    thread.start()
+    while not server.started and thread.is_alive():
+        time.sleep(0.1)
+    if not thread.is_alive():
+        err_console.print(f"[red]error[/]: the control plane could not listen on {host}:{port}")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    edge = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "facegate",
+            "--data-dir",
+            str(edge_dir),
+            "edge",
+            "--control",
+            f"http://{host}:{port}",
+            "--host",
+            host,
+            "--port",
+            str(edge_port),
+            "--sync-interval",
+            "5",
+        ]
+    )
+    console.print(
+        f"control plane: http://{host}:{port}/console · edge node: "
+        f"http://{host}:{edge_port}/kiosk (Ctrl+C stops both)",
+        highlight=False,
+    )
+    try:
+        while thread.is_alive() and edge.poll() is None:
+            thread.join(timeout=0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if edge.poll() is None:
+            edge.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                edge.wait(timeout=15)
+        server.should_exit = True
+        thread.join(timeout=15)
 
 
 def _load(path: Path) -> DemoState:
@@ -109,8 +194,11 @@ def _load(path: Path) -> DemoState:
     return DemoState(**values)
 
 
-def set_up(gate: Gate, state_file: Path, photos: Path) -> tuple[DemoState, DemoKeys]:
-    """Create what is missing of the demo site; return it and any keys made now."""
+def set_up(
+    gate: Gate, state_file: Path, photos: Path, edge_dir: Path | None = None
+) -> tuple[DemoState, DemoKeys]:
+    """Create what is missing of the demo site; return it and any keys made now (a device key
+    also when the edge node has none)."""
     site = _load(state_file)
     known = {row.id: row for row in gate.deployments()}
     if site.deployment_id not in known:
@@ -155,25 +243,63 @@ def set_up(gate: Gate, state_file: Path, photos: Path) -> tuple[DemoState, DemoK
         if person in site.subjects:
             continue
         subject = gate.register_subject(date_of_birth=born, identity={"name": person}, actor="demo")
+        del photo  # enrolled at the edge node (``enrol_at_edge``): the control plane holds none
         gate.record_consent(
             subject.id,
             site.deployment_id,
             ConsentSpec(alternative_offered=True),  # bound to the published notice
             actor="demo",
         )
-        gate.enrol(subject.id, site.deployment_id, photos / photo, actor="demo")
         gate.add_credential(subject.id, site.deployment_id, "pin", pin, actor="demo")
         site.subjects[person] = subject.id
         state_file.write_text(json.dumps(asdict(site), indent=2), encoding="utf-8")
     keys = DemoKeys()
     live = [k for k in access.list_keys(gate.ctx) if k.revoked_at is None]
-    if not any(k.label == DEVICE_LABEL and k.device_id == site.device_id for k in live):
+    edge_has_key = edge_dir is None or read_device_key(edge_dir) is not None
+    if not edge_has_key or not any(
+        k.label == DEVICE_LABEL and k.device_id == site.device_id for k in live
+    ):
         keys.device = access.issue_key(
             gate.ctx, "device", device_id=site.device_id, label=DEVICE_LABEL, actor="demo"
         ).token
     if not any(k.label == ADMIN_LABEL for k in live):
         keys.admin = access.issue_key(gate.ctx, "admin", label=ADMIN_LABEL, actor="demo").token
     return site, keys
+
+
+def enrol_at_edge(
+    control: Gate, edge_dir: Path, site: DemoState, state_file: Path, photos: Path
+) -> None:
+    """Enrol the demo faces on the edge node, where they stay: its store is brought up to date
+    with the control plane first (the same sync the edge process runs over HTTP, done here in
+    one process), and what it holds is reported back (ids and expiry only)."""
+    missing = [p for p in PEOPLE if p in site.subjects and p not in site.enrolled_at_edge]
+    edge = Gate.open(Settings(data_dir=edge_dir, role="edge"), create=True)
+    try:
+        _exchange(control, edge, site.device_id)
+        for person in missing:
+            photo = PEOPLE[person][0]
+            edge.enrol(
+                site.subjects[person],
+                site.deployment_id,
+                photos / photo,
+                device_id=site.device_id,
+                actor="demo",
+            )
+            site.enrolled_at_edge.append(person)
+            state_file.write_text(json.dumps(asdict(site), indent=2), encoding="utf-8")
+        _exchange(control, edge, site.device_id)
+    finally:
+        edge.close()
+
+
+def _exchange(control: Gate, edge: Gate, device_id: str) -> None:
+    while True:
+        batch = control.sync_down_batch(device_id, edge.edge_state().down_applied_seq)
+        if edge.sync_apply_down(batch).caught_up:
+            break
+    applied = control.sync_apply_up(device_id, edge.sync_up_batch(), actor="demo")
+    edge.sync_acknowledged(applied.position)
 
 
 def prepare_activation(gate: Gate, deployment_id: str) -> None:
@@ -195,9 +321,18 @@ def prepare_activation(gate: Gate, deployment_id: str) -> None:
 
 
 def introduce(
-    site: DemoState, keys: DemoKeys, photos: Path, host: str, port: int, data_dir: Path
+    site: DemoState,
+    keys: DemoKeys,
+    photos: Path,
+    host: str,
+    port: int,
+    data_dir: Path,
+    *,
+    edge: tuple[Path, int] | None = None,
 ) -> None:
-    base = f"http://{host}:{port}"
+    """What the demo set up, and how to try it (faces at the edge node when there is one)."""
+    control = f"http://{host}:{port}"
+    base = f"http://{host}:{edge[1]}" if edge else control
     obama = site.subjects.get("Barack Obama", "<subject id>")
     console.print(f"[bold]facegate demo[/] in {data_dir} (ids in {data_dir / STATE_FILE})")
     table = Table(show_header=False)
@@ -205,9 +340,19 @@ def introduce(
     table.add_row("device", site.device_id)
     for person, subject_id in site.subjects.items():
         table.add_row(person, f"subject {subject_id} (consented, enrolled, PIN set)")
+    if edge:
+        table.add_row("control plane", f"{data_dir} ({control}/console): no face stored here")
+        table.add_row("edge node", f"{edge[0]}: the engine, the faces, the kiosk")
     console.print(table)
+    if edge:
+        console.print(
+            f"kiosk of the edge node: [cyan]{base}/kiosk[/] (open it with the device key)",
+            highlight=False,
+        )
     if keys.device:
         console.print(f"device API key (shown once, store it):\n  [cyan]{keys.device}[/]")
+        if edge:
+            console.print(f"  (kept by the edge node in {edge[0] / 'device.key'}, mode 0600)")
     else:
         console.print(
             "device API key: the one printed on the first run; a new one: "
@@ -227,7 +372,7 @@ def introduce(
         ),
     )
     for name, url in pages:
-        console.print(f"{name}: {base}{url}", soft_wrap=True, highlight=False)
+        console.print(f"{name}: {control}{url}", soft_wrap=True, highlight=False)
     auth = f'-H "Authorization: Bearer {key}"'
     verify = photos / "obama_2.jpg"
     identify = photos / "obama_3.jpg"

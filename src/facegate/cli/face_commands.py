@@ -61,10 +61,21 @@ def identify(
     with reporting(as_json):
         result = open_gate(ctx).identify(device, image, actor="cli")
         lines = [
-            f"face {n}: {face.subject_id or 'not recognised'}"
-            + (f" (distance {face.distance:.3f})" if face.distance is not None else "")
+            f"face {n}: "
+            + (face.subject_id or ("ambiguous" if face.reason == "ambiguous" else "not recognised"))
+            + (f" (distance {face.distance:.3f}" if face.distance is not None else "")
+            + (f", next {face.second_distance:.3f}" if face.second_distance is not None else "")
+            + (")" if face.distance is not None else "")
             for n, face in enumerate(result.faces, 1)
         ]
-        show(result.to_dict(), as_json, "\n".join(lines) or "no face")
+        lines.append(
+            f"threshold {result.threshold:.3f} for a gallery of {result.gallery_size}"
+            + (
+                f"; expected FPIR {result.expected_fpir:.2g}, FNIR {result.expected_fnir:.1%}"
+                if result.expected_fpir is not None and result.expected_fnir is not None
+                else ""
+            )
+        )
+        show(result.to_dict(), as_json, "\n".join(lines))
         if not result.matched:
             raise typer.Exit(EXIT_REFUSED)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 import typer
@@ -80,6 +81,22 @@ def deployment_create(
     exterior_camera: Annotated[bool, typer.Option()] = False,
     mlps_level: Annotated[int | None, typer.Option(help="Graded protection level.")] = None,
     entrusted_processor: Annotated[str, typer.Option(help="Vendor processing for you.")] = "",
+    target_fpir: Annotated[
+        float | None,
+        typer.Option(help="1:N: strangers taken for someone enrolled, per probe [0.01]."),
+    ] = None,
+    fnir_ceiling: Annotated[
+        float | None, typer.Option(help="1:N: the share of enrolled people you may miss [0.1].")
+    ] = None,
+    target_fmr: Annotated[
+        float | None, typer.Option(help="1:1: false matches per comparison [engine threshold].")
+    ] = None,
+    ambiguity_margin: Annotated[
+        float | None, typer.Option(help="1:N: refuse a match this close to the next one [0.03].")
+    ] = None,
+    planned_gallery_size: Annotated[
+        int, typer.Option(help="1:N: how many people you plan to enrol.")
+    ] = 0,
     liveness: Annotated[
         choices.Liveness, typer.Option(metavar="LIVENESS", help=LIVENESS_HELP)
     ] = choices.Liveness.PASSIVE,
@@ -116,9 +133,17 @@ def deployment_create(
         exterior_camera=exterior_camera,
         mlps_level=mlps_level,
         entrusted_processor=entrusted_processor,
+        target_fmr=target_fmr,
+        planned_gallery_size=planned_gallery_size,
         liveness=liveness,
         english=_english(purpose_en, necessity_en, why_not_verify_en, alternative_en),
     )
+    if target_fpir is not None:
+        spec = replace(spec, target_fpir=target_fpir)
+    if fnir_ceiling is not None:
+        spec = replace(spec, fnir_ceiling=fnir_ceiling)
+    if ambiguity_margin is not None:
+        spec = replace(spec, ambiguity_margin=ambiguity_margin)
     with reporting(as_json):
         row = open_gate(ctx).create_deployment(controller, spec, actor="cli")
         show(deployment_view(row), as_json, f"deployment {row.id} ({row.name}): {row.status}")
@@ -216,6 +241,18 @@ def device_show(
         show_record(listings.device(open_gate(ctx).ctx, device), as_json)
 
 
+@deployment_app.command("accuracy")
+def deployment_accuracy(
+    ctx: typer.Context,
+    deployment: Annotated[str, typer.Argument(help="Deployment id.")],
+    as_json: JsonOption = False,
+) -> None:
+    """The threshold in force and the error rates to expect (FPIR and FNIR for 1:N)."""
+    with reporting(as_json):
+        view = open_gate(ctx).accuracy(deployment)
+        show(view.to_dict(), as_json, f"{view.statement_en}\n{view.statement_zh}")
+
+
 def _status_command(verb: str) -> None:
     def command(
         ctx: typer.Context,
@@ -253,6 +290,11 @@ def deployment_update(
     why_not_verify: Annotated[str | None, typer.Option()] = None,
     retention_days: Annotated[int | None, typer.Option()] = None,
     alternative: Annotated[list[str] | None, typer.Option()] = None,
+    target_fpir: Annotated[float | None, typer.Option()] = None,
+    fnir_ceiling: Annotated[float | None, typer.Option()] = None,
+    target_fmr: Annotated[float | None, typer.Option()] = None,
+    ambiguity_margin: Annotated[float | None, typer.Option()] = None,
+    planned_gallery_size: Annotated[int | None, typer.Option()] = None,
     liveness: Annotated[
         choices.Liveness | None, typer.Option(metavar="LIVENESS", help=LIVENESS_HELP)
     ] = None,
@@ -277,6 +319,11 @@ def deployment_update(
             "why_not_verify": why_not_verify,
             "retention_days": retention_days,
             "alternatives": tuple(alternative) if alternative else None,
+            "target_fpir": target_fpir,
+            "fnir_ceiling": fnir_ceiling,
+            "target_fmr": target_fmr,
+            "ambiguity_margin": ambiguity_margin,
+            "planned_gallery_size": planned_gallery_size,
             "liveness": liveness,
         }.items()
         if value is not None

@@ -10,8 +10,10 @@ import typer
 from rich.table import Table
 
 from facegate.cli import maintenance_commands
-from facegate.cli.common import JsonOption, open_gate, reporting, show
+from facegate.cli.common import JsonOption, open_gate, reporting, show, state
 from facegate.cli.output import EXIT_BAD_INPUT, console, emit_json, err_console
+from facegate.config import load_settings
+from facegate.engine import EngineConfig
 from facegate.service import Gate, access
 
 key_app = typer.Typer(help="API keys of the REST service: shown once, stored as a hash.")
@@ -24,32 +26,44 @@ def run_server(
     port: int,
     tls_cert: Path | None = None,
     tls_key: Path | None = None,
+    workers: int = 0,
+    queue: int = -1,
+    engine: EngineConfig | None = None,
 ) -> None:
-    """Serve the REST API on host:port (HTTPS with a certificate and key) until interrupted."""
+    """Serve the REST API on host:port (HTTPS with a certificate and key) until interrupted.
+
+    Face work runs in ``workers`` processes (0: one per core) with at most ``queue`` photos
+    waiting (-1: twice the workers); beyond that a request gets 503 ``engine_busy``."""
     import uvicorn
 
     from facegate.api import ApiSettings, create_app
     from facegate.api.logs import configure_logging
+    from facegate.engine.pool import FacePool
 
     if (tls_cert is None) != (tls_key is None):
         err_console.print("[red]error[/]: --tls-cert and --tls-key go together")
         raise typer.Exit(EXIT_BAD_INPUT)
     configure_logging()
+    pool = FacePool(engine, workers=workers, queue=None if queue < 0 else queue)
+    gate.use_engine(pool)
     app = create_app(gate, ApiSettings.from_env())
     scheme = "https" if tls_cert else "http"
     logging.getLogger("facegate.api").info(
         f"serving on {scheme}://{host}:{port}", extra={"event": "serve", "host": host, "port": port}
     )
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        ssl_certfile=str(tls_cert) if tls_cert else None,
-        ssl_keyfile=str(tls_key) if tls_key else None,
-        access_log=False,  # uvicorn's would log raw paths; ours logs route templates
-        log_level="warning",
-        server_header=False,
-    )
+    try:
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            ssl_certfile=str(tls_cert) if tls_cert else None,
+            ssl_keyfile=str(tls_key) if tls_key else None,
+            access_log=False,  # uvicorn's would log raw paths; ours logs route templates
+            log_level="warning",
+            server_header=False,
+        )
+    finally:
+        pool.close()
 
 
 def serve(
@@ -62,12 +76,26 @@ def serve(
     tls_key: Annotated[
         Path | None, typer.Option("--tls-key", help="PEM private key of the certificate.")
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Face worker processes (default: face_workers, or one per core)."),
+    ] = None,
 ) -> None:
     """Serve the REST API (OpenAPI at /docs). Rate limits and lockout: FACEGATE_API_*."""
     with reporting(False):
-        gate = open_gate(ctx)
+        settings = load_settings(state(ctx).data_dir)
+        gate = Gate.open(settings)
     try:
-        run_server(gate, host=host, port=port, tls_cert=tls_cert, tls_key=tls_key)
+        run_server(
+            gate,
+            host=host,
+            port=port,
+            tls_cert=tls_cert,
+            tls_key=tls_key,
+            workers=settings.face_workers if workers is None else workers,
+            queue=settings.face_queue,
+            engine=settings.engine,
+        )
     finally:
         gate.close()
 

@@ -7,12 +7,20 @@ from typing import Annotated
 import typer
 
 from facegate.cli.common import JsonOption, open_gate, reporting, show, state
-from facegate.config import CONFIG_FILE, DEFAULT_TOML, load_settings
-from facegate.store.permissions import private_directory, private_file
+from facegate.config import CONFIG_FILE, load_settings, write_config
+from facegate.store.permissions import private_directory
 
 
 def init(
     ctx: typer.Context,
+    role: Annotated[
+        str | None,
+        typer.Option(
+            help="standalone (the default: one box, the device itself), control (a control "
+            "plane that never holds a face of an on_device deployment) or edge (see `facegate "
+            "edge`). An existing data directory keeps its role."
+        ),
+    ] = None,
     abandon_data: Annotated[
         bool,
         typer.Option(
@@ -30,14 +38,13 @@ def init(
         settings = load_settings(state(ctx).data_dir)
         private_directory(settings.data_dir)
         config = settings.data_dir / CONFIG_FILE
-        if not config.exists():
-            private_file(config)
-            config.write_text(DEFAULT_TOML, encoding="utf-8")
+        write_config(settings.data_dir, role or settings.role)
         gate = open_gate(ctx, create=True, abandon_data=abandon_data)
         gate.close()
         show(
             {
                 "data_dir": str(settings.data_dir),
+                "role": load_settings(settings.data_dir).role,
                 "config": str(config),
                 "key_file": str(settings.resolved_key_file),
                 "database": settings.resolved_database_url,

@@ -15,6 +15,8 @@ from facegate.engine.engine import EngineConfig, FaceEngine
 from facegate.engine.errors import (
     EngineError,
     FaceQualityTooLow,
+    FaceSearchTimeout,
+    ImageAspectRatio,
     ImageTooLarge,
     ImageUnreadable,
     MultipleFaces,
@@ -42,6 +44,8 @@ __all__ = [
     "FaceEmbedding",
     "FaceEngine",
     "FaceQualityTooLow",
+    "FaceSearchTimeout",
+    "ImageAspectRatio",
     "ImageLimits",
     "ImageTooLarge",
     "ImageUnreadable",

@@ -7,7 +7,9 @@ finds nothing, a fallback chain tries harder (more upsampling, then dlib's CNN d
 
 from __future__ import annotations
 
+import math
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -15,7 +17,7 @@ import numpy as np
 from PIL import Image
 
 from facegate.engine.compare import Comparison, compare
-from facegate.engine.errors import FaceQualityTooLow, MultipleFaces, NoFace
+from facegate.engine.errors import FaceQualityTooLow, FaceSearchTimeout, MultipleFaces, NoFace
 from facegate.engine.image import DEFAULT_LIMITS, ImageLimits, ImageSource, load_image
 from facegate.engine.protocols import Detection, Detector, Embedder, Landmarker
 from facegate.engine.quality import DEFAULT_POLICY, QualityPolicy, assess
@@ -41,17 +43,25 @@ class EngineConfig:
     at first use; the default) or ``"dlib"`` (the reference). Both give the same embeddings
     within float rounding, so they share the model id; templates record the backend apart.
     ``threads``: onnxruntime threads per network (1: scale with processes instead).
+    ``time_budget``: CPU seconds to decode a photo and search it for faces, fallbacks included
+    (0: no limit). Each fallback step runs only if its estimated cost fits what is left (the CNN
+    on a smaller copy if need be); a photo in which no face was found before the budget ran
+    out is a ``FaceSearchTimeout`` (``face_search_timeout``), never a stall.
+    ``model``: the manifest of a user's own ONNX embedding model (see
+    ``facegate.engine.onnx_model``); empty for dlib's ResNet.
     """
 
     detector: str = "hog"
     backend: str = "onnxruntime"
     threads: int = 1
-    working_size: int = 960
+    time_budget: float = 0.8
+    working_size: int = 640
     upsample: int = 0
     fallback: bool = True
     cnn_size: int = 640
     threshold: float | None = None
     mirror: bool = False
+    model: str = ""
     quality: QualityPolicy = field(default_factory=lambda: DEFAULT_POLICY)
     limits: ImageLimits = field(default_factory=lambda: DEFAULT_LIMITS)
 
@@ -61,6 +71,34 @@ BACKENDS = ("onnxruntime", "dlib")
 MIRROR_SUFFIX = "+mirror"
 # Below this many pixels on a side no detector can find a face (and dlib's CNN fails outright).
 MIN_IMAGE_SIDE = 20
+# The CNN's smallest useful input (its window is 80 px) and its cost per pixel of its tiled
+# pyramid relative to HOG's per pixel, measured on this project's 2-core machine.
+MIN_CNN_SIDE = 160
+# CPU per pixel of the CNN's tiled pyramid plane over HOG's per image pixel (measured).
+CNN_COST_PER_HOG_COST = {"onnxruntime": 2.8, "dlib": 20.0}
+PYRAMID_PIXELS_PER_PIXEL = 3.9  # plane / image pixels when the detector cannot say exactly
+HOG_UPSAMPLED_COST = 4.5  # HOG with one more upsampling, relative to without
+
+
+class SearchClock:
+    """CPU seconds spent on one photo (this thread only) against the engine's budget."""
+
+    def __init__(self, budget: float) -> None:
+        self.budget = budget
+        self.started = time.thread_time()
+        self.cut_short = False
+
+    def spent(self) -> float:
+        return time.thread_time() - self.started
+
+    def affords(self, seconds: float) -> bool:
+        if self.budget <= 0 or self.spent() + seconds <= self.budget:
+            return True
+        self.cut_short = True
+        return False
+
+    def left(self) -> float:
+        return float("inf") if self.budget <= 0 else self.budget - self.spent()
 
 
 def downscale(image: RGBImage, longest_side: int) -> tuple[RGBImage, float]:
@@ -124,16 +162,22 @@ class FaceEngine:
 
             if detector is None:
                 detector = (
-                    dlib_models.CnnDetector()
+                    self._cnn_detector()
                     if self.config.detector == "cnn"
                     else dlib_models.HogDetector()
                 )
             landmarker = landmarker or dlib_models.FivePointLandmarker()
+            if embedder is None and self.config.model:
+                from facegate.engine.onnx_model import OnnxEmbedder
+
+                embedder = OnnxEmbedder.load(self.config.model)
             embedder = embedder or self._default_embedder()
         self.detector: Detector = detector
         self.landmarker: Landmarker = landmarker
         self.embedder: Embedder = embedder
         self._fallback_detector = fallback_detector
+        if self.config.fallback:
+            self._cnn()  # loaded now, not on the clock of the first photo that needs it
         # dlib's models are not safe to call from several threads at once.
         self._lock = threading.RLock()
 
@@ -173,38 +217,97 @@ class FaceEngine:
     def load(self, source: ImageSource) -> RGBImage:
         return load_image(source, self.config.limits)
 
-    def locate(self, image: RGBImage) -> list[Detection]:
-        """Face boxes in full-resolution coordinates, largest first."""
+    def locate(self, image: RGBImage, clock: SearchClock | None = None) -> list[Detection]:
+        """Face boxes in full-resolution coordinates, largest first.
+
+        Raises ``FaceSearchTimeout`` when nothing was found and the budget cut the search short.
+        """
         if min(image.shape[:2]) < MIN_IMAGE_SIDE:
             return []
+        clock = clock or SearchClock(self.config.time_budget)
         with self._lock:
-            return self._locate(image)
+            found = self._locate(image, clock)
+        if not found and clock.cut_short:
+            raise FaceSearchTimeout(
+                f"no face found within the search budget ({self.config.time_budget:g} s of CPU): "
+                "send a smaller, well-lit photo with the face large in the frame",
+                details={"budget_seconds": self.config.time_budget},
+            )
+        return found
 
-    def _locate(self, image: RGBImage) -> list[Detection]:
+    def _locate(self, image: RGBImage, clock: SearchClock) -> list[Detection]:
         small, factor = downscale(image, self.config.working_size)
+        started = clock.spent()
         found = self.detector.detect(small, self.config.upsample)
+        # What one pixel costs the fast detector on this machine, now: the fallbacks' estimates.
+        per_pixel = max(clock.spent() - started, 1e-4) / max(1, small.shape[0] * small.shape[1])
         if not found and self.config.fallback:
-            found = self._fallback(small)
+            found = self._fallback(small, clock, per_pixel)
         if not found and self.config.fallback:
-            cnn_image, cnn_factor = downscale(small, self.config.cnn_size)
-            found = [
-                Detection(d.box.scaled(1 / cnn_factor), d.score)
-                for d in self._cnn().detect(cnn_image, 1)
-            ]
+            found = self._cnn_fallback(small, clock, per_pixel)
         boxes = [Detection(d.box.scaled(1 / factor), d.score) for d in found]
         return sorted(boxes, key=lambda d: d.box.width * d.box.height, reverse=True)
 
-    def _fallback(self, small: RGBImage) -> list[Detection]:
-        if max(small.shape[:2]) <= 1200:
-            return self.detector.detect(small, self.config.upsample + 1)
-        return []
+    def _fallback(self, small: RGBImage, clock: SearchClock, per_pixel: float) -> list[Detection]:
+        if max(small.shape[:2]) > 1200:
+            return []
+        pixels = small.shape[0] * small.shape[1]
+        if not clock.affords(per_pixel * pixels * HOG_UPSAMPLED_COST):
+            return []
+        return self.detector.detect(small, self.config.upsample + 1)
+
+    def _cnn_fallback(
+        self, small: RGBImage, clock: SearchClock, per_pixel: float
+    ) -> list[Detection]:
+        """dlib's CNN on a copy upsampled once (longest side at most twice ``cnn_size``), or
+        the largest copy whose estimated cost fits the budget that is left.
+
+        The search counts as complete (no face: ``NoFace``) when the CNN could look at a copy
+        at least ``cnn_size`` (or the image's own size) on its longest side; below that, the
+        budget cut it short (``FaceSearchTimeout``)."""
+        cnn = self._cnn()
+        height, width = small.shape[:2]
+        longest = max(height, width)
+        target = 2 * min(longest, self.config.cnn_size)
+        enough = min(longest, self.config.cnn_size)
+        side = target
+        left = clock.left()
+        if math.isfinite(left):
+            ratio = CNN_COST_PER_HOG_COST.get(str(getattr(cnn, "backend", "dlib")), 20.0)
+            plane = getattr(cnn, "plane_pixels", None)
+
+            def cost(side: int) -> float:
+                rows, columns = round(height * side / longest), round(width * side / longest)
+                pixels = plane(rows, columns) if callable(plane) else 0
+                pixels = pixels or PYRAMID_PIXELS_PER_PIXEL * rows * columns
+                return float(per_pixel * ratio * pixels)
+
+            while side >= MIN_CNN_SIDE and cost(side) > left:
+                side = int(side * 0.9)
+        if side < enough:
+            clock.cut_short = True
+        if side < MIN_CNN_SIDE:
+            return []
+        scale = side / longest
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        resample = Image.Resampling.BILINEAR
+        copy = np.asarray(Image.fromarray(small).resize(size, resample))
+        return [Detection(d.box.scaled(1 / scale), d.score) for d in cnn.detect(copy, 0)]
 
     def _cnn(self) -> Detector:
         if self._fallback_detector is None:
+            self._fallback_detector = self._cnn_detector()
+        return self._fallback_detector
+
+    def _cnn_detector(self) -> Detector:
+        """dlib's MMOD CNN on the configured backend."""
+        if self.config.backend == "dlib":
             from facegate.engine.dlib_models import CnnDetector
 
-            self._fallback_detector = CnnDetector()
-        return self._fallback_detector
+            return CnnDetector()
+        from facegate.engine.onnx.mmod import OnnxMmodDetector
+
+        return OnnxMmodDetector(threads=self.config.threads)
 
     def analyse(self, image: RGBImage, detections: Sequence[Detection]) -> list[Face]:
         """Landmarks and quality for each detection (boxes are clipped to the image here)."""
@@ -239,13 +342,17 @@ class FaceEngine:
     # -- the verbs ------------------------------------------------------------------------
     def detect(self, source: ImageSource | RGBImage) -> list[Face]:
         """Every face in the image with its box, landmarks and quality, largest first."""
+        return self._detect(source)[1]
+
+    def _detect(self, source: ImageSource | RGBImage) -> tuple[RGBImage, list[Face]]:
+        clock = SearchClock(self.config.time_budget)  # decoding counts against the budget
         image = self._image(source)
-        return self.analyse(image, self.locate(image))
+        return image, self.analyse(image, self.locate(image, clock))
 
     def faces_with_embeddings(self, source: ImageSource | RGBImage) -> list[FaceEmbedding]:
         """Every face and its embedding (for identification, where several faces may appear)."""
-        image = self._image(source)
-        return self.embed(image, self.detect(image))
+        image, faces = self._detect(source)
+        return self.embed(image, faces)
 
     def single_face(
         self, source: ImageSource | RGBImage, *, require_quality: bool = True
@@ -254,8 +361,7 @@ class FaceEngine:
 
         Raises ``NoFace``, ``MultipleFaces`` or (with ``require_quality``) ``FaceQualityTooLow``.
         """
-        image = self._image(source)
-        faces = self.detect(image)
+        image, faces = self._detect(source)
         if not faces:
             raise NoFace("no face found: face the camera in good light, one person at a time")
         if len(faces) > 1:

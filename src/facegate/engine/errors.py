@@ -21,6 +21,18 @@ class ImageTooLarge(EngineError):
     code = "image_too_large"
 
 
+class ImageAspectRatio(EngineError):
+    """One side is many times the other: not a photo of a face (and costly to search)."""
+
+    code = "image_aspect_ratio"
+
+
+class FaceSearchTimeout(EngineError):
+    """The search for a face used up its CPU budget before it could say there is none."""
+
+    code = "face_search_timeout"
+
+
 class UnsupportedFormat(EngineError):
     code = "unsupported_format"
 

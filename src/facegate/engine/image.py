@@ -1,13 +1,21 @@
 """Safe image decoding: size limits before decoding, EXIF orientation, colour normalisation.
 
 A decoded image is an RGB ``uint8`` array of shape (height, width, 3). Limits are checked in
-order of cost: the encoded size first, then the pixel count read from the header, and only then
-is the image decoded, so a decompression bomb is refused without allocating it.
+order of cost: the encoded size first, then the pixel count and the aspect ratio read from the
+header, and only then is the image decoded, so a decompression bomb is refused without
+allocating it.
+
+Decoding is bounded too: an image whose longest side is over ``max_side`` is decoded straight
+into a smaller size where the format allows it (JPEG's DCT scaling, "draft" mode) and otherwise
+reduced by whole-pixel box averaging (``Image.reduce``) before anything else touches it. A face
+needs no more than ``max_side`` pixels to be found, aligned and embedded; faces, boxes and
+landmarks are in the coordinates of the decoded image.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +23,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from facegate.engine.errors import ImageTooLarge, ImageUnreadable, UnsupportedFormat
+from facegate.engine.errors import (
+    ImageAspectRatio,
+    ImageTooLarge,
+    ImageUnreadable,
+    UnsupportedFormat,
+)
 from facegate.engine.types import RGBImage
 
 SUPPORTED_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "BMP"})
@@ -28,6 +41,8 @@ Image.MAX_IMAGE_PIXELS = None
 class ImageLimits:
     max_bytes: int = 15 * 1024 * 1024
     max_pixels: int = 40_000_000
+    max_side: int = 2048  # longest side after decoding (0: full size)
+    max_aspect_ratio: float = 8.0  # longest side over shortest side
 
 
 DEFAULT_LIMITS = ImageLimits()
@@ -90,12 +105,46 @@ def load_image(source: ImageSource, limits: ImageLimits = DEFAULT_LIMITS) -> RGB
                 f"the limit is {limits.max_pixels / 1e6:.0f} megapixels",
                 details={"width": width, "height": height, "max_pixels": limits.max_pixels},
             )
+        if max(width, height) > limits.max_aspect_ratio * max(1, min(width, height)):
+            raise ImageAspectRatio(
+                f"image is {width}x{height}: a side more than {limits.max_aspect_ratio:g} times "
+                "the other is not a photo of a face",
+                details={"width": width, "height": height, "max_ratio": limits.max_aspect_ratio},
+            )
         try:
-            image.load()
-            upright = ImageOps.exif_transpose(image)
+            bounded = _decode_bounded(image, limits.max_side)
+            upright = ImageOps.exif_transpose(bounded)
             return _to_rgb(upright)
         except (OSError, ValueError, SyntaxError) as exc:
             raise ImageUnreadable(f"image data is corrupt or truncated: {exc}") from exc
+
+
+def _decode_bounded(image: Image.Image, max_side: int) -> Image.Image:
+    """Decode ``image`` with its longest side at most ``max_side`` (0: full size)."""
+    width, height = image.size
+    longest = max(width, height)
+    if max_side <= 0 or longest <= max_side:
+        image.load()
+        return image
+    if image.format == "JPEG":
+        # The decoder scales by 1/2, 1/4 or 1/8 while decoding: never the full size in memory.
+        factor = longest / max_side
+        image.draft(image.mode, (math.ceil(width / factor), math.ceil(height / factor)))
+    image.load()
+    factor = math.ceil(max(image.size) / max_side)
+    if factor <= 1:
+        return image
+    if image.mode in ("P", "1", "PA"):
+        image = image.convert("RGBA" if _has_alpha(image) else "RGB")
+    elif image.mode.startswith("I;16"):
+        image = image.convert("I")
+    return image.reduce(factor)
+
+
+def _has_alpha(image: Image.Image) -> bool:
+    return image.mode in ("RGBA", "LA", "PA") or (
+        image.mode == "P" and "transparency" in image.info
+    )
 
 
 def _to_rgb(image: Image.Image) -> RGBImage:
@@ -105,10 +154,12 @@ def _to_rgb(image: Image.Image) -> RGBImage:
         peak = 65535.0 if image.mode.startswith("I;16") or raw.max() > 255 else 255.0
         grey = np.clip(raw / peak * 255.0 + 0.5, 0, 255).astype(np.uint8)
         return np.ascontiguousarray(np.stack([grey] * 3, axis=-1))
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        rgba = image.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        image = Image.alpha_composite(background, rgba)
+    if _has_alpha(image):
+        # Transparent parts become white: paste onto white through the alpha channel.
+        rgba = image if image.mode == "RGBA" else image.convert("RGBA")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return np.ascontiguousarray(np.asarray(background, dtype=np.uint8))
     rgb = image.convert("RGB")
     return np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8))
 

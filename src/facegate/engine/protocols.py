@@ -11,7 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from facegate.engine.types import Box, Landmarks, RGBImage, Vector
+from facegate.engine.compare import Comparison
+from facegate.engine.image import ImageSource
+from facegate.engine.types import Box, Embedding, Face, FaceEmbedding, Landmarks, RGBImage, Vector
 
 
 @dataclass(frozen=True)
@@ -44,3 +46,32 @@ class Embedder(Protocol):
     def align(self, image: RGBImage, landmarks: Landmarks) -> RGBImage: ...
 
     def embed(self, chips: Sequence[RGBImage]) -> list[Vector]: ...
+
+
+@runtime_checkable
+class FaceWork(Protocol):
+    """The face verbs the Gate uses: a ``FaceEngine`` in this process, or a ``FacePool`` of
+    worker processes (``facegate serve``)."""
+
+    @property
+    def model_id(self) -> str: ...
+
+    @property
+    def model_version(self) -> str: ...
+
+    @property
+    def threshold(self) -> float: ...
+
+    def load(self, source: ImageSource) -> RGBImage: ...
+
+    def locate(self, image: RGBImage) -> list[Detection]: ...
+
+    def single_face(
+        self, source: ImageSource | RGBImage, *, require_quality: bool = True
+    ) -> FaceEmbedding: ...
+
+    def faces_with_embeddings(self, source: ImageSource | RGBImage) -> list[FaceEmbedding]: ...
+
+    def detect(self, source: ImageSource | RGBImage) -> list[Face]: ...
+
+    def compare(self, a: Embedding, b: Embedding) -> Comparison: ...

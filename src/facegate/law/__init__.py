@@ -9,6 +9,7 @@ from facegate.law.consent import (
     check_prompt_allowed,
     valid_processing_consent,
     valid_transfer_consent,
+    valid_transmission_consent,
 )
 from facegate.law.dates import CHINA_TZ, add_years, china_date
 from facegate.law.decision import OPERATIONAL_CODES, Decision, Reason
@@ -30,6 +31,7 @@ from facegate.law.facts import (
     Method,
     PurposeType,
     Sector,
+    SiteRole,
     SubjectFacts,
     TemplateFacts,
     TransferMode,
@@ -53,12 +55,22 @@ from facegate.law.retention import (
     template_expires_at,
     template_usable,
 )
+from facegate.law.sites import (
+    DEFAULT_OFFLINE_LIMIT,
+    Channel,
+    check_channel,
+    check_edge_in_sync,
+    check_face_site,
+    check_transmission,
+    transmits_photos,
+)
 from facegate.law.transfer import check_transfer
 
 __all__ = [
     "ATTACKS_BEFORE_ALERT",
     "ATTACK_WINDOW",
     "CHINA_TZ",
+    "DEFAULT_OFFLINE_LIMIT",
     "DEFAULT_QUIET_DAYS",
     "MAX_RETENTION_DAYS",
     "MINOR_AGE",
@@ -67,6 +79,7 @@ __all__ = [
     "RECORD_KEEPING_YEARS",
     "RULES",
     "VEHICLE_LOCATIONS",
+    "Channel",
     "ConsentFacts",
     "ConsentForm",
     "ConsentScope",
@@ -84,6 +97,7 @@ __all__ = [
     "Refused",
     "Rule",
     "Sector",
+    "SiteRole",
     "SubjectFacts",
     "TemplateFacts",
     "TransferMode",
@@ -93,16 +107,20 @@ __all__ = [
     "challenge_required",
     "check_activation",
     "check_challenge",
+    "check_channel",
     "check_consent",
     "check_deployment",
     "check_device_registration",
+    "check_edge_in_sync",
     "check_enrolment",
+    "check_face_site",
     "check_identification",
     "check_presentation",
     "check_prompt_allowed",
     "check_recognition",
     "check_retention_delete",
     "check_transfer",
+    "check_transmission",
     "china_date",
     "format_articles",
     "is_expired",
@@ -111,6 +129,8 @@ __all__ = [
     "rule",
     "template_expires_at",
     "template_usable",
+    "transmits_photos",
     "valid_processing_consent",
     "valid_transfer_consent",
+    "valid_transmission_consent",
 ]

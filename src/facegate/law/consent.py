@@ -102,6 +102,14 @@ def valid_transfer_consent(
     return _standing(consents, subject_id, deployment_id, ConsentScope.TRANSFER, at)
 
 
+def valid_transmission_consent(
+    consents: Iterable[ConsentFacts], subject_id: str, deployment_id: str, at: datetime
+) -> ConsentFacts | None:
+    """The newest consent to send this person's photos over a network (a ``networked``
+    deployment) standing at ``at``."""
+    return _standing(consents, subject_id, deployment_id, ConsentScope.TRANSMISSION, at)
+
+
 def withdrawn_consent(
     consents: Iterable[ConsentFacts],
     subject_id: str,

@@ -71,8 +71,18 @@ class Sector(StrEnum):
 
 
 class TransferMode(StrEnum):
-    ON_DEVICE = "on_device"
-    NETWORKED = "networked"
+    """A deployment's ``processing`` setting: where its faces are processed and kept."""
+
+    ON_DEVICE = "on_device"  # on each device's edge node; faces never leave it
+    NETWORKED = "networked"  # devices send photos to the central service (separate consent)
+
+
+class SiteRole(StrEnum):
+    """What this facegate process is (see docs/architecture.md)."""
+
+    STANDALONE = "standalone"  # one box that is both the recognition device and its records
+    CONTROL = "control"  # the control plane: console, records, consents; no on-device faces
+    EDGE = "edge"  # an edge node on one device: engine, vault, index, kiosk
 
 
 class Liveness(StrEnum):
@@ -91,7 +101,8 @@ class LawfulBasis(StrEnum):
 
 class ConsentScope(StrEnum):
     PROCESSING = "processing"
-    TRANSFER = "transfer"
+    TRANSFER = "transfer"  # face data exported off the device (to a named recipient)
+    TRANSMISSION = "transmission"  # photos sent from the device to a networked service (M8)
 
 
 class GivenBy(StrEnum):

@@ -152,6 +152,42 @@ def issue_key(
     )
 
 
+def adopt_key(ctx: GateContext, token: str, *, device_id: str, actor: str) -> str:
+    """Store (as its hash) a device key issued by another facegate: an edge node adopts its
+    device's key from the control plane, so the kiosk and the device API there open with the
+    same key. Returns the key id; ``Unauthenticated`` for a malformed token."""
+    parsed = parse_token(token)
+    if parsed is None:
+        raise Unauthenticated("not a facegate API key (fgk_<id>_<secret>)")
+    key_id, secret = parsed
+    with ctx.unit() as session:
+        get_device(session, device_id)
+        row = session.get(ApiKey, key_id)
+        if row is None:
+            session.add(
+                ApiKey(
+                    id=key_id,
+                    role="device",
+                    secret_hash=_digest(secret),
+                    device_id=device_id,
+                    label="edge",
+                    created_at=ctx.now(),
+                )
+            )
+            record(
+                ctx,
+                session,
+                actor=actor,
+                action="key.adopt",
+                objects={"key": key_id, "role": "device", "device": device_id},
+            )
+        elif row.device_id != device_id or not hmac.compare_digest(
+            row.secret_hash, _digest(secret)
+        ):
+            raise Unauthenticated("this key does not match the key stored here for it")
+    return key_id
+
+
 def revoke_key(ctx: GateContext, key_id: str, *, actor: str) -> ApiKey:
     """Revoke a key at once; the console sessions opened with it end in the same transaction."""
     with ctx.unit() as session:

@@ -29,6 +29,7 @@ from facegate.law.pipia import (
     unconfirmed,
 )
 from facegate.law.pipia_draft import SecurityFacts, draft_aspects, draft_conclusion
+from facegate.service.accuracy import accuracy_view
 from facegate.service.context import GateContext, record, require
 from facegate.service.errors import BadRequest, Conflict, NotFound
 from facegate.service.facts import aware, deployment_facts
@@ -169,6 +170,17 @@ def pipia_decision(session: Session, deployment: m.Deployment, at: datetime) -> 
     return check_pipia(current_hash(deployment), facts)
 
 
+def with_accuracy(
+    aspects: dict[str, Aspect], ctx: GateContext, session: Session, deployment: m.Deployment
+) -> dict[str, Aspect]:
+    """The draft's risk aspect (M9) also states the face checks' expected error rates: for
+    1:N, the false positive and false negative identification rates at the gallery's size."""
+    view = accuracy_view(ctx, session, deployment)
+    risks = aspects["risks"]
+    statement = Statement(view.statement_en, view.statement_zh)
+    return {**aspects, "risks": Aspect((*risks.findings, statement), risks.measures)}
+
+
 def create_pipia(ctx: GateContext, deployment_id: str, *, actor: str) -> Assessment:
     """A new draft of the deployment's current purpose and method, pre-filled from its
     configuration and the security settings in force. Refused (Conflict) while a draft of the
@@ -188,12 +200,13 @@ def create_pipia(ctx: GateContext, deployment_id: str, *, actor: str) -> Assessm
         number = (session.scalar(
             select(func.max(Assessment.number)).where(Assessment.deployment_id == deployment_id)
         ) or 0) + 1  # fmt: skip
+        draft = draft_aspects(facts, security_facts(deployment))
         row = Assessment(
             deployment_id=deployment_id,
             number=number,
             snapshot_hash=digest,
             snapshot=snapshot,
-            aspects=aspects_json(draft_aspects(facts, security_facts(deployment))),
+            aspects=aspects_json(with_accuracy(draft, ctx, session, deployment)),
             conclusion=conclusion_json(draft_conclusion(facts, security_facts(deployment))),
             status=PipiaStatus.DRAFT.value,
             created_by=actor,

@@ -126,7 +126,8 @@ def withdraw_consent(
         get_subject(session, subject_id)
         get_deployment(session, deployment_id)
         withdrawn: list[str] = []
-        scopes = {"processing", "transfer"} if scope == "processing" else {scope}
+        # Withdrawing face recognition withdraws what depends on it (transfer, transmission).
+        scopes = {"processing", "transfer", "transmission"} if scope == "processing" else {scope}
         for row in active_consents(session, subject_id, deployment_id):
             if row.scope in scopes:
                 row.withdrawn_at = now

@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from facegate.engine import FaceEngine
+from facegate.engine import EngineConfig
+from facegate.engine.calibration import ModelCard, card_for_config, card_for_engine
 from facegate.engine.liveness import PassiveLiveness
 from facegate.engine.liveness.challenge import SixtyEightPointLandmarker
-from facegate.law import Decision, Refused
+from facegate.engine.protocols import FaceWork
+from facegate.law import DEFAULT_OFFLINE_LIMIT, Decision, Refused, SiteRole
 from facegate.store import AuditLog, Database, GalleryIndex, Vault
 from facegate.store import models as m
 
@@ -35,25 +37,44 @@ class GateContext:
     vault: Vault
     audit: AuditLog
     index: GalleryIndex
-    engine_factory: Callable[[], FaceEngine]
+    engine_factory: Callable[[], FaceWork]
     master_key: bytes
     clock: Callable[[], datetime] = utc_now
     consent_quiet_days: int = 180
     prerequisites: Sequence[ActivationCheck] = ()
+    # What this process is (standalone, control plane or edge node), the checks only face
+    # operations pass (not activation, not the alternative), and an edge's offline limit.
+    site: SiteRole = SiteRole.STANDALONE
+    face_checks: Sequence[ActivationCheck] = ()
+    offline_limit: timedelta = DEFAULT_OFFLINE_LIMIT
     public_url: str = ""  # Settings.public_url: the base of every link people are given
     demo: bool = False
     # deployment id -> the gallery version this process's index holds
     index_versions: dict[str, int] = field(default_factory=dict)
     liveness_factory: Callable[[], PassiveLiveness] = PassiveLiveness
-    _engine: FaceEngine | None = None
+    _engine: FaceWork | None = None
+    # What the engine will be, known before it is loaded (model id, threshold, calibration).
+    engine_config: EngineConfig = field(default_factory=EngineConfig)
+    _card: ModelCard | None = None
     _liveness: PassiveLiveness | None = None
     _landmarks68: SixtyEightPointLandmarker | None = None
 
     @property
-    def engine(self) -> FaceEngine:
+    def engine(self) -> FaceWork:
         if self._engine is None:
             self._engine = self.engine_factory()
         return self._engine
+
+    @property
+    def model_card(self) -> ModelCard:
+        """The engine's model id, threshold and calibration, without loading its networks."""
+        if self._engine is not None and hasattr(self._engine, "embedder"):
+            return card_for_engine(self._engine)
+        if self._card is None:
+            self._card = card_for_config(self.engine_config)
+        if self._engine is not None:  # a pool of worker processes
+            return card_for_engine(self._engine, self._card)
+        return self._card
 
     @property
     def liveness(self) -> PassiveLiveness:

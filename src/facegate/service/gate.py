@@ -9,19 +9,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from facegate import law
 from facegate.config import Settings
 from facegate.documents.content import ProcessingRecords
 from facegate.engine import FaceEngine
 from facegate.engine.image import ImageSource
 from facegate.engine.liveness import PassiveLiveness
 from facegate.engine.liveness.challenge import Verdict
+from facegate.engine.protocols import FaceWork
 from facegate.errors import FacegateError
 from facegate.law.pipia import Statement
 from facegate.service import (
+    accuracy,
     alternative,
     assessments,
     consents,
@@ -36,11 +39,13 @@ from facegate.service import (
     registry,
     retention,
     rights,
+    sync,
     transfer,
 )
 from facegate.service.context import ActivationCheck, GateContext, utc_now
 from facegate.service.prerequisites import DEFAULT_PREREQUISITES
 from facegate.service.results import Enrolment, Identification, Verification
+from facegate.service.sites import face_checks_for
 from facegate.store import AuditLog, Database, GalleryIndex, Vault, keyring
 from facegate.store import models as m
 from facegate.store.assessment_models import Assessment, NoticeVersion
@@ -55,6 +60,7 @@ from facegate.store.keys import (
     read_key_file,
 )
 from facegate.store.lockfile import DataDirLock
+from facegate.store.outbox import outbox_for
 from facegate.store.permissions import private_directory, private_file, wider_than_private
 
 
@@ -140,7 +146,7 @@ class Gate:
         abandon_data: bool = False,
         clock: Callable[[], datetime] = utc_now,
         prerequisites: Sequence[ActivationCheck] | None = None,
-        engine: FaceEngine | None = None,
+        engine: FaceWork | None = None,
         liveness: PassiveLiveness | None = None,
         held_lock: DataDirLock | None = None,
     ) -> Gate:
@@ -155,8 +161,9 @@ class Gate:
         ``prerequisites`` of activation and processing default to an approved impact
         assessment and a published notice (``DEFAULT_PREREQUISITES``); ``()`` checks none.
 
-        ``engine`` shares an already loaded face engine (tests, several Gates in one process);
-        ``liveness`` likewise shares a loaded liveness check.
+        ``engine`` shares an already loaded face engine (tests, several Gates in one process)
+        or runs face work elsewhere (a ``FacePool`` of worker processes); ``liveness``
+        likewise shares a loaded liveness check.
         ``held_lock``: the caller (a restore) already holds the data directory exclusively.
         """
         if create:
@@ -184,6 +191,11 @@ class Gate:
             if lock is not None:
                 lock.release()
             raise
+        role = law.SiteRole(settings.role)
+        hook = outbox_for(role)
+        if hook is not None:
+            db.before_flush(hook)  # the sync event log of a control plane or an edge node
+        offline_limit = timedelta(hours=settings.offline_limit_hours)
         engine_config = settings.engine
         ctx = GateContext(
             db=db,
@@ -191,12 +203,17 @@ class Gate:
             audit=AuditLog(),
             index=GalleryIndex(),
             engine_factory=(lambda: engine) if engine else (lambda: FaceEngine(engine_config)),
+            _engine=engine,
+            engine_config=getattr(engine, "config", engine_config),
             master_key=keys.current,
             clock=clock,
             consent_quiet_days=settings.consent_quiet_days,
             public_url=settings.public_url,
             demo=settings.demo,
             prerequisites=DEFAULT_PREREQUISITES if prerequisites is None else prerequisites,
+            site=role,
+            face_checks=face_checks_for(role, offline_limit),
+            offline_limit=offline_limit,
         )
         threshold = settings.liveness_threshold
         ctx.liveness_factory = (
@@ -232,6 +249,11 @@ class Gate:
         for notice in notices:
             log.warning(notice)
         return cls(ctx, notices, lock)
+
+    def use_engine(self, engine: FaceWork) -> None:
+        """Run face work on ``engine`` from now on (``facegate serve``: a process pool)."""
+        self.ctx.engine_factory = lambda: engine
+        self.ctx._engine = engine
 
     def close(self) -> None:
         self.ctx.db.dispose()
@@ -272,6 +294,10 @@ class Gate:
 
     def deployments(self) -> list[m.Deployment]:
         return registry.list_deployments(self.ctx)
+
+    def accuracy(self, deployment_id: str) -> accuracy.AccuracyView:
+        """The threshold and the error rates to expect of the deployment's face checks."""
+        return accuracy.deployment_accuracy(self.ctx, deployment_id)
 
     def register_device(
         self, deployment_id: str, spec: registry.DeviceSpec, *, actor: str = "admin"
@@ -340,20 +366,42 @@ class Gate:
         *,
         device_id: str | None = None,
         actor: str = "operator",
+        channel: law.Channel | None = None,
     ) -> Enrolment:
+        """``channel``: how the photo arrived, when over a network (a networked deployment
+        needs TLS unless loopback); ``None`` for a photo read in this process."""
         return recognition.enrol(
-            self.ctx, subject_id, deployment_id, image, device_id=device_id, actor=actor
+            self.ctx,
+            subject_id,
+            deployment_id,
+            image,
+            device_id=device_id,
+            actor=actor,
+            channel=channel,
         )
 
     def verify(
-        self, device_id: str, subject_id: str, image: ImageSource, *, actor: str = "device"
+        self,
+        device_id: str,
+        subject_id: str,
+        image: ImageSource,
+        *,
+        actor: str = "device",
+        channel: law.Channel | None = None,
     ) -> Verification:
-        return recognition.verify(self.ctx, device_id, subject_id, image, actor=actor)
+        return recognition.verify(
+            self.ctx, device_id, subject_id, image, actor=actor, channel=channel
+        )
 
     def identify(
-        self, device_id: str, image: ImageSource, *, actor: str = "device"
+        self,
+        device_id: str,
+        image: ImageSource,
+        *,
+        actor: str = "device",
+        channel: law.Channel | None = None,
     ) -> Identification:
-        return recognition.identify(self.ctx, device_id, image, actor=actor)
+        return recognition.identify(self.ctx, device_id, image, actor=actor, channel=channel)
 
     # -- liveness -------------------------------------------------------------------------
     def liveness_setting(self, deployment_id: str) -> str:
@@ -433,7 +481,10 @@ class Gate:
         return rights.subject_report(self.ctx, subject_id, actor=actor)
 
     def delete_subject(self, subject_id: str, *, actor: str = "subject") -> dict[str, int]:
-        return rights.delete_subject(self.ctx, subject_id, actor=actor)
+        counts = rights.delete_subject(self.ctx, subject_id, actor=actor)
+        if self.ctx.site == law.SiteRole.EDGE:  # erased at a device: erase it everywhere
+            sync.report_erasure(self.ctx, subject_id)
+        return counts
 
     # -- obligations: filing, processing records, incidents ----------------------------------
     def filing_status(self) -> list[dict[str, Any]]:
@@ -532,6 +583,35 @@ class Gate:
 
     def stale_consents(self, deployment_id: str) -> notices.StaleConsentReport:
         return notices.stale_consents(self.ctx, deployment_id)
+
+    # -- sync between the control plane and its edge nodes ------------------------------------
+    def sync_down_batch(
+        self, device_id: str, after: int, *, limit: int = sync.BATCH
+    ) -> sync.DownBatch:
+        """Control plane: the device's deployment's events after ``after``."""
+        return sync.down_batch(self.ctx, device_id, after, limit=limit)
+
+    def sync_apply_up(self, device_id: str, batch: sync.UpBatch, *, actor: str) -> sync.Applied:
+        """Control plane: apply what an edge node reports."""
+        return sync.apply_up(self.ctx, device_id, batch, actor=actor)
+
+    def sync_apply_down(self, batch: sync.DownBatch, *, control_url: str = "") -> sync.Applied:
+        """Edge node: apply the control plane's events (shredding what lost its consent)."""
+        return sync.apply_down(self.ctx, batch, control_url=control_url)
+
+    def sync_up_batch(self) -> sync.UpBatch:
+        """Edge node: what to report up."""
+        return sync.up_batch(self.ctx)
+
+    def sync_acknowledged(self, position: int) -> None:
+        sync.acknowledge_up(self.ctx, position)
+
+    def edge_state(self) -> sync.EdgeState:
+        return sync.edge_state(self.ctx)
+
+    def devices_status(self) -> list[dict[str, Any]]:
+        """Control plane: each device's shape, last sync, lag, templates held, refusing."""
+        return sync.devices_status(self.ctx)
 
     def verify_audit(self) -> AuditVerification:
         with self.ctx.db.transaction() as session:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, union, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,6 +22,7 @@ from facegate.service.holidays import load_overrides
 from facegate.store import models as m
 from facegate.store.audit import AuditLog
 from facegate.store.obligation_models import ControllerCount, ControllerIndividual, FilingObligation
+from facegate.store.sync_models import EdgeHolding
 
 _MEMBERS = m.Base.metadata.tables[ControllerIndividual.__tablename__]
 _COUNTS = m.Base.metadata.tables[ControllerCount.__tablename__]
@@ -65,7 +66,7 @@ def note_removed(session: Session, subject_id: str, controller_ids: Iterable[str
             .where(m.Template.subject_id == subject_id, m.Deployment.controller_id == controller_id)
             .limit(1)
         )
-        if remaining is not None:
+        if remaining is not None or _held_on_edges(session, controller_id, subject_id):
             continue
         connection = session.connection()
         gone = connection.execute(
@@ -79,6 +80,17 @@ def note_removed(session: Session, subject_id: str, controller_ids: Iterable[str
                 .where(_COUNTS.c.controller_id == controller_id)
                 .values(individuals=_COUNTS.c.individuals - gone)
             )
+
+
+def _held_on_edges(session: Session, controller_id: str, subject_id: str) -> bool:
+    """Does an edge node still report a template of the subject under this controller?"""
+    held = session.scalar(
+        select(EdgeHolding.template_id)
+        .join(m.Deployment, m.Deployment.id == EdgeHolding.deployment_id)
+        .where(EdgeHolding.subject_id == subject_id, m.Deployment.controller_id == controller_id)
+        .limit(1)
+    )
+    return held is not None
 
 
 def note_removed_pairs(session: Session, pairs: Iterable[tuple[str, str]]) -> None:
@@ -170,11 +182,15 @@ def stored_count(session: Session, controller_id: str) -> int:
 
 def recount(session: Session, controller_id: str) -> int:
     """The count from the templates themselves (expensive: checks and repairs only)."""
-    value = session.scalar(
-        select(func.count(func.distinct(m.Template.subject_id)))
+    held = union(
+        select(m.Template.subject_id)
         .join(m.Deployment, m.Deployment.id == m.Template.deployment_id)
-        .where(m.Deployment.controller_id == controller_id)
-    )
+        .where(m.Deployment.controller_id == controller_id),
+        select(EdgeHolding.subject_id)
+        .join(m.Deployment, m.Deployment.id == EdgeHolding.deployment_id)
+        .where(m.Deployment.controller_id == controller_id),
+    ).subquery()
+    value = session.scalar(select(func.count()).select_from(held))
     return int(value or 0)
 
 
@@ -183,14 +199,18 @@ def rebuild(session: Session, at: datetime) -> dict[str, int]:
     opens threshold obligations a controller is owed. Returns the counts by controller."""
     connection = session.connection()
     connection.execute(delete(_MEMBERS))
-    pairs = (
+    stored = union_all(
         select(
-            m.Deployment.controller_id,
-            m.Template.subject_id,
-            func.min(m.Template.created_at),
-        )
-        .join(m.Deployment, m.Deployment.id == m.Template.deployment_id)
-        .group_by(m.Deployment.controller_id, m.Template.subject_id)
+            m.Deployment.controller_id.label("controller_id"),
+            m.Template.subject_id.label("subject_id"),
+            m.Template.created_at.label("since"),
+        ).join(m.Deployment, m.Deployment.id == m.Template.deployment_id),
+        select(  # templates held on edge nodes (control plane)
+            m.Deployment.controller_id, EdgeHolding.subject_id, EdgeHolding.reported_at
+        ).join(m.Deployment, m.Deployment.id == EdgeHolding.deployment_id),
+    ).subquery()
+    pairs = select(stored.c.controller_id, stored.c.subject_id, func.min(stored.c.since)).group_by(
+        stored.c.controller_id, stored.c.subject_id
     )
     connection.execute(
         insert(_MEMBERS).from_select(["controller_id", "subject_id", "since"], pairs)

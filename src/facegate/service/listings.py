@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from facegate.service.accuracy import accuracy_view
 from facegate.service.context import GateContext
 from facegate.service.errors import NotFound
 from facegate.service.people import get_subject
@@ -64,10 +65,13 @@ def deployment(ctx: GateContext, deployment_id: str) -> dict[str, Any]:
                 m.Template.deployment_id == deployment_id
             )
         )
+        expected = accuracy_view(ctx, session, row)
         return {
             **deployment_view(row),
             "devices": [device_view(d) for d in devices],
             "people_with_templates": int(people or 0),
+            "expected_errors": expected.statement_en,
+            "expected_errors_zh": expected.statement_zh,
         }
 
 

@@ -17,6 +17,12 @@ from facegate.engine.compare import compare, similarity
 from facegate.engine.errors import FaceQualityTooLow
 from facegate.engine.image import ImageSource
 from facegate.engine.types import Embedding
+from facegate.service.accuracy import (
+    accuracy_decision,
+    gallery_size,
+    identification_operating_point,
+    verification_threshold,
+)
 from facegate.service.consents import subject_consents
 from facegate.service.context import GateContext, record, require
 from facegate.service.errors import DuplicateIdentity
@@ -32,8 +38,14 @@ from facegate.service.notices import consent_notice_decision
 from facegate.service.people import get_subject
 from facegate.service.registry import get_deployment, get_device, prerequisites_decision
 from facegate.service.results import Enrolment, FaceMatch, Identification, Verification
+from facegate.service.sites import (
+    face_checks_decision,
+    transmission_consented,
+    transmission_decision,
+)
 from facegate.service.templates import bump_gallery, note_own_change, sync_index
 from facegate.store import models as m
+from facegate.store.index import Match
 
 
 def _enrolment_decision(
@@ -42,6 +54,7 @@ def _enrolment_decision(
     deployment: m.Deployment,
     device: m.Device | None,
     subject: m.Subject,
+    channel: law.Channel | None = None,
 ) -> law.Decision:
     at = ctx.now()
     return law.Decision.combine(
@@ -53,7 +66,10 @@ def _enrolment_decision(
             at,
         ),
         *prerequisites_decision(ctx, session, deployment),
+        *face_checks_decision(ctx, session, deployment),
+        transmission_decision(ctx, session, deployment, subject.id, channel),
         consent_notice_decision(session, deployment, subject.id, at),
+        accuracy_decision(ctx, session, deployment, adding=1),
     )
 
 
@@ -65,6 +81,7 @@ def enrol(
     *,
     device_id: str | None = None,
     actor: str,
+    channel: law.Channel | None = None,
 ) -> Enrolment:
     objects = {"subject": subject_id, "deployment": deployment_id, "device": device_id or ""}
 
@@ -74,7 +91,7 @@ def enrol(
         deployment = get_deployment(session, deployment_id)
         device = get_device(session, device_id) if device_id else None
         subject = get_subject(session, subject_id)
-        decision = _enrolment_decision(ctx, session, deployment, device, subject)
+        decision = _enrolment_decision(ctx, session, deployment, device, subject, channel)
         require(decision, actor=actor, action="enrol", objects=objects)
         return deployment
 
@@ -145,11 +162,18 @@ def _recognition_decision(
     return law.Decision.combine(
         law.check_recognition(deployment_facts(deployment), device_facts(device), ctx.now()),
         *prerequisites_decision(ctx, session, deployment),
+        *face_checks_decision(ctx, session, deployment),
     )
 
 
 def verify(
-    ctx: GateContext, device_id: str, subject_id: str, image: ImageSource, *, actor: str
+    ctx: GateContext,
+    device_id: str,
+    subject_id: str,
+    image: ImageSource,
+    *,
+    actor: str,
+    channel: law.Channel | None = None,
 ) -> Verification:
     """Is the person in front of the device the subject they claim to be?"""
     now = ctx.now()
@@ -164,7 +188,10 @@ def verify(
             deployment.id,
             now,
         )
-        decision = _recognition_decision(ctx, session, deployment, device)
+        decision = law.Decision.combine(
+            _recognition_decision(ctx, session, deployment, device),
+            transmission_decision(ctx, session, deployment, subject.id, channel),
+        )
         if consent is None:
             decision = law.Decision.combine(
                 decision,
@@ -185,12 +212,13 @@ def verify(
                     m.Template.subject_id == subject_id,
                     m.Template.deployment_id == deployment.id,
                     m.Template.expires_at > now,
+                    m.Template.engine == ctx.engine.model_id,
                 )
             )
         ]
         deployment_id = deployment.id
+        threshold = verification_threshold(ctx, deployment)
 
-    threshold = ctx.engine.threshold
     if not templates:
         result = Verification(False, subject_id, deployment_id, "face", reason="no_template")
     else:
@@ -229,7 +257,14 @@ def verify(
     return result
 
 
-def identify(ctx: GateContext, device_id: str, image: ImageSource, *, actor: str) -> Identification:
+def identify(
+    ctx: GateContext,
+    device_id: str,
+    image: ImageSource,
+    *,
+    actor: str,
+    channel: law.Channel | None = None,
+) -> Identification:
     """Who, among the subjects enrolled in this device's deployment, is in the photo?"""
     now = ctx.now()
     with ctx.unit(readonly=True) as session:
@@ -239,43 +274,43 @@ def identify(ctx: GateContext, device_id: str, image: ImageSource, *, actor: str
         decision = law.Decision.combine(
             _recognition_decision(ctx, session, deployment, device),
             law.check_identification(deployment_facts(deployment)),
+            law.check_channel(deployment_facts(deployment), ctx.site, channel),
         )
         require(decision, actor=actor, action="identify", objects=objects)
         sync_index(ctx, session, deployment, now)
         deployment_id = deployment.id
+        margin = deployment.ambiguity_margin
+        size = gallery_size(session, deployment_id, now, ctx.engine.model_id)
+        point = identification_operating_point(ctx, deployment, size)
         facts = deployment_facts(deployment)
 
-    threshold = ctx.engine.threshold
+    # The threshold holding the deployment's target FPIR at this gallery's size.
+    threshold = point.threshold if point is not None else ctx.engine.threshold
     pixels = ctx.engine.load(image)
     everyone = ctx.engine.faces_with_embeddings(pixels)
     screen_presentation(
         ctx, facts, pixels, [f.face.box for f in everyone], device_id=device_id, actor=actor,
         action="identify", objects=objects,
     )  # fmt: skip
-    faces = []
-    for found in everyone:
-        matches = ctx.index.search(
-            deployment_id, found.embedding.vector, threshold=threshold, at=now, k=1
-        )
-        if matches:
-            match = matches[0]
-            faces.append(
-                FaceMatch(
-                    found.face.box.to_dict(),
-                    match.subject_id,
-                    round(match.distance, 6),
-                    round(similarity(match.distance, threshold), 6),
-                )
-            )
-        else:
-            faces.append(FaceMatch(found.face.box.to_dict(), None, None, None))
+    faces = [
+        _face_match(found.face.box.to_dict(), nearest, threshold, margin)
+        for found in everyone
+        for nearest in [
+            ctx.index.nearest_subjects(deployment_id, found.embedding.vector, at=now, k=2)
+        ]
+    ]
 
     with ctx.unit() as session:
-        # A match counts only while the subject's consent is valid at this moment.
+        # A match counts only while the subject's consent (and, where photos travel, their
+        # transmission consent) is valid at this moment.
+        deployment = get_deployment(session, deployment_id)
         checked = []
         for face in faces:
-            if face.subject_id and not _consent_valid(session, face.subject_id, deployment_id, now):
-                face = FaceMatch(face.box, None, None, None)
+            if face.subject_id and not (
+                _consent_valid(session, face.subject_id, deployment_id, now)
+                and transmission_consented(ctx, session, deployment, face.subject_id)
+            ):
+                face = FaceMatch(face.box, None, None, None, reason="no_match")
             checked.append(face)
         faces = checked
         matched = sorted({f.subject_id for f in faces if f.subject_id})
@@ -286,7 +321,35 @@ def identify(ctx: GateContext, device_id: str, image: ImageSource, *, actor: str
             action="identify",
             objects={**objects, "faces": str(len(faces)), "matched": ",".join(matched)},
         )
-    return Identification(deployment_id, threshold, faces)
+    return Identification(
+        deployment_id,
+        threshold,
+        faces,
+        gallery_size=size,
+        model=ctx.engine.model_id,
+        ambiguity_margin=margin,
+        expected_fpir=None if point is None else round(point.expected_fpir, 6),
+        expected_fnir=None if point is None else round(point.expected_fnir, 6),
+    )
+
+
+def _face_match(
+    box: dict[str, int], nearest: list[Match], threshold: float, margin: float
+) -> FaceMatch:
+    """A match when the nearest subject is within the threshold and the next one is at least
+    ``margin`` further away; ``ambiguous`` when it is closer than that; else ``no_match``."""
+    if not nearest:
+        return FaceMatch(box, None, None, None, reason="no_match")
+    best = nearest[0]
+    second = nearest[1].distance if len(nearest) > 1 else None
+    shown = round(best.distance, 6)
+    second_shown = None if second is None else round(second, 6)
+    score = round(similarity(best.distance, threshold), 6)
+    if best.distance > threshold:
+        return FaceMatch(box, None, shown, score, second_shown, reason="no_match")
+    if second is not None and second - best.distance < margin:
+        return FaceMatch(box, None, shown, score, second_shown, reason="ambiguous")
+    return FaceMatch(box, best.subject_id, shown, score, second_shown)
 
 
 def _consent_valid(session: Session, subject_id: str, deployment_id: str, at: datetime) -> bool:

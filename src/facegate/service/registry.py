@@ -9,6 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from facegate import law
+from facegate.law.identification import (
+    DEFAULT_AMBIGUITY_MARGIN,
+    DEFAULT_FNIR_CEILING,
+    DEFAULT_TARGET_FPIR,
+)
+from facegate.service.accuracy import accuracy_decision, check_targets
 from facegate.service.context import GateContext, record, require
 from facegate.service.errors import (
     BadRequest,
@@ -43,6 +49,12 @@ class DeploymentSpec:
     exterior_camera: bool = False
     mlps_level: int | None = None
     entrusted_processor: str = ""
+    # Identification accuracy (see service/accuracy.py and law/identification.py).
+    target_fpir: float = DEFAULT_TARGET_FPIR
+    fnir_ceiling: float = DEFAULT_FNIR_CEILING
+    target_fmr: float | None = None
+    ambiguity_margin: float = DEFAULT_AMBIGUITY_MARGIN
+    planned_gallery_size: int = 0
     liveness: str = "passive"
     # The free text in English (optional): purpose, necessity, why_not_verify, alternatives.
     # The fields above hold the Chinese, which Chinese documents show.
@@ -138,6 +150,7 @@ def create_deployment(
     no alternative, a prohibited place, cars for anything but driving safety, ...)."""
     with ctx.unit() as session:
         get_controller(session, controller_id)
+        check_targets(spec.row_values())
         row = m.Deployment(controller_id=controller_id, status="draft", **spec.row_values())
         try:
             facts = deployment_facts(row)
@@ -167,6 +180,7 @@ def update_deployment(
         row = get_deployment(session, deployment_id)
         candidate = {c: getattr(row, c) for c in DEPLOYMENT_FIELDS}
         candidate.update(changes)
+        check_targets(changes)
         if "alternatives" in changes:
             candidate["alternatives"] = [a.strip() for a in changes["alternatives"] if a.strip()]
         if "english" in changes:  # merged field by field: a blank text removes that field
@@ -208,7 +222,8 @@ def activate_deployment(ctx: GateContext, deployment_id: str, *, actor: str) -> 
     with ctx.unit() as session:
         row = get_deployment(session, deployment_id)
         decision = law.check_activation(
-            deployment_facts(row), prerequisites_decision(ctx, session, row)
+            deployment_facts(row),
+            (*prerequisites_decision(ctx, session, row), accuracy_decision(ctx, session, row)),
         )
         require(
             decision,

@@ -41,17 +41,31 @@ class Verification:
 
 @dataclass(frozen=True)
 class FaceMatch:
+    """One face of a 1:N search. ``distance`` is the nearest subject's, ``second_distance``
+    the next subject's; ``reason`` is "" for a match, else ``no_match`` or ``ambiguous`` (the
+    two were closer than the deployment's margin, so neither is trusted)."""
+
     box: dict[str, int]
     subject_id: str | None
     distance: float | None
     similarity: float | None
+    second_distance: float | None = None
+    reason: str = ""
 
 
 @dataclass(frozen=True)
 class Identification:
+    """The answer of a 1:N search, with what it can be trusted for: the threshold derived
+    for this gallery's size, the size, and the error rates expected there."""
+
     deployment_id: str
     threshold: float
     faces: list[FaceMatch] = field(default_factory=list)
+    gallery_size: int = 0
+    model: str = ""
+    ambiguity_margin: float | None = None
+    expected_fpir: float | None = None
+    expected_fnir: float | None = None
 
     @property
     def matched(self) -> bool:

@@ -51,9 +51,12 @@ def sync_index(ctx: GateContext, session: Session, deployment: m.Deployment, at:
     if ctx.index_versions.get(deployment.id) == deployment.gallery_version:
         return
     ctx.index.clear(deployment.id)
+    # Only this engine's model: templates of another model are never compared with its faces.
     rows = session.scalars(
         select(m.Template).where(
-            m.Template.deployment_id == deployment.id, m.Template.expires_at > at
+            m.Template.deployment_id == deployment.id,
+            m.Template.expires_at > at,
+            m.Template.engine == ctx.engine.model_id,
         )
     )
     for row in rows:

@@ -218,6 +218,53 @@ class GalleryIndex:
                 for i, d in zip(candidates[order].tolist(), distances[order].tolist(), strict=True)
             ]
 
+    def nearest_subjects(
+        self, deployment_id: str, vector: npt.ArrayLike, *, at: datetime, k: int = 2
+    ) -> list[Match]:
+        """The nearest unexpired template of each of the ``k`` nearest subjects, nearest
+        first, however far they are (for the best and second-best distances of 1:N)."""
+        query = np.asarray(vector, dtype=np.float32)
+        now = _timestamp(at)
+        if k <= 0:
+            return []
+        with self._lock:
+            shard = self._shards.get(deployment_id)
+            if shard is None:
+                return []
+            if query.shape != (shard.dim,):
+                raise ValueError(f"expected a {shard.dim}-d vector, got shape {query.shape}")
+            n = shard.size
+            qq = float(np.dot(query, query))
+            approx = shard.norms[:n] - 2.0 * (shard.vectors[:n] @ query) + qq
+            approx = np.where(shard.expires[:n] > now, approx, np.inf)
+            live = int(np.count_nonzero(np.isfinite(approx)))
+            # A subject may hold several templates: widen the candidate set until it holds k
+            # subjects (or everything), then measure the candidates exactly.
+            take = min(live, 4 * k + 8)
+            while True:
+                if take == 0:
+                    return []
+                rows = np.argpartition(approx, take - 1)[:take] if take < n else np.arange(n)
+                rows = rows[np.isfinite(approx[rows])]
+                subjects = {shard.subject_ids[i] for i in rows.tolist()}
+                if len(subjects) >= k or take >= live:
+                    break
+                take = min(live, take * 4)
+            diff = shard.vectors[rows].astype(np.float64) - query.astype(np.float64)
+            exact = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+            found: list[Match] = []
+            seen: set[str] = set()
+            for i in np.argsort(exact, kind="stable").tolist():
+                row = int(rows[i])
+                subject = shard.subject_ids[row]
+                if subject in seen:
+                    continue
+                seen.add(subject)
+                found.append(Match(shard.template_ids[row], subject, float(exact[i])))
+                if len(found) == k:
+                    break
+            return found
+
 
 def build_from_vault(
     session: Session, vault: Vault, at: datetime, *, batch_size: int = 500

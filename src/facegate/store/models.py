@@ -18,6 +18,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
+    Float,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -93,6 +94,15 @@ class Deployment(Base, kw_only=True):
     exterior_camera: Mapped[bool] = mapped_column(Boolean, default=False)
     mlps_level: Mapped[int | None] = mapped_column(default=None)
     entrusted_processor: Mapped[str] = mapped_column(default="")
+    # Identification accuracy (issue 16): the 1:N target false positive identification rate
+    # per probe, the false negative rate accepted, the 1:1 target false match rate per
+    # comparison (None: the engine's threshold), the best/second-best margin below which a
+    # match is ambiguous, and the gallery size the deployment plans for.
+    target_fpir: Mapped[float] = mapped_column(Float, default=0.01, server_default="0.01")
+    fnir_ceiling: Mapped[float] = mapped_column(Float, default=0.1, server_default="0.1")
+    target_fmr: Mapped[float | None] = mapped_column(Float, default=None)
+    ambiguity_margin: Mapped[float] = mapped_column(Float, default=0.03, server_default="0.03")
+    planned_gallery_size: Mapped[int] = mapped_column(default=0, server_default="0")
     # Presentation-attack detection: "off", "passive" or "active" (law.Liveness).
     liveness: Mapped[str] = mapped_column(default="passive")
     # The free text in English, beside the Chinese of purpose, necessity, why_not_verify and
@@ -264,6 +274,7 @@ def _register_feature_tables() -> None:
         assessment_models,
         durability_models,
         obligation_models,
+        sync_models,
     )
 
 

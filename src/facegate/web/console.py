@@ -272,6 +272,7 @@ def deployment_page(deployment_id: str, request: Request) -> Response:
         notice=notice,
         locations=views.location_choices(),
         device_token=current.data.pop("device_token", None),
+        accuracy=gate.accuracy(deployment_id),
     )
 
 

@@ -8,6 +8,7 @@ verification, and a person's own data (see, withdraw, delete).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from datetime import date
 from typing import Any
@@ -16,7 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
-from facegate.api.routes.faces import check_lockout, face_call, note_outcome
+from facegate.api.routes.faces import channel_of, check_lockout, face_call, note_outcome
 from facegate.api.state import api_state
 from facegate.engine.errors import FaceQualityTooLow, ImageTooLarge, MultipleFaces, NoFace
 from facegate.engine.liveness.challenge import new_challenge
@@ -207,6 +208,8 @@ def consent_form(request: Request) -> Response:
         notice_hash=notice.sha256,
         minor=bool(current.data.get("minor")),
         relations=GUARDIAN_RELATIONS,
+        # A networked deployment's photos travel: its own consent, asked for separately.
+        networked=dict(notice.facts or {}).get("transfer_mode") == "networked",
     )
 
 
@@ -254,6 +257,9 @@ async def consent(request: Request) -> Response:
     subject = gate.register_subject(date_of_birth=date.fromisoformat(dob), actor=who.actor)
     try:
         gate.record_consent(subject.id, who.deployment_id, spec, actor=who.actor)
+        if form.get("transmission") == "yes":  # its own tick, its own record (M8, PIPL 29)
+            transmission = dataclasses.replace(spec, scope="transmission")
+            gate.record_consent(subject.id, who.deployment_id, transmission, actor=who.actor)
     except FacegateError as exc:
         gate.delete_subject(subject.id, actor=who.actor)
         current.flash_error(exc)
@@ -387,7 +393,12 @@ async def face_step(request: Request, mode: str) -> Response:
                 state,
                 who,
                 lambda: gate.enrol(
-                    subject_id, deployment_id, image, device_id=device_id, actor=who.actor
+                    subject_id,
+                    deployment_id,
+                    image,
+                    device_id=device_id,
+                    actor=who.actor,
+                    channel=channel_of(request),
                 ),
             )
             current.flash("ok", "已登记 · Enrolled. Now let's check it works.")
@@ -397,7 +408,9 @@ async def face_step(request: Request, mode: str) -> Response:
             request,
             state,
             who,
-            lambda: gate.verify(device_id, subject_id, image, actor=who.actor),
+            lambda: gate.verify(
+                device_id, subject_id, image, actor=who.actor, channel=channel_of(request)
+            ),
         )
         note_outcome(request, state, who, subject_id, result.matched)
     except FacegateError as exc:

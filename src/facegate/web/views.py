@@ -13,10 +13,12 @@ from facegate import law
 from facegate.documents.labels import LOCATION_TYPES, PURPOSE_TYPES
 from facegate.law.facts import PROHIBITED_LOCATIONS, LocationType
 from facegate.service import Gate, access
+from facegate.service.accuracy import accuracy_decision
 from facegate.service.assessments import pipia_status
 from facegate.service.facts import deployment_facts
 from facegate.service.incidents import list_incidents
 from facegate.service.registry import get_deployment, prerequisites_decision
+from facegate.service.sync import deployment_individuals
 from facegate.store import models as m
 
 EXPIRY_WINDOW_DAYS = 30
@@ -78,13 +80,10 @@ def deployment_cards(gate: Gate, only: str | None = None) -> list[DeploymentCard
             query = query.where(m.Deployment.id == only)
         for row in session.scalars(query):
             decision = law.check_activation(
-                deployment_facts(row), prerequisites_decision(ctx, session, row)
+                deployment_facts(row),
+                (*prerequisites_decision(ctx, session, row), accuracy_decision(ctx, session, row)),
             )
-            individuals = session.scalar(
-                select(func.count(func.distinct(m.Template.subject_id))).where(
-                    m.Template.deployment_id == row.id
-                )
-            )
+            individuals = deployment_individuals(session, row.id)  # here and on its edges
             expiring = session.scalar(
                 select(func.count(m.Template.id)).where(
                     m.Template.deployment_id == row.id,
@@ -154,4 +153,5 @@ def dashboard(gate: Gate) -> dict[str, Any]:
             access.security_event_view(r) for r in access.security_events(gate.ctx, limit=10)
         ],
         "audit": gate.verify_audit().to_dict(),
+        "devices": gate.devices_status(),
     }

@@ -11,6 +11,7 @@ from facegate.api.routes import (
     obligations,
     people,
     registry,
+    sync,
     system,
 )
 
@@ -24,6 +25,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     care.router,
     assessments.router,
     obligations.router,
+    sync.router,
 )
 
 __all__ = ["ROUTERS"]

@@ -14,6 +14,7 @@ from typing import TypeVar
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
+from facegate import law
 from facegate.api.auth import Caller, ensure_subject_scope, limit
 from facegate.api.errors import LockedOut
 from facegate.api.images import read_image, request_body
@@ -31,6 +32,7 @@ from facegate.api.schemas import (
 )
 from facegate.api.state import ApiState, api_state, client_address
 from facegate.engine.errors import ImageTooLarge, ImageUnreadable
+from facegate.loopback import is_loopback
 from facegate.service.access import Principal
 
 router = APIRouter(tags=["faces"])
@@ -56,6 +58,16 @@ async def face_call(request: Request, state: ApiState, who: Principal, call: Cal
             detail=exc.message,
         )
         raise
+
+
+def channel_of(request: Request) -> law.Channel:
+    """How the photo came: over TLS or not, and whether both ends are this machine (a
+    networked deployment's photos need one or the other)."""
+    server = request.scope.get("server") or ("", None)
+    return law.Channel(
+        encrypted=request.url.scheme == "https",
+        loopback=is_loopback(client_address(request)) and is_loopback(str(server[0])),
+    )
 
 
 def check_lockout(state: ApiState, who: Principal, subject_id: str) -> None:
@@ -112,6 +124,41 @@ async def enrol(subject_id: str, request: Request, who: Caller) -> EnrolmentOut:
             image,
             device_id=fields.device_id or None,
             actor=who.actor,
+            channel=channel_of(request),
+        ),
+    )
+    return EnrolmentOut(**result.to_dict())
+
+
+@router.post(
+    "/v1/enrol",
+    response_model=EnrolmentOut,
+    status_code=201,
+    **allow(
+        "device", status=(400, 404, 409, 413, 422), extra=request_body(VerifyJson, VerifyFields)
+    ),
+)
+async def enrol_at_device(request: Request, who: Caller) -> EnrolmentOut:
+    """Enrol at this device (an edge node's kiosk or desk): the subject's face, in the
+    device's own deployment, with their valid consent there. The photo is used in memory and
+    never stored: only the encrypted template is."""
+    state = api_state(request)
+    fields, image = await read_image(request, state, who, VerifyFields)
+    subject_id = fields.subject_id
+    await run_in_threadpool(ensure_subject_scope, request, who, subject_id)
+    assert who.device_id is not None and who.deployment_id is not None
+    device_id, deployment_id = who.device_id, who.deployment_id
+    result = await face_call(
+        request,
+        state,
+        who,
+        lambda: state.gate.enrol(
+            subject_id,
+            deployment_id,
+            image,
+            device_id=device_id,
+            actor=who.actor,
+            channel=channel_of(request),
         ),
     )
     return EnrolmentOut(**result.to_dict())
@@ -137,7 +184,9 @@ async def verify(request: Request, who: Caller) -> VerificationOut:
         request,
         state,
         who,
-        lambda: state.gate.verify(device_id, subject_id, image, actor=who.actor),
+        lambda: state.gate.verify(
+            device_id, subject_id, image, actor=who.actor, channel=channel_of(request)
+        ),
     )
     state.metrics.matches.labels("verify", "match" if result.matched else "no_match").inc()
     await run_in_threadpool(note_outcome, request, state, who, subject_id, result.matched)
@@ -159,7 +208,10 @@ async def identify(request: Request, who: Caller) -> IdentificationOut:
     assert who.device_id is not None
     device_id = who.device_id
     result = await face_call(
-        request, state, who, lambda: state.gate.identify(device_id, image, actor=who.actor)
+        request,
+        state,
+        who,
+        lambda: state.gate.identify(device_id, image, actor=who.actor, channel=channel_of(request)),
     )
     state.metrics.matches.labels("identify", "match" if result.matched else "no_match").inc()
     if not result.matched and state.probes.miss(device_id):

@@ -21,7 +21,7 @@ from facegate.service.views import controller_view, deployment_view, device_view
 from facegate.store import models as m
 
 router = APIRouter(tags=["registry"])
-NULLABLE = frozenset({"mlps_level"})
+NULLABLE = frozenset({"mlps_level", "target_fmr"})
 
 
 @router.post("/v1/controllers", response_model=ControllerOut, status_code=201, **allow("admin"))

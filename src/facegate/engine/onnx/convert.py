@@ -72,6 +72,23 @@ def _convert_resnet(data: bytes) -> onnx.ModelProto:
     return build_model(network, rows=RESNET_INPUT, columns=RESNET_INPUT, name="dlib-resnet-v1")
 
 
+def mmod_spec() -> list[d.Wrapper]:
+    """``net_type`` of dlib's examples/dnn_mmod_face_detection_ex.cpp, top-down below the loss:
+    con<1,9,9,1,1, rcon5<rcon5<rcon5<downsampler<input_rgb_image_pyramid<pyramid_down<6>>>>>>>,
+    rcon5 = relu<affine<con<45,5,5,1,1>>>, downsampler = three relu<affine<con5d<...>>>."""
+    relu_affine_con = [d.RELU, d.AFFINE, d.CON]
+    return [d.CON, *relu_affine_con * 3, *relu_affine_con * 3]
+
+
+def mmod_network(data: bytes) -> d.Network:
+    return d.read_network(data, mmod_spec())
+
+
+def _convert_mmod(data: bytes) -> onnx.ModelProto:
+    network = mmod_network(data)
+    return build_model(network, rows=None, columns=None, name="dlib-mmod", planar_input=True)
+
+
 @dataclass(frozen=True)
 class Conversion:
     stem: str
@@ -80,6 +97,7 @@ class Conversion:
 
 CONVERSIONS: dict[str, Conversion] = {
     "dlib_face_recognition_resnet_model_v1.dat": Conversion("dlib-resnet-v1", _convert_resnet),
+    "mmod_human_face_detector.dat": Conversion("dlib-mmod", _convert_mmod),
 }
 
 

@@ -45,7 +45,7 @@ class Skip:
 
 Wrapper = Layer | Tag | Skip
 CON = Layer(("con_4",))
-AFFINE = Layer(("affine_",))
+AFFINE = Layer(("affine_", "bn_con2"))  # dlib builds an affine_ from a saved bn_ too
 RELU = Layer(("relu_",))
 MAX_POOL = Layer(("max_pool_2",))
 AVG_POOL = Layer(("avg_pool_2",))
@@ -120,8 +120,9 @@ class InputLayer:
 @dataclass(frozen=True)
 class Network:
     loss: str
-    loss_options: dict[str, object]
+    loss_options: dict[str, float]
     input: InputLayer
+    detector_windows: list[tuple[int, int]] = field(default_factory=list)  # (width, height)
     ops: list[Op] = field(default_factory=list)  # bottom (after the input) to top
 
 
@@ -129,7 +130,7 @@ class Network:
 def read_network(data: bytes, spec: Sequence[Wrapper]) -> Network:
     reader = DlibReader(data)
     reader.expect_version(1)
-    loss, options = _read_loss(reader)
+    loss, options, windows = _read_loss(reader)
     for index, wrapper in enumerate(spec):
         if isinstance(wrapper, Layer):
             reader.expect_version(3 if index == len(spec) - 1 else 2)
@@ -152,26 +153,22 @@ def read_network(data: bytes, spec: Sequence[Wrapper]) -> Network:
                 reader.integer()
     if not reader.at_end:
         raise DlibFormatError(f"{reader.pos} bytes read but the file continues")
-    return Network(loss, options, input_layer, ops)
+    return Network(loss, options, input_layer, detector_windows=windows, ops=ops)
 
 
-def _read_loss(reader: DlibReader) -> tuple[str, dict[str, object]]:
+def _read_loss(reader: DlibReader) -> tuple[str, dict[str, float], list[tuple[int, int]]]:
     name = reader.expect_string("loss_metric_2", "loss_mmod_")
     if name == "loss_metric_2":
-        return name, {"margin": reader.real(), "distance_threshold": reader.real()}
-    return name, _read_mmod_options(reader)
+        return name, {"margin": reader.real(), "distance_threshold": reader.real()}, []
+    return name, *_read_mmod_options(reader)
 
 
-def _read_mmod_options(reader: DlibReader) -> dict[str, object]:
+def _read_mmod_options(reader: DlibReader) -> tuple[dict[str, float], list[tuple[int, int]]]:
     """``mmod_options`` as written by the dlib that trained ``mmod_human_face_detector.dat``."""
-    version = reader.expect_version(1)
-    windows = []
-    for _ in range(reader.integer()):
-        width, height = reader.integer(), reader.integer()
-        windows.append((width, height))
-    options: dict[str, object] = {
-        "version": version,
-        "detector_windows": windows,
+    reader.expect_version(1)
+    # Version 1 held one detector window (width, height); later versions hold a list.
+    windows = [(reader.integer(), reader.integer())]
+    options = {
         "loss_per_false_alarm": reader.real(),
         "loss_per_missed_target": reader.real(),
         "truth_match_iou_threshold": reader.real(),
@@ -180,7 +177,7 @@ def _read_mmod_options(reader: DlibReader) -> dict[str, object]:
         "ignore_iou_thresh": reader.real(),
         "ignore_percent_covered_thresh": reader.real(),
     }
-    return options
+    return options, windows
 
 
 def _read_input(reader: DlibReader) -> InputLayer:
@@ -216,6 +213,25 @@ def _read_details(reader: DlibReader, wrapper: Layer) -> Op:
         gamma, beta = split_params(params, reader.alias_tensor(), reader.alias_tensor())
         reader.integer()  # mode: conv (per channel) or fc (per value); the shapes say which
         return Affine(gamma, beta)
+    if name == "bn_con2":
+        # Batch normalisation as trained; at inference dlib turns it into an affine_ layer:
+        # gamma / sqrt(running_variance + eps), beta - gamma' * running_mean.
+        params = reader.tensor()
+        gamma_shape, beta_shape = reader.alias_tensor(), reader.alias_tensor()
+        for _ in range(2):  # batch means and inverse deviations, used only in training
+            reader.tensor()
+        running_means, running_variances = reader.tensor(), reader.tensor()
+        reader.integer()  # num_updates
+        reader.integer()  # running_stats_window_size
+        for _ in range(4):
+            reader.real()
+        eps = reader.real()
+        gamma, beta = split_params(params, gamma_shape, beta_shape)
+        scale = gamma.astype(np.float64) / np.sqrt(
+            running_variances.reshape(gamma.shape).astype(np.float64) + eps
+        )
+        shift = beta - scale * running_means.reshape(gamma.shape).astype(np.float64)
+        return Affine(scale.astype(np.float32), shift.astype(np.float32))
     if name == "relu_":
         return Relu()
     if name in ("max_pool_2", "avg_pool_2"):

@@ -98,29 +98,45 @@ def _fold(ops: list[Op]) -> list[Op]:
 
 
 def build_model(
-    network: Network, *, rows: int | None, columns: int | None, name: str
+    network: Network,
+    *,
+    rows: int | None,
+    columns: int | None,
+    name: str,
+    planar_input: bool = False,
 ) -> onnx.ModelProto:
-    """An ONNX model of ``network`` for images of ``rows`` x ``columns`` (None: any size)."""
+    """An ONNX model of ``network`` for images of ``rows`` x ``columns`` (None: any size).
+
+    The input is ``uint8`` RGB images (N, rows, columns, 3), normalised in the graph; or, with
+    ``planar_input``, a float32 (N, 3, rows, columns) tensor already in dlib's input space
+    (the MMOD detector's tiled pyramid, which is built outside the graph).
+    """
     b = _Builder()
-    red, green, blue = network.input.means
-    x = b.node("Cast", [INPUT], "as_float", to=TensorProto.FLOAT)
-    x = b.node("Transpose", [x], "planar", perm=[0, 3, 1, 2])
-    means = np.array([red, green, blue], dtype=np.float32).reshape(1, 3, 1, 1)
-    x = b.node("Sub", [x, b.constant("means", means)], "centred")
-    x = b.node("Mul", [x, b.constant("scale", np.array(1 / 256, dtype=np.float32))], "scaled")
+    if planar_input:
+        x = INPUT
+        image_type = TensorProto.FLOAT
+        image_dims: list[str | int] = ["batch", 3, rows or "rows", columns or "columns"]
+    else:
+        red, green, blue = network.input.means
+        x = b.node("Cast", [INPUT], "as_float", to=TensorProto.FLOAT)
+        x = b.node("Transpose", [x], "planar", perm=[0, 3, 1, 2])
+        means = np.array([red, green, blue], dtype=np.float32).reshape(1, 3, 1, 1)
+        x = b.node("Sub", [x, b.constant("means", means)], "centred")
+        x = b.node("Mul", [x, b.constant("scale", np.array(1 / 256, dtype=np.float32))], "scaled")
+        image_type = TensorProto.UINT8
+        image_dims = ["batch", rows or "rows", columns or "columns", 3]
     current = _Value(x, (3, rows, columns))
     tags: dict[int, _Value] = {}
     for op in _fold(network.ops):
         current = _emit(b, op, current, tags)
     b.nodes.append(helper.make_node("Identity", [current.name], [OUTPUT], name=OUTPUT))
-    image_dims: list[str | int] = ["batch", rows or "rows", columns or "columns", 3]
     output_dims: list[str | int] = ["batch", current.shape[0]]
     if current.shape[1:] != (1, 1):
         output_dims += [current.shape[1] or "out_rows", current.shape[2] or "out_columns"]
     graph = helper.make_graph(
         b.nodes,
         name,
-        [helper.make_tensor_value_info(INPUT, TensorProto.UINT8, image_dims)],
+        [helper.make_tensor_value_info(INPUT, image_type, image_dims)],
         [helper.make_tensor_value_info(OUTPUT, TensorProto.FLOAT, output_dims)],
         b.initializers,
     )

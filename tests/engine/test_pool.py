@@ -1,0 +1,59 @@
+"""Face work in worker processes: the same results and typed errors, a bounded queue."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import photos
+from facegate.engine import FaceEngine, MultipleFaces, NoFace
+from facegate.engine.pool import EngineBusy, FacePool
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[FacePool]:
+    with FacePool(workers=1, queue=1) as started:
+        started.wait_ready()
+        yield started
+
+
+def test_a_worker_gives_the_engines_embedding(
+    pool: FacePool, engine: FaceEngine, fixtures_dir: Path
+) -> None:
+    here = engine.single_face(fixtures_dir / "obama_1.jpg").embedding
+    there = pool.single_face((fixtures_dir / "obama_1.jpg").read_bytes()).embedding
+    assert there.model == here.model == pool.model_id
+    assert float(np.abs(there.vector - here.vector).max()) < 1e-6
+    assert pool.model_version == engine.model_version
+    assert pool.threshold == engine.threshold
+
+
+def test_typed_errors_cross_the_process_boundary(pool: FacePool) -> None:
+    with pytest.raises(NoFace) as no_face:
+        pool.single_face(photos.no_face())
+    assert no_face.value.code == "no_face"
+    with pytest.raises(MultipleFaces) as several:
+        pool.single_face(photos.two_people())
+    assert several.value.count == 2
+    assert several.value.details == {"faces": 2}
+    assert "2 faces found" in several.value.message
+
+
+def test_a_full_queue_is_refused_at_once_with_a_retry_delay(
+    pool: FacePool, fixtures_dir: Path
+) -> None:
+    # One worker and one waiting place, both taken.
+    for _ in range(2):
+        assert pool._slots.acquire(blocking=False)
+    try:
+        with pytest.raises(EngineBusy) as busy:
+            pool.faces_with_embeddings(fixtures_dir / "biden.jpg")
+        assert busy.value.code == "engine_busy"
+        assert busy.value.retry_after >= 1
+    finally:
+        for _ in range(2):
+            pool._slots.release()
+    assert len(pool.faces_with_embeddings(fixtures_dir / "biden.jpg")) == 1
