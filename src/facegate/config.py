@@ -35,6 +35,8 @@ class Settings:
     journal_file: Path | None = None
     engine: EngineConfig = field(default_factory=EngineConfig)
     consent_quiet_days: int = 180
+    reconsent_days: int = 30
+    suspension_max_days: int = 90
     # What this process is: "standalone" (one box), "control" (the control plane: no face of
     # an on_device deployment) or "edge" (an edge node on one device).
     role: str = "standalone"
@@ -86,6 +88,14 @@ DEFAULT_TOML = """\
 
 # After a person refuses consent, do not ask again for this many days (NDSR art. 22).
 # consent_quiet_days = 180
+
+# After a deployment's purpose or method changes, the templates of people who have not
+# consented again within this many days are destroyed (PIPL art. 14 para. 2, art. 47).
+# reconsent_days = 30
+
+# A deployment suspended for longer than this many days has its templates destroyed, as a
+# stopped one at once (PIPL art. 47; Measures art. 8).
+# suspension_max_days = 90
 
 # What this process is: "standalone" (the whole of facegate on the recognition device),
 # "control" (a control plane: console, records and consents; it never holds a face of an
@@ -195,6 +205,8 @@ def load_settings(data_dir: Path | None = None, env: dict[str, str] | None = Non
         "key_file",
         "journal_file",
         "consent_quiet_days",
+        "reconsent_days",
+        "suspension_max_days",
         "public_url",
         "liveness_threshold",
         "role",
@@ -237,11 +249,19 @@ def _apply(settings: Settings, values: dict[str, Any], source: str) -> Settings:
             if not 0.0 <= threshold <= 1.0:
                 raise ConfigError(f"{source}: liveness_threshold must be between 0 and 1")
             changes[key] = threshold
-        elif key in ("consent_quiet_days", "face_workers", "face_queue"):
+        elif key in (
+            "consent_quiet_days",
+            "reconsent_days",
+            "suspension_max_days",
+            "face_workers",
+            "face_queue",
+        ):
             try:
                 changes[key] = int(value)
             except (TypeError, ValueError) as exc:
                 raise ConfigError(f"{source}: {key} must be a whole number") from exc
+            if changes[key] < 0:
+                raise ConfigError(f"{source}: {key} must not be negative")
         elif key == "role":
             if str(value) not in ROLES:
                 raise ConfigError(f"{source}: role must be one of {', '.join(ROLES)}")

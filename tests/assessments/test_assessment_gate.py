@@ -178,8 +178,9 @@ def test_pipia_renew_refused_after_a_major_incident_stales_it(gate: Gate, draft:
 
 
 def test_pipia_renew_unrelated_change_keeps_the_assessment(gate: Gate, draft: DraftSite) -> None:
+    # Renaming the deployment changes nothing the assessment weighed (retention does: issue 12).
     active(gate, draft)
-    gate.update_deployment(draft.deployment_id, retention_days=180)
+    gate.update_deployment(draft.deployment_id, name="North gate (Block 3)")
     assert gate.pipia(draft.deployment_id).decision.allowed
     with gate.ctx.db.transaction() as session:
         actions = [e.action for e in session.query(AuditEvent).order_by(AuditEvent.seq)]
@@ -221,8 +222,8 @@ def test_notice_required_items_refused_when_the_deployment_changed_since(
     gate: Gate, draft: DraftSite
 ) -> None:
     active(gate, draft)
-    gate.update_deployment(draft.deployment_id, retention_days=90)
-    with pytest.raises(Refused, match="retention_days changed") as exc:
+    gate.update_deployment(draft.deployment_id, alternatives=("PIN pad", "resident card"))
+    with pytest.raises(Refused, match="alternatives changed") as exc:
         gate.activate(draft.deployment_id)
     assert refused_codes(exc) == ("notice.required_items",)
 
@@ -253,7 +254,7 @@ def test_notice_required_items_consent_binds_the_current_notice(
         )
 
 
-def test_notice_required_items_old_consent_reported_and_enrolment_refused(
+def test_consent_purpose_change_old_notice_consent_reported_and_enrolment_refused(
     gate: Gate, draft: DraftSite, fixtures_dir: Path
 ) -> None:
     old_hash = active(gate, draft)
@@ -261,7 +262,7 @@ def test_notice_required_items_old_consent_reported_and_enrolment_refused(
     gate.record_consent(person, draft.deployment_id, CONSENT)
     assert gate.stale_consents(draft.deployment_id).consents == ()
 
-    gate.update_deployment(draft.deployment_id, retention_days=90)
+    gate.update_deployment(draft.deployment_id, alternatives=("PIN pad", "resident card"))
     new = gate.publish_notice(draft.deployment_id)
 
     report = gate.stale_consents(draft.deployment_id)
@@ -271,7 +272,8 @@ def test_notice_required_items_old_consent_reported_and_enrolment_refused(
     ]
     with pytest.raises(Refused, match="record their consent again") as exc:
         gate.enrol(person, draft.deployment_id, fixtures_dir / "obama_1.jpg")
-    assert refused_codes(exc) == ("notice.required_items",)
+    # a consent covers what the person was told (PIPL14 para. 2, NDSR22)
+    assert refused_codes(exc) == ("consent.purpose_change",)
 
     gate.record_consent(person, draft.deployment_id, CONSENT)
     assert gate.stale_consents(draft.deployment_id).consents == ()

@@ -34,7 +34,8 @@ def test_backup_delete_restore_rotate(tmp_path: Path) -> None:
     restored = run(data, "restore", str(tmp_path / "backup-1"))
     assert restored["audit_chain_ok"] is True
     assert any("1 person(s) erased" in str(n) for n in restored["notices"])  # type: ignore[attr-defined]
-    assert run(data, "rights", "show", person)["identity"] == {}
+    erased = run(data, "rights", "show", person)  # erased again: nothing held (issue 12)
+    assert erased["held"] is False and "identity" not in erased
     assert run(data, "rights", "show", other)["identity"] == {"name": "C. Kept"}
 
     # The master key: rotated without losing what it seals; the old file is kept.

@@ -147,4 +147,10 @@ def test_commands_before_init_say_so(tmp_path: Path) -> None:
 
 def test_retention_sweep_reports_counts(cli: Cli) -> None:
     body = cli.run("retention", "sweep")
-    assert body == {"expired_templates": 0, "keys_destroyed": 0, "deployments": 0}
+    assert body == {
+        "expired_templates": 0,
+        "keys_destroyed": 0,
+        "deployments": 0,
+        "not_renewed": 0,
+        "suspended": 0,
+    }

@@ -236,7 +236,8 @@ def test_an_enrolment_on_edge_a_is_unknown_to_edge_b(cluster: Cluster, fixtures_
 
     at_b = post_photo(f"{edge_b.url}/v1/identify", key_b, fixtures_dir / "obama_2.jpg")
     assert at_b.status_code == 200, at_b.text
-    assert [f["subject_id"] for f in at_b.json()["faces"]] == [None]
+    # not recognised at B: discarded, only counted (capture.opt_in)
+    assert at_b.json()["faces"] == [] and at_b.json()["unmatched"] == 1
     claim_b = post_photo(
         f"{edge_b.url}/v1/verify", key_b, fixtures_dir / "obama_2.jpg", subject_id=person
     )

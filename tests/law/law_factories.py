@@ -22,6 +22,7 @@ from facegate.law import (
     SubjectFacts,
     TemplateFacts,
     TransferMode,
+    consent_snapshot_hash,
 )
 
 T0 = datetime(2025, 6, 2, 4, 0, tzinfo=UTC)  # 12:00 in China, Monday 2 June 2025
@@ -71,6 +72,7 @@ _CONSENT = ConsentFacts(
     bundled=False,
     given_at=T0,
     withdrawn_at=None,
+    purpose_snapshot=consent_snapshot_hash(_DEPLOYMENT),
 )
 
 
@@ -86,8 +88,10 @@ def consent(**changes: Any) -> ConsentFacts:
     return dataclasses.replace(_CONSENT, **changes)
 
 
-def subject(date_of_birth: date | None = ADULT_DOB, id: str = "sub-1") -> SubjectFacts:
-    return SubjectFacts(id=id, date_of_birth=date_of_birth)
+def subject(
+    date_of_birth: date | None = ADULT_DOB, id: str = "sub-1", age_attested: bool = False
+) -> SubjectFacts:
+    return SubjectFacts(id=id, date_of_birth=date_of_birth, age_attested=age_attested)
 
 
 def template(created_at: datetime, expires_at: datetime) -> TemplateFacts:

@@ -30,7 +30,7 @@ def test_catalogue_covers_every_code_of_measures_md() -> None:
     assert len(rows) >= 30
     assert set(RULES) == set(rows)
     for code, (articles, kind) in rows.items():
-        assert rule(code).articles == articles, code
+        assert rule(code).sources == articles, code
         assert rule(code).kind == kind, code
 
 
@@ -55,13 +55,17 @@ def test_rule_unknown_code_raises_value_error() -> None:
         (("SPC4", "SPC10"), "SPC Provisions art. 4, 10"),
         (("PIPL44-47", "PIPL50"), "PIPL art. 44-47, 50"),
         (("M15", "CAC 2025-05-28"), "Measures art. 15; CAC 2025-05-28"),
-        (("GB/T 35273 6.3", "GB 41819"), "GB/T 35273 6.3; GB 41819"),
-        (("Automobile data provisions 2021",), "Automobile data provisions 2021"),
+        (("GB/T 35273 6.3", "GB/T 41819-2022 7"), "GB/T 35273 6.3; GB/T 41819-2022 7"),
+        (
+            ("《汽车数据安全管理若干规定（试行）》 arts. 3, 6, 10",),
+            "《汽车数据安全管理若干规定（试行）》 arts. 3, 6, 10",
+        ),
         (("M2 para. 2",), "Measures art. 2 para. 2"),
         (
             ("PIPL14 para. 2", "NDSR22"),
             "PIPL art. 14 para. 2; Network Data Security Regulation art. 22",
         ),
+        (("SPC2(3)", "SPC4"), "SPC Provisions art. 2(3), 4"),
         (("M9", "PIPL55", "M14", "M9"), "Measures art. 9, 14; PIPL art. 55"),
         ((), ""),
     ],
@@ -73,8 +77,31 @@ def test_format_articles(articles: tuple[str, ...], text: str) -> None:
 def test_format_articles_of_consent_separate() -> None:
     assert format_articles(rule("consent.separate").articles) == (
         "Measures art. 6; PIPL art. 14, 29; Network Data Security Regulation art. 22; "
-        "SPC Provisions art. 4"
+        "SPC Provisions art. 2(3), 4"
     )
+
+
+@pytest.mark.parametrize(
+    ("code", "articles"),
+    [
+        # the review of issue 12: the precise citation of each rule
+        ("scope.rnd_excluded", ("M2 para. 2",)),
+        ("purpose.specific_necessary", ("M4", "PIPL6", "PIPL28 para. 2")),
+        ("consent.separate", ("M6", "PIPL14", "PIPL29", "NDSR22", "SPC2(3)", "SPC4")),
+        ("consent.purpose_change", ("PIPL14 para. 2", "NDSR22")),
+        ("data.no_raw_images", ("GB/T 41819-2022 7", "GB/T 35273 6.3")),
+        ("data.separate_identity", ("GB/T 35273 6.3", "GB/T 41819-2022 7")),
+        ("sector.automotive", ("《汽车数据安全管理若干规定（试行）》 arts. 3, 6, 10",)),
+    ],
+)
+def test_catalogue_cites_precisely(code: str, articles: tuple[str, ...]) -> None:
+    assert rule(code).articles == articles
+    assert not any("GB 41819" in a or a == "M19" for r in RULES.values() for a in r.articles)
+
+
+def test_catalogue_automotive_is_not_a_ban() -> None:
+    summary = rule("sector.automotive").summary_en
+    assert "unless truly necessary" in summary and "driving safety only" not in summary
 
 
 def test_split_articles_keeps_a_citation_of_several_articles_whole() -> None:

@@ -30,11 +30,17 @@ def test_lawful_consent_allowed() -> None:
 # -- consent.separate ---------------------------------------------------------------------
 @pytest.mark.parametrize(
     "changes",
-    [{"bundled": True}, {"deployment_id": "dep-2"}, {"subject_id": "sub-2"}],
-    ids=["bundled", "other-deployment", "other-subject"],
+    [{"bundled": True}, {"deployment_id": "dep-2"}, {"subject_id": "sub-2"}, {"pre_ticked": True}],
+    ids=["bundled", "other-deployment", "other-subject", "pre-ticked"],
 )
 def test_consent_separate_refused(changes: dict[str, Any]) -> None:
     assert codes(**changes) == ("consent.separate",)
+
+
+def test_consent_separate_refused_pre_ticked_is_no_explicit_consent_not_coercion() -> None:
+    decision = check_consent(consent(pre_ticked=True), subject(), deployment())
+    assert decision.codes == ("consent.separate",)
+    assert "explicit" in decision.reasons[0].message
 
 
 @pytest.mark.parametrize("scope", list(ConsentScope))
@@ -43,20 +49,15 @@ def test_consent_separate_allowed(scope: ConsentScope) -> None:
 
 
 # -- coercion.prohibited ------------------------------------------------------------------
-@pytest.mark.parametrize(
-    "changes",
-    [{"alternative_offered": False}, {"pre_ticked": True}],
-    ids=["no-alternative", "pre-ticked"],
-)
-def test_coercion_prohibited_refused(changes: dict[str, Any]) -> None:
-    assert codes(**changes) == ("coercion.prohibited",)
+def test_coercion_prohibited_refused() -> None:
+    assert codes(alternative_offered=False) == ("coercion.prohibited",)
 
 
-def test_coercion_prohibited_refused_both_reasons() -> None:
+def test_coercion_prohibited_refused_with_the_pre_ticked_box_reported_apart() -> None:
     decision = check_consent(
         consent(alternative_offered=False, pre_ticked=True), subject(), deployment()
     )
-    assert len(decision.reasons) == 2
+    assert decision.codes == ("consent.separate", "coercion.prohibited")
 
 
 def test_coercion_prohibited_allowed() -> None:
@@ -157,7 +158,7 @@ def test_consent_written_allowed(required: bool, form: ConsentForm) -> None:
 
 def test_check_consent_reports_every_failure() -> None:
     decision = check_consent(
-        consent(bundled=True, pre_ticked=True),
+        consent(bundled=True, alternative_offered=False),
         subject(date(2020, 1, 1)),
         deployment(written_consent_required=True),
     )
@@ -242,3 +243,24 @@ def test_consent_no_repeat_prompt_allowed(
 def test_consent_no_repeat_prompt_default_is_180_days() -> None:
     assert not check_prompt_allowed(T0, T0 + timedelta(days=179)).allowed
     assert check_prompt_allowed(T0, T0 + timedelta(days=180)).allowed
+
+
+# -- minor.guardian: an attestation of "14 or older" instead of a date of birth (PIPL6) ------
+def test_minor_guardian_allowed_adult_attestation_without_date_of_birth() -> None:
+    decision = check_consent(consent(), subject(None, age_attested=True), deployment())
+    assert decision.allowed
+
+
+def test_minor_guardian_refused_guardian_for_an_attested_adult() -> None:
+    decision = check_consent(
+        consent(given_by=GivenBy.GUARDIAN, guardian_relation="mother"),
+        subject(None, age_attested=True),
+        deployment(),
+    )
+    assert decision.codes == ("minor.guardian",)
+
+
+def test_minor_guardian_refused_neither_date_nor_attestation() -> None:
+    decision = check_consent(consent(), subject(None, age_attested=False), deployment())
+    assert decision.codes == ("minor.guardian",)
+    assert "attestation" in decision.reasons[0].message

@@ -55,7 +55,16 @@ def test_decision_combine() -> None:
     assert combined.reasons == (NO_SIGNS, NO_CONSENT, NO_SIGNS)
     assert combined.codes == ("location.public_place", "consent.separate")
     assert combined.obligations == ("a", "b")
-    assert combined.articles == ("M13", "PIPL26", "M6", "PIPL14", "PIPL29", "NDSR22", "SPC4")
+    assert combined.articles == (
+        "M13",
+        "PIPL26",
+        "M6",
+        "PIPL14",
+        "PIPL29",
+        "NDSR22",
+        "SPC2(3)",
+        "SPC4",
+    )
 
 
 def test_decision_combine_all_allowed_and_empty() -> None:
@@ -99,7 +108,7 @@ def test_refused_carries_decision_and_reasons() -> None:
         "reasons": [
             {
                 "code": "consent.separate",
-                "articles": ["M6", "PIPL14", "PIPL29", "NDSR22", "SPC4"],
+                "articles": ["M6", "PIPL14", "PIPL29", "NDSR22", "SPC2(3)", "SPC4"],
                 "message": "no valid separate consent for this deployment",
             },
             {"code": "deployment.inactive", "articles": [], "message": INACTIVE.message},

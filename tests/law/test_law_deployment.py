@@ -9,6 +9,8 @@ from law_factories import deployment
 
 from facegate.law import (
     MAX_RETENTION_DAYS,
+    PUBLIC_LOCATIONS,
+    CaptureMode,
     Decision,
     DeploymentStatus,
     LawfulBasis,
@@ -20,6 +22,8 @@ from facegate.law import (
     TransferMode,
     check_activation,
     check_deployment,
+    default_retention_days,
+    retention_warning,
 )
 
 
@@ -40,7 +44,10 @@ def test_scope_rnd_excluded_refused() -> None:
 
 @pytest.mark.parametrize("purpose_type", [p for p in PurposeType if p is not PurposeType.RND])
 def test_scope_rnd_excluded_allowed(purpose_type: PurposeType) -> None:
-    changes: dict[str, Any] = {"purpose_type": purpose_type}
+    changes: dict[str, Any] = {
+        "purpose_type": purpose_type,
+        "retention_days": default_retention_days(purpose_type),
+    }
     if purpose_type is PurposeType.DRIVING_SAFETY:
         changes.update(sector=Sector.AUTOMOTIVE, location_type=LocationType.VEHICLE_CABIN)
     assert check_deployment(deployment(**changes)).allowed
@@ -106,9 +113,16 @@ def test_consent_not_conditional_allowed() -> None:
 @pytest.mark.parametrize(
     "changes",
     [
-        {"sector": Sector.AUTOMOTIVE, "purpose_type": PurposeType.PAYMENT},
-        {"location_type": LocationType.VEHICLE_CABIN, "purpose_type": PurposeType.PAYMENT},
-        {"location_type": LocationType.VEHICLE_EXTERIOR, "exterior_camera": True},
+        {
+            "location_type": LocationType.VEHICLE_CABIN,
+            "purpose_type": PurposeType.PAYMENT,
+            "lawful_basis": LawfulBasis.CONTRACT_NECESSITY,
+        },
+        {
+            "location_type": LocationType.VEHICLE_EXTERIOR,
+            "exterior_camera": True,
+            "lawful_basis": LawfulBasis.LEGAL_DUTY,
+        },
         {
             "sector": Sector.AUTOMOTIVE,
             "purpose_type": PurposeType.DRIVING_SAFETY,
@@ -116,25 +130,71 @@ def test_consent_not_conditional_allowed() -> None:
             "exterior_camera": True,
             "transfer_mode": TransferMode.NETWORKED,
         },
+        {
+            "purpose_type": PurposeType.DRIVING_SAFETY,
+            "location_type": LocationType.VEHICLE_CABIN,
+            "transfer_mode": TransferMode.NETWORKED,
+        },
     ],
-    ids=["automotive-payment", "cabin-payment", "exterior-access", "exterior-networked"],
+    ids=[
+        "cabin-payment-no-consent",
+        "exterior-access-legal-duty",
+        "exterior-networked",
+        "cabin-networked-without-necessity",
+    ],
 )
 def test_sector_automotive_refused(changes: dict[str, Any]) -> None:
     assert refused_codes(**changes) == ("sector.automotive",)
+
+
+def test_sector_automotive_refused_says_unless_truly_necessary_not_a_ban() -> None:
+    decision = check_deployment(
+        deployment(
+            purpose_type=PurposeType.DRIVING_SAFETY,
+            location_type=LocationType.VEHICLE_CABIN,
+            transfer_mode=TransferMode.NETWORKED,
+        )
+    )
+    assert "unless truly necessary" in decision.reasons[0].message
 
 
 @pytest.mark.parametrize(
     "changes",
     [
         {"sector": Sector.AUTOMOTIVE, "location_type": LocationType.VEHICLE_CABIN},
-        {"location_type": LocationType.VEHICLE_CABIN, "transfer_mode": TransferMode.NETWORKED},
         {"location_type": LocationType.VEHICLE_EXTERIOR, "exterior_camera": True},
+        {
+            "location_type": LocationType.VEHICLE_CABIN,
+            "transfer_mode": TransferMode.NETWORKED,
+            "transfer_legal_basis": "CPL54",
+        },
     ],
-    ids=["cabin", "cabin-networked-with-consent", "exterior-on-device"],
+    ids=["cabin", "exterior-on-device", "cabin-networked-with-a-legal-basis"],
 )
 def test_sector_automotive_allowed(changes: dict[str, Any]) -> None:
     decision = check_deployment(deployment(purpose_type=PurposeType.DRIVING_SAFETY, **changes))
     assert decision.allowed
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        # a carmaker's office or showroom is not a vehicle: the automotive rules do not apply
+        {
+            "sector": Sector.AUTOMOTIVE,
+            "purpose_type": PurposeType.ATTENDANCE,
+            "location_type": LocationType.OFFICE,
+        },
+        {"sector": Sector.AUTOMOTIVE, "purpose_type": PurposeType.ACCESS_CONTROL},
+        # in the cabin, a purpose other than driving safety on each person's separate consent
+        {"location_type": LocationType.VEHICLE_CABIN, "purpose_type": PurposeType.PAYMENT},
+    ],
+    ids=["carmaker-office", "carmaker-gate", "cabin-payment-with-consent"],
+)
+def test_sector_automotive_allowed_outside_vehicles_and_on_consent(
+    changes: dict[str, Any],
+) -> None:
+    assert check_deployment(deployment(**changes)).allowed
 
 
 def test_sector_automotive_allowed_exterior_camera_carries_the_obligation() -> None:
@@ -154,9 +214,41 @@ def test_storage_retention_minimum_refused(days: int) -> None:
     assert refused_codes(retention_days=days) == ("storage.retention_minimum",)
 
 
-@pytest.mark.parametrize("days", [1, 30, MAX_RETENTION_DAYS])
+@pytest.mark.parametrize("days", [1, 30, 365])
 def test_storage_retention_minimum_allowed(days: int) -> None:
     assert check_deployment(deployment(retention_days=days)).allowed
+
+
+def test_storage_retention_minimum_refused_above_the_purpose_default_without_justification() -> (
+    None
+):
+    assert default_retention_days(PurposeType.ACCESS_CONTROL) == 365
+    decision = check_deployment(deployment(retention_days=366, retention_justification="  "))
+    assert decision.codes == ("storage.retention_minimum",)
+    assert "365 days" in decision.reasons[0].message
+    assert retention_warning(PurposeType.ACCESS_CONTROL, 366)
+    assert retention_warning(PurposeType.ACCESS_CONTROL, 365) == ""
+
+
+def test_storage_retention_minimum_allowed_above_the_default_with_a_justification() -> None:
+    decision = check_deployment(
+        deployment(
+            retention_days=MAX_RETENTION_DAYS,
+            retention_justification="Long-term residents; reviewed each year with the owners",
+        )
+    )
+    assert decision.allowed
+
+
+@pytest.mark.parametrize(
+    ("purpose_type", "days"),
+    [(PurposeType.HOTEL_CHECKIN, 31), (PurposeType.PUBLIC_SAFETY, 31), (PurposeType.OTHER, 91)],
+)
+def test_storage_retention_minimum_refused_per_purpose_default(
+    purpose_type: PurposeType, days: int
+) -> None:
+    changes: dict[str, Any] = {"purpose_type": purpose_type, "retention_days": days}
+    assert "storage.retention_minimum" in refused_codes(**changes)
 
 
 # -- location.private_space ---------------------------------------------------------------
@@ -178,7 +270,7 @@ def test_location_private_space_refused(place: LocationType) -> None:
 
 
 @pytest.mark.parametrize(
-    "place", [LocationType.HOTEL_LOBBY, LocationType.OFFICE, LocationType.TRANSPORT_HUB]
+    "place", [LocationType.OFFICE, LocationType.PAYMENT_COUNTER, LocationType.OTHER]
 )
 def test_location_private_space_allowed(place: LocationType) -> None:
     assert check_deployment(deployment(location_type=place)).allowed
@@ -190,17 +282,36 @@ def test_location_public_place_refused(basis: LawfulBasis) -> None:
     assert refused_codes(public_place=True, lawful_basis=basis) == ("location.public_place",)
 
 
-@pytest.mark.parametrize(
-    "changes",
-    [
-        {"lawful_basis": LawfulBasis.CONSENT},
-        {"purpose_type": PurposeType.PUBLIC_SAFETY, "lawful_basis": LawfulBasis.LEGAL_DUTY},
-    ],
-    ids=["consent", "public-safety"],
-)
-def test_location_public_place_allowed(changes: dict[str, Any]) -> None:
+@pytest.mark.parametrize("place", sorted(PUBLIC_LOCATIONS))
+def test_location_public_place_refused_on_consent_by_location_type(place: LocationType) -> None:
+    # Public by its type, although the operator declared it not public; consent is no
+    # substitute for the necessity of public safety (M13; PIPL26).
     decision = check_deployment(
-        deployment(public_place=True, location_type=LocationType.TRANSPORT_HUB, **changes)
+        deployment(location_type=place, public_place=False, lawful_basis=LawfulBasis.CONSENT)
+    )
+    assert decision.codes == ("location.public_place",)
+    assert "consent cannot stand in" in decision.reasons[0].message
+
+
+def test_location_public_place_list_holds_the_usual_public_places() -> None:
+    assert {
+        LocationType.TRANSPORT_HUB,
+        LocationType.SHOP,
+        LocationType.SCENIC_AREA,
+        LocationType.HOTEL_LOBBY,
+    } <= PUBLIC_LOCATIONS
+    assert LocationType.RESIDENTIAL_ENTRANCE not in PUBLIC_LOCATIONS
+
+
+@pytest.mark.parametrize("basis", [LawfulBasis.LEGAL_DUTY, LawfulBasis.CONSENT])
+def test_location_public_place_allowed(basis: LawfulBasis) -> None:
+    decision = check_deployment(
+        deployment(
+            purpose_type=PurposeType.PUBLIC_SAFETY,
+            retention_days=30,
+            location_type=LocationType.TRANSPORT_HUB,
+            lawful_basis=basis,
+        )
     )
     assert decision.allowed and decision.obligations == ("location.public_place",)
 
@@ -226,13 +337,65 @@ def test_storage_on_device_refused() -> None:
         {
             "transfer_mode": TransferMode.NETWORKED,
             "lawful_basis": LawfulBasis.LEGAL_DUTY,
-            "transfer_legal_basis": "Anti-Terrorism Law art. 50",
+            "transfer_legal_basis": "DSL35",
+        },
+        {
+            "transfer_mode": TransferMode.NETWORKED,
+            "lawful_basis": LawfulBasis.LEGAL_DUTY,
+            "transfer_legal_basis": "approved:0123abcd",
         },
     ],
-    ids=["on-device", "networked-consent", "networked-legal-basis"],
+    ids=["on-device", "networked-consent", "networked-listed-basis", "networked-approved-basis"],
 )
 def test_storage_on_device_allowed(changes: dict[str, Any]) -> None:
     assert check_deployment(deployment(**changes)).allowed
+
+
+@pytest.mark.parametrize("basis", ["none", "Anti-Terrorism Law art. 50", "approved:"])
+def test_storage_on_device_refused_free_text_legal_basis(basis: str) -> None:
+    assert refused_codes(
+        transfer_mode=TransferMode.NETWORKED,
+        lawful_basis=LawfulBasis.LEGAL_DUTY,
+        transfer_legal_basis=basis,
+    ) == ("storage.on_device",)
+
+
+# -- capture.opt_in -----------------------------------------------------------------------
+@pytest.mark.parametrize("method", [Method.IDENTIFY, Method.VERIFY])
+def test_capture_opt_in_refused_walk_through_on_consent(method: Method) -> None:
+    decision = check_deployment(deployment(method=method, capture_mode=CaptureMode.WALK_THROUGH))
+    assert decision.codes == ("capture.opt_in",)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"capture_mode": CaptureMode.EXPLICIT_ACT},
+        {
+            "capture_mode": CaptureMode.WALK_THROUGH,
+            "lawful_basis": LawfulBasis.LEGAL_DUTY,
+            "purpose_type": PurposeType.PUBLIC_SAFETY,
+            "retention_days": 30,
+        },
+    ],
+    ids=["explicit-act-on-consent", "walk-through-for-public-safety"],
+)
+def test_capture_opt_in_allowed(changes: dict[str, Any]) -> None:
+    assert check_deployment(deployment(**changes)).allowed
+
+
+# -- alternative.required: "unless laws provide otherwise" (M10) ----------------------------
+def test_alternative_required_allowed_with_a_recorded_legal_basis() -> None:
+    assert check_deployment(
+        deployment(alternatives=(), alternative_legal_basis="approved:5f3e")
+    ).allowed
+
+
+def test_alternative_required_refused_with_free_text_instead_of_a_basis() -> None:
+    decision = check_deployment(
+        deployment(alternatives=(), alternative_legal_basis="our lawyers said so")
+    )
+    assert decision.codes == ("alternative.required",)
 
 
 # -- security.measures --------------------------------------------------------------------
@@ -258,7 +421,7 @@ def test_check_deployment_reports_every_failure_in_order() -> None:
         lawful_basis=LawfulBasis.LEGAL_DUTY,
         transfer_mode=TransferMode.NETWORKED,
         mlps_level=7,
-        sector=Sector.AUTOMOTIVE,
+        exterior_camera=True,
     )
     assert codes == (
         "scope.rnd_excluded",

@@ -9,6 +9,7 @@ from law_factories import deployment, device
 
 from facegate.law import (
     PROHIBITED_LOCATIONS,
+    PUBLIC_LOCATIONS,
     LawfulBasis,
     LocationType,
     PurposeType,
@@ -32,16 +33,21 @@ def test_location_private_space_refused(place: LocationType) -> None:
     assert decision.codes == ("location.private_space",)
 
 
-def test_location_private_space_refused_even_with_signage_and_consent() -> None:
+def test_location_private_space_refused_even_with_signage_and_public_safety() -> None:
     decision = check_device_registration(
         device(location_type=LocationType.PUBLIC_TOILET, public_place=True, signage_confirmed=True),
-        deployment(),
+        deployment(purpose_type=PurposeType.PUBLIC_SAFETY, lawful_basis=LawfulBasis.LEGAL_DUTY),
     )
     assert decision.codes == ("location.private_space",)
 
 
 @pytest.mark.parametrize(
-    "place", [p for p in LocationType if p not in PROHIBITED_LOCATIONS and "vehicle" not in p]
+    "place",
+    [
+        p
+        for p in LocationType
+        if p not in PROHIBITED_LOCATIONS and p not in PUBLIC_LOCATIONS and "vehicle" not in p
+    ],
 )
 def test_location_private_space_allowed(place: LocationType) -> None:
     assert check_device_registration(device(location_type=place), deployment()).allowed
@@ -54,8 +60,9 @@ def test_location_private_space_allowed(place: LocationType) -> None:
         (False, LawfulBasis.CONSENT, PurposeType.ACCESS_CONTROL),
         (False, LawfulBasis.LEGAL_DUTY, PurposeType.PUBLIC_SAFETY),
         (True, LawfulBasis.CONTRACT_NECESSITY, PurposeType.ACCESS_CONTROL),
+        (True, LawfulBasis.CONSENT, PurposeType.ACCESS_CONTROL),
     ],
-    ids=["no-signs", "public-safety-no-signs", "signs-but-no-basis"],
+    ids=["no-signs", "public-safety-no-signs", "signs-but-no-basis", "signs-and-consent"],
 )
 def test_location_public_place_refused(
     signage: bool, basis: LawfulBasis, purpose: PurposeType
@@ -72,18 +79,24 @@ def test_location_public_place_refused_message_asks_for_signs() -> None:
     assert "signs" in decision.reasons[0].message
 
 
-@pytest.mark.parametrize(
-    ("basis", "purpose"),
-    [
-        (LawfulBasis.CONSENT, PurposeType.ACCESS_CONTROL),
-        (LawfulBasis.LEGAL_DUTY, PurposeType.PUBLIC_SAFETY),
-    ],
-    ids=["consent", "public-safety"],
-)
-def test_location_public_place_allowed(basis: LawfulBasis, purpose: PurposeType) -> None:
+@pytest.mark.parametrize("place", sorted(PUBLIC_LOCATIONS))
+def test_location_public_place_refused_by_location_type_even_if_declared_not_public(
+    place: LocationType,
+) -> None:
     decision = check_device_registration(
-        device(public_place=True, signage_confirmed=True, location_type=LocationType.TRANSPORT_HUB),
-        deployment(lawful_basis=basis, purpose_type=purpose),
+        device(location_type=place, public_place=False, signage_confirmed=True), deployment()
+    )
+    assert decision.codes == ("location.public_place",)
+    assert "public safety" in decision.reasons[0].message
+
+
+@pytest.mark.parametrize("basis", [LawfulBasis.LEGAL_DUTY, LawfulBasis.CONSENT])
+def test_location_public_place_allowed(basis: LawfulBasis) -> None:
+    decision = check_device_registration(
+        device(
+            public_place=False, signage_confirmed=True, location_type=LocationType.TRANSPORT_HUB
+        ),
+        deployment(lawful_basis=basis, purpose_type=PurposeType.PUBLIC_SAFETY),
     )
     assert decision.allowed and decision.obligations == ("location.public_place",)
 
@@ -103,12 +116,20 @@ DRIVING = {"purpose_type": PurposeType.DRIVING_SAFETY, "sector": Sector.AUTOMOTI
 @pytest.mark.parametrize(
     ("place", "deployment_changes"),
     [
-        (LocationType.VEHICLE_CABIN, {}),
-        (LocationType.VEHICLE_EXTERIOR, {"exterior_camera": True}),
+        (LocationType.VEHICLE_CABIN, {"lawful_basis": LawfulBasis.CONTRACT_NECESSITY}),
+        (
+            LocationType.VEHICLE_EXTERIOR,
+            {"exterior_camera": True, "lawful_basis": LawfulBasis.LEGAL_DUTY},
+        ),
         (LocationType.OFFICE, DRIVING),
         (LocationType.VEHICLE_EXTERIOR, {**DRIVING, "exterior_camera": False}),
     ],
-    ids=["cabin-for-access", "exterior-for-access", "office-for-driving", "undeclared-exterior"],
+    ids=[
+        "cabin-for-access-without-consent",
+        "exterior-for-access-without-consent",
+        "office-for-driving",
+        "undeclared-exterior",
+    ],
 )
 def test_sector_automotive_refused(place: LocationType, deployment_changes: dict[str, Any]) -> None:
     decision = check_device_registration(
@@ -122,8 +143,10 @@ def test_sector_automotive_refused(place: LocationType, deployment_changes: dict
     [
         (LocationType.VEHICLE_CABIN, DRIVING),
         (LocationType.VEHICLE_EXTERIOR, {**DRIVING, "exterior_camera": True}),
+        (LocationType.VEHICLE_CABIN, {}),  # another purpose, on each person's consent
+        (LocationType.OFFICE, {"sector": Sector.AUTOMOTIVE}),  # a carmaker's office
     ],
-    ids=["cabin", "declared-exterior"],
+    ids=["cabin", "declared-exterior", "cabin-on-consent", "carmaker-office"],
 )
 def test_sector_automotive_allowed(place: LocationType, deployment_changes: dict[str, Any]) -> None:
     decision = check_device_registration(

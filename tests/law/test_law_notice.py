@@ -92,13 +92,15 @@ def test_notice_required_items_allowed_while_the_published_version_matches() -> 
     assert check_published_notice(FACTS, PUBLISHED, 1).allowed
 
 
-def test_notice_required_items_refused_enrolment_on_a_consent_to_an_old_version() -> None:
+def test_consent_purpose_change_refused_enrolment_on_a_consent_to_an_old_notice() -> None:
+    # A consent covers what the person was told: PIPL14 para. 2 / NDSR22, not the notice's items.
     decision = check_consent_notice(consent(notice_hash="a" * 64), PUBLISHED)
-    assert decision.codes == ("notice.required_items",)
+    assert decision.codes == ("consent.purpose_change",)
+    assert decision.articles == ("PIPL14 para. 2", "NDSR22")
     assert "record their consent again" in decision.explain()
 
 
-def test_notice_required_items_allowed_enrolment_on_a_consent_to_the_current_version() -> None:
+def test_consent_purpose_change_allowed_enrolment_on_a_consent_to_the_current_notice() -> None:
     assert check_consent_notice(consent(notice_hash="b" * 64), PUBLISHED).allowed
     # No consent at all is consent.separate's refusal, not this rule's.
     assert check_consent_notice(None, PUBLISHED).allowed

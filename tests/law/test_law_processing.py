@@ -9,13 +9,22 @@ import pytest
 from law_factories import T0, consent, deployment, device, subject
 
 from facegate.law import (
+    CaptureMode,
     ConsentFacts,
     DeploymentStatus,
     GivenBy,
+    LawfulBasis,
     Method,
+    PurposeType,
+    TransferMode,
+    check_consent_current,
     check_enrolment,
+    check_frame,
     check_identification,
     check_recognition,
+    consent_snapshot,
+    consent_snapshot_hash,
+    reconsent_deadline,
 )
 
 AT = T0 + timedelta(days=1)
@@ -126,3 +135,110 @@ def test_purpose_specific_necessary_refused_identification(changes: dict[str, An
 
 def test_purpose_specific_necessary_allowed_identification() -> None:
     assert check_identification(deployment(method=Method.IDENTIFY)).allowed
+
+
+# -- consent.purpose_change ---------------------------------------------------------------
+def test_consent_purpose_change_refused_after_the_purpose_changed() -> None:
+    changed = deployment(purpose="Let residents and their visitors through the north gate")
+    decision = check_consent_current(consent(), changed)
+    assert decision.codes == ("consent.purpose_change",)
+    assert decision.articles == ("PIPL14 para. 2", "NDSR22")
+    assert "alternative" in decision.reasons[0].message
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"method": Method.VERIFY},
+        {"capture_mode": CaptureMode.WALK_THROUGH},
+        {"transfer_mode": TransferMode.NETWORKED},
+        {"purpose_type": PurposeType.ATTENDANCE},
+    ],
+    ids=["method", "capture-mode", "transfer", "purpose-type"],
+)
+def test_consent_purpose_change_refused_enrolment_after_a_method_change(
+    changes: dict[str, Any],
+) -> None:
+    decision = check_enrolment(deployment(**changes), device(), subject(), [consent()], AT)
+    assert decision.codes == ("consent.purpose_change",)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"necessity": "Reworded: residents asked for it"},
+        {"retention_days": 30},
+        {"alternatives": ("card",)},
+    ],
+    ids=["necessity", "retention", "alternatives"],
+)
+def test_consent_purpose_change_allowed_when_purpose_and_method_stay(
+    changes: dict[str, Any],
+) -> None:
+    assert check_consent_current(consent(), deployment(**changes)).allowed
+
+
+def test_consent_purpose_change_allowed_after_consenting_again() -> None:
+    changed = deployment(purpose="Let residents and their visitors through the north gate")
+    renewed = consent(purpose_snapshot=consent_snapshot_hash(changed))
+    assert check_consent_current(renewed, changed).allowed
+    assert check_enrolment(changed, device(), subject(), [renewed], AT).allowed
+
+
+def test_consent_snapshot_leaves_out_protective_defaults() -> None:
+    # A setting added later with a protective default does not outdate earlier consents.
+    assert consent_snapshot(deployment()) == {
+        "purpose_type": "access_control",
+        "purpose": "Let residents of Block 3 through the north gate",
+        "method": "identify",
+    }
+    assert consent_snapshot_hash(deployment()) == consent_snapshot_hash(
+        {
+            "purpose_type": "access_control",
+            "purpose": "Let residents of Block 3 through the north gate ",
+            "method": "identify",
+            "capture_mode": "explicit_act",
+            "processing": "on_device",
+        }
+    )
+
+
+def test_reconsent_deadline_counts_from_the_change() -> None:
+    assert reconsent_deadline(T0, 30) == T0 + timedelta(days=30)
+
+
+# -- capture.opt_in -----------------------------------------------------------------------
+@pytest.mark.parametrize("faces", [2, 5])
+def test_capture_opt_in_refused_frame_with_several_faces(faces: int) -> None:
+    decision = check_frame(deployment(), faces)
+    assert decision.codes == ("capture.opt_in",)
+    assert f"{faces} faces" in decision.reasons[0].message
+
+
+def test_capture_opt_in_refused_walk_through_identification_on_consent() -> None:
+    decision = check_identification(deployment(capture_mode=CaptureMode.WALK_THROUGH))
+    assert decision.codes == ("capture.opt_in",)
+
+
+@pytest.mark.parametrize(
+    ("changes", "faces"),
+    [
+        ({}, 1),
+        ({}, 0),
+        ({"lawful_basis": LawfulBasis.LEGAL_DUTY, "purpose_type": PurposeType.PUBLIC_SAFETY}, 4),
+    ],
+    ids=["one-face", "no-face", "several-faces-public-safety"],
+)
+def test_capture_opt_in_allowed_frame(changes: dict[str, Any], faces: int) -> None:
+    assert check_frame(deployment(**changes), faces).allowed
+
+
+def test_capture_opt_in_allowed_walk_through_identification_for_public_safety() -> None:
+    decision = check_identification(
+        deployment(
+            capture_mode=CaptureMode.WALK_THROUGH,
+            lawful_basis=LawfulBasis.LEGAL_DUTY,
+            purpose_type=PurposeType.PUBLIC_SAFETY,
+        )
+    )
+    assert decision.allowed

@@ -33,10 +33,11 @@ def test_storage_on_device_refused(consents: list[ConsentFacts]) -> None:
     ("consents", "legal_basis", "recorded_basis"),
     [
         ([consent(), TRANSFER], "", ""),
-        ([], "Court order 2025-17", ""),
-        ([], "", "Anti-Terrorism Law art. 50"),
+        ([], "CPL54", ""),
+        ([], "", "DSL35"),
+        ([], "approved:9a8b", ""),
     ],
-    ids=["transfer-consent", "legal-basis-given", "legal-basis-recorded"],
+    ids=["transfer-consent", "legal-basis-given", "legal-basis-recorded", "approved-basis"],
 )
 def test_storage_on_device_allowed(
     consents: list[ConsentFacts], legal_basis: str, recorded_basis: str
@@ -47,10 +48,23 @@ def test_storage_on_device_allowed(
     assert decision.allowed and decision.obligations == ("storage.on_device",)
 
 
-@pytest.mark.parametrize("legal_basis", ["", "Court order 2025-17"])
-def test_sector_automotive_refused_exterior_camera_transfer(legal_basis: str) -> None:
-    decision = check_transfer(deployment(exterior_camera=True), [TRANSFER], AT, legal_basis)
+@pytest.mark.parametrize("legal_basis", ["none", "Court order 2025-17", "approved:"])
+def test_storage_on_device_refused_free_text_legal_basis(legal_basis: str) -> None:
+    # `transfer export --legal-basis none` once wrote the bundle: free text is no legal basis.
+    decision = check_transfer(deployment(), [], AT, legal_basis)
+    assert decision.codes == ("storage.on_device",)
+    assert "CPL54" in decision.reasons[0].message
+
+
+def test_sector_automotive_refused_exterior_camera_transfer_on_consent_alone() -> None:
+    decision = check_transfer(deployment(exterior_camera=True), [TRANSFER], AT)
     assert decision.codes == ("sector.automotive",)
+    assert "unless truly necessary" in decision.reasons[0].message
+
+
+def test_sector_automotive_allowed_exterior_camera_transfer_with_a_legal_basis() -> None:
+    decision = check_transfer(deployment(exterior_camera=True), [], AT, "CPL54")
+    assert decision.allowed
 
 
 def test_sector_automotive_allowed_cabin_transfer_with_consent() -> None:

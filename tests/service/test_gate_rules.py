@@ -7,14 +7,18 @@ tests/law; here each rule is shown doing its job in the data path.
 from __future__ import annotations
 
 import dataclasses
+import json
 import sqlite3
 from datetime import date
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from facegate.law import Refused
-from facegate.service import ConsentSpec, DeviceSpec, Gate
+from facegate.sealed_box import open_sealed
+from facegate.service import ConsentSpec, DeploymentSpec, DeviceSpec, Gate
 from sites import CONSENT, Clock, Site, gate_spec, make_site
 
 
@@ -180,13 +184,20 @@ def test_consent_no_repeat_prompt_allowed(gate: Gate, site: Site, clock: Clock) 
 
 
 def test_coercion_prohibited_refused(gate: Gate, site: Site) -> None:
-    for spec in (
-        dataclasses.replace(CONSENT, alternative_offered=False),
-        dataclasses.replace(CONSENT, pre_ticked=True),
-    ):
-        with pytest.raises(Refused) as excinfo:
-            gate.record_consent(adult(gate), site.deployment_id, spec)
-        assert "coercion.prohibited" in refused_codes(excinfo)
+    with pytest.raises(Refused) as excinfo:
+        gate.record_consent(
+            adult(gate), site.deployment_id, dataclasses.replace(CONSENT, alternative_offered=False)
+        )
+    assert "coercion.prohibited" in refused_codes(excinfo)
+
+
+def test_consent_separate_refused_pre_ticked_box(gate: Gate, site: Site) -> None:
+    # A box ticked in advance is no explicit consent (M6; PIPL14), not coercion.
+    with pytest.raises(Refused) as excinfo:
+        gate.record_consent(
+            adult(gate), site.deployment_id, dataclasses.replace(CONSENT, pre_ticked=True)
+        )
+    assert refused_codes(excinfo) == {"consent.separate"}
 
 
 def test_coercion_prohibited_allowed(gate: Gate, site: Site) -> None:
@@ -228,7 +239,7 @@ def test_location_private_space_refused(gate: Gate, site: Site, place: str) -> N
 def test_location_private_space_allowed(gate: Gate, site: Site) -> None:
     device = gate.register_device(
         site.deployment_id,
-        DeviceSpec(name="lobby cam", location_description="lobby", location_type="hotel_lobby"),
+        DeviceSpec(name="office cam", location_description="staff door", location_type="office"),
     )
     assert device.active
 
@@ -247,18 +258,56 @@ def test_location_public_place_refused_without_signage(gate: Gate, site: Site) -
     assert "location.public_place" in refused_codes(excinfo)
 
 
-def test_location_public_place_allowed_with_signage_and_consent(gate: Gate, site: Site) -> None:
+def test_location_public_place_refused_with_signage_and_consent(gate: Gate, site: Site) -> None:
+    # Consent is no substitute for the necessity of public safety (M13; PIPL26), and a transport
+    # hub is a public place whatever the operator declares.
+    with pytest.raises(Refused) as excinfo:
+        gate.register_device(
+            site.deployment_id,
+            DeviceSpec(
+                name="plaza cam",
+                location_description="plaza",
+                location_type="transport_hub",
+                public_place=False,
+                signage_confirmed=True,
+            ),
+        )
+    assert refused_codes(excinfo) == {"location.public_place"}
+
+
+def public_safety_spec(**changes: object) -> DeploymentSpec:
+    values: dict[str, object] = {
+        "name": "Station watch",
+        "purpose_type": "public_safety",
+        "purpose": "Find people the police are searching for at the station entrance",
+        "necessity": "Required by the public security organ for this transport hub",
+        "location_type": "transport_hub",
+        "retention_days": 30,
+        "lawful_basis": "legal_duty",
+        "capture_mode": "walk_through",
+    }
+    values.update(changes)
+    return gate_spec(**values)
+
+
+def test_location_public_place_allowed_for_public_safety_with_signage(gate: Gate) -> None:
+    deployment = gate.create_deployment(controller(gate), public_safety_spec())
     device = gate.register_device(
-        site.deployment_id,
+        deployment.id,
         DeviceSpec(
             name="plaza cam",
             location_description="plaza",
             location_type="transport_hub",
-            public_place=True,
             signage_confirmed=True,
         ),
     )
-    assert device.public_place
+    assert device.public_place  # derived from the location type, not declared
+
+
+def test_location_public_place_refused_on_consent_at_a_shop(gate: Gate) -> None:
+    with pytest.raises(Refused) as excinfo:
+        gate.create_deployment(controller(gate), gate_spec(location_type="shop"))
+    assert refused_codes(excinfo) == {"location.public_place"}
 
 
 # -- vehicles -----------------------------------------------------------------------------
@@ -266,9 +315,20 @@ def test_sector_automotive_refused(gate: Gate) -> None:
     with pytest.raises(Refused) as excinfo:
         gate.create_deployment(
             controller(gate),
-            gate_spec(sector="automotive", location_type="vehicle_cabin", purpose_type="payment"),
+            gate_spec(
+                sector="automotive",
+                location_type="vehicle_cabin",
+                purpose_type="payment",
+                lawful_basis="contract_necessity",
+            ),
         )
     assert "sector.automotive" in refused_codes(excinfo)
+
+
+def test_sector_automotive_allowed_for_a_carmakers_own_gate(gate: Gate) -> None:
+    # The automotive rules apply to in-vehicle and exterior-vehicle cameras only.
+    row = gate.create_deployment(controller(gate), gate_spec(sector="automotive"))
+    assert row.status == "draft"
 
 
 def test_sector_automotive_allowed(gate: Gate) -> None:
@@ -291,8 +351,14 @@ def test_storage_on_device_refused(gate: Gate, site: Site, fixtures: Path, tmp_p
     person = adult(gate)
     gate.record_consent(person, site.deployment_id, CONSENT)
     gate.enrol(person, site.deployment_id, fixtures / "obama_1.jpg")
+    recipient = gate.register_recipient(site.controller_id, "HQ server", recipient_key()[1])
     with pytest.raises(Refused) as excinfo:
-        gate.export_templates(site.deployment_id, [person], destination="HQ server")
+        gate.export_templates(site.deployment_id, [person], recipient_id=recipient.id)
+    assert "storage.on_device" in refused_codes(excinfo)
+    with pytest.raises(Refused) as excinfo:  # free text is no legal basis
+        gate.export_templates(
+            site.deployment_id, [person], recipient_id=recipient.id, legal_basis="none"
+        )
     assert "storage.on_device" in refused_codes(excinfo)
 
 
@@ -303,9 +369,22 @@ def test_storage_on_device_allowed_with_transfer_consent(
     gate.record_consent(person, site.deployment_id, CONSENT)
     gate.record_consent(person, site.deployment_id, dataclasses.replace(CONSENT, scope="transfer"))
     gate.enrol(person, site.deployment_id, fixtures / "obama_1.jpg")
-    bundle = gate.export_templates(site.deployment_id, [person], destination="HQ server")
-    assert len(bundle.templates) == 1
+    private, public = recipient_key()
+    recipient = gate.register_recipient(site.controller_id, "HQ server", public)
+    bundle = gate.export_templates(site.deployment_id, [person], recipient_id=recipient.id)
+    assert bundle.template_count == 1
+    assert "vector" not in json.dumps(bundle.to_dict())  # never in the clear
+    opened = json.loads(open_sealed(bundle.to_dict()["sealed"], private))
+    assert [t["subject_id"] for t in opened] == [person] and opened[0]["vector_f32_base64"]
     assert "vector" not in str(gate.subject_report(person)["templates"])
+
+
+def recipient_key() -> tuple[X25519PrivateKey, bytes]:
+    private = X25519PrivateKey.generate()
+    pem = private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return private, pem
 
 
 def test_storage_retention_minimum_refused(gate: Gate) -> None:
@@ -363,8 +442,8 @@ def test_rights_access_delete_allowed(gate: Gate, site: Site, fixtures: Path) ->
     assert len(report["templates"]) == 1 and len(report["consents"]) == 1
     counts = gate.delete_subject(person)
     assert counts["templates_destroyed"] == 1 and counts["identity_deleted"] == 1
-    after = gate.subject_report(person)
-    assert after["identity"] == {} and after["templates"] == [] and after["credentials"] == []
+    after = gate.subject_report(person)  # nothing is held any more (issue 12)
+    assert after == {"subject_id": person, "held": False, "deleted": True}
 
 
 def test_rights_access_delete_refused_for_unknown_subject(gate: Gate) -> None:

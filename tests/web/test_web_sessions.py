@@ -196,3 +196,84 @@ def test_every_kiosk_step_of_a_closed_kiosk_shows_its_login(client: TestClient) 
         assert response.status_code == 401, path
         assert response.headers["content-type"].startswith("text/html"), path
         assert "/kiosk/login" in response.text, path
+
+
+def test_minor_guardian_allowed_kiosk_adult_attests_14_or_older_without_a_date_of_birth(
+    client: TestClient, web_gate: Gate
+) -> None:
+    from sqlalchemy import select
+
+    from facegate.store import models as m
+    from sites import make_site
+
+    site = make_site(web_gate, name="Attestation gate")
+    client.cookies.clear()
+    form = client.get("/kiosk/login")
+    device = issue_key(web_gate.ctx, "device", device_id=site.device_id, actor="test").token
+    client.post("/kiosk/login", data={"csrf_token": token(form.text), "api_key": device})
+    age = client.get("/kiosk/face").text
+    assert "I am 14 or older" in age
+    csrf = token(age)
+    client.post("/kiosk/face", data={"csrf_token": csrf, "age": "14plus"})
+    capture = client.post(
+        "/kiosk/face/consent", data={"csrf_token": csrf, "consent": "yes", "choice": "agree"}
+    )
+    assert "Take your photo" in capture.text
+    with web_gate.ctx.db.transaction(readonly=True) as session:
+        consent = session.scalars(
+            select(m.Consent).where(m.Consent.deployment_id == site.deployment_id)
+        ).one()
+        subject = session.get(m.Subject, consent.subject_id)
+        assert subject is not None and subject.date_of_birth is None and subject.age_attested
+
+
+def test_consent_purpose_change_refused_kiosk_offers_consent_again(
+    client: TestClient, web_gate: Gate
+) -> None:
+    from sqlalchemy import select
+
+    from facegate.store import models as m
+    from sites import make_site, prepare_activation
+
+    site = make_site(web_gate, name="Renewal gate", liveness="off")
+    client.cookies.clear()
+    form = client.get("/kiosk/login")
+    device = issue_key(web_gate.ctx, "device", device_id=site.device_id, actor="test").token
+    client.post("/kiosk/login", data={"csrf_token": token(form.text), "api_key": device})
+    csrf = token(client.get("/kiosk/face").text)
+    client.post("/kiosk/face", data={"csrf_token": csrf, "age": "14plus"})
+    client.post(
+        "/kiosk/face/consent", data={"csrf_token": csrf, "consent": "yes", "choice": "agree"}
+    )
+    with web_gate.ctx.db.transaction(readonly=True) as session:
+        person = session.scalars(
+            select(m.Consent.subject_id).where(m.Consent.deployment_id == site.deployment_id)
+        ).one()
+    web_gate.enrol(person, site.deployment_id, (photos.FIXTURES / "obama_1.jpg").read_bytes())
+    web_gate.update_deployment(
+        site.deployment_id, purpose="Let residents and their visitors through the north gate"
+    )
+    prepare_activation(web_gate, site.deployment_id)
+
+    def verify() -> str:
+        return client.post(
+            "/kiosk/face/verify",
+            data={"csrf_token": csrf},
+            files={
+                "image": ("photo.jpg", (photos.FIXTURES / "obama_2.jpg").read_bytes(), "image/jpeg")
+            },
+        ).text
+
+    offered = verify()
+    assert "consent again" in offered and 'name="consent" value="yes"' in offered
+    renewed = client.post(
+        "/kiosk/face/consent", data={"csrf_token": csrf, "consent": "yes", "choice": "agree"}
+    )
+    assert "Consent renewed" in renewed.text
+    assert "Verified" in verify()  # the same template, under the renewed consent
+    with web_gate.ctx.db.transaction(readonly=True) as session:
+        consents = session.scalars(select(m.Consent).where(m.Consent.subject_id == person)).all()
+    assert len(consents) == 2 and sum(c.withdrawn_at is None for c in consents) == 1
+    assert web_gate.verify(
+        site.device_id, person, (photos.FIXTURES / "obama_2.jpg").read_bytes()
+    ).matched

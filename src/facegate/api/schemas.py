@@ -101,6 +101,19 @@ class DeploymentIn(Strict):
     exterior_camera: bool = False
     mlps_level: int | None = Field(default=None, ge=1, le=5)
     entrusted_processor: str = ""
+    capture_mode: str = Field(
+        default="explicit_act",
+        description="explicit_act (the person presents at the terminal, presses a button, enters "
+        "an opt-in lane) or walk_through (never for a consent-based deployment)",
+    )
+    retention_justification: str = Field(
+        default="", description="why the purpose needs longer than its default retention"
+    )
+    alternative_legal_basis: str = Field(
+        default="",
+        description="with no alternative: the approved legal basis (approved:<id>) under which "
+        "state rules provide otherwise (Measures art. 10)",
+    )
     target_fpir: float = Field(
         default=DEFAULT_TARGET_FPIR,
         gt=0,
@@ -151,6 +164,9 @@ class DeploymentPatch(Strict):
     exterior_camera: bool | None = None
     mlps_level: int | None = Field(default=None, ge=1, le=5)
     entrusted_processor: str | None = None
+    capture_mode: str | None = None
+    retention_justification: str | None = None
+    alternative_legal_basis: str | None = None
     target_fpir: float | None = Field(default=None, gt=0, lt=1)
     fnir_ceiling: float | None = Field(default=None, gt=0, lt=1)
     target_fmr: float | None = Field(default=None, gt=0, lt=1)
@@ -182,6 +198,12 @@ class DeploymentOut(BaseModel):
     exterior_camera: bool
     mlps_level: int | None
     entrusted_processor: str
+    capture_mode: str
+    retention_justification: str
+    alternative_legal_basis: str
+    retention_default_days: int
+    retention_warning: str
+    purpose_changed_at: str | None
     target_fpir: float = DEFAULT_TARGET_FPIR
     fnir_ceiling: float = DEFAULT_FNIR_CEILING
     target_fmr: float | None = None
@@ -259,11 +281,17 @@ class SubjectIn(Strict):
     identity: dict[str, str] | None = Field(
         default=None, description="Name, ID number...: sealed apart from face data"
     )
+    age_attested: bool = Field(
+        default=False,
+        description="the person attests being 14 or older, instead of giving a date of birth "
+        "(PIPL art. 6)",
+    )
 
 
 class SubjectOut(BaseModel):
     id: str
     date_of_birth: str | None
+    age_attested: bool = False
 
 
 class ConsentIn(Strict):
@@ -384,7 +412,11 @@ class IdentificationOut(BaseModel):
     deployment_id: str
     threshold: float
     matched: bool
-    faces: list[FaceMatchOut]
+    faces: list[FaceMatchOut] = Field(
+        description="the faces recognised; in a consent-based deployment a face that matched "
+        "nobody is discarded and only counted in `unmatched`"
+    )
+    unmatched: int = Field(default=0, description="faces that matched nobody")
     gallery_size: int = 0
     model: str = ""
     ambiguity_margin: float | None = None
@@ -421,35 +453,97 @@ class SweepOut(BaseModel):
     expired_templates: int
     keys_destroyed: int
     deployments: int
+    not_renewed: int = Field(
+        default=0, description="templates of people who did not consent again after a change"
+    )
+    suspended: int = Field(
+        default=0, description="templates of deployments suspended beyond the set period"
+    )
 
 
 class ExportIn(Strict):
     subject_ids: list[str] = Field(min_length=1, max_length=1000)
-    destination: str = Field(min_length=1, max_length=500)
-    legal_basis: str = ""
+    recipient_id: str = Field(
+        min_length=1, max_length=64, description="a recipient registered with its public key"
+    )
+    legal_basis: str = Field(
+        default="",
+        max_length=80,
+        description="a listed basis code (see /v1/legal-bases) or approved:<id>; empty: each "
+        "person's separate transfer consent",
+    )
 
 
-class ExportedTemplate(BaseModel):
-    template_id: str
-    subject_id: str
-    model: str
-    vector_f32_base64: str
+class SealedOut(BaseModel):
+    format: str
+    recipient_fingerprint: str
+    ephemeral_public_key: str
+    nonce: str
+    ciphertext: str
+    associated_data: str
 
 
 class ExportOut(BaseModel):
     deployment_id: str
-    destination: str
+    recipient_id: str
+    recipient: str
     legal_basis: str
-    templates: list[ExportedTemplate]
+    legal_basis_label: str
+    template_count: int
+    sealed: SealedOut = Field(description="the templates, encrypted to the recipient's key")
+
+
+class RecipientIn(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    public_key: str = Field(
+        min_length=1, max_length=2000, description="X25519 public key: PEM or base64 of 32 bytes"
+    )
+
+
+class RecipientOut(BaseModel):
+    id: str
+    controller_id: str
+    name: str
+    fingerprint: str
+    registered_at: str | None
+    revoked_at: str | None
+
+
+class LegalBasisIn(Strict):
+    use: str = Field(description="transfer or no_alternative")
+    law: str = Field(min_length=1, max_length=300)
+    article: str = Field(min_length=1, max_length=100)
+    explanation: str = Field(default="", max_length=2000)
+
+
+class LegalBasisApproveIn(Strict):
+    approver: str = Field(min_length=1, max_length=200)
+
+
+class LegalBasisOut(BaseModel):
+    code: str
+    use: str
+    law: str
+    article: str
+    explanation: str = ""
+    approved: bool
+    id: str | None = None
+    label_zh: str | None = None
+    approved_by: str | None = None
+    approved_at: str | None = None
 
 
 class SubjectReportOut(BaseModel):
     subject_id: str
-    date_of_birth: str | None
-    identity: dict[str, str]
-    consents: list[dict[str, Any]]
-    templates: list[dict[str, Any]]
-    credentials: list[dict[str, Any]]
+    held: bool = Field(description="false once the person's data was erased: nothing is held")
+    deleted: bool = False
+    controller_id: str | None = Field(default=None, description="the controller whose data this is")
+    date_of_birth: str | None = None
+    age_attested: bool = False
+    identity: dict[str, str] = Field(default_factory=dict)
+    consents: list[dict[str, Any]] = Field(default_factory=list)
+    templates: list[dict[str, Any]] = Field(default_factory=list)
+    credentials: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class DeletionOut(BaseModel):

@@ -75,6 +75,7 @@ COMMANDS: tuple[LazyCommand, ...] = (
     LazyCommand("transfer", _M + "care_commands:transfer_app", "Templates leaving a device."),
     LazyCommand("rights", _M + "care_commands:rights_app", "A person's rights."),
     LazyCommand("audit", _M + "care_commands:audit_app", "The hash-chained audit log."),
+    LazyCommand("legal-basis", _M + "care_commands:basis_app", "Legal bases instead of consent."),
     LazyCommand("filing", _M + "obligation_commands:filing_app", "Record-filing (M15)."),
     LazyCommand("records", _M + "obligation_commands:records_app", "Processing records."),
     LazyCommand("incident", _M + "obligation_commands:incident_app", "Security incidents."),

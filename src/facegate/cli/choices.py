@@ -9,6 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from facegate.law.facts import (
+    CaptureMode,
     ConsentForm,
     ConsentScope,
     GivenBy,
@@ -35,6 +36,7 @@ class Severity(StrEnum):
 
 
 __all__ = [
+    "CaptureMode",
     "ConsentForm",
     "ConsentScope",
     "CredentialKind",

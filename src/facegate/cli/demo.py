@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import signal
 import subprocess
 import sys
 import threading
@@ -173,6 +174,11 @@ def run_both(
         f"http://{host}:{edge_port}/kiosk (Ctrl+C stops both)",
         highlight=False,
     )
+
+    def interrupted(_signal: int, _frame: object) -> None:
+        raise KeyboardInterrupt  # SIGTERM stops both, like Ctrl+C
+
+    previous = signal.signal(signal.SIGTERM, interrupted)
     try:
         while thread.is_alive() and edge.poll() is None:
             thread.join(timeout=0.5)
@@ -185,6 +191,7 @@ def run_both(
                 edge.wait(timeout=15)
         server.should_exit = True
         thread.join(timeout=15)
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _load(path: Path) -> DemoState:

@@ -68,6 +68,9 @@ def identify(
             + (")" if face.distance is not None else "")
             for n, face in enumerate(result.faces, 1)
         ]
+        if result.unmatched and not any(not f.subject_id for f in result.faces):
+            # consent-based: faces that matched nobody are discarded, only counted
+            lines.append(f"not recognised: {result.unmatched} face(s), discarded")
         lines.append(
             f"threshold {result.threshold:.3f} for a gallery of {result.gallery_size}"
             + (

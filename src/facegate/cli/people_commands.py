@@ -34,9 +34,17 @@ def subject_add(
     name: Annotated[str, typer.Option(help="Kept encrypted, apart from face data.")] = "",
     id_number: Annotated[str, typer.Option(help="Kept encrypted, apart from face data.")] = "",
     phone: Annotated[str, typer.Option()] = "",
+    age_14_or_older: Annotated[
+        bool,
+        typer.Option(
+            "--age-14-or-older",
+            help="The person attests being 14 or older (instead of a date of birth).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Register a person."""
+    """Register a person: an adult's attestation of being 14 or older is enough; a child's
+    date of birth is needed."""
     from facegate.service.views import subject_view
 
     with reporting(as_json):
@@ -44,7 +52,10 @@ def subject_add(
             k: v for k, v in {"name": name, "id_number": id_number, "phone": phone}.items() if v
         }
         row = open_gate(ctx).register_subject(
-            date_of_birth=_date(dob), identity=identity or None, actor="cli"
+            date_of_birth=_date(dob),
+            identity=identity or None,
+            age_attested=age_14_or_older,
+            actor="cli",
         )
         show(subject_view(row), as_json, f"subject {row.id}")
 

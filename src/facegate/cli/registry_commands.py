@@ -81,6 +81,20 @@ def deployment_create(
     exterior_camera: Annotated[bool, typer.Option()] = False,
     mlps_level: Annotated[int | None, typer.Option(help="Graded protection level.")] = None,
     entrusted_processor: Annotated[str, typer.Option(help="Vendor processing for you.")] = "",
+    capture_mode: Annotated[
+        choices.CaptureMode,
+        typer.Option(
+            metavar="MODE",
+            help="explicit_act (the person presents, presses, opts in) or walk_through "
+            "(never on consent).",
+        ),
+    ] = choices.CaptureMode.EXPLICIT_ACT,
+    retention_justification: Annotated[
+        str, typer.Option(help="Why the purpose needs longer than its default retention.")
+    ] = "",
+    alternative_legal_basis: Annotated[
+        str, typer.Option(help="No alternative: the approved basis (approved:<id>), Measures 10.")
+    ] = "",
     target_fpir: Annotated[
         float | None,
         typer.Option(help="1:N: strangers taken for someone enrolled, per probe [0.01]."),
@@ -133,6 +147,9 @@ def deployment_create(
         exterior_camera=exterior_camera,
         mlps_level=mlps_level,
         entrusted_processor=entrusted_processor,
+        capture_mode=capture_mode,
+        retention_justification=retention_justification,
+        alternative_legal_basis=alternative_legal_basis,
         target_fmr=target_fmr,
         planned_gallery_size=planned_gallery_size,
         liveness=liveness,
@@ -289,6 +306,11 @@ def deployment_update(
     ] = None,
     why_not_verify: Annotated[str | None, typer.Option()] = None,
     retention_days: Annotated[int | None, typer.Option()] = None,
+    retention_justification: Annotated[str | None, typer.Option()] = None,
+    capture_mode: Annotated[
+        choices.CaptureMode | None,
+        typer.Option(metavar="MODE", help="explicit_act or walk_through."),
+    ] = None,
     alternative: Annotated[list[str] | None, typer.Option()] = None,
     target_fpir: Annotated[float | None, typer.Option()] = None,
     fnir_ceiling: Annotated[float | None, typer.Option()] = None,
@@ -306,7 +328,8 @@ def deployment_update(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Change a deployment (a change of purpose or method needs a new impact assessment).
+    """Change a deployment. Anything the impact assessment weighed needs a new one; a change of
+    purpose or method needs each person's consent again (a shorter retention applies at once).
     An --*-en option changes only that English text."""
     from facegate.service.views import deployment_view
 
@@ -318,6 +341,8 @@ def deployment_update(
             "method": method,
             "why_not_verify": why_not_verify,
             "retention_days": retention_days,
+            "retention_justification": retention_justification,
+            "capture_mode": capture_mode,
             "alternatives": tuple(alternative) if alternative else None,
             "target_fpir": target_fpir,
             "fnir_ceiling": fnir_ceiling,

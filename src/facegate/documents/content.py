@@ -25,6 +25,8 @@ class RecordRow:
     deployment_id: str
     actor: str
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CATEGORIES, 0))
+    # The legal basis of each transfer (a law and article, or the persons' transfer consent).
+    transfer_bases: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -32,6 +34,7 @@ class RecordRow:
             "deployment_id": self.deployment_id,
             "actor": self.actor,
             **self.counts,
+            "transfer_bases": list(self.transfer_bases),
         }
 
 

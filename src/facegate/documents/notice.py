@@ -28,6 +28,20 @@ DEMO_PUBLIC_URL = "http://127.0.0.1:8000"
 Content = dict[str, Any]
 
 
+# How faces come to be captured (capture.opt_in); 12b renders this properly.
+CAPTURE: dict[str, tuple[str, str]] = {
+    "explicit_act": (
+        "Your face is captured only when you act yourself (presenting yourself at the "
+        "terminal); the faces of people walking past are not processed.",
+        "仅在您本人主动操作（如在终端前主动刷脸）时采集您的人脸，不处理路过人员的人脸。",
+    ),
+    "walk_through": (
+        "The camera captures the faces of everyone in its view.",
+        "摄像头采集其视野范围内所有人员的人脸。",
+    ),
+}
+
+
 def _pair(en: str, zh: str) -> dict[str, str]:
     return {"en": en, "zh": zh}
 
@@ -225,6 +239,7 @@ def notice_content(f: NoticeFacts) -> Content:
                 f"How: {METHODS.get(f.method, (f.method, f.method))[0]}.",
                 f"方式：{METHODS.get(f.method, (f.method, f.method))[1]}。",
             ),
+            _pair(*CAPTURE.get(f.capture_mode, CAPTURE["explicit_act"])),
             _pair(
                 f"Where: {place_en}. We keep a template (numbers computed from your face), "
                 "not your photo. Photos are deleted as soon as the template is made.",

@@ -74,7 +74,7 @@ _LABELS: dict[str, dict[str, Any]] = {
 def records_csv(records: ProcessingRecords) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["day", "deployment_id", "actor", *CATEGORIES])
+    writer.writerow(["day", "deployment_id", "actor", *CATEGORIES, "transfer_legal_bases"])
     for row in records.rows:
         writer.writerow(
             [
@@ -82,6 +82,7 @@ def records_csv(records: ProcessingRecords) -> str:
                 row.deployment_id,
                 row.actor,
                 *(row.counts[c] for c in CATEGORIES),
+                "; ".join(row.transfer_bases),
             ]
         )
     return buffer.getvalue()

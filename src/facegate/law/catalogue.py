@@ -1,7 +1,10 @@
 """The rules facegate enforces, one entry per code of ``measures.md``, with their sources.
 
-Articles are kept in the short form of the source column ("M6", "PIPL14", "NDSR22", "SPC4",
-"GB/T 35273 6.3", ...) and rendered for people by :func:`format_articles`.
+``sources`` is the source column of ``measures.md`` as written there. ``articles`` is what a
+refusal or a document cites: the same, unless a review made the citation more precise (a
+paragraph or item, a clause of a standard, a further article). Both are kept in short form
+("M6", "PIPL14 para. 2", "NDSR22", "SPC2(3)", "GB/T 35273 6.3", ...) and rendered for people by
+:func:`format_articles`.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ class Rule:
     summary_en: str
     summary_zh: str
     kind: str  # as in measures.md: "Gate", "Gate + Document", "Obligation", "Document", "—"
+    sources: tuple[str, ...] = ()  # the source column of measures.md, split at commas
 
 
 def split_articles(articles: str) -> tuple[str, ...]:
@@ -35,8 +39,10 @@ def split_articles(articles: str) -> tuple[str, ...]:
     return tuple(parts)
 
 
-def _rule(code: str, articles: str, kind: str, en: str, zh: str) -> Rule:
-    return Rule(code, split_articles(articles), en, zh, kind)
+def _rule(code: str, sources: str, kind: str, en: str, zh: str, cite: str = "") -> Rule:
+    """``cite``: ";"-separated citations when they are more precise than ``sources``."""
+    articles = tuple(a.strip() for a in cite.split(";")) if cite else split_articles(sources)
+    return Rule(code, articles, en, zh, kind, split_articles(sources))
 
 
 _RULES: tuple[Rule, ...] = (
@@ -56,6 +62,7 @@ _RULES: tuple[Rule, ...] = (
         "intrusive way; searching a whole group (1:N) only where checking one claimed identity "
         "(1:1) cannot serve.",
         "须有特定目的和充分必要性，采用对个人影响最小的方式；仅在一对一验证无法满足时才进行一对多识别。",
+        cite="M4; PIPL6; PIPL28 para. 2",
     ),
     _rule(
         "notice.required_items",
@@ -81,6 +88,7 @@ _RULES: tuple[Rule, ...] = (
         "Where consent is the basis, each person gives a separate, voluntary, explicit and "
         "informed consent for this use alone, never bundled with other terms.",
         "以同意为处理依据的，应取得个人单独、自愿、明确、充分知情的同意，不得与其他条款捆绑。",
+        cite="M6; PIPL14; PIPL29; NDSR22; SPC2(3); SPC4",
     ),
     _rule(
         "consent.no_repeat_prompt",
@@ -194,10 +202,11 @@ _RULES: tuple[Rule, ...] = (
         "M13, PIPL26",
         "Gate + Document",
         "Face devices in public places only where public safety needs them, covering a reasonable "
-        "area and with prominent signs; the images serve public safety only, unless each person "
-        "separately consents.",
+        "area and with prominent signs; consent is no substitute for that need (the consent "
+        "exception of PIPL art. 26 covers only other uses of images already collected for public "
+        "safety).",
         "在公共场所安装人脸识别设备应为维护公共安全所必需，合理确定采集区域并设置显著提示标识；"
-        "所收集的图像仅用于维护公共安全，取得个人单独同意的除外。",
+        "个人同意不能替代这一必要性（个人信息保护法第二十六条的单独同意例外只涉及已为维护公共安全收集的图像的其他用途）。",
     ),
     _rule(
         "location.private_space",
@@ -276,9 +285,12 @@ _RULES: tuple[Rule, ...] = (
         "sector.automotive",
         "《汽车数据安全管理若干规定（试行）》 arts. 3, 6, 10",
         "Gate",
-        "Face data from in-vehicle and exterior-vehicle cameras is not provided outside the "
-        "vehicle unless truly necessary; images of people outside the vehicle are important data.",
-        "车内人脸信息原则上不向车外提供，确有必要的除外；车外人员的人脸图像属于重要数据。",
+        "Face data from in-vehicle and exterior-vehicle cameras is processed in the vehicle and "
+        "not provided outside it unless truly necessary; purposes other than driving safety need "
+        "each person's separate consent; images of people outside the vehicle are important "
+        "data.",
+        "车内人脸信息原则上在车内处理，除确有必要外不向车外提供；驾驶安全以外的目的须取得个人单独同意；"
+        "车外人员的人脸图像属于重要数据。",
     ),
     _rule(
         "rights.access_delete",
@@ -295,6 +307,7 @@ _RULES: tuple[Rule, ...] = (
         "Keep face templates, not face images, unless a purpose needs the images and the person "
         "agreed.",
         "除目的必需且经个人同意外，只保存人脸特征数据，不保存原始人脸图像。",
+        cite="GB/T 41819-2022 7; GB/T 35273 6.3",
     ),
     _rule(
         "data.separate_identity",
@@ -302,22 +315,27 @@ _RULES: tuple[Rule, ...] = (
         "Gate",
         "Keep face data apart from identity information.",
         "人脸信息应与身份信息分开存储。",
+        cite="GB/T 35273 6.3; GB/T 41819-2022 7",
     ),
     _rule(
         "consent.purpose_change",
         "PIPL14 para. 2, NDSR22",
         "Gate",
-        "A change of purpose or method needs the person's consent again; a consent holds only "
-        "for the purpose and method it was given under.",
-        "处理目的、处理方式变更的，应当重新取得个人同意；同意仅对取得同意时的目的和方式有效。",
+        "A change of purpose or method needs the person's consent again: a consent covers the "
+        "purpose and method it was given for, and recognition under an older one is refused "
+        "until the person consents again (the alternative still works).",
+        "处理目的、处理方式发生变更的，应当重新取得个人同意；同意只及于作出同意时的处理目的和方式，"
+        "在个人重新同意前不得依据旧的同意进行识别（其他方式仍可使用）。",
     ),
     _rule(
         "capture.opt_in",
         "M6, M7, M10, M12, PIPL29, PIPL31",
         "Gate",
-        "In a consent-based deployment only people who consented are processed: identification "
-        "on the person's explicit act, one face per frame, non-matches discarded at once.",
-        "以同意为处理依据的，只处理已同意者的人脸信息：由本人主动触发识别，每帧仅一张人脸，未匹配者立即删除。",
+        "Where consent is the basis, only people who consented are processed: identification "
+        "happens on the person's own act, on a frame with one face, and a face that matches "
+        "nobody is discarded at once.",
+        "以同意为处理依据的，只处理已同意者的人脸：仅在个人主动操作时进行辨识，每帧只处理一张人脸，"
+        "未匹配的人脸立即丢弃。",
     ),
     _rule(
         "liveness.failed",
@@ -331,8 +349,8 @@ _RULES: tuple[Rule, ...] = (
         "retention.shortened",
         "M8, PIPL19",
         "Gate",
-        "A shorter retention period applies at once to what is already stored.",
-        "保存期限缩短的，对已存储的人脸信息立即适用。",
+        "A shorter retention period applies at once to the face data already stored.",
+        "缩短保存期限的，对已存储的人脸信息立即适用。",
     ),
     _rule(
         "storage.networked_consent",
@@ -362,14 +380,15 @@ _NAMED = {
     "NDSR": "Network Data Security Regulation",
     "SPC": "SPC Provisions",
 }
-_SHORT = re.compile(r"^(M|PIPL|NDSR|SPC)(\d+(?:-\d+)?(?: para\. \d+)?)$")
+_SHORT = re.compile(r"^(M|PIPL|NDSR|SPC)(\d+(?:-\d+)?(?:\(\d+\))?(?: para\. \d+)?)$")
 
 
 def format_articles(articles: Iterable[str]) -> str:
     """Render short citations for people, grouping articles of one source in first-seen order.
 
-    ``("M6", "PIPL14", "PIPL29")`` -> ``"Measures art. 6; PIPL art. 14, 29"``; citations that
-    are not an article of a named source (standards, announcements) stay as written.
+    ``("M6", "PIPL14 para. 2", "SPC2(3)")`` -> ``"Measures art. 6; PIPL art. 14 para. 2; SPC
+    Provisions art. 2(3)"``; citations that are not an article of a named source (standards,
+    other regulations) stay as written.
     """
     groups: dict[str, list[str]] = {}
     for article in articles:

@@ -1,9 +1,17 @@
 """Consent: what makes one valid when recorded, which one counts now, and when to ask again
-(M6, M7, M12, PIPL14, PIPL29, PIPL31, NDSR22)."""
+(M6, M7, M12, PIPL14, PIPL29, PIPL31, NDSR22).
+
+A consent covers the purpose and method it was given for (PIPL14 para. 2, NDSR22): each consent
+records the hash of the deployment's *purpose-and-method snapshot* (:func:`consent_snapshot`)
+at the time. After a change, recognition under an older consent is refused until the person
+consents again; templates whose consent is not renewed within a set period are destroyed.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
 from facegate.law.age import MINOR_AGE, age_on
@@ -20,6 +28,81 @@ from facegate.law.facts import (
 
 DEFAULT_QUIET_DAYS = 180
 """After a person refuses, do not ask again for this many days (NDSR22)."""
+
+DEFAULT_RECONSENT_DAYS = 30
+"""After the purpose or method changes, templates of people who have not consented again
+within this many days are destroyed (PIPL14 para. 2, PIPL47)."""
+
+CONSENT_SNAPSHOT_FIELDS: tuple[str, ...] = (
+    "purpose_type",
+    "purpose",
+    "method",
+    "capture_mode",
+    "transfer_mode",
+    "processing",
+)
+"""What a person consents to: the purpose, and the method of processing (1:1 or 1:N, how faces
+are captured, whether they leave the device). A change to any of them needs consent again."""
+
+_NEUTRAL: Mapping[str, str] = {
+    "capture_mode": "explicit_act",
+    "transfer_mode": "on_device",
+    "processing": "on_device",
+}
+"""Values left out of the snapshot, so that a setting added later with a protective default
+does not make every consent given before it look out of date."""
+
+
+def consent_snapshot(values: Mapping[str, object] | DeploymentFacts) -> dict[str, str]:
+    """The purpose-and-method snapshot of a deployment (its facts or a mapping of its columns):
+    only fields present and not at their protective default."""
+    get = (
+        (lambda name: getattr(values, name, None))
+        if isinstance(values, DeploymentFacts)
+        else values.get
+    )
+    snapshot = {}
+    for name in CONSENT_SNAPSHOT_FIELDS:
+        raw = get(name)
+        value = "" if raw is None else str(raw).strip()
+        if value and value != _NEUTRAL.get(name):
+            snapshot[name] = value
+    return snapshot
+
+
+def consent_snapshot_hash(values: Mapping[str, object] | DeploymentFacts) -> str:
+    """SHA-256 hex of the canonical JSON of :func:`consent_snapshot`."""
+    encoded = json.dumps(
+        consent_snapshot(values), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+def check_consent_current(consent: ConsentFacts | None, deployment: DeploymentFacts) -> Decision:
+    """May recognition or enrolment rely on this consent? Only on a standing consent given
+    under the deployment's current purpose and method (``consent.purpose_change``)."""
+    if consent is None:
+        return Decision.refuse(
+            Reason.of(
+                "consent.separate",
+                "this person has no valid consent for face recognition here; use the alternative",
+            )
+        )
+    if consent.purpose_snapshot == consent_snapshot_hash(deployment):
+        return Decision.allow()
+    return Decision.refuse(
+        Reason.of(
+            "consent.purpose_change",
+            f"the purpose or method of deployment {deployment.id} changed after this person "
+            "consented; their face may not be recognised until they consent again to the new "
+            "purpose and method — use the alternative meanwhile",
+        )
+    )
+
+
+def reconsent_deadline(changed_at: datetime, days: int = DEFAULT_RECONSENT_DAYS) -> datetime:
+    """Templates of people who have not consented again by this instant are destroyed."""
+    return changed_at + timedelta(days=days)
 
 
 def check_consent(
@@ -39,13 +122,26 @@ def check_consent(
 
 def minor_guardian(consent: ConsentFacts, subject: SubjectFacts) -> list[Reason]:
     """Under 14 on the day of consent (China time): a guardian consents and names the
-    relation. 14 or older: the person consents themselves."""
+    relation. 14 or older: the person consents themselves. An adult need not give a date of
+    birth: an attestation of being 14 or older is enough (PIPL6); a child's date is needed."""
     if subject.date_of_birth is None:
+        if subject.age_attested:
+            if consent.given_by == GivenBy.GUARDIAN:
+                return [
+                    Reason.of(
+                        "minor.guardian",
+                        f"the person attested being {MINOR_AGE} or older and must consent "
+                        "personally; a guardian consents only for a child, whose date of birth "
+                        "is recorded",
+                    )
+                ]
+            return []
         return [
             Reason.of(
                 "minor.guardian",
-                "the person's date of birth is not recorded, so it cannot be checked whether a "
-                f"parent or guardian must consent (under {MINOR_AGE}); record the date of birth",
+                "neither the person's date of birth nor an attestation that they are "
+                f"{MINOR_AGE} or older is recorded, so it cannot be checked whether a parent "
+                "or guardian must consent; record one of them",
             )
         ]
     day = china_date(consent.given_at)
@@ -182,6 +278,15 @@ def _separate(
                 "for and given on its own",
             )
         )
+    if consent.pre_ticked:
+        # Not coercion: a box ticked in advance is no explicit consent at all (M6; PIPL14).
+        reasons.append(
+            Reason.of(
+                "consent.separate",
+                "the consent box was ticked in advance, so the person gave no explicit consent; "
+                "they must tick it themselves",
+            )
+        )
     if consent.deployment_id != deployment.id or consent.subject_id != subject.id:
         reasons.append(
             Reason.of(
@@ -202,13 +307,6 @@ def _uncoerced(consent: ConsentFacts) -> list[Reason]:
                 "coercion.prohibited",
                 "the person was not offered the alternative to face recognition; consent "
                 "only counts when saying no was a real option",
-            )
-        )
-    if consent.pre_ticked:
-        reasons.append(
-            Reason.of(
-                "coercion.prohibited",
-                "the consent box was ticked in advance; the person must tick it themselves",
             )
         )
     return reasons

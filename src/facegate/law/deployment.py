@@ -7,16 +7,17 @@ from collections.abc import Sequence
 from facegate.law.decision import Decision, Reason
 from facegate.law.facts import (
     VEHICLE_LOCATIONS,
+    CaptureMode,
     DeploymentFacts,
     DeploymentStatus,
     LawfulBasis,
     Method,
     PurposeType,
-    Sector,
     TransferMode,
 )
-from facegate.law.location import private_space, public_place_basis
-from facegate.law.retention import MAX_RETENTION_DAYS
+from facegate.law.legal_bases import BasisUse, basis_form
+from facegate.law.location import is_public_place, private_space, public_place_basis
+from facegate.law.retention import MAX_RETENTION_DAYS, default_retention_days
 
 MLPS_LEVELS = range(1, 6)
 
@@ -27,6 +28,7 @@ def check_deployment(d: DeploymentFacts) -> Decision:
         *_scope(d),
         *_purpose(d),
         *_alternatives(d),
+        *_capture(d),
         *_automotive(d),
         *_retention(d),
         *_location(d),
@@ -34,9 +36,9 @@ def check_deployment(d: DeploymentFacts) -> Decision:
         *_security(d),
     ]
     obligations = []
-    if d.public_place:
+    if is_public_place(d.location_type, d.public_place):
         obligations.append("location.public_place")
-    if d.exterior_camera:
+    if d.exterior_camera or d.location_type in VEHICLE_LOCATIONS:
         obligations.append("sector.automotive")
     return Decision.from_reasons(reasons, *obligations)
 
@@ -96,8 +98,14 @@ def _purpose(d: DeploymentFacts) -> list[Reason]:
 
 
 def _alternatives(d: DeploymentFacts) -> list[Reason]:
+    """M10: never face as the only way, "unless laws or administrative regulations provide
+    otherwise" — then the deployment records that legal basis instead of an alternative."""
     if any(not _blank(a) for a in d.alternatives):
         return []
+    if not _blank(d.alternative_legal_basis):
+        return basis_form(
+            d.alternative_legal_basis, BasisUse.NO_ALTERNATIVE, "alternative.required"
+        )
     return [
         Reason.of(
             "alternative.required",
@@ -111,53 +119,85 @@ def _alternatives(d: DeploymentFacts) -> list[Reason]:
     ]
 
 
+def _capture(d: DeploymentFacts) -> list[Reason]:
+    """Consent-based: only people who consented are processed, so faces are captured only on
+    the person's own act, never from everyone walking past (M6, M10, M12; PIPL29)."""
+    if d.lawful_basis != LawfulBasis.CONSENT or d.capture_mode != CaptureMode.WALK_THROUGH:
+        return []
+    return [
+        Reason.of(
+            "capture.opt_in",
+            "walk-through capture processes the face of everyone in view, including people who "
+            "did not consent; a consent-based deployment captures a face only when the person "
+            "acts (presents at the terminal, presses a button, enters an opt-in lane): use the "
+            "explicit_act capture mode",
+        )
+    ]
+
+
 def _automotive(d: DeploymentFacts) -> list[Reason]:
+    """The automobile data provisions apply to in-vehicle and exterior-vehicle cameras only,
+    not to everything a carmaker does (its offices, its showrooms)."""
+    in_vehicle = d.location_type in VEHICLE_LOCATIONS or d.exterior_camera
+    if not in_vehicle:
+        return []
     reasons = []
-    in_vehicle = d.sector == Sector.AUTOMOTIVE or d.location_type in VEHICLE_LOCATIONS
-    if in_vehicle and d.purpose_type != PurposeType.DRIVING_SAFETY:
+    if d.purpose_type != PurposeType.DRIVING_SAFETY and d.lawful_basis != LawfulBasis.CONSENT:
         reasons.append(
             Reason.of(
                 "sector.automotive",
-                "in vehicles, face recognition may only serve driving safety; "
-                f"the purpose type here is {d.purpose_type}",
+                "a camera in or on a vehicle serves driving safety; any other purpose (here "
+                f"{d.purpose_type}) needs each person's separate consent",
             )
         )
-    if d.exterior_camera and d.transfer_mode == TransferMode.NETWORKED:
+    if d.transfer_mode == TransferMode.NETWORKED and _blank(d.transfer_legal_basis):
         reasons.append(
             Reason.of(
                 "sector.automotive",
-                "images of people outside the vehicle are important data and may not be sent "
-                "out of the vehicle; use on-device storage",
+                "face data from a vehicle's cameras is processed in the vehicle and not provided "
+                "outside it unless truly necessary (images of people outside the vehicle are "
+                "important data); keep it on the device, or record the legal basis that makes "
+                "sending it necessary",
             )
         )
     return reasons
 
 
 def _retention(d: DeploymentFacts) -> list[Reason]:
-    if 1 <= d.retention_days <= MAX_RETENTION_DAYS:
-        return []
-    return [
-        Reason.of(
-            "storage.retention_minimum",
-            f"the retention period must be between 1 and {MAX_RETENTION_DAYS} days and no "
-            f"longer than the purpose needs; {d.retention_days} days was given",
-        )
-    ]
+    if not 1 <= d.retention_days <= MAX_RETENTION_DAYS:
+        return [
+            Reason.of(
+                "storage.retention_minimum",
+                f"the retention period must be between 1 and {MAX_RETENTION_DAYS} days and no "
+                f"longer than the purpose needs; {d.retention_days} days was given",
+            )
+        ]
+    if d.purpose_type == PurposeType.RND:
+        return []  # refused as out of scope already (scope.rnd_excluded)
+    default = default_retention_days(d.purpose_type)
+    if d.retention_days > default and _blank(d.retention_justification):
+        return [
+            Reason.of(
+                "storage.retention_minimum",
+                f"{d.retention_days} days is longer than the {default} days a "
+                f"{d.purpose_type} purpose usually needs; keep face data no longer than the "
+                "purpose needs, or record why this purpose needs longer",
+            )
+        ]
+    return []
 
 
 def _location(d: DeploymentFacts) -> list[Reason]:
     reasons = private_space(d.location_type)
-    if d.public_place:
+    if is_public_place(d.location_type, d.public_place):
         reasons += public_place_basis(d)
     return reasons
 
 
 def _transfer(d: DeploymentFacts) -> list[Reason]:
-    if (
-        d.transfer_mode != TransferMode.NETWORKED
-        or d.lawful_basis == LawfulBasis.CONSENT
-        or not _blank(d.transfer_legal_basis)
-    ):
+    if not _blank(d.transfer_legal_basis):
+        return basis_form(d.transfer_legal_basis, BasisUse.TRANSFER, "storage.on_device")
+    if d.transfer_mode != TransferMode.NETWORKED or d.lawful_basis == LawfulBasis.CONSENT:
         return []
     return [
         Reason.of(

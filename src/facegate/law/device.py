@@ -7,29 +7,28 @@ from facegate.law.facts import (
     VEHICLE_LOCATIONS,
     DeploymentFacts,
     DeviceFacts,
+    LawfulBasis,
     LocationType,
     PurposeType,
 )
-from facegate.law.location import private_space, public_place_basis
+from facegate.law.location import (
+    is_public_place,
+    private_space,
+    public_place_basis,
+    public_place_signs,
+)
 from facegate.law.operational import device_belongs
 
 
 def check_device_registration(device: DeviceFacts, deployment: DeploymentFacts) -> Decision:
-    """Refused in private spaces of public places (M13); in public places without confirmed
-    signs or without a public-safety or consent basis; and where the device's place does not
-    fit a vehicle deployment."""
+    """Refused in private spaces of public places (M13); in public places (by location type or
+    declared) unless the deployment is necessary for public safety and the signs are confirmed;
+    and where the device's place does not fit a vehicle deployment."""
     reasons = device_belongs(device, deployment) + private_space(device.location_type)
     obligations = []
-    if device.public_place:
+    if is_public_place(device.location_type, device.public_place):
         obligations.append("location.public_place")
-        if not device.signage_confirmed:
-            reasons.append(
-                Reason.of(
-                    "location.public_place",
-                    "a device in a public place needs prominent signs telling people about "
-                    "face recognition; put them up and confirm it",
-                )
-            )
+        reasons += public_place_signs(device.signage_confirmed)
         reasons += public_place_basis(deployment)
     reasons += _vehicle(device, deployment)
     return Decision.from_reasons(reasons, *obligations)
@@ -38,12 +37,12 @@ def check_device_registration(device: DeviceFacts, deployment: DeploymentFacts) 
 def _vehicle(device: DeviceFacts, deployment: DeploymentFacts) -> list[Reason]:
     driving = deployment.purpose_type == PurposeType.DRIVING_SAFETY
     in_vehicle = device.location_type in VEHICLE_LOCATIONS
-    if in_vehicle and not driving:
+    if in_vehicle and not driving and deployment.lawful_basis != LawfulBasis.CONSENT:
         return [
             Reason.of(
                 "sector.automotive",
-                "a device in a vehicle may only serve driving safety; "
-                f"deployment {deployment.id} is for {deployment.purpose_type}",
+                "a camera in or on a vehicle serves driving safety; any other purpose (here "
+                f"{deployment.purpose_type}) needs each person's separate consent",
             )
         ]
     if driving and not in_vehicle:

@@ -59,6 +59,29 @@ PROHIBITED_LOCATIONS: frozenset[LocationType] = frozenset(
 VEHICLE_LOCATIONS: frozenset[LocationType] = frozenset(
     {LocationType.VEHICLE_CABIN, LocationType.VEHICLE_EXTERIOR}
 )
+"""In-vehicle and exterior-vehicle cameras: where the automobile data provisions apply."""
+
+PUBLIC_LOCATIONS: frozenset[LocationType] = frozenset(
+    {
+        LocationType.TRANSPORT_HUB,
+        LocationType.SHOP,
+        LocationType.SCENIC_AREA,
+        LocationType.HOTEL_LOBBY,
+    }
+)
+"""Public places (M13): open to anyone who comes. A device at one of these location types is in
+a public place whatever the operator declares; an operator may declare any other place public
+too, never one of these not public. (A payment counter, where a person presents their face on
+purpose, and a residential entrance or an office, open to residents or staff, are not on the
+list: see docs/legal-notes.md.)"""
+
+
+class CaptureMode(StrEnum):
+    """How a device comes to process a face (M6, M10, M12; ``capture.opt_in``)."""
+
+    EXPLICIT_ACT = "explicit_act"  # only when the person acts: presents at the terminal,
+    # presses a button, enters an opt-in lane
+    WALK_THROUGH = "walk_through"  # every face the camera sees, without any act of the person
 
 
 class Sector(StrEnum):
@@ -145,6 +168,9 @@ class DeploymentFacts:
     exterior_camera: bool
     mlps_level: int | None
     status: DeploymentStatus
+    capture_mode: CaptureMode = CaptureMode.EXPLICIT_ACT
+    retention_justification: str = ""
+    alternative_legal_basis: str = ""  # M10 "where laws provide otherwise": a basis code
     liveness: Liveness = Liveness.PASSIVE
     # English beside the Chinese free text: purpose, necessity, why_not_verify, alternatives
     english: Mapping[str, Any] = field(default_factory=dict)
@@ -164,6 +190,8 @@ class DeviceFacts:
 class SubjectFacts:
     id: str
     date_of_birth: date | None
+    # The person attested being 14 or older instead of giving a date of birth (PIPL6).
+    age_attested: bool = False
 
 
 @dataclass(frozen=True)
@@ -182,6 +210,8 @@ class ConsentFacts:
     bundled: bool
     given_at: datetime
     withdrawn_at: datetime | None
+    # The deployment's purpose-and-method snapshot the consent was given under (PIPL14 para. 2).
+    purpose_snapshot: str = ""
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,23 @@
-"""Where face devices may be (M13): never in private spaces, in public places only with cause."""
+"""Where face devices may be (M13): never in private spaces, in public places only where public
+safety needs them, with prominent signs. Whether a place is public follows from its type
+(``PUBLIC_LOCATIONS``), never only from what the operator declares."""
 
 from __future__ import annotations
 
 from facegate.law.decision import Reason
 from facegate.law.facts import (
     PROHIBITED_LOCATIONS,
+    PUBLIC_LOCATIONS,
     DeploymentFacts,
-    LawfulBasis,
     LocationType,
     PurposeType,
 )
+
+
+def is_public_place(location: LocationType, declared: bool = False) -> bool:
+    """A public place: a location type on the list, or any place the operator declares public
+    (a declaration can add a place, never take one off the list)."""
+    return declared or location in PUBLIC_LOCATIONS
 
 
 def private_space(location: LocationType) -> list[Reason]:
@@ -26,17 +34,28 @@ def private_space(location: LocationType) -> list[Reason]:
 
 
 def public_place_basis(deployment: DeploymentFacts) -> list[Reason]:
-    """In a public place the deployment must serve public safety or rest on each person's
-    separate consent."""
-    if (
-        deployment.purpose_type == PurposeType.PUBLIC_SAFETY
-        or deployment.lawful_basis == LawfulBasis.CONSENT
-    ):
+    """In a public place the deployment must be necessary to maintain public safety. Consent is
+    no substitute: M13 has no consent exception, and PIPL26's covers only other uses of images
+    already collected for public safety."""
+    if deployment.purpose_type == PurposeType.PUBLIC_SAFETY:
         return []
     return [
         Reason.of(
             "location.public_place",
-            "in a public place, face recognition must serve public safety, or each person "
-            "must separately consent",
+            "in a public place, face recognition is allowed only where it is necessary to "
+            f"maintain public safety; the purpose here is {deployment.purpose_type}, and "
+            "people's consent cannot stand in for that necessity",
+        )
+    ]
+
+
+def public_place_signs(signage_confirmed: bool) -> list[Reason]:
+    if signage_confirmed:
+        return []
+    return [
+        Reason.of(
+            "location.public_place",
+            "a device in a public place needs prominent signs telling people about face "
+            "recognition; put them up and confirm it",
         )
     ]

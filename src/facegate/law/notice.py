@@ -38,6 +38,7 @@ class NoticeFacts:
     location_type: str
     entrusted_processor: str
     minors: bool
+    capture_mode: str = "explicit_act"
     liveness: str = "passive"  # off, passive or active (M14): the notice says which
     english: Mapping[str, Any] = field(default_factory=dict)  # English beside the free text
 
@@ -148,13 +149,14 @@ def check_published_notice(
 
 def check_consent_notice(consent: ConsentFacts | None, current: PublishedNotice | None) -> Decision:
     """May a new enrolment rely on this consent? Only if the person consented to the notice
-    version now in force. (No consent at all is ``consent.separate``'s concern.)"""
+    version now in force: a consent given on what they were told before does not cover what
+    changed (PIPL14 para. 2, NDSR22). (No consent at all is ``consent.separate``'s concern.)"""
     if consent is None or current is None or consent.notice_hash == current.sha256:
         return Decision.allow()
     shown = consent.notice_hash[:12] or "none recorded"
     return Decision.refuse(
         Reason.of(
-            "notice.required_items",
+            "consent.purpose_change",
             f"this person consented on a notice ({shown}) that is not the current one "
             f"(version {current.version}, {current.sha256[:12]}); show them the current notice "
             "and record their consent again before enrolling",

@@ -28,7 +28,8 @@ class PipiaStatus(StrEnum):
 
 @dataclass(frozen=True)
 class AspectSpec:
-    """One of the four things an assessment must cover (PIPL56)."""
+    """One of the four aspects an assessment must cover (M9; PIPL56 lists three items, which
+    the four aspects of the Measures include)."""
 
     key: str
     title_en: str
@@ -68,6 +69,27 @@ SNAPSHOT_FIELDS: tuple[str, ...] = (
     "why_not_verify",
 )
 """The deployment's "purpose and method": a change to any of them calls for a new assessment."""
+
+RENEWAL_FIELDS: tuple[str, ...] = (
+    *SNAPSHOT_FIELDS,
+    "transfer_mode",
+    "transfer_legal_basis",
+    "processing",
+    "retention_days",
+    "retention_justification",
+    "location_type",
+    "public_place",
+    "entrusted_processor",
+    "lawful_basis",
+    "capture_mode",
+    "liveness",
+    "alternative_legal_basis",
+)
+"""Everything an assessment weighed (M9): besides the purpose and method, where faces are
+processed and whether they travel, how long they are kept, where the devices are, who processes
+them for the controller, on what lawful basis, how faces are captured and whether liveness is
+checked. A change to any of them makes the assessment stale. (``processing`` and ``liveness``
+count once the deployment has them.)"""
 
 
 @dataclass(frozen=True)

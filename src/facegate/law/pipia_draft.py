@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from facegate.documents.chinese import zh_level, zh_text
 from facegate.documents.labels import LAWFUL_BASIS_NAMES, PURPOSE_TYPES, label
-from facegate.law.facts import DeploymentFacts, Liveness, Method, TransferMode
+from facegate.law.facts import CaptureMode, DeploymentFacts, Liveness, Method, TransferMode
 from facegate.law.notice import may_enrol_minors
 from facegate.law.pipia import Aspect, Conclusion, RiskLevel, Statement
 
@@ -54,6 +54,10 @@ def draft_aspects(d: DeploymentFacts, security: SecurityFacts) -> dict[str, Aspe
 
 def _alternatives(d: DeploymentFacts) -> tuple[str, str]:
     names = [a for a in d.alternatives if a.strip()]
+    if not names and d.alternative_legal_basis.strip():
+        # M10 "unless laws provide otherwise": the recorded basis (12b renders it by name)
+        basis = d.alternative_legal_basis.strip()
+        return f"none: state rules provide otherwise ({basis})", f"无（法律另有规定：{basis}）"
     if not names:
         return "none recorded", "未登记"
     english = [a for a in d.english.get("alternatives", ()) if a.strip()] or names
@@ -64,6 +68,20 @@ def _free(d: DeploymentFacts, key: str) -> tuple[str, str]:
     """(English, Chinese) of a free-text field: the Chinese never replaced by English."""
     chinese = str(getattr(d, key))
     return str(d.english.get(key) or chinese), zh_text(chinese)
+
+
+def _capture(d: DeploymentFacts) -> Statement:
+    """How faces come to be captured (capture.opt_in): a minimal line, rendered fully later."""
+    if d.capture_mode == CaptureMode.WALK_THROUGH:
+        return _s(
+            "Capture: every face in the camera's view (walk-through).",
+            "采集方式：采集摄像头视野内的所有人脸（通行式）。",
+        )
+    return _s(
+        "Capture: only on the person's own act (presenting at the terminal); one face per "
+        "frame; a face that matches nobody is discarded at once, leaving only a count.",
+        "采集方式：仅在个人主动操作（在终端前主动刷脸）时采集；每帧只处理一张人脸；未匹配的人脸立即丢弃，仅保留计数。",
+    )
 
 
 def _purpose(d: DeploymentFacts) -> Aspect:
@@ -88,6 +106,7 @@ def _purpose(d: DeploymentFacts) -> Aspect:
             f"必要性：{_free(d, 'necessity')[1]}",
         ),
         _s(f"Method: {method_en}.", f"处理方式：{method_zh}。"),
+        _capture(d),
         _s(
             f"Lawful basis: {label(LAWFUL_BASIS_NAMES, d.lawful_basis, 'en')}; face information is "
             "sensitive personal information, processed only for this specific purpose with "

@@ -5,9 +5,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from facegate.law.consent import minor_guardian, valid_processing_consent, withdrawn_consent
+from facegate.law.consent import (
+    check_consent_current,
+    minor_guardian,
+    valid_processing_consent,
+    withdrawn_consent,
+)
 from facegate.law.decision import Decision, Reason
-from facegate.law.facts import ConsentFacts, DeploymentFacts, DeviceFacts, Method, SubjectFacts
+from facegate.law.facts import (
+    CaptureMode,
+    ConsentFacts,
+    DeploymentFacts,
+    DeviceFacts,
+    LawfulBasis,
+    Method,
+    SubjectFacts,
+)
 from facegate.law.operational import deployment_active, device_serves
 
 
@@ -26,6 +39,7 @@ def check_enrolment(
     consent = valid_processing_consent(consents, subject.id, deployment.id, at)
     if consent is not None:
         reasons += minor_guardian(consent, subject)
+        reasons += check_consent_current(consent, deployment).reasons
     elif withdrawn_consent(consents, subject.id, deployment.id, at) is not None:
         reasons.append(
             Reason.of(
@@ -56,9 +70,37 @@ def check_recognition(deployment: DeploymentFacts, device: DeviceFacts, at: date
     return Decision.from_reasons(reasons, "records.processing")
 
 
+def consent_based(deployment: DeploymentFacts) -> bool:
+    return deployment.lawful_basis == LawfulBasis.CONSENT
+
+
+def check_frame(deployment: DeploymentFacts, faces: int) -> Decision:
+    """May the faces found in one frame be embedded? In a consent-based deployment only a frame
+    with exactly one face (the person who acted): with several, none is embedded, since the
+    others never consented (``capture.opt_in``)."""
+    if faces <= 1 or not consent_based(deployment):
+        return Decision.allow()
+    return Decision.refuse(
+        Reason.of(
+            "capture.opt_in",
+            f"the frame shows {faces} faces; in a consent-based deployment only the person who "
+            "presented themselves is processed, so none of them was processed: one person at a "
+            "time",
+        )
+    )
+
+
 def check_identification(deployment: DeploymentFacts) -> Decision:
     """1:N search only for deployments declared as identification, with their recorded reason
-    why 1:1 verification would not serve."""
+    why 1:1 verification would not serve; in a consent-based deployment, never walk-through."""
+    if consent_based(deployment) and deployment.capture_mode == CaptureMode.WALK_THROUGH:
+        return Decision.refuse(
+            Reason.of(
+                "capture.opt_in",
+                "walk-through identification of everyone in view is not allowed in a "
+                "consent-based deployment; identify a person only when they act",
+            )
+        )
     if deployment.method != Method.IDENTIFY:
         return Decision.refuse(
             Reason.of(

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from facegate.law.dates import add_years
 from facegate.law.decision import Decision, Reason
-from facegate.law.facts import TemplateFacts
+from facegate.law.facts import PurposeType, TemplateFacts
 
 MAX_RETENTION_DAYS = 3650
 """The longest retention period a deployment may declare (ten years)."""
@@ -42,4 +42,36 @@ def check_retention_delete(record_created_at: datetime, at: datetime) -> Decisio
             f"{RECORD_KEEPING_YEARS} years; this one may be deleted from "
             f"{keep_until.isoformat()}",
         )
+    )
+
+
+DEFAULT_RETENTION_DAYS: dict[PurposeType, int] = {
+    PurposeType.ACCESS_CONTROL: 365,  # residents and staff: reviewed yearly, ends on moving out
+    PurposeType.ATTENDANCE: 365,  # the employment, reviewed yearly
+    PurposeType.PAYMENT: 365,
+    PurposeType.HOTEL_CHECKIN: 30,  # the stay
+    PurposeType.PUBLIC_SAFETY: 30,
+    PurposeType.DRIVING_SAFETY: 365,
+    PurposeType.OTHER: 90,
+}
+"""The longest retention each purpose type needs without a written justification (M8 "the
+shortest time necessary", PIPL19). Above it, the deployment records why."""
+
+FALLBACK_RETENTION_DAYS = 90
+
+
+def default_retention_days(purpose_type: PurposeType) -> int:
+    return DEFAULT_RETENTION_DAYS.get(purpose_type, FALLBACK_RETENTION_DAYS)
+
+
+def retention_warning(purpose_type: PurposeType, days: int) -> str:
+    """What the deployment wizard shows when ``days`` is above the purpose's default; empty
+    otherwise."""
+    default = default_retention_days(purpose_type)
+    if days <= default:
+        return ""
+    return (
+        f"{days} days is longer than the {default} days that {purpose_type} usually needs; "
+        "face data must be kept no longer than the purpose needs (Measures art. 8): write why "
+        "this purpose needs longer, or shorten the period"
     )

@@ -75,6 +75,9 @@ def record_consent(
             pre_ticked=spec.pre_ticked,
             bundled=spec.bundled,
             given_at=now,
+            # Binds to the purpose and method as they are now (PIPL14 para. 2): a consent
+            # given again after a change renews the person's templates.
+            purpose_snapshot=law.consent_snapshot_hash(deployment_facts(deployment)),
         )
         try:
             facts = consent_facts(row)

@@ -41,6 +41,8 @@ class GateContext:
     master_key: bytes
     clock: Callable[[], datetime] = utc_now
     consent_quiet_days: int = 180
+    reconsent_days: int = 30
+    suspension_max_days: int = 90
     prerequisites: Sequence[ActivationCheck] = ()
     # What this process is (standalone, control plane or edge node), the checks only face
     # operations pass (not activation, not the alternative), and an edge's offline limit.

@@ -22,6 +22,7 @@ from facegate import law
 from facegate.service.access import end_sessions_of
 from facegate.service.context import GateContext, record
 from facegate.service.individuals import note_removed_pairs
+from facegate.service.people import erase_subject_rows
 from facegate.service.templates import bump_gallery
 from facegate.store import models as m
 from facegate.store.access_models import ApiKey
@@ -186,6 +187,8 @@ def _apply(
             )
             end_sessions_of(session, key_ids)
         report.consents_withdrawn += _withdraw(session, entry.get("consents", []), at)
+        # the rest of the person's records (consents, refusals, date of birth): issue 12
+        erased = erase_subject_rows(session, subject_id, at) or erased
         report.subjects_erased += int(erased)
     elif kind == "consent_withdrawn":
         report.consents_withdrawn += _withdraw(session, entry.get("consents", []), _stamp(entry))

@@ -43,6 +43,9 @@ def deployment_facts(row: m.Deployment) -> law.DeploymentFacts:
         exterior_camera=row.exterior_camera,
         mlps_level=row.mlps_level,
         status=law.DeploymentStatus(row.status),
+        capture_mode=law.CaptureMode(row.capture_mode or law.CaptureMode.EXPLICIT_ACT),
+        retention_justification=row.retention_justification or "",
+        alternative_legal_basis=row.alternative_legal_basis or "",
         liveness=law.Liveness(row.liveness),
         english=dict(row.english or {}),
     )
@@ -60,7 +63,9 @@ def device_facts(row: m.Device) -> law.DeviceFacts:
 
 
 def subject_facts(row: m.Subject) -> law.SubjectFacts:
-    return law.SubjectFacts(id=row.id, date_of_birth=row.date_of_birth)
+    return law.SubjectFacts(
+        id=row.id, date_of_birth=row.date_of_birth, age_attested=bool(row.age_attested)
+    )
 
 
 def consent_facts(row: m.Consent) -> law.ConsentFacts:
@@ -79,6 +84,7 @@ def consent_facts(row: m.Consent) -> law.ConsentFacts:
         bundled=row.bundled,
         given_at=given_at,
         withdrawn_at=aware(row.withdrawn_at),
+        purpose_snapshot=row.purpose_snapshot or "",
     )
 
 

@@ -294,6 +294,18 @@ def note_stopped(ctx: GateContext, deployment_id: str, *, actor: str) -> dict[st
         return obligation_view(row)
 
 
+def _destroyed_on_stop(session: Session, deployment_ids: set[str]) -> int:
+    """Templates destroyed when these deployments were stopped (from the audit log)."""
+    total = 0
+    for event in session.scalars(
+        select(m.AuditEvent).where(m.AuditEvent.action == "deployment.stopped")
+    ):
+        objects = event.object_ids()
+        if objects.get("deployment") in deployment_ids:
+            total += int(objects.get("templates_destroyed", "0") or 0)
+    return total
+
+
 def dispose(ctx: GateContext, controller_id: str, *, actor: str) -> dict[str, Any]:
     """Dispose of the face data of a controller that stopped face recognition: every data key
     destroyed (crypto-shredding); recorded on its cancellation and in the audit log."""
@@ -310,6 +322,9 @@ def dispose(ctx: GateContext, controller_id: str, *, actor: str) -> dict[str, An
             .distinct()
         ).all()
         destroyed = sum(shred_templates(ctx, session, s, d) for s, d in pairs)
+        # Stopping a deployment already destroyed its templates (PIPL47): they count as
+        # disposed of too.
+        destroyed += _destroyed_on_stop(session, {d.id for d in deployments})
         cancel = session.scalars(
             select(FilingObligation).where(
                 FilingObligation.controller_id == controller_id,

@@ -31,6 +31,7 @@ from facegate.service import (
     durability,
     filing,
     incidents,
+    legal_bases,
     liveness,
     notices,
     people,
@@ -59,6 +60,7 @@ from facegate.store.keys import (
     master_key_from_env,
     read_key_file,
 )
+from facegate.store.legal_models import LegalBasisRecord, TransferRecipient
 from facegate.store.lockfile import DataDirLock
 from facegate.store.outbox import outbox_for
 from facegate.store.permissions import private_directory, private_file, wider_than_private
@@ -208,6 +210,8 @@ class Gate:
             master_key=keys.current,
             clock=clock,
             consent_quiet_days=settings.consent_quiet_days,
+            reconsent_days=settings.reconsent_days,
+            suspension_max_days=settings.suspension_max_days,
             public_url=settings.public_url,
             demo=settings.demo,
             prerequisites=DEFAULT_PREREQUISITES if prerequisites is None else prerequisites,
@@ -314,10 +318,15 @@ class Gate:
         *,
         date_of_birth: date | None,
         identity: dict[str, str] | None = None,
+        age_attested: bool = False,
         actor: str = "operator",
     ) -> m.Subject:
         return people.register_subject(
-            self.ctx, date_of_birth=date_of_birth, identity=identity, actor=actor
+            self.ctx,
+            date_of_birth=date_of_birth,
+            identity=identity,
+            age_attested=age_attested,
+            actor=actor,
         )
 
     def record_consent(
@@ -459,12 +468,17 @@ class Gate:
     ) -> retention.SweepReport:
         return retention.sweep(self.ctx, actor=actor, on_progress=on_progress)
 
+    def register_recipient(
+        self, controller_id: str, name: str, public_key: str | bytes, *, actor: str = "admin"
+    ) -> TransferRecipient:
+        return transfer.register_recipient(self.ctx, controller_id, name, public_key, actor=actor)
+
     def export_templates(
         self,
         deployment_id: str,
         subject_ids: list[str],
         *,
-        destination: str,
+        recipient_id: str,
         legal_basis: str = "",
         actor: str = "admin",
     ) -> transfer.TransferBundle:
@@ -472,13 +486,41 @@ class Gate:
             self.ctx,
             deployment_id,
             subject_ids,
-            destination=destination,
+            recipient_id=recipient_id,
             legal_basis=legal_basis,
             actor=actor,
         )
 
-    def subject_report(self, subject_id: str, *, actor: str = "subject") -> dict[str, Any]:
-        return rights.subject_report(self.ctx, subject_id, actor=actor)
+    def propose_legal_basis(
+        self, controller_id: str, spec: legal_bases.BasisSpec, *, actor: str = "admin"
+    ) -> LegalBasisRecord:
+        return legal_bases.propose_basis(self.ctx, controller_id, spec, actor=actor)
+
+    def approve_legal_basis(
+        self, basis_id: str, *, approver: str, role: str = "dpo", actor: str = "dpo"
+    ) -> LegalBasisRecord:
+        return legal_bases.approve_basis(
+            self.ctx, basis_id, approver=approver, role=role, actor=actor
+        )
+
+    def legal_bases(self, controller_id: str | None = None) -> list[dict[str, Any]]:
+        return legal_bases.list_bases(self.ctx, controller_id)
+
+    def subject_report(
+        self,
+        subject_id: str,
+        *,
+        controller_id: str | None = None,
+        deployment_id: str | None = None,
+        actor: str = "subject",
+    ) -> dict[str, Any]:
+        return rights.subject_report(
+            self.ctx,
+            subject_id,
+            controller_id=controller_id,
+            deployment_id=deployment_id,
+            actor=actor,
+        )
 
     def delete_subject(self, subject_id: str, *, actor: str = "subject") -> dict[str, int]:
         counts = rights.delete_subject(self.ctx, subject_id, actor=actor)

@@ -56,10 +56,13 @@ def notice_facts(session: Session, deployment: m.Deployment) -> NoticeFacts:
         alternatives=tuple(a.strip() for a in deployment.alternatives or () if a.strip()),
         transfer_mode=deployment.transfer_mode,
         lawful_basis=deployment.lawful_basis,
-        public_place=deployment.public_place,
+        public_place=law.is_public_place(
+            law.LocationType(deployment.location_type), deployment.public_place
+        ),
         location_type=deployment.location_type,
         entrusted_processor=deployment.entrusted_processor.strip(),
         minors=may_enrol_minors(deployment_facts(deployment)),
+        capture_mode=deployment.capture_mode or "explicit_act",
         liveness=deployment.liveness,
         english=dict(deployment.english or {}),
     )

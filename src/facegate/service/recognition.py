@@ -17,6 +17,7 @@ from facegate.engine.compare import compare, similarity
 from facegate.engine.errors import FaceQualityTooLow
 from facegate.engine.image import ImageSource
 from facegate.engine.types import Embedding
+from facegate.law.processing import consent_based
 from facegate.service.accuracy import (
     accuracy_decision,
     gallery_size,
@@ -133,6 +134,7 @@ def enrol(
             model_version=ctx.engine.model_version,
             expires_at=expires_at,
         )
+        template.created_at = now  # the Gate's clock: expiries are counted from it
         note_stored(session, deployment.controller_id, subject_id, now)
         before, after = bump_gallery(session, deployment)
         record(
@@ -188,21 +190,12 @@ def verify(
             deployment.id,
             now,
         )
+        # A standing consent, given under the current purpose and method (PIPL14 para. 2).
         decision = law.Decision.combine(
             _recognition_decision(ctx, session, deployment, device),
             transmission_decision(ctx, session, deployment, subject.id, channel),
+            law.check_consent_current(consent, deployment_facts(deployment)),
         )
-        if consent is None:
-            decision = law.Decision.combine(
-                decision,
-                law.Decision.refuse(
-                    law.Reason.of(
-                        "consent.separate",
-                        "this person has no valid consent for face recognition here; "
-                        "use the alternative",
-                    )
-                ),
-            )
         require(decision, actor=actor, action="verify", objects=objects)
         facts = deployment_facts(deployment)
         templates = [
@@ -257,6 +250,23 @@ def verify(
     return result
 
 
+def _check_frame(
+    ctx: GateContext,
+    facts: law.DeploymentFacts,
+    faces: int,
+    *,
+    actor: str,
+    objects: dict[str, str],
+) -> None:
+    """In a consent-based deployment only a frame with one face is embedded: with several, the
+    refusal comes before any face is embedded, so nobody who did not present themselves is
+    processed (``capture.opt_in``)."""
+    frame = law.check_frame(facts, faces)
+    if not frame.allowed:
+        with ctx.unit():
+            require(frame, actor=actor, action="identify", objects={**objects, "faces": str(faces)})
+
+
 def identify(
     ctx: GateContext,
     device_id: str,
@@ -265,16 +275,21 @@ def identify(
     actor: str,
     channel: law.Channel | None = None,
 ) -> Identification:
-    """Who, among the subjects enrolled in this device's deployment, is in the photo?"""
+    """Who, among the subjects enrolled in this device's deployment, is in the photo?
+
+    In a consent-based deployment: one face per frame, and a face that matches nobody (or
+    someone whose consent does not cover the current purpose and method) is discarded at once,
+    leaving only a count (``capture.opt_in``)."""
     now = ctx.now()
     with ctx.unit(readonly=True) as session:
         device = get_device(session, device_id)
         deployment = get_deployment(session, device.deployment_id)
         objects = {"device": device_id, "deployment": deployment.id}
+        facts = deployment_facts(deployment)
         decision = law.Decision.combine(
             _recognition_decision(ctx, session, deployment, device),
-            law.check_identification(deployment_facts(deployment)),
-            law.check_channel(deployment_facts(deployment), ctx.site, channel),
+            law.check_identification(facts),
+            law.check_channel(facts, ctx.site, channel),
         )
         require(decision, actor=actor, action="identify", objects=objects)
         sync_index(ctx, session, deployment, now)
@@ -282,16 +297,22 @@ def identify(
         margin = deployment.ambiguity_margin
         size = gallery_size(session, deployment_id, now, ctx.engine.model_id)
         point = identification_operating_point(ctx, deployment, size)
-        facts = deployment_facts(deployment)
 
     # The threshold holding the deployment's target FPIR at this gallery's size.
     threshold = point.threshold if point is not None else ctx.engine.threshold
     pixels = ctx.engine.load(image)
-    everyone = ctx.engine.faces_with_embeddings(pixels)
+    located = ctx.engine.locate(pixels)  # boxes only: nothing is embedded yet
+    _check_frame(ctx, facts, len(located), actor=actor, objects=objects)
     screen_presentation(
-        ctx, facts, pixels, [f.face.box for f in everyone], device_id=device_id, actor=actor,
+        ctx, facts, pixels, [d.box for d in located], device_id=device_id, actor=actor,
         action="identify", objects=objects,
     )  # fmt: skip
+    if not located:
+        everyone = []
+    elif consent_based(facts):  # the one person who presented themselves, and only them
+        everyone = [ctx.engine.single_face(pixels, require_quality=False)]
+    else:
+        everyone = ctx.engine.faces_with_embeddings(pixels)
     faces = [
         _face_match(found.face.box.to_dict(), nearest, threshold, margin)
         for found in everyone
@@ -301,25 +322,37 @@ def identify(
     ]
 
     with ctx.unit() as session:
-        # A match counts only while the subject's consent (and, where photos travel, their
-        # transmission consent) is valid at this moment.
+        # A match counts only while the subject's consent stands at this moment and covers the
+        # current purpose and method (and, where photos travel, their transmission consent).
         deployment = get_deployment(session, deployment_id)
         checked = []
         for face in faces:
             if face.subject_id and not (
-                _consent_valid(session, face.subject_id, deployment_id, now)
+                _consent_valid(session, face.subject_id, deployment, now)
                 and transmission_consented(ctx, session, deployment, face.subject_id)
             ):
                 face = FaceMatch(face.box, None, None, None, reason="no_match")
             checked.append(face)
         faces = checked
         matched = sorted({f.subject_id for f in faces if f.subject_id})
+        strangers = [f for f in faces if not f.subject_id and f.reason != "ambiguous"]
+        unmatched = len(strangers)
+        if consent_based(deployment_facts(deployment)):
+            # Discarded at once: nothing about a face that matched nobody is kept or returned,
+            # its position included; only the count remains. (An ambiguous face is close to
+            # enrolled people, not a stranger: it stays, naming nobody.)
+            faces = [f for f in faces if f not in strangers]
         record(
             ctx,
             session,
             actor=actor,
             action="identify",
-            objects={**objects, "faces": str(len(faces)), "matched": ",".join(matched)},
+            objects={
+                **objects,
+                "faces": str(len(checked)),
+                "unmatched": str(unmatched),
+                "matched": ",".join(matched),
+            },
         )
     return Identification(
         deployment_id,
@@ -330,6 +363,7 @@ def identify(
         ambiguity_margin=margin,
         expected_fpir=None if point is None else round(point.expected_fpir, 6),
         expected_fnir=None if point is None else round(point.expected_fnir, 6),
+        unmatched=unmatched,
     )
 
 
@@ -352,6 +386,9 @@ def _face_match(
     return FaceMatch(box, best.subject_id, shown, score, second_shown)
 
 
-def _consent_valid(session: Session, subject_id: str, deployment_id: str, at: datetime) -> bool:
-    consents = consents_facts(subject_consents(session, subject_id, deployment_id))
-    return law.valid_processing_consent(consents, subject_id, deployment_id, at) is not None
+def _consent_valid(
+    session: Session, subject_id: str, deployment: m.Deployment, at: datetime
+) -> bool:
+    consents = consents_facts(subject_consents(session, subject_id, deployment.id))
+    consent = law.valid_processing_consent(consents, subject_id, deployment.id, at)
+    return law.check_consent_current(consent, deployment_facts(deployment)).allowed

@@ -108,6 +108,9 @@ def processing_records(
             row = rows.setdefault(key, RecordRow(day, dep, actor))
             category = "refusals" if decision == "refused" else CATEGORY_OF_ACTION[action]
             row.counts[category] += 1
+            basis = str(json.loads(objects).get("legal_basis", ""))
+            if category == "transfers" and basis and basis not in row.transfer_bases:
+                row.transfer_bases.append(basis)
     return ProcessingRecords(
         deployment_id=deployment_id,
         deployment=name,

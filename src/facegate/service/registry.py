@@ -22,8 +22,10 @@ from facegate.service.errors import (
     UnknownDeployment,
     UnknownDevice,
 )
-from facegate.service.facts import deployment_facts, device_facts
+from facegate.service.facts import aware, deployment_facts, device_facts
+from facegate.service.legal_bases import approved_basis_decision
 from facegate.service.staleness import note_deployment_change, purpose_and_method
+from facegate.service.templates import bump_gallery, shred_deployment
 from facegate.store import models as m
 
 
@@ -49,6 +51,9 @@ class DeploymentSpec:
     exterior_camera: bool = False
     mlps_level: int | None = None
     entrusted_processor: str = ""
+    capture_mode: str = "explicit_act"
+    retention_justification: str = ""
+    alternative_legal_basis: str = ""
     # Identification accuracy (see service/accuracy.py and law/identification.py).
     target_fpir: float = DEFAULT_TARGET_FPIR
     fnir_ceiling: float = DEFAULT_FNIR_CEILING
@@ -157,7 +162,9 @@ def create_deployment(
         except ValueError as exc:
             raise _enum_error(exc) from exc
         require(
-            law.check_deployment(facts),
+            law.Decision.combine(
+                law.check_deployment(facts), approved_basis_decision(session, facts)
+            ),
             actor=actor,
             action="deployment.create",
             objects={"controller": controller_id, "name": spec.name},
@@ -193,15 +200,20 @@ def update_deployment(
         except ValueError as exc:
             raise _enum_error(exc) from exc
         require(
-            law.check_deployment(facts),
+            law.Decision.combine(
+                law.check_deployment(facts), approved_basis_decision(session, facts)
+            ),
             actor=actor,
             action="deployment.update",
             objects={"deployment": row.id},
         )
         before = purpose_and_method(row)
+        old_retention = row.retention_days
         for key, value in candidate.items():
             setattr(row, key, value)
         note_deployment_change(ctx, session, row, before, actor=actor)
+        if row.retention_days < old_retention:
+            _shorten_retention(ctx, session, row, old_retention, actor=actor)
         record(
             ctx,
             session,
@@ -210,6 +222,39 @@ def update_deployment(
             objects={"deployment": row.id, "fields": ",".join(sorted(changes))},
         )
         return row
+
+
+def _shorten_retention(
+    ctx: GateContext, session: Session, row: m.Deployment, old_days: int, *, actor: str
+) -> None:
+    """A shorter retention period applies to what is already stored, at once
+    (``retention.shortened``): every template's expiry is brought forward to its creation plus
+    the new period; the ones now expired stop matching at once and the sweep purges them."""
+    clamped = 0
+    for template in session.scalars(select(m.Template).where(m.Template.deployment_id == row.id)):
+        created = aware(template.created_at)
+        expires = aware(template.expires_at)
+        assert created is not None and expires is not None
+        new_expiry = law.template_expires_at(created, row.retention_days)
+        if new_expiry < expires:
+            template.expires_at = new_expiry
+            clamped += 1
+    if clamped:
+        bump_gallery(session, row)
+        ctx.index_versions.pop(row.id, None)  # reload with the new expiries before searching
+    record(
+        ctx,
+        session,
+        actor=actor,
+        action="retention.shortened",
+        objects={
+            "deployment": row.id,
+            "from_days": str(old_days),
+            "to_days": str(row.retention_days),
+            "templates": str(clamped),
+        },
+        articles=law.rule("retention.shortened").articles,
+    )
 
 
 def prerequisites_decision(
@@ -232,6 +277,7 @@ def activate_deployment(ctx: GateContext, deployment_id: str, *, actor: str) -> 
             objects={"deployment": row.id},
         )
         row.status = "active"
+        row.suspended_at = None
         record(
             ctx, session, actor=actor, action="deployment.activate", objects={"deployment": row.id}
         )
@@ -245,9 +291,21 @@ def set_deployment_status(
         raise BadRequest("a deployment is suspended or stopped here; activate it with activate")
     with ctx.unit() as session:
         row = get_deployment(session, deployment_id)
+        objects = {"deployment": row.id}
+        if status == "suspended" and row.status != "suspended":
+            row.suspended_at = ctx.now()
         row.status = status
+        if status == "stopped":
+            # Stopping ends the purpose: its face data goes at once (PIPL47; M8).
+            subjects, destroyed = shred_deployment(ctx, session, row.id)
+            objects.update(subjects=str(subjects), templates_destroyed=str(destroyed))
         record(
-            ctx, session, actor=actor, action=f"deployment.{status}", objects={"deployment": row.id}
+            ctx,
+            session,
+            actor=actor,
+            action=f"deployment.{status}",
+            objects=objects,
+            articles=law.rule("storage.retention_minimum").articles if status == "stopped" else (),
         )
         return row
 
@@ -272,6 +330,8 @@ def register_device(
             facts = device_facts(row)
         except ValueError as exc:
             raise _enum_error(exc) from exc
+        # Public by its location type whatever was declared (M13): stored as such.
+        row.public_place = law.is_public_place(facts.location_type, spec.public_place)
         require(
             law.check_device_registration(facts, deployment_facts(deployment)),
             actor=actor,

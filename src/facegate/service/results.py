@@ -56,7 +56,8 @@ class FaceMatch:
 @dataclass(frozen=True)
 class Identification:
     """The answer of a 1:N search, with what it can be trusted for: the threshold derived
-    for this gallery's size, the size, and the error rates expected there."""
+    for this gallery's size, the size, and the error rates expected there. In a consent-based
+    deployment a face that matched nobody is not listed: ``unmatched`` only counts them."""
 
     deployment_id: str
     threshold: float
@@ -66,6 +67,7 @@ class Identification:
     ambiguity_margin: float | None = None
     expected_fpir: float | None = None
     expected_fnir: float | None = None
+    unmatched: int = 0
 
     @property
     def matched(self) -> bool:

@@ -75,3 +75,25 @@ def note_own_change(ctx: GateContext, deployment_id: str, before: int, after: in
         return True
     ctx.index_versions.pop(deployment_id, None)
     return False
+
+
+def shred_deployment(
+    ctx: GateContext, session: Session, deployment_id: str, subject_ids: set[str] | None = None
+) -> tuple[int, int]:
+    """Destroy the templates and data keys of every subject of the deployment (or of those in
+    ``subject_ids``): (subjects, templates destroyed)."""
+    query = select(m.DataKey.subject_id).where(
+        m.DataKey.deployment_id == deployment_id, m.DataKey.destroyed_at.is_(None)
+    )
+    holders = set(session.scalars(query)) | set(
+        session.scalars(
+            select(m.Template.subject_id).where(m.Template.deployment_id == deployment_id)
+        )
+    )
+    if subject_ids is not None:
+        holders &= subject_ids
+    destroyed = 0
+    for subject_id in sorted(holders):
+        destroyed += shred_templates(ctx, session, subject_id, deployment_id)
+        ctx.index.remove_subject(subject_id, deployment_id)
+    return len(holders), destroyed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from facegate import law
 from facegate.service.facts import iso
 from facegate.store import models as m
 
@@ -41,6 +42,14 @@ def deployment_view(row: m.Deployment) -> dict[str, Any]:
         "exterior_camera": row.exterior_camera,
         "mlps_level": row.mlps_level,
         "entrusted_processor": row.entrusted_processor,
+        "capture_mode": row.capture_mode,
+        "retention_justification": row.retention_justification,
+        "alternative_legal_basis": row.alternative_legal_basis,
+        "retention_default_days": law.default_retention_days(law.PurposeType(row.purpose_type)),
+        "retention_warning": law.retention_warning(
+            law.PurposeType(row.purpose_type), row.retention_days
+        ),
+        "purpose_changed_at": iso(row.purpose_changed_at),
         "target_fpir": row.target_fpir,
         "fnir_ceiling": row.fnir_ceiling,
         "target_fmr": row.target_fmr,
@@ -69,6 +78,7 @@ def subject_view(row: m.Subject) -> dict[str, Any]:
     return {
         "id": row.id,
         "date_of_birth": row.date_of_birth.isoformat() if row.date_of_birth else None,
+        "age_attested": bool(row.age_attested),
     }
 
 

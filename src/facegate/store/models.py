@@ -94,6 +94,16 @@ class Deployment(Base, kw_only=True):
     exterior_camera: Mapped[bool] = mapped_column(Boolean, default=False)
     mlps_level: Mapped[int | None] = mapped_column(default=None)
     entrusted_processor: Mapped[str] = mapped_column(default="")
+    # How faces come to be processed: "explicit_act" (the person acts) or "walk_through".
+    capture_mode: Mapped[str] = mapped_column(default="explicit_act")
+    # Why the purpose needs longer than its default retention (M8), when it does.
+    retention_justification: Mapped[str] = mapped_column(default="")
+    # M10 "unless laws provide otherwise": the legal basis for having no alternative.
+    alternative_legal_basis: Mapped[str] = mapped_column(default="")
+    # When the deployment was last suspended (templates go after a set period), and when its
+    # purpose or method last changed (consents given before must be renewed).
+    suspended_at: Mapped[datetime | None] = mapped_column(default=None)
+    purpose_changed_at: Mapped[datetime | None] = mapped_column(default=None)
     # Identification accuracy (issue 16): the 1:N target false positive identification rate
     # per probe, the false negative rate accepted, the 1:1 target false match rate per
     # comparison (None: the engine's threshold), the best/second-best margin below which a
@@ -138,7 +148,12 @@ class Subject(Base, kw_only=True):
 
     id: Mapped[str] = mapped_column(ID, primary_key=True, default_factory=new_id)
     date_of_birth: Mapped[date | None] = mapped_column(default=None)
+    # The person attested being 14 or older instead of giving a date of birth (PIPL6).
+    age_attested: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default_factory=utc_now)
+    # Set when the person's data was erased: the row stays only as the pseudonym the audit
+    # trail names, holding nothing about them.
+    deleted_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Identity(Base, kw_only=True):
@@ -202,6 +217,8 @@ class Consent(Base, kw_only=True):
     bundled: Mapped[bool] = mapped_column(Boolean, default=False)
     given_at: Mapped[datetime] = mapped_column(default_factory=utc_now)
     withdrawn_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The deployment's purpose-and-method snapshot when the consent was given (PIPL14 para. 2).
+    purpose_snapshot: Mapped[str] = mapped_column(String(64), default="")
 
 
 class ConsentRefusal(Base, kw_only=True):
@@ -273,6 +290,7 @@ def _register_feature_tables() -> None:
         access_models,
         assessment_models,
         durability_models,
+        legal_models,
         obligation_models,
         sync_models,
     )

@@ -61,7 +61,7 @@ UP_MODELS: dict[str, type[m.Base]] = {
 LOCAL_COLUMNS: dict[str, frozenset[str]] = {"deployments": frozenset({"gallery_version"})}
 """Columns that describe this process's own store and never travel."""
 
-MONOTONIC_COLUMNS = frozenset({"withdrawn_at", "revoked_at", "destroyed_at"})
+MONOTONIC_COLUMNS = frozenset({"withdrawn_at", "revoked_at", "destroyed_at", "deleted_at"})
 """Once set, never cleared by an event: a withdrawal or revocation cannot be undone by an
 older copy of the row arriving later."""
 
@@ -133,6 +133,8 @@ def upsert(session: Session, model: type[m.Base], payload: dict[str, Any]) -> bo
     if existing is None:
         session.add(model(**values))
         return True
+    if getattr(existing, "deleted_at", None) is not None:
+        return False  # an erased person stays erased: no older copy brings their data back
     changed = False
     for key, value in values.items():
         current = getattr(existing, key)

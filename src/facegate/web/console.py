@@ -145,8 +145,10 @@ WIZARD_DEFAULTS: dict[str, str] = {
     "why_not_verify": "",
     "location_type": "residential_entrance",
     "retention_days": "365",
+    "retention_justification": "",
     "alternatives": "",
     "transfer_mode": "on_device",
+    "capture_mode": "explicit_act",
     "purpose_en": "",
     "necessity_en": "",
     "alternatives_en": "",
@@ -167,6 +169,10 @@ def wizard_page(
         controllers=views.controllers(gate),
         purposes=views.purpose_choices(),
         locations=views.location_choices(),
+        retention_warning=views.retention_warning(
+            values.get("purpose_type", ""), values.get("retention_days", "")
+        ),
+        retention_defaults=views.retention_defaults(),
     )
 
 
@@ -217,8 +223,10 @@ async def create_deployment(request: Request) -> Response:
             why_not_verify=values["why_not_verify"],
             location_type=values["location_type"],
             retention_days=retention,
+            retention_justification=values["retention_justification"],
             alternatives=alternatives,
             transfer_mode=values["transfer_mode"],
+            capture_mode=values["capture_mode"],
             english={  # the fields above are the Chinese; English documents use these
                 "purpose": values["purpose_en"],
                 "necessity": values["necessity_en"],

@@ -26,7 +26,7 @@ from facegate.law import Refused
 from facegate.law.age import is_minor
 from facegate.law.dates import china_date
 from facegate.law.liveness import CHALLENGE_MESSAGE
-from facegate.service import BadRequest, ConsentSpec, access
+from facegate.service import BadRequest, ConsentSpec, Gate, access
 from facegate.service.access import Forbidden, Principal, Unauthenticated
 from facegate.service.liveness import FRAME_LIMITS
 from facegate.store import models as m
@@ -176,6 +176,13 @@ async def age_answer(request: Request) -> Response:
     device(current)
     try:
         form = await posted(request, current)
+        if text(form, "age") == "14plus":
+            # An attestation instead of a date of birth (PIPL art. 6): the date matters only
+            # for a child, whose guardian consents.
+            current.data.pop("dob", None)
+            current.data["attested"] = True
+            current.data["minor"] = False
+            return current.redirect("/kiosk/face/consent")
         try:
             born = date.fromisoformat(text(form, "date_of_birth"))
         except ValueError:
@@ -187,6 +194,7 @@ async def age_answer(request: Request) -> Response:
         current.flash_error(exc)
         return current.redirect("/kiosk/face")
     current.data["dob"] = born.isoformat()
+    current.data.pop("attested", None)
     current.data["minor"] = is_minor(born, today)
     return current.redirect("/kiosk/face/consent")
 
@@ -199,7 +207,8 @@ def consent_form(request: Request) -> Response:
         notice = notice_of(request, who)
     except FacegateError as exc:
         return page(current, "kiosk/unavailable.html", 503, error=problem(exc))
-    if "dob" not in current.data:
+    renewing = bool(current.data.get("reconsent")) and isinstance(current.data.get("person"), str)
+    if "dob" not in current.data and not current.data.get("attested") and not renewing:
         return current.redirect("/kiosk/face")
     return page(
         current,
@@ -228,9 +237,13 @@ async def consent(request: Request) -> Response:
         gate.record_refusal(who.deployment_id, channel="kiosk", actor=who.actor)
         current.flash("ok", "没关系，您可以使用其他方式。 · No problem: use the alternative.")
         return current.redirect("/kiosk")
+    person = current.data.get("person")
+    if current.data.get("reconsent") and isinstance(person, str):
+        return renew_consent(current, who, gate, person, form)
     dob = current.data.get("dob")
-    minor = bool(current.data.get("minor"))
-    if not isinstance(dob, str):
+    attested = bool(current.data.get("attested"))
+    minor = bool(current.data.get("minor")) and not attested
+    if not isinstance(dob, str) and not attested:
         return current.redirect("/kiosk/face")
     if form.get("consent") != "yes":
         current.flash(
@@ -254,7 +267,11 @@ async def consent(request: Request) -> Response:
         pre_ticked=False,
         bundled=False,
     )
-    subject = gate.register_subject(date_of_birth=date.fromisoformat(dob), actor=who.actor)
+    subject = gate.register_subject(
+        date_of_birth=date.fromisoformat(dob) if isinstance(dob, str) else None,
+        age_attested=attested and not isinstance(dob, str),
+        actor=who.actor,
+    )
     try:
         gate.record_consent(subject.id, who.deployment_id, spec, actor=who.actor)
         if form.get("transmission") == "yes":  # its own tick, its own record (M8, PIPL 29)
@@ -270,6 +287,33 @@ async def consent(request: Request) -> Response:
     current.data["person"] = subject.id
     current.data["person_code"] = issued.token
     return current.redirect("/kiosk/face/capture")
+
+
+def renew_consent(
+    current: Visit, who: Principal, gate: Gate, person: str, form: FormData
+) -> Response:
+    """Consent again after the deployment's purpose or method changed (PIPL art. 14 para. 2):
+    the same person, the same template, a consent to the current purpose and method."""
+    if form.get("consent") != "yes":
+        current.flash(
+            "error",
+            "请勾选同意，或选择其他方式。 · Tick the box to consent, or choose the alternative.",
+        )
+        return current.redirect("/kiosk/face/consent")
+    spec = ConsentSpec(
+        notice_hash=text(form, "notice_hash"),
+        alternative_offered=True,
+        guardian_relation=text(form, "guardian_relation"),
+    )
+    assert who.deployment_id is not None
+    try:
+        gate.record_consent(person, who.deployment_id, spec, actor=who.actor)
+    except FacegateError as exc:
+        current.flash_error(exc)
+        return current.redirect("/kiosk/face/consent")
+    current.data.pop("reconsent", None)
+    current.flash("ok", "已重新同意 · Consent renewed.")
+    return current.redirect("/kiosk/face/verify")
 
 
 def capture_page(
@@ -414,6 +458,16 @@ async def face_step(request: Request, mode: str) -> Response:
         )
         note_outcome(request, state, who, subject_id, result.matched)
     except FacegateError as exc:
+        if isinstance(exc, Refused) and "consent.purpose_change" in exc.decision.codes:
+            # The purpose or method changed since this person consented: offer to consent
+            # again (the alternative stays on the start page as an equal choice).
+            current.data["reconsent"] = True
+            current.flash(
+                "error",
+                "用途或方式已变更，请阅读新的告知并重新同意，或选择其他方式。 · The purpose or "
+                "method changed: read the new notice and consent again, or use the alternative.",
+            )
+            return current.redirect("/kiosk/face/consent")
         return capture_page(current, who, mode, 422, error=problem(exc), hints=feedback(exc))
     return page(current, "kiosk/result.html", matched=result.matched, method="face")
 
@@ -467,9 +521,14 @@ def my_data(request: Request) -> Response:
     report = None
     if isinstance(subject_id, str):
         try:
-            report = web_state(request).gate.subject_report(subject_id, actor=who.actor)
+            report = web_state(request).gate.subject_report(
+                subject_id, deployment_id=who.deployment_id, actor=who.actor
+            )
         except FacegateError:
             current.data.pop("person", None)
+        if report is not None and not report["held"]:
+            current.data.pop("person", None)
+            report = None
     return page(
         current,
         "kiosk/me.html",

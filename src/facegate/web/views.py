@@ -29,6 +29,20 @@ def purpose_choices() -> list[tuple[str, str]]:
     return [(key, f"{zh} · {en}") for key, (en, zh) in PURPOSE_TYPES.items()]
 
 
+def retention_warning(purpose_type: str, days: str) -> str:
+    """The wizard's warning when the retention asked for is above the purpose's default
+    (M8 "the shortest time necessary"); empty when it is not, or the input is not usable."""
+    try:
+        return law.retention_warning(law.PurposeType(purpose_type), int(days))
+    except ValueError:
+        return ""
+
+
+def retention_defaults() -> list[tuple[str, int]]:
+    """Each purpose's default retention, shown beside the field."""
+    return [(key, law.default_retention_days(law.PurposeType(key))) for key in PURPOSE_TYPES]
+
+
 def location_choices() -> list[tuple[str, str]]:
     """Location types a deployment or device may be placed in: the prohibited private
     spaces (M13) are never offered."""

@@ -32,7 +32,10 @@ router = APIRouter(tags=["people"])
 def register_subject(body: SubjectIn, request: Request, who: Caller) -> SubjectOut:
     """A new pseudonymous subject; identity (if given) is sealed apart from face data."""
     row = api_state(request).gate.register_subject(
-        date_of_birth=body.date_of_birth, identity=body.identity, actor=who.actor
+        date_of_birth=body.date_of_birth,
+        identity=body.identity,
+        age_attested=body.age_attested,
+        actor=who.actor,
     )
     return SubjectOut(**subject_view(row))
 
