@@ -127,6 +127,12 @@ DEFAULT_TOML = """\
 # backend = "onnxruntime"
 # onnxruntime threads per network (1: the service scales with worker processes instead).
 # threads = 1
+# CPU seconds to decode a photo and search it for faces, fallbacks included (0: no limit);
+# a photo still without a face when it runs out gets the error face_search_timeout.
+# time_budget = 0.8
+# Test-time augmentation: also embed each face's mirror image (its own model id,
+# dlib-resnet-v1+mirror: templates of the two ids are never compared).
+# mirror = false
 # Longest side, in pixels, of the copy that detection runs on.
 # working_size = 640
 # Distance at or below which two faces are the same person (dlib's ResNet: 0.6).
@@ -173,12 +179,16 @@ def _coerce_engine(values: dict[str, Any], base: EngineConfig) -> EngineConfig:
         "working_size": int,
         "threshold": float,
         "upsample": int,
+        "mirror": bool,
+        "time_budget": float,
         "model": str,
     }
     changes: dict[str, Any] = {}
     for key, value in values.items():
         if key not in allowed:
             raise ConfigError(f"unknown engine setting {key!r}")
+        if allowed[key] is bool and not isinstance(value, bool):
+            raise ConfigError(f"engine setting {key!r} must be true or false, not {value!r}")
         try:
             changes[key] = allowed[key](value)
         except (TypeError, ValueError) as exc:

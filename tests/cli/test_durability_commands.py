@@ -27,7 +27,8 @@ def test_backup_delete_restore_rotate(tmp_path: Path) -> None:
     other = run(data, "subject", "add", "--dob", "1970-01-01", "--name", "C. Kept")["id"]
     assert isinstance(person, str) and isinstance(other, str)
     backup = run(data, "backup", str(tmp_path / "backup-1"))
-    assert (tmp_path / "backup-1" / "facegate.db").stat().st_mode & 0o777 == 0o600
+    for name in ("facegate.db", "manifest.json", "facegate.toml"):
+        assert (tmp_path / "backup-1" / name).stat().st_mode & 0o777 == 0o600, name
     assert backup["journal_seq"] == 0
 
     run(data, "rights", "delete", person)

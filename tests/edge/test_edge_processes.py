@@ -250,6 +250,23 @@ def test_an_enrolment_on_edge_a_is_unknown_to_edge_b(cluster: Cluster, fixtures_
         json={"kind": "pin", "secret": "246810", "subject_id": person},
     )
     assert pin.json()["matched"] is True
+
+    # A card registered at the control plane is found at the edge (over HTTP, with the lookup
+    # key of the deployment the down sync carries); a wrong card is not.
+    cluster.gate.add_credential(person, cluster.site.deployment_id, "card", "CARD-7781-0042")
+    until(
+        lambda: bool(rows(Path(edge_b.args[1]), "SELECT id FROM credentials WHERE kind = 'card'")),
+        "B to learn the card",
+    )
+    for secret, matched in (("CARD-7781-0042", True), ("CARD-7781-0043", False)):
+        card = httpx.post(
+            f"{edge_b.url}/v1/alternatives/verify",
+            headers={"Authorization": f"Bearer {key_b}"},
+            json={"kind": "card", "secret": secret},
+        )
+        assert card.status_code == 200, card.text
+        assert card.json()["matched"] is matched
+        assert card.json()["subject_id"] == (person if matched else None)
     until(lambda: held(cluster, device_a) == 1, "A to report its template")
 
 

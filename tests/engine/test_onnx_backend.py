@@ -152,9 +152,12 @@ def test_the_cache_directory_is_configurable(
 
 
 def test_backend_from_config_file_and_environment(tmp_path: Path) -> None:
-    (tmp_path / "facegate.toml").write_text('[engine]\nbackend = "dlib"\nthreads = 2\n')
+    (tmp_path / "facegate.toml").write_text(
+        '[engine]\nbackend = "dlib"\nthreads = 2\nmirror = true\ntime_budget = 1.5\n'
+    )
     settings = load_settings(tmp_path, env={})
     assert (settings.engine.backend, settings.engine.threads) == ("dlib", 2)
+    assert (settings.engine.mirror, settings.engine.time_budget) == (True, 1.5)
     overridden = load_settings(tmp_path, env={"FACEGATE_ENGINE_BACKEND": "onnxruntime"})
     assert overridden.engine.backend == "onnxruntime"
     with pytest.raises(ConfigError):

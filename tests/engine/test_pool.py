@@ -31,6 +31,21 @@ def test_a_worker_gives_the_engines_embedding(
     assert pool.threshold == engine.threshold
 
 
+def test_faces_at_located_boxes_embed_without_a_second_search(
+    pool: FacePool, engine: FaceEngine, fixtures_dir: Path
+) -> None:
+    pixels = engine.load(fixtures_dir / "obama_1.jpg")
+    located = engine.locate(pixels)
+    here = engine.faces_at(pixels, located)
+    searched = engine.faces_with_embeddings(pixels)
+    there = pool.faces_at(pixels, pool.locate(pixels))
+    assert len(here) == len(searched) == len(there) == 1
+    assert here[0].face.box == searched[0].face.box == there[0].face.box
+    assert float(np.abs(here[0].embedding.vector - searched[0].embedding.vector).max()) < 1e-6
+    assert float(np.abs(there[0].embedding.vector - here[0].embedding.vector).max()) < 1e-6
+    assert engine.faces_at(pixels, []) == []
+
+
 def test_typed_errors_cross_the_process_boundary(pool: FacePool) -> None:
     with pytest.raises(NoFace) as no_face:
         pool.single_face(photos.no_face())

@@ -134,6 +134,10 @@ class CountingEngine:
         self.embedded += len(found)
         return found
 
+    def faces_at(self, image: Any, located: Any) -> Any:
+        self.embedded += len(located)
+        return self.engine.faces_at(image, located)
+
     def embed(self, image: Any, faces: Any) -> Any:
         self.embedded += len(faces)
         return self.engine.embed(image, faces)

@@ -22,7 +22,7 @@ from crash import Harness
 from facegate.engine import FaceEngine
 from facegate.engine.image import load_image
 
-pytestmark = pytest.mark.stress
+pytestmark = [pytest.mark.stress, pytest.mark.timeout(0)]  # long by design
 TRIALS = int(os.environ.get("FACEGATE_CRASH_TRIALS", "500"))
 
 

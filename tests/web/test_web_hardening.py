@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from web_support import form_token as token
 
 from facegate.api import create_app
 from facegate.service import Gate
@@ -18,12 +18,6 @@ from facegate.web.sessions import CONSOLE_COOKIE
 def client(web_gate: Gate) -> Iterator[TestClient]:
     with TestClient(create_app(web_gate)) as test_client:
         yield test_client
-
-
-def token(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found
-    return found.group(1)
 
 
 def login(client: TestClient, key: str) -> str:

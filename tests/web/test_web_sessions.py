@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from web_support import form_token as token
 
 import photos
 from facegate.api import create_app
@@ -32,12 +32,6 @@ def test_signed_cookies_refuse_tampering_and_age() -> None:
 def client(web_gate: Gate) -> Iterator[TestClient]:
     with TestClient(create_app(web_gate)) as test_client:
         yield test_client
-
-
-def token(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found
-    return found.group(1)
 
 
 def login(client: TestClient, key: str) -> int:

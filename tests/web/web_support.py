@@ -4,6 +4,7 @@ Debian's Chromium driven by Playwright."""
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 import time
@@ -91,3 +92,10 @@ def serve(app: object) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+def form_token(html: str) -> str:
+    """The CSRF token a page's form carries."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found
+    return found.group(1)

@@ -13,13 +13,14 @@ still nothing from another host (ReDoc's footer would otherwise fetch its vendor
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from facegate.api.middleware import send_json_error
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -139,26 +140,11 @@ class BodyLimit:
         if self.on_refused is not None:
             await run_in_threadpool(self.on_refused, scope, size)
         photo = cap == self.image_cap and IMAGE_ROUTES.match(str(scope.get("path", "")))
-        body = json.dumps(
-            {
-                "error": {
-                    # A photo route answers as the route itself would (the image limit).
-                    "code": "image_too_large" if photo else "body_too_large",
-                    "message": f"the request body is over {cap} bytes, the limit of this route",
-                    "details": {"max_bytes": cap},
-                },
-                "request_id": scope.get("state", {}).get("request_id", ""),
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        error = {
+            # A photo route answers as the route itself would (the image limit).
+            "code": "image_too_large" if photo else "body_too_large",
+            "message": f"the request body is over {cap} bytes, the limit of this route",
+            "details": {"max_bytes": cap},
+        }
+        request_id = str(scope.get("state", {}).get("request_id", ""))
+        await send_json_error(send, 413, error, request_id, close=True)

@@ -27,6 +27,23 @@ def _incoming_id(scope: Scope) -> str | None:
     return None
 
 
+async def send_json_error(
+    send: Send, status: int, error: dict[str, Any], request_id: str, *, close: bool = False
+) -> None:
+    """A whole JSON error response, ``{"error": ..., "request_id": ...}``, sent directly (for
+    middleware that answers before or instead of the app)."""
+    body = json.dumps({"error": error, "request_id": request_id}).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"x-request-id", request_id.encode()),
+    ]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 class RequestContext:
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
@@ -64,27 +81,8 @@ class RequestContext:
                 },
             )
             if not started_response:
-                body = json.dumps(
-                    {
-                        "error": {
-                            "code": "internal_error",
-                            "message": "internal error; see the server log",
-                        },
-                        "request_id": request_id,
-                    }
-                ).encode()
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 500,
-                        "headers": [
-                            (b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode()),
-                            (b"x-request-id", request_id.encode()),
-                        ],
-                    }
-                )
-                await send({"type": "http.response.body", "body": body})
+                error = {"code": "internal_error", "message": "internal error; see the server log"}
+                await send_json_error(send, 500, error, request_id)
         finally:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", None) or "unmatched"

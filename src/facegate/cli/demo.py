@@ -40,6 +40,7 @@ from facegate.service import (
     Gate,
     access,
 )
+from facegate.store.permissions import private_file
 
 GALLERY = {"obama_1.jpg": "Barack Obama", "biden.jpg": "Joe Biden"}
 PROBES = ("obama_2.jpg", "obama_3.jpg", "obama_rgba.png", "obama_partial.jpg")
@@ -242,6 +243,7 @@ def set_up(
             actor="demo",
         )
         site = DemoState(controller.id, deployment.id, device.id)
+        private_file(state_file)
         state_file.write_text(json.dumps(asdict(site), indent=2), encoding="utf-8")
     if known.get(site.deployment_id) is None or known[site.deployment_id].status != "active":
         prepare_activation(gate, site.deployment_id)

@@ -354,6 +354,12 @@ class FaceEngine:
         image, faces = self._detect(source)
         return self.embed(image, faces)
 
+    def faces_at(self, image: RGBImage, located: Sequence[Detection]) -> list[FaceEmbedding]:
+        """The faces at boxes that :meth:`locate` found in ``image``, analysed and embedded,
+        without searching the image again (identification locates first, to decide what may be
+        embedded at all)."""
+        return self.embed(image, self.analyse(image, located))
+
     def single_face(
         self, source: ImageSource | RGBImage, *, require_quality: bool = True
     ) -> FaceEmbedding:

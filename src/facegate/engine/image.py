@@ -89,7 +89,9 @@ def load_image(source: ImageSource, limits: ImageLimits = DEFAULT_LIMITS) -> RGB
         raise ImageTooLarge(str(exc)) from exc
     except UnidentifiedImageError as exc:
         raise ImageUnreadable("not a readable image (unknown or corrupt data)") from exc
-    except OSError as exc:
+    except (OSError, ValueError, EOFError) as exc:
+        # Pillow's parsers raise ValueError for some corrupt headers (a PNG whose IHDR chunk
+        # is cut short: found by tests/engine/test_fuzz_images.py).
         raise ImageUnreadable(f"not a readable image: {exc}") from exc
 
     with image:
@@ -115,7 +117,7 @@ def load_image(source: ImageSource, limits: ImageLimits = DEFAULT_LIMITS) -> RGB
             bounded = _decode_bounded(image, limits.max_side)
             upright = ImageOps.exif_transpose(bounded)
             return _to_rgb(upright)
-        except (OSError, ValueError, SyntaxError) as exc:
+        except (OSError, ValueError, SyntaxError, EOFError) as exc:
             raise ImageUnreadable(f"image data is corrupt or truncated: {exc}") from exc
 
 
@@ -170,5 +172,5 @@ def image_size(source: ImageSource, limits: ImageLimits = DEFAULT_LIMITS) -> tup
     try:
         with Image.open(io.BytesIO(data)) as image:
             return image.size
-    except (UnidentifiedImageError, OSError) as exc:
+    except (UnidentifiedImageError, OSError, ValueError, EOFError) as exc:
         raise ImageUnreadable("not a readable image") from exc

@@ -15,7 +15,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
@@ -101,10 +101,13 @@ class FacePool:
         # Every worker starts loading its models now, in the background, not on the time of
         # the first photos; the model's identity is known without loading it here.
         self._warming = [self._executor.submit(_identity) for _ in range(self.workers)]
-        backend = self.config.backend
-        self.model_id = ResNetEmbedder.model_id + (MIRROR_SUFFIX if self.config.mirror else "")
-        self.model_version = f"{self.model_id}; {backend}"
-        self._threshold = ResNetEmbedder.default_threshold
+        if self.config.model:  # a user's own model: ask a worker what it is
+            self.model_id, self.model_version, self._threshold = self._warming[0].result()
+        else:
+            suffix = MIRROR_SUFFIX if self.config.mirror else ""
+            self.model_id = ResNetEmbedder.model_id + suffix
+            self.model_version = f"{self.model_id}; {self.config.backend}"
+            self._threshold = ResNetEmbedder.default_threshold
 
     def wait_ready(self) -> None:
         """Block until every worker has loaded its models (and check they agree with us)."""
@@ -155,6 +158,10 @@ class FacePool:
 
     def faces_with_embeddings(self, source: ImageSource | RGBImage) -> list[FaceEmbedding]:
         result: list[FaceEmbedding] = self._run("faces_with_embeddings", source)
+        return result
+
+    def faces_at(self, image: RGBImage, located: Sequence[Detection]) -> list[FaceEmbedding]:
+        result: list[FaceEmbedding] = self._run("faces_at", image, located=list(located))
         return result
 
     def detect(self, source: ImageSource | RGBImage) -> list[Face]:

@@ -6,7 +6,8 @@ consent; it is verified through the same device and gives the same ``Verificatio
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
 
 from facegate import law
 from facegate.service.context import GateContext, record, require
@@ -49,9 +50,7 @@ def add_credential(
             kind=kind,
             secret_hash=secrets.hash_secret(secret) if kind != "staff_check" else "",
             lookup_digest=(
-                ctx.vault.lookup_digest(f"{deployment_id}|{secret}")
-                if kind in LOOKUP_KINDS
-                else None
+                ctx.vault.credential_digest(deployment_id, secret) if kind in LOOKUP_KINDS else None
             ),
         )
         session.add(row)
@@ -99,10 +98,10 @@ def verify_alternative(
         )
         holder: str | None = None
         if kind in LOOKUP_KINDS:
-            digest = ctx.vault.lookup_digest(f"{deployment.id}|{secret}")
-            row = session.scalar(live.where(m.Credential.lookup_digest == digest))
+            row = _find_by_secret(ctx, session, live, deployment.id, secret)
             if row is not None and secrets.verify_secret(row.secret_hash, secret):
                 holder = row.subject_id
+                _migrate_digest(ctx, row, deployment.id, secret)
         else:
             assert subject_id is not None
             row = session.scalar(live.where(m.Credential.subject_id == subject_id))
@@ -129,3 +128,31 @@ def verify_alternative(
             method=kind,
             reason="" if matched else "no_match",
         )
+
+
+def _find_by_secret(
+    ctx: GateContext,
+    session: Session,
+    live: Select[m.Credential],
+    deployment_id: str,
+    secret: str,
+) -> m.Credential | None:
+    """The card or QR credential with this secret: by its digest under the deployment's lookup
+    key (the only one an edge node has), else by the legacy digest under the root lookup key
+    (credentials added before per-deployment keys, on the control plane or a standalone box)."""
+    digests = [ctx.vault.credential_digest(deployment_id, secret)]
+    digests.append(ctx.vault.lookup_digest(f"{deployment_id}|{secret}"))
+    for digest in digests:
+        if digest is not None:
+            row = session.scalar(live.where(m.Credential.lookup_digest == digest))
+            if row is not None:
+                return row
+    return None
+
+
+def _migrate_digest(ctx: GateContext, row: m.Credential, deployment_id: str, secret: str) -> None:
+    """A legacy digest verified with its secret is rewritten under the deployment's key (and,
+    on a control plane, so reaches the deployment's edges at their next sync)."""
+    digest = ctx.vault.credential_digest(deployment_id, secret)
+    if digest is not None and row.lookup_digest != digest:
+        row.lookup_digest = digest

@@ -21,14 +21,16 @@ new one takes its place.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from facegate.config import Settings
+from facegate.config import CONFIG_FILE, Settings
 from facegate.errors import FacegateError
 from facegate.service.gate import Gate, next_key_file
 from facegate.store import AuditLog, Database, keyring
@@ -40,16 +42,18 @@ from facegate.store.errors import MasterKeyMismatch
 from facegate.store.journal import DeletionJournal
 from facegate.store.keys import (
     fingerprint,
-    fsync_directory,
+    fsync_path,
     master_key_from_env,
     read_key_file,
     write_new_key_file,
 )
 from facegate.store.lockfile import DataDirLock
+from facegate.store.permissions import private_file
 from facegate.store.types import utc_now
 from facegate.store.vault import Vault
 
 Progress = Callable[[int, int], None]
+Row = TypeVar("Row", m.DataKey, m.Identity)
 BATCH = 500
 
 
@@ -74,6 +78,10 @@ def backup(
     if not db_file.is_file():
         raise MaintenanceRefused(f"no database at {db_file}: nothing to back up")
     manifest = backups.backup(db_file, Path(target), on_progress=on_progress)
+    config = settings.data_dir / CONFIG_FILE
+    if config.is_file():  # the settings belong with the data (no secrets in them)
+        private_file(Path(target) / CONFIG_FILE)
+        shutil.copyfile(config, Path(target) / CONFIG_FILE)
     return {
         "backup": str(target),
         **manifest.to_dict(),
@@ -171,41 +179,15 @@ def rotate_master(settings: Settings, *, on_progress: Progress | None = None) ->
             assert check is not None
             check.next_fingerprint = new_fp
         total = _count_pending(db, new_fp)
-        done = data_keys = identities = 0
-        if on_progress:
-            on_progress(0, total)
-        while True:
-            with db.transaction() as session:
-                rows = list(
-                    session.scalars(
-                        select(m.DataKey)
-                        .where(m.DataKey.wrapped_key.is_not(None), _not_under(m.DataKey, new_fp))
-                        .limit(BATCH)
-                    )
-                )
-                for row in rows:
-                    vault.rewrap_data_key(row)
-            data_keys += len(rows)
-            done += len(rows)
-            if on_progress and rows:
-                on_progress(done, total)
-            if not rows:
-                break
-        while True:
-            with db.transaction() as session:
-                people = list(
-                    session.scalars(
-                        select(m.Identity).where(_not_under(m.Identity, new_fp)).limit(BATCH)
-                    )
-                )
-                for person in people:
-                    vault.rewrap_identity(session, person)
-            identities += len(people)
-            done += len(people)
-            if on_progress and people:
-                on_progress(done, total)
-            if not people:
-                break
+        progress = _Progress(total, on_progress)
+        keys_query = select(m.DataKey).where(
+            m.DataKey.wrapped_key.is_not(None), _not_under(m.DataKey, new_fp)
+        )
+        data_keys = _in_batches(
+            db, keys_query, lambda _s, row: vault.rewrap_data_key(row), progress
+        )
+        people_query = select(m.Identity).where(_not_under(m.Identity, new_fp))
+        identities = _in_batches(db, people_query, vault.rewrap_identity, progress)
         with db.transaction() as session:
             if _count_pending(db, new_fp, session):
                 raise MaintenanceRefused("rows were added under the old key; run it again")
@@ -230,6 +212,37 @@ def rotate_master(settings: Settings, *, on_progress: Progress | None = None) ->
     finally:
         db.dispose()
         lock.release()
+
+
+class _Progress:
+    def __init__(self, total: int, report: Progress | None) -> None:
+        self.done, self.total, self.report = 0, total, report
+        self.add(0)
+
+    def add(self, count: int) -> None:
+        self.done += count
+        if self.report is not None:
+            self.report(self.done, self.total)
+
+
+def _in_batches(
+    db: Database,
+    query: Select[Row],
+    rewrap: Callable[[Session, Row], None],
+    progress: _Progress,
+) -> int:
+    """Re-wrap what ``query`` selects (rows not yet under the new key), one batch per
+    transaction, until none is left; how many."""
+    count = 0
+    while True:
+        with db.transaction() as session:
+            rows = list(session.scalars(query.limit(BATCH)))
+            for row in rows:
+                rewrap(session, row)
+        if not rows:
+            return count
+        count += len(rows)
+        progress.add(len(rows))
 
 
 def _not_under(model: type[m.DataKey] | type[m.Identity], fp: str) -> ColumnElement[bool]:
@@ -262,7 +275,7 @@ def _swap_files(
     if not kept.exists():
         os.link(key_path, kept)
     os.replace(nxt, key_path)
-    fsync_directory(key_path.parent)
+    fsync_path(key_path.parent)
     if read_key_file(key_path) != new:
         raise MasterKeyMismatch(f"{key_path} does not hold the new key after the swap")
     return RotationReport(data_keys, identities, fingerprint(old), fingerprint(new), str(kept))

@@ -307,12 +307,10 @@ def identify(
         ctx, facts, pixels, [d.box for d in located], device_id=device_id, actor=actor,
         action="identify", objects=objects,
     )  # fmt: skip
-    if not located:
-        everyone = []
-    elif consent_based(facts):  # the one person who presented themselves, and only them
-        everyone = [ctx.engine.single_face(pixels, require_quality=False)]
-    else:
-        everyone = ctx.engine.faces_with_embeddings(pixels)
+    # Embed what was located, without searching the picture again; in a consent-based
+    # deployment _check_frame has let through only a frame with the one person who presented
+    # themselves.
+    everyone = ctx.engine.faces_at(pixels, located) if located else []
     faces = [
         _face_match(found.face.box.to_dict(), nearest, threshold, margin)
         for found in everyone

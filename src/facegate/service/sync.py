@@ -34,9 +34,10 @@ from facegate.service.facts import aware, consents_facts, iso
 from facegate.service.individuals import note_removed, note_stored
 from facegate.service.registry import get_deployment, get_device
 from facegate.service.templates import shred_templates
+from facegate.store import keyring, outbox
 from facegate.store import models as m
-from facegate.store import outbox
 from facegate.store.access_models import SecurityEvent
+from facegate.store.keys import KEY_BYTES
 from facegate.store.sync_models import EdgeDevice, EdgeHolding, SyncEvent, SyncPeer
 
 BATCH = 500
@@ -92,13 +93,15 @@ class WireEvent:
 
 @dataclass(frozen=True)
 class DownBatch:
-    """What the control plane sends one edge: events after ``after``, and its log's head."""
+    """What the control plane sends one edge: events after ``after``, its log's head, and the
+    deployment's credential lookup key (hex), with which the edge finds a card or QR holder."""
 
     device_id: str
     deployment_id: str
     after: int
     head: int
     events: tuple[WireEvent, ...]
+    lookup_key: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -107,6 +110,7 @@ class DownBatch:
             "after": self.after,
             "head": self.head,
             "events": [e.to_dict() for e in self.events],
+            "lookup_key": self.lookup_key,
         }
 
     @classmethod
@@ -118,6 +122,7 @@ class DownBatch:
                 after=int(value["after"]),
                 head=int(value["head"]),
                 events=tuple(WireEvent.from_dict(e) for e in value["events"]),
+                lookup_key=str(value.get("lookup_key") or ""),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise SyncRejected(f"malformed sync batch: {exc}") from exc
@@ -223,7 +228,12 @@ def down_batch(ctx: GateContext, device_id: str, after: int, *, limit: int = BAT
         state = _edge_device(session, device_id)
         state.down_acknowledged_seq = min(after, head)
         state.last_seen_at = ctx.now()
-        return DownBatch(device_id, device.deployment_id, after, head, events)
+        # Only this deployment's key (derived from the root lookup key, which never leaves):
+        # the edge finds card and QR holders of its deployment and learns nothing of another's.
+        key = ctx.vault.deployment_lookup_key(device.deployment_id)
+        return DownBatch(
+            device_id, device.deployment_id, after, head, events, key.hex() if key else ""
+        )
 
 
 def apply_up(
@@ -371,6 +381,9 @@ def apply_down(ctx: GateContext, batch: DownBatch, *, control_url: str = "") -> 
             )
         position = state.down_applied_seq
         fresh = _contiguous(batch.events, position)
+        lookup_key = _lookup_key(batch)
+        if lookup_key is not None:
+            keyring.keep_deployment_lookup_key(session, ctx.vault, batch.deployment_id, lookup_key)
         touched: set[tuple[str, str]] = set()
         stopped: set[str] = set()
         for event in fresh:
@@ -424,9 +437,23 @@ def apply_down(ctx: GateContext, batch: DownBatch, *, control_url: str = "") -> 
         result = Applied(
             len(fresh), len(batch.events) - len(fresh), state.down_applied_seq, shredded, caught_up
         )
+    if lookup_key is not None:  # committed: the vault finds card and QR holders with it
+        ctx.vault.use_deployment_lookup_key(batch.deployment_id, lookup_key)
     for subject_id, deployment_id in shredded_pairs:
         ctx.index.remove_subject(subject_id, deployment_id)
     return result
+
+
+def _lookup_key(batch: DownBatch) -> bytes | None:
+    if not batch.lookup_key:
+        return None
+    try:
+        key = bytes.fromhex(batch.lookup_key)
+    except ValueError as exc:
+        raise SyncRejected("the deployment's lookup key is not hex") from exc
+    if len(key) != KEY_BYTES:
+        raise SyncRejected(f"the deployment's lookup key is not {KEY_BYTES} bytes")
+    return key
 
 
 def _shred_unconsented(

@@ -8,6 +8,7 @@ index is reloaded from the vault before the next search.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -24,6 +25,15 @@ def bump_gallery(session: Session, deployment: m.Deployment) -> tuple[int, int]:
     before = deployment.gallery_version
     deployment.gallery_version = before + 1
     return before, before + 1
+
+
+def bump_galleries(ctx: GateContext, session: Session, deployment_ids: Iterable[str]) -> None:
+    """Bump each deployment's gallery version; this process reloads them before searching."""
+    for deployment_id in set(deployment_ids):
+        deployment = session.get(m.Deployment, deployment_id)
+        if deployment is not None:
+            bump_gallery(session, deployment)
+            ctx.index_versions.pop(deployment_id, None)
 
 
 def shred_templates(

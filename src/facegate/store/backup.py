@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from facegate.store.errors import StoreError
-from facegate.store.keys import fsync_directory
+from facegate.store.keys import fsync_path
 from facegate.store.permissions import private_directory
 from facegate.store.types import utc_now
 
@@ -58,14 +58,6 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _describe(path: Path) -> tuple[str, str, int, int]:
@@ -112,7 +104,7 @@ def backup(
     finally:
         copy.close()
         source.close()
-    _fsync(partial)
+    fsync_path(partial)
     final = target / DB_NAME
     os.replace(partial, final)
     fingerprint, journal_id, journal_seq, events = _describe(final)
@@ -133,7 +125,7 @@ def backup(
         handle.write("\n")
         handle.flush()
         os.fsync(handle.fileno())
-    fsync_directory(target)
+    fsync_path(target)
     return manifest
 
 
@@ -182,7 +174,7 @@ def put_back(source: Path, manifest: Manifest, db_file: Path) -> Path:
     fd = os.open(incoming, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.close(fd)
     shutil.copyfile(source / manifest.database, incoming)
-    _fsync(incoming)
+    fsync_path(incoming)
     os.replace(incoming, db_file)
-    fsync_directory(db_file.parent)
+    fsync_path(db_file.parent)
     return kept

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from facegate.store.durability_models import KeyCheck
 from facegate.store.errors import JournalDamaged
-from facegate.store.keys import fsync_directory
+from facegate.store.keys import fsync_path
 from facegate.store.models import AuditHead
 from facegate.store.types import utc_now
 
@@ -145,7 +145,7 @@ class DeletionJournal:
             handle.write(header + "\n")
             handle.flush()
             os.fsync(handle.fileno())
-        fsync_directory(self.path.parent)
+        fsync_path(self.path.parent)
         return journal_id
 
     def note(self, session: Session, kind: str, **facts: Any) -> None:

@@ -20,10 +20,12 @@ from facegate.store.errors import (
     MasterKeyMismatch,
     TemplateUnreadable,
 )
+from facegate.store.keys import KEY_BYTES
 from facegate.store.models import DataKey, Identity
-from facegate.store.vault import Vault
+from facegate.store.vault import Vault, deployment_ring_name
 
 LOOKUP = "lookup"
+DEPLOYMENT_LOOKUP = "lookup:"  # + a hash of the deployment id: a lookup key an edge received
 
 
 @dataclass(frozen=True)
@@ -114,8 +116,38 @@ def load_ring(session: Session, vault: Vault) -> None:
         wrapped = vault.wrap_secret(LOOKUP, vault.lookup_key)
         session.add(KeyRingEntry(name=LOOKUP, wrapped=wrapped, kek=vault.fingerprint))
         session.flush()
-        return
-    vault.use_lookup_key(vault.unwrap_secret(LOOKUP, entry.wrapped, entry.kek))
+    else:
+        vault.use_lookup_key(vault.unwrap_secret(LOOKUP, entry.wrapped, entry.kek))
+    given = select(KeyRingEntry).where(KeyRingEntry.name.startswith(DEPLOYMENT_LOOKUP))
+    for row in session.scalars(given):
+        secret = vault.unwrap_secret(row.name, row.wrapped, row.kek)
+        key, deployment_id = secret[:KEY_BYTES], secret[KEY_BYTES:].decode()
+        if deployment_ring_name(deployment_id) != row.name:
+            raise MasterKeyMismatch(f"the key ring's {row.name} secret names another deployment")
+        vault.use_deployment_lookup_key(deployment_id, key)
+
+
+def keep_deployment_lookup_key(
+    session: Session, vault: Vault, deployment_id: str, key: bytes
+) -> bool:
+    """Edge: store a deployment's credential lookup key received from the control plane,
+    sealed under this node's own master key (the caller gives it to the vault with
+    ``Vault.use_deployment_lookup_key`` once the transaction commits). True when it is new or
+    changed."""
+    if len(key) != KEY_BYTES:
+        raise ValueError(f"a lookup key is {KEY_BYTES} bytes")
+    name = deployment_ring_name(deployment_id)
+    secret = key + deployment_id.encode()
+    row = session.get(KeyRingEntry, name)
+    if row is not None and vault.unwrap_secret(name, row.wrapped, row.kek) == secret:
+        return False
+    wrapped = vault.wrap_secret(name, secret)
+    if row is None:
+        session.add(KeyRingEntry(name=name, wrapped=wrapped, kek=vault.fingerprint))
+    else:
+        row.wrapped, row.kek = wrapped, vault.fingerprint
+    session.flush()
+    return True
 
 
 def rewrap_ring(session: Session, vault: Vault) -> None:

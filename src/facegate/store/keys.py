@@ -47,12 +47,12 @@ def write_new_key_file(path: Path) -> bytes:
         handle.write(base64.b64encode(key).decode("ascii") + "\n")
         handle.flush()
         os.fsync(handle.fileno())
-    fsync_directory(path.parent)
+    fsync_path(path.parent)
     return key
 
 
-def fsync_directory(path: Path) -> None:
-    """Make a rename or a new file in ``path`` durable."""
+def fsync_path(path: Path) -> None:
+    """fsync a file (its content) or a directory (a rename or a new file in it)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

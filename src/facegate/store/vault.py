@@ -50,6 +50,18 @@ EMBEDDING_DTYPE = np.dtype("<f4")
 WRAP_INFO = b"facegate-data-key-wrap"
 IDENTITY_INFO = b"facegate-identity"
 LOOKUP_INFO = b"facegate-credential-lookup"  # as facegate.store.credentials
+DEPLOYMENT_LOOKUP_INFO = b"facegate-deployment-lookup|"
+
+
+def deployment_lookup_key(lookup_key: bytes, deployment_id: str) -> bytes:
+    """One deployment's credential lookup key, derived from the root lookup key: what a
+    control plane gives the edges of that deployment (they learn nothing of any other)."""
+    return hmac.new(lookup_key, DEPLOYMENT_LOOKUP_INFO + deployment_id.encode(), "sha256").digest()
+
+
+def deployment_ring_name(deployment_id: str) -> str:
+    """The key-ring name (32 characters) under which an edge keeps a deployment's lookup key."""
+    return "lookup:" + hashlib.sha256(deployment_id.encode()).hexdigest()[:25]
 
 
 def derive_key(master_key: bytes, info: bytes) -> bytes:
@@ -103,6 +115,7 @@ class Vault:
         self._identity = self._keys[self.fingerprint].identity
         self.journal = journal
         self._lookup = derive_key(master_key, LOOKUP_INFO)
+        self._given: dict[str, bytes] = {}  # deployment id -> lookup key received (edge)
 
     def _for(self, kek: str | None) -> _Sealers:
         sealers = self._keys.get(kek or self.fingerprint)
@@ -135,8 +148,35 @@ class Vault:
         self._lookup = key
 
     def lookup_digest(self, secret: str) -> str:
-        """HMAC-SHA256 hex of a card or QR secret, to find its holder (see ``credentials``)."""
+        """HMAC-SHA256 hex of a card or QR secret under the root lookup key: the legacy
+        digest of credentials added before per-deployment keys (see ``credential_digest``)."""
         return hmac.new(self._lookup, secret.encode(), hashlib.sha256).hexdigest()
+
+    def deployment_lookup_key(self, deployment_id: str) -> bytes | None:
+        """The deployment's lookup key: the one received from the control plane (an edge), else
+        derived from this vault's root lookup key (a control plane, a standalone box). None on
+        an edge that holds keys for other deployments only."""
+        given = self._given.get(deployment_id)
+        if given is not None:
+            return given
+        if self._given:
+            return None
+        return deployment_lookup_key(self._lookup, deployment_id)
+
+    def use_deployment_lookup_key(self, deployment_id: str, key: bytes) -> None:
+        """A deployment's lookup key received from the control plane (an edge node)."""
+        if len(key) != KEY_BYTES:
+            raise ValueError(f"a lookup key is {KEY_BYTES} bytes")
+        self._given[deployment_id] = key
+
+    def credential_digest(self, deployment_id: str, secret: str) -> str | None:
+        """The digest a card or QR credential of the deployment is stored and found by:
+        HMAC-SHA256 hex under the deployment's lookup key (None without one)."""
+        key = self.deployment_lookup_key(deployment_id)
+        if key is None:
+            return None
+        message = f"{deployment_id}|{secret}".encode()
+        return hmac.new(key, message, hashlib.sha256).hexdigest()
 
     # -- data keys -------------------------------------------------------------------------
 

@@ -40,6 +40,10 @@ class SyncDownOut(BaseModel):
     after: int = Field(description="The position the edge asked from (and so acknowledged)")
     head: int = Field(description="The last sequence number of the deployment's log")
     events: list[SyncEventBody]
+    lookup_key: str = Field(
+        default="",
+        description="The deployment's credential lookup key (hex), to find card and QR holders",
+    )
 
 
 class SyncUpIn(BaseModel):
