@@ -28,18 +28,24 @@ OUT = Path(__file__).resolve().parent / "assessments"
 FIXED_TIME = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)  # reproducible dates in the documents
 
 DEMO = DeploymentSpec(
-    name="Sunrise Gardens north gate",
+    name="阳光花园北门",
     purpose_type="access_control",
-    purpose="Let residents of Sunrise Gardens through the north pedestrian gate",
-    necessity="Access cards were shared, lent and lost; residents asked for hands-free entry "
-    "when carrying children or shopping",
+    purpose="阳光花园住户经北侧人行门通行",
+    necessity="门禁卡曾被转借、出借和遗失；住户携带儿童或购物时希望免接触通行",
     method="identify",
-    why_not_verify="Residents walk through without stopping to type or show an identity, so "
-    "there is no claimed identity to check against",
+    why_not_verify="住户通行时不停留输入或出示身份，无可供核验的声明身份",
     location_type="residential_entrance",
     retention_days=365,
-    alternatives=("PIN pad at the gate", "guard desk (show your resident card)"),
+    alternatives=("门口密码键盘", "门岗人工核验（出示住户卡）"),
     mlps_level=2,
+    english={
+        "purpose": "Let residents of Sunrise Gardens through the north pedestrian gate",
+        "necessity": "Access cards were shared, lent and lost; residents asked for hands-free "
+        "entry when carrying children or shopping",
+        "why_not_verify": "Residents walk through without stopping to type or show an "
+        "identity, so there is no claimed identity to check against",
+        "alternatives": ["PIN pad at the gate", "guard desk (show your resident card)"],
+    },
 )
 
 
@@ -51,7 +57,7 @@ def main() -> int:
             controller = gate.register_controller(
                 name="Sunrise Property Management Co., Ltd.",
                 contact="privacy@sunrise-pm.example.cn, +86 21 5555 0100",
-                address="88 Riverside Road, Shanghai",
+                address="上海市浦东新区滨江路88号",
                 dpo="Li Wei",
             )
             deployment = gate.create_deployment(controller.id, DEMO)
@@ -64,6 +70,8 @@ def main() -> int:
                 ),
             )
             gate.create_pipia(deployment.id)
+            # The reviewer has checked each drafted statement before approving.
+            gate.confirm_pipia(deployment.id, gate.unconfirmed_pipia(deployment.id))
             gate.approve_pipia(deployment.id, approver="Li Wei", role="dpo")
             notice = gate.publish_notice(deployment.id)
             gate.activate(deployment.id)
@@ -81,7 +89,7 @@ def main() -> int:
                     ),
                     encoding="utf-8",
                 )
-            url = notice_url(deployment.id)
+            url = notice_url(deployment.id, "https://faces.sunrise-pm.example.cn")
             (OUT / "sign.pdf").write_bytes(
                 render_sign_pdf(notice.content, url=url, version=notice.version)
             )

@@ -52,14 +52,21 @@ def main() -> None:
         deployment = gate.create_deployment(
             controller.id,
             DeploymentSpec(
-                name="North gate 北门",
+                name="北门",
                 purpose_type="access_control",
-                purpose="Let residents of Block 3 through the north gate 住户通行",
-                necessity="Residents asked for hands-free entry; cards were shared and lost",
+                purpose="三号楼住户经北门通行",
+                necessity="住户要求免接触通行；门禁卡曾被转借和遗失",
                 method="identify",
-                why_not_verify="Residents walk through without stopping to claim an identity",
-                alternatives=("PIN pad", "guard desk"),
+                why_not_verify="住户通行时不停留声明身份",
+                alternatives=("密码键盘", "门岗人工核验"),
                 mlps_level=2,
+                english={
+                    "purpose": "Let residents of Block 3 through the north gate",
+                    "necessity": "Residents asked for hands-free entry; cards were shared and lost",
+                    "why_not_verify": "Residents walk through without stopping to claim an "
+                    "identity",
+                    "alternatives": ["PIN pad", "guard desk"],
+                },
             ),
         )
         device = gate.register_device(

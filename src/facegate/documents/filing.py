@@ -12,6 +12,7 @@ from typing import Any
 from facegate.documents.chinese import en_date, zh_date, zh_level, zh_number, zh_text
 from facegate.documents.content import FilingPackageData
 from facegate.documents.labels import (
+    CAPTURE_MODES,
     DEPLOYMENT_STATUSES,
     FILING_KINDS,
     FILING_STATUSES,
@@ -93,6 +94,8 @@ _LABELS: dict[str, dict[str, Any]] = {
         "rp": "）",
         "mlps": "网络安全等级保护",
         "liveness": "活体检测",
+        "capture": "采集方式",
+        "processing": "处理地点",
         "not_graded": "未登记",
         "sign": "签字盖章",
         "sign_rep": "法定代表人或主要负责人（签字）",
@@ -166,6 +169,8 @@ _LABELS: dict[str, dict[str, Any]] = {
         "rp": ")",
         "mlps": "Graded protection (MLPS)",
         "liveness": "Liveness",
+        "capture": "Capture",
+        "processing": "Where faces are processed",
         "not_graded": "not recorded",
         "sign": "Signature and seal",
         "sign_rep": "Legal representative or principal person in charge (signature)",
@@ -204,6 +209,8 @@ def _deployment(d: dict[str, Any], lang: str) -> dict[str, Any]:
         "basis_label": label(LAWFUL_BASIS_NAMES, d["lawful_basis"], lang),
         "transfer_label": label(TRANSFER_MODES, d["transfer_mode"], lang),
         "liveness_label": label_or(LIVENESS, str(d.get("liveness", "")), lang, "—"),
+        "capture_label": label_or(CAPTURE_MODES, str(d.get("capture_mode", "")), lang, ""),
+        "processing_label": label_or(TRANSFER_MODES, str(d.get("processing", "")), lang, ""),
         "mlps_label": (zh_level(level) if zh else f"level {level}")
         if level
         else _LABELS[lang]["not_graded"],

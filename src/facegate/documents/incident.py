@@ -26,7 +26,6 @@ _COMMON: dict[str, dict[str, Any]] = {
         "《国家网络安全事件报告管理办法》第四条",
         "deadlines": "报告和通知时限",
         "by": "截止时间",
-        "after_handling": "应急处置结束后",
         "if_graded": "（经研判属于较大以上网络安全事件的）",
         "sign_person": "负责人（签字）",
         "sign_seal": "个人信息处理者（盖章）",
@@ -45,7 +44,6 @@ _COMMON: dict[str, dict[str, Any]] = {
         "reporting cybersecurity incidents (in force 2025-11-01) art. 4",
         "deadlines": "Reporting and notification deadlines",
         "by": "Due",
-        "after_handling": "after handling ends",
         "if_graded": " (if graded relatively major or above)",
         "sign_person": "Person in charge (signature)",
         "sign_seal": "Personal information processor (seal)",
@@ -94,7 +92,7 @@ def letter_html(incident: dict[str, Any], audience: str, lang: str) -> str:
     deadlines = [
         {
             "text": d[lang],
-            "due": when(d["due"]) if d.get("due") else labels["after_handling"],
+            "due": when(d["due"]) if d.get("due") else "",
             "conditional": not d["required"],
             "basis": d["basis"],
         }

@@ -140,12 +140,15 @@ LIVENESS: dict[str, tuple[str, str]] = {
 }
 
 CAPTURE_MODES: dict[str, tuple[str, str]] = {
-    "explicit_act": ("only when the person presents themselves", "仅在个人主动使用时采集"),
-    "opt_in_lane": ("in a lane people choose to enter", "仅在个人自愿进入的通道采集"),
-    "walk_through": ("everyone passing the camera", "采集经过摄像头的所有人"),
+    "explicit_act": (
+        "only when the person acts (presents at the terminal, presses a button, enters an "
+        "opt-in lane), one face at a time",
+        "仅在个人主动使用时（在终端前出示、按下按钮或进入自愿通道）逐一采集",
+    ),
+    "walk_through": ("every face the camera sees", "采集摄像头所见的所有人脸"),
 }
-"""Capture modes (issue 12's gate part names them; unknown ones fall back to a neutral
-label rather than a raw code)."""
+"""Capture modes (the gate part of issue 12 defines them; an unknown one falls back to a
+neutral label, never a raw code)."""
 
 
 def label_or(table: dict[str, tuple[str, str]], key: str, lang: str, fallback: str) -> str:

@@ -510,6 +510,9 @@ def package_data(ctx: GateContext, controller_id: str) -> FilingPackageData:
                     "entrusted_processor": d.entrusted_processor,
                     "liveness": d.liveness,
                     "english": dict(d.english or {}),
+                    # settings other parts of facegate add, when this build has them
+                    "capture_mode": str(getattr(d, "capture_mode", "") or ""),
+                    "processing": str(getattr(d, "processing", "") or ""),
                     "status": d.status,
                     "stored": int(stored.get(d.id, 0)),
                     "devices": int(devices.get(d.id, 0)),
