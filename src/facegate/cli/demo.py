@@ -31,6 +31,7 @@ from facegate.config import ConfigError, Settings, load_settings, write_config
 from facegate.edge.keyfile import read_device_key, write_device_key
 from facegate.engine import EngineError, FaceEngine
 from facegate.law import Refused
+from facegate.private_files import private_file
 from facegate.service import (
     BadRequest,
     Conflict,
@@ -40,7 +41,6 @@ from facegate.service import (
     Gate,
     access,
 )
-from facegate.store.permissions import private_file
 
 GALLERY = {"obama_1.jpg": "Barack Obama", "biden.jpg": "Joe Biden"}
 PROBES = ("obama_2.jpg", "obama_3.jpg", "obama_rgba.png", "obama_partial.jpg")

@@ -8,7 +8,7 @@ import typer
 
 from facegate.cli.common import JsonOption, open_gate, reporting, show, state
 from facegate.config import CONFIG_FILE, load_settings, write_config
-from facegate.store.permissions import private_directory
+from facegate.private_files import private_directory
 
 
 def init(

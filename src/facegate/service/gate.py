@@ -23,6 +23,7 @@ from facegate.engine.liveness.challenge import Verdict
 from facegate.engine.protocols import FaceWork
 from facegate.errors import FacegateError
 from facegate.law.pipia import Statement
+from facegate.private_files import private_directory, private_file, wider_than_private
 from facegate.service import (
     accuracy,
     alternative,
@@ -63,7 +64,6 @@ from facegate.store.keys import (
 from facegate.store.legal_models import LegalBasisRecord, TransferRecipient
 from facegate.store.lockfile import DataDirLock
 from facegate.store.outbox import outbox_for
-from facegate.store.permissions import private_directory, private_file, wider_than_private
 
 
 class NotInitialised(FacegateError):

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from facegate.config import CONFIG_FILE, Settings
 from facegate.errors import FacegateError
+from facegate.private_files import private_file
 from facegate.service.gate import Gate, next_key_file
 from facegate.store import AuditLog, Database, keyring
 from facegate.store import backup as backups
@@ -48,7 +49,6 @@ from facegate.store.keys import (
     write_new_key_file,
 )
 from facegate.store.lockfile import DataDirLock
-from facegate.store.permissions import private_file
 from facegate.store.types import utc_now
 from facegate.store.vault import Vault
 

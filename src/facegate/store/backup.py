@@ -23,9 +23,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from facegate.private_files import private_directory
 from facegate.store.errors import StoreError
 from facegate.store.keys import fsync_path
-from facegate.store.permissions import private_directory
 from facegate.store.types import utc_now
 
 MANIFEST = "manifest.json"

@@ -18,7 +18,6 @@ from facegate.api.schemas import (
 from facegate.api.state import api_state
 from facegate.service import DeploymentSpec, DeviceSpec, UnknownDeployment
 from facegate.service.views import controller_view, deployment_view, device_view
-from facegate.store import models as m
 
 router = APIRouter(tags=["registry"])
 NULLABLE = frozenset({"mlps_level", "target_fmr"})
@@ -58,10 +57,10 @@ def list_deployments(request: Request) -> list[DeploymentOut]:
     return [DeploymentOut(**deployment_view(r)) for r in api_state(request).gate.deployments()]
 
 
-def _deployment(request: Request, deployment_id: str) -> m.Deployment:
+def _deployment_out(request: Request, deployment_id: str) -> DeploymentOut:
     for row in api_state(request).gate.deployments():
         if row.id == deployment_id:
-            return row
+            return DeploymentOut(**deployment_view(row))
     raise UnknownDeployment(f"no deployment {deployment_id!r}")
 
 
@@ -72,7 +71,7 @@ def _deployment(request: Request, deployment_id: str) -> m.Deployment:
 )
 def get_deployment(deployment_id: str, request: Request) -> DeploymentOut:
     """One deployment."""
-    return DeploymentOut(**deployment_view(_deployment(request, deployment_id)))
+    return _deployment_out(request, deployment_id)
 
 
 @router.patch(
