@@ -284,6 +284,19 @@ def authenticate(ctx: GateContext, token: str) -> Principal:
     return principal
 
 
+def device_principal(ctx: GateContext, key_id: str, device_id: str) -> Principal:
+    """What a kiosk opened with a device's key may act as, while that key is live and the
+    device active; ``Unauthenticated`` naming what ended it otherwise."""
+    with ctx.db.transaction(readonly=True) as session:
+        key = session.get(ApiKey, key_id)
+        row = session.get(m.Device, device_id)
+        if key is None or key.revoked_at is not None or key.device_id != device_id:
+            raise Unauthenticated("this kiosk's key has been revoked")
+        if row is None or not row.active:
+            raise Unauthenticated("this kiosk's device is deactivated")
+        return Principal(key_id, "device", device_id, row.deployment_id)
+
+
 def subject_known_to_deployment(ctx: GateContext, subject_id: str, deployment_id: str) -> bool:
     """Has the subject any record (consent, even withdrawn; template; credential) in the
     deployment? A device may only name subjects of its own deployment."""

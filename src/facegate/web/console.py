@@ -21,13 +21,13 @@ from facegate.documents.records import records_csv
 from facegate.errors import FacegateError
 from facegate.law.pipia import ASPECTS, Statement
 from facegate.service import ConsentSpec, DeploymentSpec, DeviceSpec, access, web_sessions
+from facegate.service import console_views as views
 from facegate.service import filing as filing_service
 from facegate.service.access import STAFF_ROLES, Forbidden, Principal, Unauthenticated
 from facegate.service.assessment_views import pipia_view
 from facegate.service.assessments import UnknownAssessment
 from facegate.service.errors import BadRequest
 from facegate.service.notices import NoNotice, PublicUrlMissing, public_notice_url
-from facegate.web import views
 from facegate.web.app import render, web_state
 from facegate.web.common import Visit, failed_login, posted, text, visit
 from facegate.web.sessions import CONSOLE_COOKIE

@@ -29,8 +29,6 @@ from facegate.law.liveness import CHALLENGE_MESSAGE
 from facegate.service import BadRequest, ConsentSpec, Gate, access
 from facegate.service.access import Forbidden, Principal, Unauthenticated
 from facegate.service.liveness import FRAME_LIMITS
-from facegate.store import models as m
-from facegate.store.access_models import ApiKey
 from facegate.web.app import problem, render, web_state
 from facegate.web.common import Visit, failed_login, posted, text, visit
 from facegate.web.sessions import KIOSK_COOKIE
@@ -84,15 +82,10 @@ def device(current: Visit) -> Principal:
     key_id, device_id = current.data.get("key_id"), current.data.get("device_id")
     if not isinstance(key_id, str) or not isinstance(device_id, str):
         raise KioskClosed("this kiosk is not opened: open /kiosk/login with the device's key")
-    ctx = web_state(current.request).gate.ctx
-    with ctx.db.transaction(readonly=True) as session:
-        key = session.get(ApiKey, key_id)
-        row = session.get(m.Device, device_id)
-        if key is None or key.revoked_at is not None or key.device_id != device_id:
-            raise KioskClosed("this kiosk's key has been revoked")
-        if row is None or not row.active:
-            raise KioskClosed("this kiosk's device is deactivated")
-        return Principal(key_id, "device", device_id, row.deployment_id)
+    try:
+        return access.device_principal(web_state(current.request).gate.ctx, key_id, device_id)
+    except Unauthenticated as exc:
+        raise KioskClosed(exc.message) from None
 
 
 def lang_of(current: Visit) -> str:

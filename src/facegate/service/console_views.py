@@ -1,5 +1,6 @@
-"""What the console shows, read from the Gate and the store. Reads only; the compliance state
-of a deployment is the law's own activation check, asked exactly as activation asks it."""
+"""What the console shows, read from the Gate and the store, so that the web layer renders it
+without querying the store itself. Reads only; the compliance state of a deployment is the
+law's own activation check, asked exactly as activation asks it."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from sqlalchemy import func, select
 from facegate import law
 from facegate.documents.labels import LOCATION_TYPES, PURPOSE_TYPES
 from facegate.law.facts import PROHIBITED_LOCATIONS, LocationType
-from facegate.service import Gate, access
+from facegate.service import access
 from facegate.service.accuracy import accuracy_decision
 from facegate.service.assessments import pipia_status
 from facegate.service.facts import deployment_facts
+from facegate.service.gate import Gate
 from facegate.service.incidents import list_incidents
 from facegate.service.registry import get_deployment, prerequisites_decision
 from facegate.service.sync import deployment_individuals
