@@ -193,23 +193,16 @@ class GalleryIndex:
         if k <= 0:
             return []
         with self._lock:
-            shard = self._shards.get(deployment_id)
+            shard = self._shard(deployment_id, query)
             if shard is None:
                 return []
-            if query.shape != (shard.dim,):
-                raise ValueError(f"expected a {shard.dim}-d vector, got shape {query.shape}")
             n = shard.size
-            # Screen with one matrix-vector product (|x-q|^2 = |x|^2 - 2x.q + |q|^2), allowing
-            # for float32 cancellation, then measure the few candidates exactly.
-            qq = float(np.dot(query, query))
-            norms = shard.norms[:n]
-            approx = norms - 2.0 * (shard.vectors[:n] @ query) + qq
-            margin = 1e-5 * (norms + qq) + 1e-6
+            approx, qq = _screen(shard, query)
+            margin = 1e-5 * (shard.norms[:n] + qq) + 1e-6  # float32 cancellation
             screened = np.flatnonzero(
                 (shard.expires[:n] > now) & (approx <= threshold * threshold + margin)
             )
-            diff = shard.vectors[screened].astype(np.float64) - query.astype(np.float64)
-            exact = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+            exact = _exact(shard, screened, query)
             keep = exact <= threshold
             candidates, distances = screened[keep], exact[keep]
             order = np.argsort(distances, kind="stable")[:k]
@@ -217,6 +210,14 @@ class GalleryIndex:
                 Match(shard.template_ids[i], shard.subject_ids[i], float(d))
                 for i, d in zip(candidates[order].tolist(), distances[order].tolist(), strict=True)
             ]
+
+    def _shard(self, deployment_id: str, query: np.ndarray) -> _Shard | None:
+        """The deployment's shard (None when it has none), checking the query's dimension.
+        Called with the lock held."""
+        shard = self._shards.get(deployment_id)
+        if shard is not None and query.shape != (shard.dim,):
+            raise ValueError(f"expected a {shard.dim}-d vector, got shape {query.shape}")
+        return shard
 
     def nearest_subjects(
         self, deployment_id: str, vector: npt.ArrayLike, *, at: datetime, k: int = 2
@@ -228,15 +229,11 @@ class GalleryIndex:
         if k <= 0:
             return []
         with self._lock:
-            shard = self._shards.get(deployment_id)
+            shard = self._shard(deployment_id, query)
             if shard is None:
                 return []
-            if query.shape != (shard.dim,):
-                raise ValueError(f"expected a {shard.dim}-d vector, got shape {query.shape}")
             n = shard.size
-            qq = float(np.dot(query, query))
-            approx = shard.norms[:n] - 2.0 * (shard.vectors[:n] @ query) + qq
-            approx = np.where(shard.expires[:n] > now, approx, np.inf)
+            approx = np.where(shard.expires[:n] > now, _screen(shard, query)[0], np.inf)
             live = int(np.count_nonzero(np.isfinite(approx)))
             # A subject may hold several templates: widen the candidate set until it holds k
             # subjects (or everything), then measure the candidates exactly.
@@ -250,8 +247,7 @@ class GalleryIndex:
                 if len(subjects) >= k or take >= live:
                     break
                 take = min(live, take * 4)
-            diff = shard.vectors[rows].astype(np.float64) - query.astype(np.float64)
-            exact = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+            exact = _exact(shard, rows, query)
             found: list[Match] = []
             seen: set[str] = set()
             for i in np.argsort(exact, kind="stable").tolist():
@@ -264,6 +260,20 @@ class GalleryIndex:
                 if len(found) == k:
                     break
             return found
+
+
+def _screen(shard: _Shard, query: np.ndarray) -> tuple[np.ndarray, float]:
+    """Approximate squared distances to every slot with one matrix-vector product
+    (|x-q|^2 = |x|^2 - 2x.q + |q|^2, in float32), and |q|^2."""
+    n = shard.size
+    qq = float(np.dot(query, query))
+    return shard.norms[:n] - 2.0 * (shard.vectors[:n] @ query) + qq, qq
+
+
+def _exact(shard: _Shard, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Exact (float64) distances from the query to the templates in ``rows``."""
+    diff = shard.vectors[rows].astype(np.float64) - query.astype(np.float64)
+    return np.asarray(np.sqrt(np.einsum("ij,ij->i", diff, diff)))
 
 
 def build_from_vault(
