@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from facegate.errors import FacegateError
 from facegate.law.refusal import Refused
+from facegate.messages.jinja import install as install_messages
 from facegate.service import Gate
 from facegate.web.sessions import Signer, derive_secret
 
@@ -63,6 +64,7 @@ def mount_web(app: FastAPI, gate: Gate, *, session_hours: float = 8.0) -> None:
 
     secret = derive_secret(gate.ctx.master_key)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
+    install_messages(templates.env)
     app.state.web = WebState(
         gate=gate,
         templates=templates,
