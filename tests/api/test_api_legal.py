@@ -124,3 +124,23 @@ def test_rights_access_delete_over_http_nothing_held_after_erasure(
     shown = client.get(f"/v1/subjects/{subject}", headers=keys.header("dpo"))
     assert shown.status_code == 200
     assert shown.json()["held"] is False and shown.json()["consents"] == []
+
+
+def test_incident_notify_operator_kind_over_http(client: TestClient, keys: Keys) -> None:
+    """A controller's operator kind (《国家网络安全事件报告管理办法》 art. 4) is registered and
+    changed by an admin only; an unknown kind is a 400."""
+    made = client.post(
+        "/v1/controllers",
+        json={"name": "Metro Co.", "contact": "dpo@metro.cn", "operator_kind": "cii"},
+        headers=keys.header("admin"),
+    )
+    assert made.status_code == 201 and made.json()["operator_kind"] == "cii"
+    url = f"/v1/controllers/{made.json()['id']}/operator-kind"
+    assert (
+        client.put(url, json={"operator_kind": "other"}, headers=keys.header("dpo")).status_code
+        == 403
+    )
+    bad = client.put(url, json={"operator_kind": "bank"}, headers=keys.header("admin"))
+    assert bad.status_code == 400
+    changed = client.put(url, json={"operator_kind": "other"}, headers=keys.header("admin"))
+    assert changed.status_code == 200 and changed.json()["operator_kind"] == "other"

@@ -154,3 +154,18 @@ def test_retention_sweep_reports_counts(cli: Cli) -> None:
         "not_renewed": 0,
         "suspended": 0,
     }
+
+
+def test_incident_notify_operator_kind_in_the_cli(cli: Cli) -> None:
+    """The controller's operator kind decides the incident-reporting clock; an invalid kind
+    lists the valid ones."""
+    made = cli.run(
+        "controller", "add", "--name", "Metro", "--contact", "dpo@metro.cn",
+        "--operator-kind", "central_organ",
+    )  # fmt: skip
+    assert made["operator_kind"] == "central_organ"
+    changed = cli.run("controller", "operator-kind", made["id"], "cii")
+    assert changed["operator_kind"] == "cii"
+    assert cli.run("controller", "show", made["id"])["operator_kind"] == "cii"
+    code, output = cli.text("controller", "operator-kind", made["id"], "bank")
+    assert code == 2 and "cii" in output and "central_organ" in output

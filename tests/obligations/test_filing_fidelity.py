@@ -3,16 +3,21 @@ location; filing.threshold reopening after a cancellation; incident.notify deadl
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from obligation_helpers import bulk_store, file_threshold, make_org
+from sqlalchemy import select
 
 from facegate.law.authorities import filing_office, province_of
 from facegate.law.incident import OperatorKind, reporting_deadlines
 from facegate.service import DeviceSpec, Gate
 from facegate.service import filing as filing_service
+from facegate.service.errors import BadRequest
 from facegate.service.incidents import IncidentSpec, incident_deadlines
 from facegate.service.individuals import open_threshold_obligation, rebuild
+from facegate.store import models as m
 from sites import Clock
 
 
@@ -111,3 +116,47 @@ def test_incident_notify_deadlines_read_function(gate: Gate, clock: Clock) -> No
     rows = incident_deadlines(gate.ctx, view["id"])
     assert rows[0]["due"] == (clock() + timedelta(hours=4)).isoformat()
     assert "北京市互联网信息办公室" in str(rows[0]["zh"])
+
+
+def test_incident_notify_deadlines_follow_the_controllers_operator_kind(
+    gate: Gate, clock: Clock
+) -> None:
+    """《国家网络安全事件报告管理办法》 art. 4: 1 h for critical information infrastructure,
+    2 h for central and state organs, 4 h for every other operator. The kind is the
+    controller's, recorded and audited; a change applies to incidents read from then on."""
+    org = make_org(gate)
+    view = gate.record_incident(
+        IncidentSpec(
+            controller_id=org.controller_id, severity="major", description="Gate server breached",
+            occurred_at=clock(), categories="face templates", cause="exposed port",
+            harm="templates copied, encrypted", measures="keys rotated", remedies="none needed",
+            contact="dpo@sunrise.cn",
+        )
+    )  # fmt: skip
+    assert view["deadlines"][0]["due"] == (clock() + timedelta(hours=4)).isoformat()
+
+    row = gate.set_operator_kind(org.controller_id, "cii", actor="admin:test")
+    assert row.operator_kind == "cii"
+    cii = incident_deadlines(gate.ctx, view["id"])[0]
+    assert cii["due"] == (clock() + timedelta(hours=1)).isoformat()
+    assert "保护工作部门和公安机关" in str(cii["zh"])
+
+    gate.set_operator_kind(org.controller_id, "central_organ", actor="admin:test")
+    organ = incident_deadlines(gate.ctx, view["id"])[0]
+    assert organ["due"] == (clock() + timedelta(hours=2)).isoformat()
+    with gate.ctx.db.transaction(readonly=True) as session:
+        events = session.scalars(
+            select(m.AuditEvent).where(m.AuditEvent.action == "controller.operator_kind")
+        ).all()
+        assert [json.loads(e.objects)["operator_kind"] for e in events] == ["cii", "central_organ"]
+
+
+def test_incident_notify_operator_kind_is_one_of_the_rules_kinds(gate: Gate) -> None:
+    with pytest.raises(BadRequest, match="cii, central_organ, other"):
+        gate.register_controller(name="X", contact="x@example.cn", operator_kind="bank")
+    controller = gate.register_controller(
+        name="Metro Co.", contact="dpo@metro.cn", operator_kind="cii"
+    )
+    assert controller.operator_kind == "cii"
+    with pytest.raises(BadRequest):
+        gate.set_operator_kind(controller.id, "")

@@ -12,6 +12,7 @@ from facegate.law.identification import (
     DEFAULT_FNIR_CEILING,
     DEFAULT_TARGET_FPIR,
 )
+from facegate.law.incident import OperatorKind
 
 Id = Field(min_length=1, max_length=64)
 
@@ -58,6 +59,15 @@ class ControllerIn(Strict):
     contact: str = Field(min_length=1, max_length=500)
     address: str = Field(default="", max_length=1000)
     dpo: str = Field(default="", max_length=500)
+    operator_kind: OperatorKind = Field(
+        default=OperatorKind.OTHER,
+        description="Which incident-reporting clock applies (《国家网络安全事件报告管理办法》 "
+        "art. 4): cii 1 h, central_organ 2 h, other 4 h.",
+    )
+
+
+class OperatorKindIn(Strict):
+    operator_kind: OperatorKind
 
 
 class ControllerOut(BaseModel):
@@ -66,6 +76,7 @@ class ControllerOut(BaseModel):
     contact: str
     address: str
     dpo: str
+    operator_kind: str
 
 
 class EnglishTexts(Strict):

@@ -21,6 +21,7 @@ from facegate.law.facts import (
     Sector,
     TransferMode,
 )
+from facegate.law.incident import OperatorKind
 
 
 class CredentialKind(StrEnum):
@@ -45,6 +46,7 @@ __all__ = [
     "Liveness",
     "LocationType",
     "Method",
+    "OperatorKind",
     "PurposeType",
     "Sector",
     "Severity",
@@ -62,3 +64,7 @@ PLACE_HELP = f"Kind of place, {one_of(LocationType)}."
 SECTOR_HELP = f"Sector, {one_of(Sector)}."
 BASIS_HELP = f"Lawful basis, {one_of(LawfulBasis)}."
 KIND_HELP = f"Kind of credential, {one_of(CredentialKind)}."
+OPERATOR_KIND_HELP = (
+    "Which incident-reporting clock applies: cii (critical information infrastructure, 1 h), "
+    f"central_organ (2 h), other (4 h); {one_of(OperatorKind)}."
+)

@@ -23,6 +23,9 @@ def controller_add(
     contact: Annotated[str, typer.Option(help="Contact for people and authorities.")],
     address: Annotated[str, typer.Option()] = "",
     dpo: Annotated[str, typer.Option(help="Person in charge of personal information.")] = "",
+    operator_kind: Annotated[
+        choices.OperatorKind, typer.Option(metavar="KIND", help=choices.OPERATOR_KIND_HELP)
+    ] = choices.OperatorKind.OTHER,
     as_json: JsonOption = False,
 ) -> None:
     """Register the controller."""
@@ -30,9 +33,32 @@ def controller_add(
 
     with reporting(as_json):
         row = open_gate(ctx).register_controller(
-            name=name, contact=contact, address=address, dpo=dpo, actor="cli"
+            name=name,
+            contact=contact,
+            address=address,
+            dpo=dpo,
+            operator_kind=operator_kind.value,
+            actor="cli",
         )
         show(controller_view(row), as_json, f"controller {row.id} ({row.name})")
+
+
+@controller_app.command("operator-kind")
+def controller_operator_kind(
+    ctx: typer.Context,
+    controller: Annotated[str, typer.Argument(help="Controller id.")],
+    kind: Annotated[
+        choices.OperatorKind, typer.Argument(metavar="KIND", help=choices.OPERATOR_KIND_HELP)
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Record that the controller is (or no longer is) critical information infrastructure or
+    a central or state organ: incidents are then reported on that clock."""
+    from facegate.service.views import controller_view
+
+    with reporting(as_json):
+        row = open_gate(ctx).set_operator_kind(controller, kind.value, actor="cli")
+        show(controller_view(row), as_json, f"controller {row.id}: {row.operator_kind}")
 
 
 LIVENESS_HELP = (

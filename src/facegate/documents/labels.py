@@ -53,6 +53,12 @@ LOCATION_TYPES: dict[str, tuple[str, str]] = {
     "other": ("other place", "其他场所"),
 }
 
+OPERATOR_KINDS: dict[str, tuple[str, str]] = {
+    "cii": ("critical information infrastructure operator", "关键信息基础设施运营者"),
+    "central_organ": ("central or state organ", "中央和国家机关"),
+    "other": ("network operator", "网络运营者"),
+}
+
 LAWFUL_BASES: dict[str, tuple[str, str]] = {
     "consent": ("your separate consent", "您的单独同意"),
     "legal_duty": ("a legal duty", "履行法定职责或法定义务"),

@@ -267,11 +267,30 @@ class Gate:
 
     # -- registration ---------------------------------------------------------------------
     def register_controller(
-        self, *, name: str, contact: str, address: str = "", dpo: str = "", actor: str = "admin"
+        self,
+        *,
+        name: str,
+        contact: str,
+        address: str = "",
+        dpo: str = "",
+        operator_kind: str = "other",
+        actor: str = "admin",
     ) -> m.Controller:
         return registry.register_controller(
-            self.ctx, name=name, contact=contact, address=address, dpo=dpo, actor=actor
+            self.ctx,
+            name=name,
+            contact=contact,
+            address=address,
+            dpo=dpo,
+            operator_kind=operator_kind,
+            actor=actor,
         )
+
+    def set_operator_kind(
+        self, controller_id: str, kind: str, *, actor: str = "admin"
+    ) -> m.Controller:
+        """cii / central_organ / other: which incident-reporting clock applies."""
+        return registry.set_operator_kind(self.ctx, controller_id, kind, actor=actor)
 
     def create_deployment(
         self, controller_id: str, spec: registry.DeploymentSpec, *, actor: str = "admin"

@@ -37,22 +37,27 @@ class IncidentSpec:
     deployment_ids: tuple[str, ...] = ()
 
 
-def deadlines_view(row: Incident, controller_address: str) -> list[dict[str, object]]:
+def deadlines_view(row: Incident, controller: m.Controller) -> list[dict[str, object]]:
     """The reports this incident calls for and by when (the clock runs from the time it
-    occurred, the earliest the operator could have known), addressed to the controller's
-    provincial cyberspace office by name."""
-    office_zh, office_en = authorities.filing_office(controller_address)
+    occurred, the earliest the operator could have known), on the clock of the controller's
+    operator kind and addressed as it says (an ordinary operator: its provincial cyberspace
+    office by name)."""
+    office_zh, office_en = authorities.filing_office(controller.address)
     occurred = aware(row.occurred_at)
     assert occurred is not None
     return [
         d.to_dict()
         for d in rules.reporting_deadlines(
-            row.severity, occurred, province_office_zh=office_zh, province_office_en=office_en
+            row.severity,
+            occurred,
+            operator=rules.OperatorKind(controller.operator_kind),
+            province_office_zh=office_zh,
+            province_office_en=office_en,
         )
     ]
 
 
-def incident_view(row: Incident, controller_address: str | None = None) -> dict[str, Any]:
+def incident_view(row: Incident, controller: m.Controller | None = None) -> dict[str, Any]:
     view = {
         "id": row.id,
         "controller_id": row.controller_id,
@@ -65,8 +70,8 @@ def incident_view(row: Incident, controller_address: str | None = None) -> dict[
         "pipia_staled": list(row.pipia_staled),
         "recorded_by": row.recorded_by,
     }
-    if controller_address is not None:
-        view["deadlines"] = deadlines_view(row, controller_address)
+    if controller is not None:
+        view["deadlines"] = deadlines_view(row, controller)
     return view
 
 
@@ -143,7 +148,7 @@ def record_incident(ctx: GateContext, spec: IncidentSpec, *, actor: str) -> dict
                 )
         row.pipia_staled = staled
         controller = get_controller(session, row.controller_id)
-        return incident_view(row, controller.address)
+        return incident_view(row, controller)
 
 
 def get_incident(ctx: GateContext, incident_id: str) -> dict[str, Any]:
@@ -152,7 +157,7 @@ def get_incident(ctx: GateContext, incident_id: str) -> dict[str, Any]:
         if row is None:
             raise NotFound(f"no incident {incident_id!r}")
         controller = get_controller(session, row.controller_id)
-        view = incident_view(row, controller.address)
+        view = incident_view(row, controller)
         office_zh, office_en = authorities.filing_office(controller.address)
         view["authority"] = {"zh": office_zh, "en": office_en}
         view["controller"] = {
@@ -160,6 +165,7 @@ def get_incident(ctx: GateContext, incident_id: str) -> dict[str, Any]:
             "contact": controller.contact,
             "address": controller.address,
             "dpo": controller.dpo,
+            "operator_kind": controller.operator_kind,
         }
         view["deployments"] = [
             {"id": d.id, "name": d.name, "purpose": d.purpose}
@@ -172,9 +178,9 @@ def get_incident(ctx: GateContext, incident_id: str) -> dict[str, Any]:
 
 def list_incidents(ctx: GateContext) -> list[dict[str, Any]]:
     with ctx.db.transaction(readonly=True) as session:
-        addresses = dict(session.execute(select(m.Controller.id, m.Controller.address)).all())
+        controllers = {c.id: c for c in session.scalars(select(m.Controller))}
         return [
-            incident_view(r, addresses.get(r.controller_id, ""))
+            incident_view(r, controllers.get(r.controller_id))
             for r in session.scalars(select(Incident).order_by(Incident.occurred_at))
         ]
 
@@ -185,4 +191,4 @@ def incident_deadlines(ctx: GateContext, incident_id: str) -> list[dict[str, obj
         row = session.get(Incident, incident_id)
         if row is None:
             raise NotFound(f"no incident {incident_id!r}")
-        return deadlines_view(row, get_controller(session, row.controller_id).address)
+        return deadlines_view(row, get_controller(session, row.controller_id))

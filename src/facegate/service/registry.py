@@ -14,6 +14,7 @@ from facegate.law.identification import (
     DEFAULT_FNIR_CEILING,
     DEFAULT_TARGET_FPIR,
 )
+from facegate.law.incident import OperatorKind
 from facegate.service.accuracy import accuracy_decision, check_targets
 from facegate.service.context import GateContext, record, require
 from facegate.service.errors import (
@@ -133,17 +134,55 @@ def get_device(session: Session, device_id: str) -> m.Device:
     return row
 
 
+def checked_operator_kind(value: str) -> str:
+    """The operator kind that decides the incident-reporting clock (《国家网络安全事件报告管理办法》
+    art. 4): ``cii``, ``central_organ`` or ``other``."""
+    try:
+        return OperatorKind(value).value
+    except ValueError:
+        valid = ", ".join(k.value for k in OperatorKind)
+        raise BadRequest(f"operator_kind is one of {valid}") from None
+
+
 def register_controller(
-    ctx: GateContext, *, name: str, contact: str, address: str, dpo: str, actor: str
+    ctx: GateContext,
+    *,
+    name: str,
+    contact: str,
+    address: str,
+    dpo: str,
+    actor: str,
+    operator_kind: str = OperatorKind.OTHER.value,
 ) -> m.Controller:
     if not name.strip() or not contact.strip():
         raise BadRequest("a controller needs a name and a contact")
+    kind = checked_operator_kind(operator_kind)
     with ctx.unit() as session:
-        row = m.Controller(name=name, contact=contact, address=address, dpo=dpo)
+        row = m.Controller(name=name, contact=contact, address=address, dpo=dpo, operator_kind=kind)
         session.add(row)
         session.flush()
         record(
             ctx, session, actor=actor, action="controller.register", objects={"controller": row.id}
+        )
+        return row
+
+
+def set_operator_kind(
+    ctx: GateContext, controller_id: str, kind: str, *, actor: str
+) -> m.Controller:
+    """A controller designated critical information infrastructure (or found to be a central or
+    state organ) reports incidents on a shorter clock from then on."""
+    value = checked_operator_kind(kind)
+    with ctx.unit() as session:
+        row = get_controller(session, controller_id)
+        row.operator_kind = value
+        record(
+            ctx,
+            session,
+            actor=actor,
+            action="controller.operator_kind",
+            objects={"controller": row.id, "operator_kind": value},
+            articles=("《国家网络安全事件报告管理办法》第四条",),
         )
         return row
 

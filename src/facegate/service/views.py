@@ -16,6 +16,7 @@ def controller_view(row: m.Controller) -> dict[str, Any]:
         "contact": row.contact,
         "address": row.address,
         "dpo": row.dpo,
+        "operator_kind": row.operator_kind,
     }
 
 

@@ -68,6 +68,9 @@ class Controller(Base, kw_only=True):
     contact: Mapped[str]
     address: Mapped[str] = mapped_column(default="")
     dpo: Mapped[str] = mapped_column(default="")
+    # Which incident-reporting clock applies (law/incident.py OperatorKind): cii, central_organ
+    # or other.
+    operator_kind: Mapped[str] = mapped_column(default="other")
     created_at: Mapped[datetime] = mapped_column(default_factory=utc_now)
 
 

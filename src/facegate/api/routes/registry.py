@@ -14,6 +14,7 @@ from facegate.api.schemas import (
     DeploymentPatch,
     DeviceIn,
     DeviceOut,
+    OperatorKindIn,
 )
 from facegate.api.state import api_state
 from facegate.service import DeploymentSpec, DeviceSpec, UnknownDeployment
@@ -26,7 +27,25 @@ NULLABLE = frozenset({"mlps_level", "target_fmr"})
 @router.post("/v1/controllers", response_model=ControllerOut, status_code=201, **allow("admin"))
 def register_controller(body: ControllerIn, request: Request, who: Caller) -> ControllerOut:
     """Register the controller (the organisation that processes faces)."""
-    row = api_state(request).gate.register_controller(**body.model_dump(), actor=who.actor)
+    row = api_state(request).gate.register_controller(
+        **body.model_dump(mode="json"), actor=who.actor
+    )
+    return ControllerOut(**controller_view(row))
+
+
+@router.put(
+    "/v1/controllers/{controller_id}/operator-kind",
+    response_model=ControllerOut,
+    **allow("admin"),
+)
+def set_operator_kind(
+    controller_id: str, body: OperatorKindIn, request: Request, who: Caller
+) -> ControllerOut:
+    """Record the controller's operator kind (critical information infrastructure, central or
+    state organ, or other): incidents are reported on that kind's clock from then on."""
+    row = api_state(request).gate.set_operator_kind(
+        controller_id, body.operator_kind.value, actor=who.actor
+    )
     return ControllerOut(**controller_view(row))
 
 
