@@ -48,11 +48,11 @@ def site(gate: Gate) -> tuple[str, str, str]:
         DeploymentSpec(
             name="Bench gate",
             purpose_type="access_control",
-            purpose="Let residents through the bench gate",
-            necessity="Residents asked for hands-free entry",
+            purpose="住户经测试门通行",
+            necessity="住户要求免接触通行",
             method="identify",
-            why_not_verify="Residents walk through without claiming an identity",
-            alternatives=("PIN pad",),
+            why_not_verify="住户通行时不停步声明身份",
+            alternatives=("密码键盘",),
         ),
     )
     device = gate.register_device(

@@ -80,11 +80,11 @@ def gate_overhead(rounds: int) -> list[tuple[str, float, float]]:
             DeploymentSpec(
                 name="bench",
                 purpose_type="access_control",
-                purpose="Residents through the gate",
-                necessity="Hands-free entry",
+                purpose="住户经大门通行",
+                necessity="住户要求免接触通行",
                 method="identify",
-                why_not_verify="Residents do not stop",
-                alternatives=("PIN pad",),
+                why_not_verify="住户通行时不停步",
+                alternatives=("密码键盘",),
             ),
         )
         device = gate.register_device(

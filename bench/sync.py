@@ -32,10 +32,10 @@ from facegate.service import ConsentSpec, DeploymentSpec, DeviceSpec, Gate
 SPEC = DeploymentSpec(
     name="Bench gate",
     purpose_type="access_control",
-    purpose="Let residents through the gate",
-    necessity="Residents asked for hands-free entry",
+    purpose="住户经大门通行",
+    necessity="住户要求免接触通行",
     method="verify",
-    alternatives=("PIN pad",),
+    alternatives=("密码键盘",),
 )
 
 

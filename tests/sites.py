@@ -19,18 +19,28 @@ class Clock:
         self.now += timedelta(**delta)
 
 
+ENGLISH: dict[str, object] = {
+    "purpose": "Let residents of Block 3 through the north gate",
+    "necessity": "Residents asked for hands-free entry; cards were shared and lost",
+    "why_not_verify": "Residents walk through without stopping to claim an identity",
+    "alternatives": ["PIN pad", "guard desk"],
+}
+
+
 def gate_spec(**changes: object) -> DeploymentSpec:
     """A lawful residential-compound gate: 1:N with a reason, a PIN pad as the alternative."""
     values: dict[str, object] = {
         "name": "North gate",
         "purpose_type": "access_control",
-        "purpose": "Let residents of Block 3 through the north gate",
-        "necessity": "Residents asked for hands-free entry; cards were shared and lost",
+        "purpose": "三号楼住户经北门通行",
+        "necessity": "住户要求免接触通行，门卡曾被转借和遗失",
         "method": "identify",
-        "why_not_verify": "Residents walk through without stopping to claim an identity",
+        "why_not_verify": "住户通行时不停步声明身份",
         "location_type": "residential_entrance",
         "retention_days": 365,
-        "alternatives": ("PIN pad", "guard desk"),
+        "alternatives": ("密码键盘", "门岗人工核验"),
+        # Chinese in the main fields (chinese_required); English beside it.
+        "english": dict(ENGLISH),
     }
     values.update(changes)
     return DeploymentSpec(**values)  # type: ignore[arg-type]

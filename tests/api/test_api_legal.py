@@ -53,7 +53,7 @@ def test_consent_purpose_change_refused_over_http_until_consent_again(
     assert verify().json()["matched"]  # type: ignore[attr-defined]
     changed = client.patch(
         f"/v1/deployments/{north.deployment_id}",
-        json={"purpose": "Let residents and their visitors through the north gate"},
+        json={"purpose": "住户及其访客经北门通行"},
         headers=keys.header("admin"),
     )
     assert changed.status_code == 200 and changed.json()["purpose_changed_at"]
@@ -144,3 +144,15 @@ def test_incident_notify_operator_kind_over_http(client: TestClient, keys: Keys)
     assert bad.status_code == 400
     changed = client.put(url, json={"operator_kind": "other"}, headers=keys.header("admin"))
     assert changed.status_code == 200 and changed.json()["operator_kind"] == "other"
+
+
+def test_chinese_required_over_http(client: TestClient, keys: Keys, north: Site) -> None:
+    """A deployment's free text without Chinese is a 400 naming the fields."""
+    response = client.patch(
+        f"/v1/deployments/{north.deployment_id}",
+        json={"necessity": "Residents asked for it"},
+        headers=keys.header("admin"),
+    )
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "chinese_required" and "necessity" in error["message"]

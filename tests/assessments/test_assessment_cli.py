@@ -39,11 +39,11 @@ def deployment(cli: AssessmentCli) -> str:
         "--controller", controller["id"],
         "--name", "North gate",
         "--purpose-type", "access_control",
-        "--purpose", "Residents through the north gate",
-        "--necessity", "Hands-free entry requested by residents",
+        "--purpose", "住户经北门通行",
+        "--necessity", "住户要求免接触通行",
         "--method", "identify",
-        "--why-not-verify", "Residents do not stop to claim an identity",
-        "--alternative", "PIN pad",
+        "--why-not-verify", "住户通行时不停步声明身份",
+        "--alternative", "密码键盘",
     )  # fmt: skip
     return str(row["id"])
 
@@ -78,7 +78,7 @@ def test_pipia_before_cli_activation_refused_then_allowed(cli: AssessmentCli) ->
     assert cli.run("notice", "show", dep)["decision"]["allowed"] is True
     assert cli.run("deployment", "activate", dep)["status"] == "active"
 
-    cli.run("deployment", "update", dep, "--purpose", "Staff into the car park")
+    cli.run("deployment", "update", dep, "--purpose", "员工进入停车场")
     stale = cli.run("pipia", "show", dep)
     assert stale["status"] == "stale"
     assert stale["decision"]["reasons"][0]["code"] == "pipia.renew"

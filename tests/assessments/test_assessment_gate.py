@@ -135,7 +135,7 @@ def test_pipia_renew_refused_after_purpose_change(
     before = gate.deployments()[0].notice_version
     clock.advance(days=2)
 
-    row = gate.update_deployment(draft.deployment_id, purpose="Let staff into the car park")
+    row = gate.update_deployment(draft.deployment_id, purpose="员工进入停车场")
 
     assert row.notice_version == before + 1
     report = gate.pipia(draft.deployment_id)
@@ -222,7 +222,7 @@ def test_notice_required_items_refused_when_the_deployment_changed_since(
     gate: Gate, draft: DraftSite
 ) -> None:
     active(gate, draft)
-    gate.update_deployment(draft.deployment_id, alternatives=("PIN pad", "resident card"))
+    gate.update_deployment(draft.deployment_id, alternatives=("密码键盘", "住户卡"))
     with pytest.raises(Refused, match="alternatives changed") as exc:
         gate.activate(draft.deployment_id)
     assert refused_codes(exc) == ("notice.required_items",)
@@ -262,7 +262,7 @@ def test_consent_purpose_change_old_notice_consent_reported_and_enrolment_refuse
     gate.record_consent(person, draft.deployment_id, CONSENT)
     assert gate.stale_consents(draft.deployment_id).consents == ()
 
-    gate.update_deployment(draft.deployment_id, alternatives=("PIN pad", "resident card"))
+    gate.update_deployment(draft.deployment_id, alternatives=("密码键盘", "住户卡"))
     new = gate.publish_notice(draft.deployment_id)
 
     report = gate.stale_consents(draft.deployment_id)

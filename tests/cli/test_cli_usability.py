@@ -32,8 +32,8 @@ def site(tmp_path: Path) -> dict[str, str]:
                       "--json", "--data-dir", d])  # fmt: skip
     deployment = run(
         ["--json", "deployment", "create", "--controller", controller["id"], "--name", "Gate",
-         "--purpose-type", "access_control", "--purpose", "Residents through the gate",
-         "--necessity", "Hands-free entry", "--alternative", "PIN pad", "--data-dir", d]
+         "--purpose-type", "access_control", "--purpose", "住户经大门通行",
+         "--necessity", "免接触通行", "--alternative", "密码键盘", "--data-dir", d]
     )  # fmt: skip
     device = run(["device", "register", "--deployment", deployment["id"], "--name", "cam-1",
                   "--location", "North entrance", "--location-type", "residential_entrance",

@@ -44,11 +44,11 @@ def setup_site(cli: Cli) -> dict[str, str]:
         "--controller", controller["id"],
         "--name", "North gate",
         "--purpose-type", "access_control",
-        "--purpose", "Residents through the north gate",
-        "--necessity", "Hands-free entry requested by residents",
+        "--purpose", "住户经北门通行",
+        "--necessity", "住户要求免接触通行",
         "--method", "identify",
-        "--why-not-verify", "Residents do not stop to claim an identity",
-        "--alternative", "PIN pad",
+        "--why-not-verify", "住户通行时不停步声明身份",
+        "--alternative", "密码键盘",
     )  # fmt: skip
     device = cli.run(
         "device", "register",

@@ -122,11 +122,11 @@ def test_filing_change_opens_after_a_substantive_change(gate: Gate, clock: Clock
     gate.update_deployment(org.deployments[0], retention_days=300)
     assert filing_service.status(gate.ctx)[0]["obligations"] == []  # nothing filed yet
     _file(gate, org.controller_id, clock())
-    gate.update_deployment(org.deployments[0], necessity="Still needed")  # not a filed field
+    gate.update_deployment(org.deployments[0], necessity="仍有必要")  # not a filed field
     assert [o["kind"] for o in filing_service.status(gate.ctx)[0]["obligations"]] == ["threshold"]
 
     clock.now = datetime(2026, 9, 30, 2, 0, tzinfo=UTC)
-    gate.update_deployment(org.deployments[0], purpose="Residents and visitors at the gate")
+    gate.update_deployment(org.deployments[0], purpose="住户和访客经大门通行")
     gate.update_deployment(org.deployments[0], method="verify")
     obligations = filing_service.status(gate.ctx)[0]["obligations"]
     change = [o for o in obligations if o["kind"] == "change"]

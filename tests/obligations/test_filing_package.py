@@ -31,7 +31,8 @@ def test_filing_materials_package_lists_every_material(gate: Gate, tmp_path: Pat
     assert "North gate" in html_en and "Canteen" in html_en
     assert "Let residents of Block 3" in html_en
     assert "Let residents of Block 3" not in html_zh  # never English in the Chinese form
-    assert "未提供中文表述" in html_zh
+    assert "三号楼住户经北门通行" in html_zh  # the Chinese the deployment was entered with
+    assert "未提供中文表述" not in html_zh
     pdf_text = subprocess.run(
         ["pdftotext", str(written["pdf_zh"]), "-"], capture_output=True, text=True, check=True
     ).stdout

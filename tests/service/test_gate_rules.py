@@ -279,8 +279,8 @@ def public_safety_spec(**changes: object) -> DeploymentSpec:
     values: dict[str, object] = {
         "name": "Station watch",
         "purpose_type": "public_safety",
-        "purpose": "Find people the police are searching for at the station entrance",
-        "necessity": "Required by the public security organ for this transport hub",
+        "purpose": "在车站入口查找公安机关正在查找的人员",
+        "necessity": "公安机关对本交通枢纽的要求",
         "location_type": "transport_hub",
         "retention_days": 30,
         "lawful_basis": "legal_duty",
@@ -338,7 +338,7 @@ def test_sector_automotive_allowed(gate: Gate) -> None:
             sector="automotive",
             location_type="vehicle_cabin",
             purpose_type="driving_safety",
-            purpose="Detect driver fatigue",
+            purpose="检测驾驶员疲劳",
             method="verify",
             why_not_verify="",
         ),
@@ -521,3 +521,29 @@ def test_consent_no_repeat_prompt_refusal_of_an_unknown_subject_is_bad_input(
 
     with pytest.raises(UnknownSubject):
         gate.record_refusal(site.deployment_id, subject_id="nobody")
+
+
+def test_chinese_required_for_the_free_text_the_notice_quotes(gate: Gate) -> None:
+    """PIPL 17 (clear, understandable language): the purpose, necessity, reason for 1:N and
+    alternatives are quoted to people in the notice and to the regulator in the PIPIA, so
+    they are written in Chinese; English goes beside them under ``english``."""
+    from facegate.service.errors import ChineseRequired
+
+    owner = controller(gate)
+    with pytest.raises(ChineseRequired) as refused:
+        gate.create_deployment(owner, gate_spec(purpose="Let residents in", necessity="Cards"))
+    assert refused.value.code == "chinese_required"
+    assert refused.value.fields == ["purpose", "necessity"]
+    with pytest.raises(ChineseRequired) as refused:
+        gate.create_deployment(owner, gate_spec(alternatives=("密码键盘", "guard desk")))
+    assert refused.value.fields == ["alternatives"]
+
+    row = gate.create_deployment(owner, gate_spec())
+    assert row.english["purpose"] == "Let residents of Block 3 through the north gate"
+    with pytest.raises(ChineseRequired):
+        gate.update_deployment(row.id, why_not_verify="Residents do not stop")
+    changed = gate.update_deployment(
+        row.id, purpose="三号楼住户及访客经北门通行", english={"purpose": "Residents and visitors"}
+    )
+    assert changed.purpose == "三号楼住户及访客经北门通行"
+    assert changed.english["purpose"] == "Residents and visitors"

@@ -44,9 +44,7 @@ def audit_actions(gate: Gate) -> list[str]:
 
 def change_purpose(gate: Gate, site: Site) -> None:
     """A material change, assessed and told again: processing may resume, consents may not."""
-    gate.update_deployment(
-        site.deployment_id, purpose="Let residents and their visitors through the north gate"
-    )
+    gate.update_deployment(site.deployment_id, purpose="住户及其访客经北门通行")
     prepare_activation(gate, site.deployment_id)
 
 
@@ -103,7 +101,7 @@ def test_consent_purpose_change_allowed_when_only_the_wording_of_necessity_chang
     gate: Gate, site: Site, fixtures: Path
 ) -> None:
     person = enrolled(gate, site, fixtures / "obama_1.jpg")
-    gate.update_deployment(site.deployment_id, necessity="Residents asked for hands-free entry")
+    gate.update_deployment(site.deployment_id, necessity="住户要求免接触通行")
     prepare_activation(gate, site.deployment_id)
     assert gate.verify(site.device_id, person, fixtures / "obama_2.jpg").matched
 
@@ -183,8 +181,8 @@ def test_capture_opt_in_allowed_several_faces_for_public_safety(gate: Gate, fixt
         controller,
         gate_spec(
             purpose_type="public_safety",
-            purpose="Find people the police are searching for at the station entrance",
-            necessity="Required by the public security organ for this transport hub",
+            purpose="在车站入口查找公安机关正在查找的人员",
+            necessity="公安机关对本交通枢纽的要求",
             location_type="transport_hub",
             retention_days=30,
             lawful_basis="legal_duty",

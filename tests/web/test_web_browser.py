@@ -81,9 +81,9 @@ def test_officer_sets_up_and_a_person_enrols_through_the_camera(
     page.get_by_label("Organisation name").fill("Sunrise Property Co.")
     page.get_by_label("Contact for people's requests").fill("dpo@sunrise.cn")
     page.get_by_label("Name", exact=True).fill("Block 3 lobby")
-    page.get_by_label("Purpose, in plain words").fill("Let residents of Block 3 into the lobby")
-    page.get_by_label("Why faces are necessary").fill("Cards were shared and lost")
-    page.get_by_label("Non-face alternatives, one a line (required)").fill("PIN pad\nGuard desk")
+    page.get_by_label("Purpose, in plain words").fill("三号楼住户进入大堂")
+    page.get_by_label("Why faces are necessary").fill("门卡曾被转借和遗失")
+    page.get_by_label("Non-face alternatives, one a line (required)").fill("密码键盘\n门岗人工核验")
     page.get_by_role("button", name="Create deployment").click()
     page.get_by_test_id("status").wait_for()
     assert page.get_by_test_id("status").inner_text() == "draft"

@@ -101,12 +101,12 @@ def test_the_wizard_refuses_a_prohibited_place_even_if_posted(
             "controller_contact": "dpo@acme.cn",
             "name": "Washroom",
             "purpose_type": "access_control",
-            "purpose": "Entry",
-            "necessity": "Needed",
+            "purpose": "通行",
+            "necessity": "确有必要",
             "method": "verify",
             "location_type": "public_toilet",
             "retention_days": "30",
-            "alternatives": "Key",
+            "alternatives": "钥匙",
         },
     )
     assert response.status_code == 422
@@ -244,9 +244,7 @@ def test_consent_purpose_change_refused_kiosk_offers_consent_again(
             select(m.Consent.subject_id).where(m.Consent.deployment_id == site.deployment_id)
         ).one()
     web_gate.enrol(person, site.deployment_id, (photos.FIXTURES / "obama_1.jpg").read_bytes())
-    web_gate.update_deployment(
-        site.deployment_id, purpose="Let residents and their visitors through the north gate"
-    )
+    web_gate.update_deployment(site.deployment_id, purpose="住户及其访客经北门通行")
     prepare_activation(web_gate, site.deployment_id)
 
     def verify() -> str:
@@ -288,7 +286,7 @@ def test_consent_purpose_change_console_offers_staff_assisted_reconsent(
     page = client.get(f"/console/subjects?subject_id={person}")
     assert "reconsent-" not in page.text  # nothing to renew yet
 
-    web_gate.update_deployment(site.deployment_id, purpose="Residents and visitors, north gate")
+    web_gate.update_deployment(site.deployment_id, purpose="住户和访客经北门通行")
     prepare_activation(web_gate, site.deployment_id)
     page = client.get(f"/console/subjects?subject_id={person}")
     assert f'data-testid="reconsent-{site.deployment_id}"' in page.text

@@ -3,10 +3,10 @@ words where Chinese legal texts use them (第二级, 三十个工作日), and no
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 
 from facegate.law.dates import CHINA_TZ, china_date
+from facegate.law.notice import has_chinese
 
 _DIGITS = "零一二三四五六七八九"
 
@@ -89,12 +89,7 @@ def en_datetime(value: datetime | str | None) -> str:
     return f"{local.day} {local:%B} {local.year}, {local:%H:%M} Beijing time"
 
 
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 NO_CHINESE = "（未提供中文表述）"
-
-
-def has_chinese(text: str) -> bool:
-    return bool(_CJK.search(text))
 
 
 def zh_text(text: str) -> str:

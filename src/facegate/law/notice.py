@@ -15,6 +15,28 @@ from typing import Any
 from facegate.law.decision import Decision, Reason
 from facegate.law.facts import ConsentFacts, DeploymentFacts, LocationType, PurposeType
 
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+CHINESE_TEXT_FIELDS = ("purpose", "necessity", "why_not_verify", "alternatives")
+"""The deployment's free text that the notice and the PIPIA quote to the people concerned:
+written in Chinese (PIPL 17: 清晰易懂的语言; docs/legal-notes.md), English optional beside it."""
+
+
+def has_chinese(text: str) -> bool:
+    return bool(_CJK.search(text))
+
+
+def fields_lacking_chinese(values: Mapping[str, Any]) -> list[str]:
+    """Which of the free-text fields in ``values`` are filled but hold no Chinese (an empty
+    field is the deployment rules' business, not this one's)."""
+    lacking: list[str] = []
+    for name in CHINESE_TEXT_FIELDS:
+        value = values.get(name)
+        texts = [value] if isinstance(value, str) else list(value or ())
+        if any(isinstance(t, str) and t.strip() and not has_chinese(t) for t in texts):
+            lacking.append(name)
+    return lacking
+
 
 @dataclass(frozen=True)
 class NoticeFacts:

@@ -29,6 +29,19 @@ class BadRequest(FacegateError):
     code = "bad_request"
 
 
+class ChineseRequired(BadRequest):
+    """Free text that people read in the notice and the PIPIA was given without Chinese."""
+
+    code = "chinese_required"
+
+    def __init__(self, fields: list[str]) -> None:
+        super().__init__(
+            "write these in Chinese (English may be given beside them, under english): "
+            + ", ".join(fields)
+        )
+        self.fields = fields
+
+
 class Conflict(FacegateError):
     code = "conflict"
 

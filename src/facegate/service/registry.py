@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from facegate import law
+from facegate.law import notice as law_notice
 from facegate.law.identification import (
     DEFAULT_AMBIGUITY_MARGIN,
     DEFAULT_FNIR_CEILING,
@@ -19,6 +20,7 @@ from facegate.service.accuracy import accuracy_decision, check_targets
 from facegate.service.context import GateContext, record, require
 from facegate.service.errors import (
     BadRequest,
+    ChineseRequired,
     UnknownController,
     UnknownDeployment,
     UnknownDevice,
@@ -134,6 +136,14 @@ def get_device(session: Session, device_id: str) -> m.Device:
     return row
 
 
+def require_chinese(values: dict[str, Any]) -> None:
+    """The purpose, necessity, reason for 1:N and alternatives are quoted to people in the
+    notice and the PIPIA: they are entered in Chinese, English optional beside them."""
+    lacking = law_notice.fields_lacking_chinese(values)
+    if lacking:
+        raise ChineseRequired(lacking)
+
+
 def checked_operator_kind(value: str) -> str:
     """The operator kind that decides the incident-reporting clock (《国家网络安全事件报告管理办法》
     art. 4): ``cii``, ``central_organ`` or ``other``."""
@@ -195,6 +205,7 @@ def create_deployment(
     with ctx.unit() as session:
         get_controller(session, controller_id)
         check_targets(spec.row_values())
+        require_chinese(spec.row_values())
         row = m.Deployment(controller_id=controller_id, status="draft", **spec.row_values())
         try:
             facts = deployment_facts(row)
@@ -227,6 +238,7 @@ def update_deployment(
         candidate = {c: getattr(row, c) for c in DEPLOYMENT_FIELDS}
         candidate.update(changes)
         check_targets(changes)
+        require_chinese(changes)
         if "alternatives" in changes:
             candidate["alternatives"] = [a.strip() for a in changes["alternatives"] if a.strip()]
         if "english" in changes:  # merged field by field: a blank text removes that field

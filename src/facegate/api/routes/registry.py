@@ -36,7 +36,7 @@ def register_controller(body: ControllerIn, request: Request, who: Caller) -> Co
 @router.put(
     "/v1/controllers/{controller_id}/operator-kind",
     response_model=ControllerOut,
-    **allow("admin"),
+    **allow("admin", status=(400, 404, 422)),
 )
 def set_operator_kind(
     controller_id: str, body: OperatorKindIn, request: Request, who: Caller
