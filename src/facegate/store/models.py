@@ -293,6 +293,7 @@ def _register_feature_tables() -> None:
         gallery_log,
         legal_models,
         obligation_models,
+        people_models,
         sync_models,
     )
 
