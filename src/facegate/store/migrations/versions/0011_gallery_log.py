@@ -5,8 +5,8 @@ instead of reloading.
 Existing galleries have no entries: a process holding an older version finds a gap and reloads
 once, then follows the log.
 
-Revision ID: 0010_gallery_log
-Revises: 0009_legal
+Revision ID: 0011_gallery_log
+Revises: 0010_people
 Create Date: 2026-11-30
 """
 
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010_gallery_log"
-down_revision: str | Sequence[str] | None = "0009_legal"
+revision: str = "0011_gallery_log"
+down_revision: str | Sequence[str] | None = "0010_people"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
