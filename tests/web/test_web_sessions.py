@@ -35,7 +35,8 @@ def client(web_gate: Gate) -> Iterator[TestClient]:
 
 
 def login(client: TestClient, key: str) -> int:
-    form = client.get("/console/login")
+    """Log in with the console in English (its toggle; Chinese is the default)."""
+    form = client.get("/console/login", params={"lang": "en"})
     data = {"csrf_token": token(form.text), "api_key": key}
     return client.post("/console/login", data=data, follow_redirects=False).status_code
 

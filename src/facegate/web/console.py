@@ -20,6 +20,7 @@ from facegate.documents.notice import render_sign_pdf
 from facegate.documents.records import records_csv
 from facegate.errors import FacegateError
 from facegate.law.pipia import ASPECTS, Statement
+from facegate.messages.errors import error_text
 from facegate.service import ConsentSpec, DeploymentSpec, DeviceSpec, access, web_sessions
 from facegate.service import console_views as views
 from facegate.service import filing as filing_service
@@ -52,7 +53,12 @@ def principal(current: Visit) -> Principal | None:
 
 def need(who: Principal, *roles: str) -> None:
     if who.role not in roles:
-        raise Forbidden(f"the {who.role} role may not do this; allowed: {', '.join(roles)}")
+        allowed = ", ".join(roles)
+        raise Forbidden(
+            f"the {who.role} role may not do this; allowed: {allowed}",
+            key="error.forbidden.roles",
+            params={"role": who.role, "allowed": allowed},
+        )
 
 
 def page(
@@ -62,6 +68,7 @@ def page(
         who=who,
         csrf_token=current.csrf_token,
         flash=current.take_flash(),
+        lang=current.lang,
     )
     return current.save(render(current.request, name, context, status_code))
 
@@ -94,17 +101,25 @@ async def login(request: Request) -> Response:
         form = await posted(request, current)
         who = access.authenticate(web_state(request).gate.ctx, text(form, "api_key"))
         if who.role not in STAFF_ROLES:
-            raise Forbidden("the console is for admin, dpo and operator keys")
+            raise Forbidden(
+                "the console is for admin, dpo and operator keys", key="error.forbidden.console"
+            )
     except FacegateError as exc:
         if isinstance(exc, Unauthenticated):
             try:
                 failed_login(request, exc.message)
             except FacegateError as limited:
                 exc = limited
-        return page(current, None, "console/login.html", 401, error=exc.message)
+        return page(
+            current,
+            None,
+            "console/login.html",
+            401,
+            error=error_text(exc, current.lang, precise=False),
+        )
     state = web_state(request)
     sid = web_sessions.start(state.gate.ctx, who, seconds=state.console.max_age)
-    current.data = {"sid": sid}  # a fresh session id at login: no fixation
+    current.data = {"sid": sid, "lang": current.lang}  # a fresh session at login: no fixation
     return current.redirect("/console")
 
 
@@ -113,7 +128,7 @@ async def logout(request: Request) -> Response:
     current = console_visit(request)
     await posted(request, current)
     web_sessions.end(web_state(request).gate.ctx, current.data.get("sid"))
-    current.data = {}
+    current.data = {"lang": current.lang}
     return current.redirect("/console/login")
 
 
@@ -201,7 +216,9 @@ async def create_deployment(request: Request) -> Response:
     try:
         need(who, "admin")
         if values["location_type"] not in dict(views.location_choices()):
-            raise Forbidden("choose one of the offered location types")
+            raise Forbidden(
+                "choose one of the offered location types", key="error.forbidden.location"
+            )
         alternatives = tuple(a.strip() for a in values["alternatives"].splitlines() if a.strip())
         try:
             retention = int(values["retention_days"])
@@ -379,7 +396,9 @@ async def register_device(deployment_id: str, request: Request) -> Response:
     def run(current: Visit, who: Principal, form: Any) -> str:
         location = text(form, "location_type")
         if location not in dict(views.location_choices()):
-            raise Forbidden("choose one of the offered location types")
+            raise Forbidden(
+                "choose one of the offered location types", key="error.forbidden.location"
+            )
         gate = web_state(request).gate
         device = gate.register_device(
             deployment_id,
@@ -451,7 +470,7 @@ def subjects(request: Request, subject_id: str = "") -> Response:
             need(who, "dpo")
             report = web_state(request).gate.subject_report(subject_id.strip(), actor=who.actor)
         except FacegateError as exc:
-            error = exc.message
+            error = error_text(exc, current.lang, precise=False)
     return page(
         current,
         who,
@@ -491,7 +510,10 @@ async def reconsent(subject_id: str, request: Request) -> Response:
         form = await posted(request, current)
         need(who, "dpo", "operator")
         if text(form, "notice_read") != "yes":
-            raise BadRequest("the person must have read the current notice before consenting")
+            raise BadRequest(
+                "the person must have read the current notice before consenting",
+                key="error.bad_request.notice_unread",
+            )
         web_state(request).gate.record_consent(
             subject_id,
             text(form, "deployment_id"),
