@@ -5,7 +5,7 @@
 - ``{{ when|local_time }}``: a stored UTC time in the configured zone (the ``time_zone``
   variable or global, Asia/Shanghai by default), ``2026-12-01 00:12``; ``local_time('second')``,
   ``local_time('date')``; ``local_time(with_zone=True)`` adds 北京时间 / Beijing time.
-- ``{{ zone_note() }}``: "时间均为北京时间" for a page's footer.
+- ``{{ zone_note() }}``: "时间均为北京时间" for a page's footer; ``{{ zone_name() }}``: 北京时间.
 - ``{{ reason_text(r.code, r.message) }}`` and ``{{ cite(r.articles) }}``: a refusal reason and
   its articles in the page's language (rule summaries from law/catalogue.py).
 - ``{{ error_text(exc) }}``: a typed error's sentence in the page's language.
@@ -67,6 +67,11 @@ def _zone_note(context: Context) -> str:
 
 
 @pass_context
+def _zone_name(context: Context) -> str:
+    return zone_label(_zone(context), _lang(context))
+
+
+@pass_context
 def _reason_text(context: Context, code: str, message: str) -> str:
     return error_messages.reason_text(code, message, _lang(context))
 
@@ -94,6 +99,7 @@ def install(env: Environment, *, time_zone: str | None = None) -> None:
     env.globals["t"] = _t
     env.globals["bi"] = _bi
     env.globals["zone_note"] = _zone_note
+    env.globals["zone_name"] = _zone_name
     env.globals["reason_text"] = _reason_text
     env.globals["cite"] = _cite
     env.globals["error_text"] = _error_text

@@ -83,6 +83,12 @@ def local_time(
     return text
 
 
+def local_date(value: datetime, zone_name: str | None = None) -> date:
+    """The calendar day ``value`` falls on in the zone (Beijing by default)."""
+    moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return moment.astimezone(zone(zone_name)).date()
+
+
 def zone_label(
     zone_name: str | None = None, lang: str = DEFAULT_LANG, at: datetime | None = None
 ) -> str:

@@ -36,24 +36,29 @@ def web_state(request: Request) -> WebState:
     return state
 
 
-def problem(exc: FacegateError, lang: str = DEFAULT_LANG) -> dict[str, Any]:
-    """An error as the pages show it, in ``lang`` (from the catalogue: never the raw English
-    of the exception): the message and, for a refusal, each reason's rule code, articles (and
-    their citation in ``lang``) and message."""
+def problem(exc: FacegateError, lang: str | None = None) -> dict[str, Any]:
+    """An error as the pages show it: the message and, for a refusal, each reason's rule
+    code, articles (and their citation) and message.
+
+    With ``lang`` (``zh`` or ``en``) every sentence comes from the message catalogue, never
+    the raw English of the exception. Without it (the kiosk's pages until they are moved to
+    the catalogue) the exception's own English message, as before.
+    """
     reasons: list[dict[str, Any]] = []
     if isinstance(exc, Refused):
+        shown = lang or "en"
         reasons = [
             {
                 "code": r.code,
                 "articles": list(r.articles),
-                "cited": format_articles(r.articles, lang) if r.articles else "",
-                "message": reason_text(r.code, r.message, lang),
+                "cited": format_articles(r.articles, shown) if r.articles else "",
+                "message": reason_text(r.code, r.message, shown),
             }
             for r in exc.decision.reasons
         ]
-        message = t("error.refused", lang)
-    else:
-        message = error_text(exc, lang, precise=False)
+    if lang is None:
+        return {"code": exc.code, "message": exc.message, "reasons": reasons}
+    message = t("error.refused", lang) if reasons else error_text(exc, lang, precise=False)
     return {"code": exc.code, "message": message, "reasons": reasons}
 
 

@@ -20,7 +20,9 @@ from facegate.documents.notice import render_sign_pdf
 from facegate.documents.records import records_csv
 from facegate.errors import FacegateError
 from facegate.law.pipia import ASPECTS, Statement
+from facegate.messages import t
 from facegate.messages.errors import error_text
+from facegate.messages.times import local_date
 from facegate.service import ConsentSpec, DeploymentSpec, DeviceSpec, access, web_sessions
 from facegate.service import console_views as views
 from facegate.service import filing as filing_service
@@ -140,7 +142,7 @@ def dashboard(request: Request) -> Response:
     except LoginRequired:
         return login_redirect(request)
     gate = web_state(request).gate
-    today = gate.ctx.now().date()
+    today = local_date(gate.ctx.now(), gate.ctx.time_zone)  # the day it is where people are
     return page(
         current,
         who,
@@ -185,11 +187,32 @@ def wizard_page(
         controllers=views.controllers(gate),
         purposes=views.purpose_choices(),
         locations=views.location_choices(),
-        retention_warning=views.retention_warning(
-            values.get("purpose_type", ""), values.get("retention_days", "")
+        retention_warning=retention_warning(
+            values.get("purpose_type", ""), values.get("retention_days", ""), current.lang
         ),
-        retention_defaults=views.retention_defaults(),
+        retention_defaults=retention_defaults(current.lang),
     )
+
+
+def retention_warning(purpose_type: str, days: str, lang: str) -> str:
+    """The wizard's warning when the retention asked for is above the purpose's default, in
+    the page's language; empty when it is not (or the input is not usable)."""
+    if not views.retention_warning(purpose_type, days):
+        return ""
+    return t(
+        "console.wizard.retention_warning",
+        lang,
+        days=int(days),
+        default=views.default_retention(purpose_type),
+        purpose=views.purpose_names(lang).get(purpose_type, purpose_type),
+    )
+
+
+def retention_defaults(lang: str) -> str:
+    """Each purpose's default retention, for the hint beside the field."""
+    names = views.purpose_names(lang)
+    separator = "、" if lang == "zh" else ", "
+    return separator.join(f"{names[key]} {days}" for key, days in views.retention_defaults())
 
 
 @router.get("/deployments/new", response_class=HTMLResponse)
@@ -256,7 +279,7 @@ async def create_deployment(request: Request) -> Response:
     except FacegateError as exc:
         current.flash_error(exc)
         return wizard_page(current, who, values, 422)
-    current.flash("ok", f"Deployment “{row.name}” created as a draft.")
+    current.flash("ok", t("console.flash.deployment_created", current.lang, name=row.name))
     return current.redirect(f"/console/deployments/{row.id}")
 
 
@@ -324,9 +347,16 @@ async def act(
 async def create_pipia(deployment_id: str, request: Request) -> Response:
     def run(current: Visit, who: Principal, form: Any) -> str:
         row = web_state(request).gate.create_pipia(deployment_id, actor=who.actor)
-        return f"PIPIA no. {row.number} drafted from the deployment's configuration."
+        return t("console.flash.pipia_drafted", current.lang, number=row.number)
 
     return await act(request, deployment_id, ("admin", "dpo"), run)
+
+
+def aspect_title(key: str, lang: str) -> str:
+    for aspect in ASPECTS:
+        if aspect.key == key:
+            return aspect.title_en if lang == "en" else aspect.title_zh
+    return key
 
 
 def _statements(raw: str) -> list[Statement]:
@@ -351,7 +381,11 @@ async def edit_pipia(deployment_id: str, request: Request) -> Response:
             measures=_statements(text(form, "measures")),
             actor=who.actor,
         )
-        return f"PIPIA aspect “{aspect}” saved."
+        return t(
+            "console.flash.pipia_aspect_saved",
+            current.lang,
+            aspect=aspect_title(aspect, current.lang),
+        )
 
     return await act(request, deployment_id, ("admin", "dpo"), run)
 
@@ -368,7 +402,9 @@ async def approve_pipia(deployment_id: str, request: Request) -> Response:
             role=text(form, "approver_role", "dpo") or "dpo",
             actor=who.actor,
         )
-        return f"PIPIA no. {row.number} approved by {row.approver}."
+        return t(
+            "console.flash.pipia_approved", current.lang, number=row.number, approver=row.approver
+        )
 
     return await act(request, deployment_id, ("dpo",), run)
 
@@ -377,7 +413,7 @@ async def approve_pipia(deployment_id: str, request: Request) -> Response:
 async def publish_notice(deployment_id: str, request: Request) -> Response:
     def run(current: Visit, who: Principal, form: Any) -> str:
         row = web_state(request).gate.publish_notice(deployment_id, actor=who.actor)
-        return f"Notice version {row.version} published."
+        return t("console.flash.notice_published", current.lang, version=row.version)
 
     return await act(request, deployment_id, ("admin", "dpo"), run)
 
@@ -386,7 +422,7 @@ async def publish_notice(deployment_id: str, request: Request) -> Response:
 async def activate(deployment_id: str, request: Request) -> Response:
     def run(current: Visit, who: Principal, form: Any) -> str:
         web_state(request).gate.activate(deployment_id, actor=who.actor)
-        return "Deployment activated."
+        return t("console.flash.activated", current.lang)
 
     return await act(request, deployment_id, ("admin",), run)
 
@@ -415,7 +451,7 @@ async def register_device(deployment_id: str, request: Request) -> Response:
             gate.ctx, "device", device_id=device.id, label="kiosk", actor=who.actor
         )
         current.data["device_token"] = issued.token
-        return f"Device “{device.name}” registered; its key is shown once below."
+        return t("console.flash.device_registered", current.lang, name=device.name)
 
     return await act(request, deployment_id, ("admin",), run)
 
@@ -492,7 +528,7 @@ async def withdraw(subject_id: str, request: Request) -> Response:
         )
         current.flash(
             "ok",
-            f"Consent withdrawn; {result.templates_destroyed} template(s) destroyed.",
+            t("console.flash.consent_withdrawn", current.lang, count=result.templates_destroyed),
         )
     except FacegateError as exc:
         current.flash_error(exc)
@@ -525,7 +561,7 @@ async def reconsent(subject_id: str, request: Request) -> Response:
             ),
             actor=who.actor,
         )
-        current.flash("ok", "Consent renewed under the current purpose and method.")
+        current.flash("ok", t("console.flash.consent_renewed", current.lang))
     except FacegateError as exc:
         current.flash_error(exc)
     return current.redirect(f"/console/subjects?subject_id={subject_id}")
@@ -539,7 +575,7 @@ async def delete(subject_id: str, request: Request) -> Response:
         need(who, "dpo")
         gate = web_state(request).gate
         counts = gate.delete_subject(subject_id, actor=who.actor)
-        current.flash("ok", f"Subject erased: {counts}.")
+        current.flash("ok", t("console.flash.subject_erased", current.lang, counts=counts))
     except FacegateError as exc:
         current.flash_error(exc)
     return current.redirect("/console/subjects")
