@@ -59,9 +59,9 @@ def test_a_refusal_in_chinese_cites_the_articles(data_dir: Path) -> None:
                     "--contact", "dpo@sunrise.cn")  # fmt: skip
     controller = json.loads(out)["id"]
     create = ["deployment", "create", "--controller", controller, "--name", "North gate",
-              "--purpose-type", "access_control", "--purpose", "Residents",
-              "--necessity", "Hands-free entry", "--method", "verify",
-              "--alternative", "PIN pad", "--capture-mode", "walk_through"]  # fmt: skip
+              "--purpose-type", "access_control", "--purpose", "住户通行",
+              "--necessity", "免接触通行", "--method", "verify",
+              "--alternative", "密码键盘", "--capture-mode", "walk_through"]  # fmt: skip
     code, zh = run(data_dir, *create, env={"FACEGATE_LANG": "zh"})
     assert code == 1
     summary = RULES["capture.opt_in"].summary_zh
