@@ -26,6 +26,7 @@ from facegate.store.sync_models import EdgeHolding
 
 _MEMBERS = m.Base.metadata.tables[ControllerIndividual.__tablename__]
 _COUNTS = m.Base.metadata.tables[ControllerCount.__tablename__]
+_SLICE = 5000  # ids per IN list
 
 
 def note_stored(session: Session, controller_id: str, subject_id: str, at: datetime) -> None:
@@ -108,6 +109,77 @@ def note_removed_pairs(session: Session, pairs: Iterable[tuple[str, str]]) -> No
         by_subject.setdefault(subject_id, set()).add(controllers[deployment_id])
     for subject_id, controller_ids in by_subject.items():
         note_removed(session, subject_id, controller_ids)
+
+
+def note_removed_many(session: Session, pairs: Iterable[tuple[str, str]]) -> int:
+    """Set-based ``note_removed_pairs`` for a chunk of removals (the retention sweep): per
+    controller, one statement finds the subjects left with no stored template there and no
+    holding on an edge, one deletes them from its set, one updates its counter. Returns how
+    many left a set."""
+    by_deployment: dict[str, set[str]] = {}
+    for subject_id, deployment_id in pairs:
+        by_deployment.setdefault(deployment_id, set()).add(subject_id)
+    if not by_deployment:
+        return 0
+    owners = session.execute(
+        select(m.Deployment.id, m.Deployment.controller_id).where(
+            m.Deployment.id.in_(sorted(by_deployment))
+        )
+    ).all()
+    by_controller: dict[str, set[str]] = {}
+    for deployment_id, controller_id in owners:
+        by_controller.setdefault(controller_id, set()).update(by_deployment[deployment_id])
+    connection = session.connection()
+    gone_total = 0
+    for controller_id, subjects in sorted(by_controller.items()):
+        stored = (
+            select(m.Template.id)
+            .join(m.Deployment, m.Deployment.id == m.Template.deployment_id)
+            .where(
+                m.Template.subject_id == _MEMBERS.c.subject_id,
+                m.Deployment.controller_id == controller_id,
+            )
+            .exists()
+        )
+        held = (
+            select(EdgeHolding.template_id)
+            .join(m.Deployment, m.Deployment.id == EdgeHolding.deployment_id)
+            .where(
+                EdgeHolding.subject_id == _MEMBERS.c.subject_id,
+                m.Deployment.controller_id == controller_id,
+            )
+            .exists()
+        )
+        ordered = sorted(subjects)
+        leaving: list[str] = []
+        for start in range(0, len(ordered), _SLICE):
+            part = ordered[start : start + _SLICE]
+            leaving.extend(
+                connection.execute(
+                    select(_MEMBERS.c.subject_id).where(
+                        _MEMBERS.c.controller_id == controller_id,
+                        _MEMBERS.c.subject_id.in_(part),
+                        ~stored,
+                        ~held,
+                    )
+                ).scalars()
+            )
+        gone = 0
+        for start in range(0, len(leaving), _SLICE):
+            gone += connection.execute(
+                delete(_MEMBERS).where(
+                    _MEMBERS.c.controller_id == controller_id,
+                    _MEMBERS.c.subject_id.in_(leaving[start : start + _SLICE]),
+                )
+            ).rowcount
+        if gone:
+            connection.execute(
+                update(_COUNTS)
+                .where(_COUNTS.c.controller_id == controller_id)
+                .values(individuals=_COUNTS.c.individuals - gone)
+            )
+        gone_total += gone
+    return gone_total
 
 
 def open_threshold_obligation(
