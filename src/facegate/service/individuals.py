@@ -57,6 +57,51 @@ def note_stored(session: Session, controller_id: str, subject_id: str, at: datet
         open_threshold_obligation(session, controller_id, count, at)
 
 
+def note_stored_many(
+    session: Session, controller_id: str, subject_ids: Iterable[str], at: datetime
+) -> int:
+    """``note_stored`` for many subjects of one controller (bulk enrolment): one query finds
+    who is already counted, one insert adds the others, one update moves the counter, and
+    the threshold is checked once. Returns how many joined the set."""
+    wanted = sorted(set(subject_ids))
+    if not wanted:
+        return 0
+    connection = session.connection()
+    present: set[str] = set()
+    for start in range(0, len(wanted), _SLICE):
+        present.update(
+            connection.execute(
+                select(_MEMBERS.c.subject_id).where(
+                    _MEMBERS.c.controller_id == controller_id,
+                    _MEMBERS.c.subject_id.in_(wanted[start : start + _SLICE]),
+                )
+            ).scalars()
+        )
+    joining = [s for s in wanted if s not in present]
+    if not joining:
+        return 0
+    connection.execute(
+        insert(_MEMBERS),
+        [{"controller_id": controller_id, "subject_id": s, "since": at} for s in joining],
+    )
+    row = connection.execute(
+        update(_COUNTS)
+        .where(_COUNTS.c.controller_id == controller_id)
+        .values(individuals=_COUNTS.c.individuals + len(joining))
+        .returning(_COUNTS.c.individuals, _COUNTS.c.threshold_reached_at)
+    ).first()
+    if row is None:
+        connection.execute(
+            insert(_COUNTS).values(controller_id=controller_id, individuals=len(joining))
+        )
+        count, reached = len(joining), None
+    else:
+        count, reached = int(row[0]), row[1]
+    if reached is None and rules.threshold_reached(count):
+        open_threshold_obligation(session, controller_id, count, at)
+    return len(joining)
+
+
 def note_removed(session: Session, subject_id: str, controller_ids: Iterable[str]) -> None:
     """Templates of ``subject_id`` were removed under these controllers: drop the subject from
     each controller's set where no stored template of theirs is left."""

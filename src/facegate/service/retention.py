@@ -67,12 +67,13 @@ def sweep(
     *,
     actor: str,
     on_progress: Callable[[int], None] | None = None,
-    chunk: int = CHUNK,
+    chunk: int | None = None,
 ) -> SweepReport:
-    """Purge expired templates in chunks of ``chunk``, set-based (``purge_expired_chunk``).
-    Each chunk deletes its templates, destroys the keys no template needs any more, records
-    its audit event and its deletion-journal entry in one transaction, so a crash never leaves
-    a purge without its record; a sweep with nothing due records one event."""
+    """Purge expired templates in chunks of ``chunk`` (default ``CHUNK``), set-based
+    (``purge_expired_chunk``). Each chunk deletes its templates, destroys the keys no template
+    needs any more, records its audit event and its deletion-journal entry in one transaction,
+    so a crash never leaves a purge without its record; a sweep with nothing due records one
+    event."""
     now = ctx.now()
     not_renewed = _purge_not_renewed(ctx, now, actor=actor)
     suspended = _purge_long_suspended(ctx, now, actor=actor)
@@ -82,8 +83,9 @@ def sweep(
     while True:
         with ctx.unit() as session:
             done = purge_expired_chunk(
-                ctx, session, now, limit=chunk, number=chunks + 1, actor=actor, first=not chunks
-            )
+                ctx, session, now, limit=chunk or CHUNK, number=chunks + 1, actor=actor,
+                first=not chunks,
+            )  # fmt: skip
         if done is None:
             break
         chunks += 1

@@ -35,13 +35,13 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from facegate.store.errors import IdentityUnreadable, MasterKeyMismatch, TemplateUnreadable
 from facegate.store.journal import DeletionJournal
 from facegate.store.keys import KEY_BYTES, fingerprint
-from facegate.store.models import DataKey, Identity, Template
+from facegate.store.models import DataKey, Identity, Template, new_id
 from facegate.store.types import utc_now
 
 NONCE_BYTES = 12
@@ -292,6 +292,93 @@ class Vault:
         session.add(row)
         session.flush()
         return row
+
+    def seal_templates(
+        self,
+        session: Session,
+        deployment_id: str,
+        rows: Sequence[tuple[str, str, npt.ArrayLike]],
+        *,
+        engine: str,
+        model_version: str,
+        expires_at: datetime,
+        created_at: datetime,
+    ) -> list[TemplateRef]:
+        """``seal_template`` for many (subject id, template id, embedding) rows of one
+        deployment: the live data keys found in one query, the missing ones created and
+        inserted together, each embedding sealed under its subject's own key, the templates
+        inserted with one multi-row statement. Returns what was stored."""
+        if not rows:
+            return []
+        vectors = []
+        for _, _, embedding in rows:
+            vector = np.asarray(embedding, dtype=EMBEDDING_DTYPE)
+            if vector.ndim != 1 or vector.size == 0 or not np.all(np.isfinite(vector)):
+                raise ValueError("an embedding is a non-empty one-dimensional finite vector")
+            vectors.append(vector)
+        keys = self._data_keys(session, deployment_id, sorted({s for s, _, _ in rows}))
+        values = []
+        for (subject_id, template_id, _), vector in zip(rows, vectors, strict=True):
+            key_id, sealer = keys[subject_id]
+            nonce = secrets.token_bytes(NONCE_BYTES)
+            values.append(
+                {
+                    "id": template_id,
+                    "subject_id": subject_id,
+                    "deployment_id": deployment_id,
+                    "data_key_id": key_id,
+                    "engine": engine,
+                    "model_version": model_version,
+                    "nonce": nonce,
+                    "ciphertext": sealer.encrypt(
+                        nonce,
+                        vector.tobytes(),
+                        template_aad(subject_id, deployment_id, template_id),
+                    ),
+                    "expires_at": expires_at,
+                    "created_at": created_at,
+                }
+            )
+        session.execute(insert(Template), values)
+        return [TemplateRef(t, s, deployment_id, expires_at) for s, t, _ in rows]
+
+    def _data_keys(
+        self, session: Session, deployment_id: str, subject_ids: Sequence[str]
+    ) -> dict[str, tuple[str, AESGCM]]:
+        """Each subject's live data key for the deployment (id and sealer), creating the
+        missing ones with one multi-row insert."""
+        found: dict[str, tuple[str, AESGCM]] = {}
+        for part in _slices(subject_ids):
+            for row in session.scalars(
+                select(DataKey).where(
+                    DataKey.deployment_id == deployment_id,
+                    DataKey.subject_id.in_(part),
+                    DataKey.destroyed_at.is_(None),
+                )
+            ):
+                found[row.subject_id] = (row.id, self._unwrap(row))
+        created = []
+        for subject_id in subject_ids:
+            if subject_id in found:
+                continue
+            nonce = secrets.token_bytes(NONCE_BYTES)
+            plain = AESGCM.generate_key(bit_length=KEY_BYTES * 8)
+            aad = data_key_aad(subject_id, deployment_id)
+            key_id = new_id()
+            created.append(
+                {
+                    "id": key_id,
+                    "subject_id": subject_id,
+                    "deployment_id": deployment_id,
+                    "wrapped_key": nonce + self._kek.encrypt(nonce, plain, aad),
+                    "kek": self.fingerprint,
+                    "created_at": utc_now(),
+                }
+            )
+            found[subject_id] = (key_id, AESGCM(plain))
+        if created:
+            session.execute(insert(DataKey), created)
+        return found
 
     def open_template(self, session: Session, template: Template) -> npt.NDArray[np.float32]:
         """The embedding, or ``TemplateUnreadable`` (key destroyed, or authentication fails)."""

@@ -1,0 +1,352 @@
+"""Bulk enrolment: many (subject, embedding) rows into one deployment, written in batches.
+
+Every row passes the law as a single enrolment does (``recognition.enrol``): the subject's
+valid separate consent for this deployment (a guardian's under 14), given on the notice now in
+force and under the current purpose and method, the transmission consent where photos travel,
+and the gallery's accuracy at its new size; the deployment must be active with a current
+impact assessment and a published notice. What differs is only how the work is done:
+
+- what concerns the deployment (active, its device, PIPIA and notice, the site's face checks)
+  is decided once per batch, in the batch's transaction; a refusal there refuses the whole
+  call (``law.Refused``, audited once), before anything of the batch is written;
+- what concerns each person is read for the whole batch in two queries (subjects, consents)
+  and decided row by row by the same pure rules; a refused row is reported with its rule code,
+  articles and message, audited as a refused ``enrol``, and the other rows go on;
+- the writes are set-based: the data keys found or created together, each embedding sealed
+  under its subject's own key (``Vault.seal_templates``), the templates inserted with one
+  statement, the filing count moved once (``note_stored_many``), one ``enrol`` audit event per
+  template chained in one go (``AuditLog.append_many``), the gallery version moved once.
+
+The engine is not part of this: the caller brings embeddings of the Gate's engine's model
+(``facegate import`` computes them on every core). A face already enrolled under another
+subject of the deployment is refused as ``duplicate_identity``, as in ``enrol``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import islice
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from facegate import law
+from facegate.law.notice import check_consent_notice
+from facegate.law.operational import deployment_active, device_serves
+from facegate.service.accuracy import accuracy_decision
+from facegate.service.context import GateContext, require
+from facegate.service.facts import consents_facts, deployment_facts, device_facts, subject_facts
+from facegate.service.individuals import note_stored_many
+from facegate.service.notices import latest_notice, published
+from facegate.service.registry import get_deployment, get_device, prerequisites_decision
+from facegate.service.sites import face_checks_decision
+from facegate.service.templates import bump_gallery, note_own_change, sync_index
+from facegate.store import models as m
+from facegate.store.audit import AuditEntry
+from facegate.store.outbox import UPSERT, holdings_changed
+
+BATCH = 1000
+"""Rows per transaction."""
+
+
+@dataclass(frozen=True)
+class BulkRow:
+    """One face to enrol: whose, the embedding (of the Gate's engine's model), a label the
+    caller knows it by (a CSV line, a file name) and, when the caller screened the capture for
+    liveness, whether it was live."""
+
+    subject_id: str
+    embedding: npt.ArrayLike
+    ref: str = ""
+    live: bool | None = None
+
+
+@dataclass(frozen=True)
+class RefusedRow:
+    ref: str
+    subject_id: str
+    code: str  # the rule's code (e.g. "consent.separate") or the error's ("duplicate_identity")
+    articles: tuple[str, ...]
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ref": self.ref,
+            "subject_id": self.subject_id,
+            "code": self.code,
+            "articles": list(self.articles),
+            "message": self.message,
+        }
+
+
+@dataclass
+class BulkReport:
+    deployment_id: str
+    enrolled: int = 0
+    batches: int = 0
+    refused: list[RefusedRow] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "deployment_id": self.deployment_id,
+            "enrolled": self.enrolled,
+            "batches": self.batches,
+            "refused": [r.to_dict() for r in self.refused],
+        }
+
+
+def _batches(rows: Iterable[BulkRow], size: int) -> Iterator[list[BulkRow]]:
+    it = iter(rows)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+def bulk_enrol(
+    ctx: GateContext,
+    deployment_id: str,
+    rows: Iterable[BulkRow],
+    *,
+    actor: str,
+    device_id: str | None = None,
+    channel: law.Channel | None = None,
+    batch: int = BATCH,
+    on_progress: Callable[[int], None] | None = None,
+) -> BulkReport:
+    """Enrol every lawful row, ``batch`` rows per transaction; report the refused ones.
+    ``on_progress(n)`` after each batch with the number of rows it handled."""
+    report = BulkReport(deployment_id)
+    engine = ctx.engine
+    with ctx.unit(readonly=True) as session:
+        sync_index(ctx, session, get_deployment(session, deployment_id), ctx.now())
+    for rows_of_batch in _batches(rows, batch):
+        now = ctx.now()
+        with ctx.unit() as session:
+            deployment = get_deployment(session, deployment_id)
+            before, after, stored = _write_batch(
+                ctx, session, deployment, rows_of_batch, report, now,
+                actor=actor, device_id=device_id, channel=channel,
+                model=(engine.model_id, engine.model_version), threshold=engine.threshold,
+            )  # fmt: skip
+        report.batches += 1
+        report.enrolled += len(stored)
+        if stored and note_own_change(ctx, deployment_id, before, after):
+            for template_id, subject_id, vector, expires_at in stored:
+                ctx.index.add(deployment_id, template_id, subject_id, vector, expires_at)
+        if on_progress:
+            on_progress(len(rows_of_batch))
+    return report
+
+
+Stored = tuple[str, str, npt.NDArray[np.float32], datetime]
+
+
+def _write_batch(
+    ctx: GateContext,
+    session: Session,
+    deployment: m.Deployment,
+    rows: Sequence[BulkRow],
+    report: BulkReport,
+    now: datetime,
+    *,
+    actor: str,
+    device_id: str | None,
+    channel: law.Channel | None,
+    model: tuple[str, str],
+    threshold: float,
+) -> tuple[int, int, list[Stored]]:
+    facts = deployment_facts(deployment)
+    device = get_device(session, device_id) if device_id else None
+    objects = {"deployment": deployment.id, "device": device_id or "", "rows": str(len(rows))}
+    # What concerns the deployment, once: refuses the whole call, before anything is written.
+    require(
+        law.Decision.combine(
+            law.Decision.from_reasons(
+                deployment_active(facts)
+                + (device_serves(device_facts(device), facts) if device else [])
+            ),
+            *prerequisites_decision(ctx, session, deployment),
+            *face_checks_decision(ctx, session, deployment),
+            law.check_channel(facts, ctx.site, channel)
+            if law.transmits_photos(facts, ctx.site)
+            else law.Decision.allow(),
+        ),
+        actor=actor,
+        action="enrol.bulk",
+        objects=objects,
+    )
+    subject_ids = sorted({r.subject_id for r in rows})
+    subjects = {
+        s.id: s
+        for s in session.scalars(select(m.Subject).where(m.Subject.id.in_(subject_ids)))
+        if s.deleted_at is None
+    }
+    consents: dict[str, list[m.Consent]] = {}
+    for consent in session.scalars(
+        select(m.Consent)
+        .where(m.Consent.deployment_id == deployment.id, m.Consent.subject_id.in_(subject_ids))
+        .order_by(m.Consent.given_at)
+    ):
+        consents.setdefault(consent.subject_id, []).append(consent)
+    notice = published(latest_notice(session, deployment.id))
+    transmits = law.transmits_photos(facts, ctx.site)
+
+    refused: list[tuple[BulkRow, RefusedRow]] = []
+    accepted: list[tuple[BulkRow, npt.NDArray[np.float32]]] = []
+
+    def refuse(row: BulkRow, code: str, articles: Sequence[str], message: str) -> None:
+        refused.append((row, RefusedRow(row.ref, row.subject_id, code, tuple(articles), message)))
+
+    for row in rows:
+        subject = subjects.get(row.subject_id)
+        if subject is None:
+            refuse(row, "unknown_subject", (), f"no subject {row.subject_id!r}")
+            continue
+        held = consents_facts(consents.get(row.subject_id, []))
+        standing = law.valid_processing_consent(held, subject.id, deployment.id, now)
+        decision = law.Decision.combine(
+            law.check_enrolment(facts, None, subject_facts(subject), held, now),
+            law.check_transmission(facts, held, subject.id, now, ctx.site)
+            if transmits
+            else law.Decision.allow(),
+            check_consent_notice(standing, notice),
+            _presentation(facts, row.live),
+        )
+        if not decision.allowed:
+            first = decision.reasons[0]
+            articles = tuple(dict.fromkeys(a for r in decision.reasons for a in r.articles))
+            message = "; ".join(r.message for r in decision.reasons)
+            refuse(row, first.code, articles, message)
+            continue
+        vector = np.asarray(row.embedding, dtype=np.float32)
+        if vector.ndim != 1 or vector.size == 0 or not np.all(np.isfinite(vector)):
+            refuse(row, "embedding_invalid", (), "the embedding is not a finite 1-d vector")
+            continue
+        accepted.append((row, vector))
+
+    accepted = _without_duplicates(ctx, deployment.id, accepted, threshold, now, refuse)
+    if accepted:
+        accuracy = accuracy_decision(ctx, session, deployment, adding=len(accepted))
+        if not accuracy.allowed:
+            reason = accuracy.reasons[0]
+            for row, _ in accepted:
+                refuse(row, reason.code, reason.articles, reason.message)
+            accepted = []
+
+    before = after = deployment.gallery_version
+    stored: list[Stored] = []
+    events: list[AuditEntry] = []
+    if accepted:
+        expires_at = law.template_expires_at(now, deployment.retention_days)
+        refs = ctx.vault.seal_templates(
+            session,
+            deployment.id,
+            [(row.subject_id, m.new_id(), vector) for row, vector in accepted],
+            engine=model[0],
+            model_version=model[1],
+            expires_at=expires_at,
+            created_at=now,
+        )
+        note_stored_many(session, deployment.controller_id, (r.subject_id for r in refs), now)
+        before, after = bump_gallery(session, deployment)
+        holdings_changed(session, ctx.site, UPSERT, refs)
+        articles = law.rule("consent.separate").articles
+        for ref, (_, vector) in zip(refs, accepted, strict=True):
+            stored.append((ref.id, ref.subject_id, vector, expires_at))
+            events.append(
+                AuditEntry(
+                    actor,
+                    "enrol",
+                    {
+                        "subject": ref.subject_id,
+                        "deployment": deployment.id,
+                        "device": device_id or "",
+                        "template": ref.id,
+                        "bulk": "1",
+                    },
+                    "allowed",
+                    articles,
+                )
+            )
+    for row, refusal in refused:
+        events.append(
+            AuditEntry(
+                actor,
+                "enrol",
+                {
+                    "subject": row.subject_id,
+                    "deployment": deployment.id,
+                    "device": device_id or "",
+                    "bulk": "1",
+                    "reason": refusal.code,
+                },
+                "refused",
+                refusal.articles,
+            )
+        )
+    ctx.audit.append_many(session, events, at=now)
+    report.refused.extend(r for _, r in refused)
+    return before, after, stored
+
+
+def _presentation(facts: law.DeploymentFacts, live: bool | None) -> law.Decision:
+    """Where the deployment screens every capture for liveness, a row must come with the
+    verdict of that screening (``live``): an unscreened face is refused like an attack."""
+    if live is None and law.liveness_required(facts):
+        return law.Decision.refuse(
+            law.Reason.of(
+                "liveness.failed",
+                "this face was not screened for liveness, which this deployment requires of "
+                "every capture",
+            )
+        )
+    return law.check_presentation(facts, [bool(live)] if live is not None else [])
+
+
+def _without_duplicates(
+    ctx: GateContext,
+    deployment_id: str,
+    accepted: list[tuple[BulkRow, npt.NDArray[np.float32]]],
+    threshold: float,
+    at: datetime,
+    refuse: Callable[[BulkRow, str, Sequence[str], str], None],
+) -> list[tuple[BulkRow, npt.NDArray[np.float32]]]:
+    """Refuse a face already enrolled in the deployment under another subject (the index), or
+    given twice in this batch under two subjects (the later row is refused)."""
+    kept: list[tuple[BulkRow, npt.NDArray[np.float32]]] = []
+    message = "this face is already enrolled in this deployment under another subject"
+    for row, vector in accepted:
+        try:
+            matches = ctx.index.search(deployment_id, vector, threshold=threshold, at=at, k=1)
+        except ValueError:
+            refuse(row, "embedding_invalid", (), "the embedding has the wrong dimension")
+            continue
+        if matches and matches[0].subject_id != row.subject_id:
+            refuse(row, "duplicate_identity", (), message)
+            continue
+        kept.append((row, vector))
+    if len(kept) < 2:
+        return kept
+    dims = {v.size for _, v in kept}
+    if len(dims) > 1:
+        first = kept[0][1].size
+        for row, vector in kept:
+            if vector.size != first:
+                refuse(row, "embedding_invalid", (), "the embedding has the wrong dimension")
+        kept = [(r, v) for r, v in kept if v.size == first]
+    matrix = np.stack([v for _, v in kept]).astype(np.float64)
+    norms = np.einsum("ij,ij->i", matrix, matrix)
+    squared = norms[:, None] + norms[None, :] - 2.0 * (matrix @ matrix.T)
+    close = squared <= threshold * threshold
+    subjects = [r.subject_id for r, _ in kept]
+    keep = np.ones(len(kept), dtype=bool)
+    for i, (row, _) in enumerate(kept):
+        earlier = np.flatnonzero(close[i, :i] & keep[:i]).tolist()
+        if any(subjects[j] != row.subject_id for j in earlier):
+            keep[i] = False
+            refuse(row, "duplicate_identity", (), message + " (twice in this import)")
+    return [pair for pair, k in zip(kept, keep.tolist(), strict=True) if k]
