@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -40,7 +40,7 @@ from facegate.law.notice import check_consent_notice
 from facegate.law.operational import deployment_active, device_serves
 from facegate.service.accuracy import accuracy_decision
 from facegate.service.context import GateContext, require
-from facegate.service.facts import consents_facts, deployment_facts, device_facts, subject_facts
+from facegate.service.facts import consent_facts, deployment_facts, device_facts
 from facegate.service.individuals import note_stored_many
 from facegate.service.notices import latest_notice, published
 from facegate.service.registry import get_deployment, get_device, prerequisites_decision
@@ -49,9 +49,25 @@ from facegate.service.templates import bump_gallery, note_own_change, sync_index
 from facegate.store import models as m
 from facegate.store.audit import AuditEntry
 from facegate.store.outbox import UPSERT, holdings_changed
+from facegate.store.sets import among
 
 BATCH = 1000
 """Rows per transaction."""
+_CONSENT_COLUMNS = [
+    m.Consent.subject_id,
+    m.Consent.deployment_id,
+    m.Consent.scope,
+    m.Consent.given_by,
+    m.Consent.guardian_relation,
+    m.Consent.form,
+    m.Consent.notice_hash,
+    m.Consent.alternative_offered,
+    m.Consent.pre_ticked,
+    m.Consent.bundled,
+    m.Consent.given_at,
+    m.Consent.withdrawn_at,
+    m.Consent.purpose_snapshot,
+]
 
 
 @dataclass(frozen=True)
@@ -180,18 +196,26 @@ def _write_batch(
         objects=objects,
     )
     subject_ids = sorted({r.subject_id for r in rows})
-    subjects = {
-        s.id: s
-        for s in session.scalars(select(m.Subject).where(m.Subject.id.in_(subject_ids)))
-        if s.deleted_at is None
-    }
-    consents: dict[str, list[m.Consent]] = {}
-    for consent in session.scalars(
-        select(m.Consent)
-        .where(m.Consent.deployment_id == deployment.id, m.Consent.subject_id.in_(subject_ids))
+    # Columns, not ORM objects: the facts the law reads, for the whole batch in two queries.
+    subjects: dict[str, law.SubjectFacts] = {}
+    consents: dict[str, list[law.ConsentFacts]] = {}
+    for sid, born, attested in session.execute(
+        select(m.Subject.id, m.Subject.date_of_birth, m.Subject.age_attested).where(
+            among(session, m.Subject.id, subject_ids), m.Subject.deleted_at.is_(None)
+        )
+    ):
+        subjects[sid] = law.SubjectFacts(sid, born, bool(attested))
+    for consent in session.execute(
+        select(*_CONSENT_COLUMNS)
+        .where(
+            m.Consent.deployment_id == deployment.id,
+            among(session, m.Consent.subject_id, subject_ids),
+        )
         .order_by(m.Consent.given_at)
     ):
-        consents.setdefault(consent.subject_id, []).append(consent)
+        consents.setdefault(consent.subject_id, []).append(
+            consent_facts(cast(m.Consent, consent))  # a row has the same attributes
+        )
     notice = published(latest_notice(session, deployment.id))
     transmits = law.transmits_photos(facts, ctx.site)
 
@@ -206,10 +230,10 @@ def _write_batch(
         if subject is None:
             refuse(row, "unknown_subject", (), f"no subject {row.subject_id!r}")
             continue
-        held = consents_facts(consents.get(row.subject_id, []))
+        held = tuple(consents.get(row.subject_id, ()))
         standing = law.valid_processing_consent(held, subject.id, deployment.id, now)
         decision = law.Decision.combine(
-            law.check_enrolment(facts, None, subject_facts(subject), held, now),
+            law.check_enrolment(facts, None, subject, held, now),
             law.check_transmission(facts, held, subject.id, now, ctx.site)
             if transmits
             else law.Decision.allow(),
@@ -317,34 +341,41 @@ def _without_duplicates(
 ) -> list[tuple[BulkRow, npt.NDArray[np.float32]]]:
     """Refuse a face already enrolled in the deployment under another subject (the index), or
     given twice in this batch under two subjects (the later row is refused)."""
-    kept: list[tuple[BulkRow, npt.NDArray[np.float32]]] = []
     message = "this face is already enrolled in this deployment under another subject"
+    if not accepted:
+        return []
+    first = accepted[0][1].size
+    kept: list[tuple[BulkRow, npt.NDArray[np.float32]]] = []
     for row, vector in accepted:
-        try:
-            matches = ctx.index.search(deployment_id, vector, threshold=threshold, at=at, k=1)
-        except ValueError:
+        if vector.size != first:
             refuse(row, "embedding_invalid", (), "the embedding has the wrong dimension")
-            continue
-        if matches and matches[0].subject_id != row.subject_id:
+        else:
+            kept.append((row, vector))
+    try:
+        nearest = ctx.index.search_many(
+            deployment_id, np.stack([v for _, v in kept]), threshold=threshold, at=at
+        )
+    except ValueError:  # another dimension than the deployment's gallery
+        for row, _ in kept:
+            refuse(row, "embedding_invalid", (), "the embedding has the wrong dimension")
+        return []
+    accepted, kept = kept, []
+    for (row, vector), match in zip(accepted, nearest, strict=True):
+        if match is not None and match.subject_id != row.subject_id:
             refuse(row, "duplicate_identity", (), message)
-            continue
-        kept.append((row, vector))
+        else:
+            kept.append((row, vector))
     if len(kept) < 2:
         return kept
-    dims = {v.size for _, v in kept}
-    if len(dims) > 1:
-        first = kept[0][1].size
-        for row, vector in kept:
-            if vector.size != first:
-                refuse(row, "embedding_invalid", (), "the embedding has the wrong dimension")
-        kept = [(r, v) for r, v in kept if v.size == first]
     matrix = np.stack([v for _, v in kept]).astype(np.float64)
     norms = np.einsum("ij,ij->i", matrix, matrix)
     squared = norms[:, None] + norms[None, :] - 2.0 * (matrix @ matrix.T)
     close = squared <= threshold * threshold
+    np.fill_diagonal(close, False)
     subjects = [r.subject_id for r, _ in kept]
     keep = np.ones(len(kept), dtype=bool)
-    for i, (row, _) in enumerate(kept):
+    for i in np.flatnonzero(close.any(axis=1)).tolist():
+        row = kept[i][0]
         earlier = np.flatnonzero(close[i, :i] & keep[:i]).tolist()
         if any(subjects[j] != row.subject_id for j in earlier):
             keep[i] = False

@@ -22,11 +22,11 @@ from facegate.service.holidays import load_overrides
 from facegate.store import models as m
 from facegate.store.audit import AuditLog
 from facegate.store.obligation_models import ControllerCount, ControllerIndividual, FilingObligation
+from facegate.store.sets import among
 from facegate.store.sync_models import EdgeHolding
 
 _MEMBERS = m.Base.metadata.tables[ControllerIndividual.__tablename__]
 _COUNTS = m.Base.metadata.tables[ControllerCount.__tablename__]
-_SLICE = 5000  # ids per IN list
 
 
 def note_stored(session: Session, controller_id: str, subject_id: str, at: datetime) -> None:
@@ -67,16 +67,16 @@ def note_stored_many(
     if not wanted:
         return 0
     connection = session.connection()
-    present: set[str] = set()
-    for start in range(0, len(wanted), _SLICE):
-        present.update(
-            connection.execute(
-                select(_MEMBERS.c.subject_id).where(
-                    _MEMBERS.c.controller_id == controller_id,
-                    _MEMBERS.c.subject_id.in_(wanted[start : start + _SLICE]),
-                )
-            ).scalars()
+    present = set(
+        connection.execute(
+            select(_MEMBERS.c.subject_id).where(
+                _MEMBERS.c.controller_id == controller_id,
+                among(session, _MEMBERS.c.subject_id, wanted),
+            )
         )
+        .scalars()
+        .all()
+    )
     joining = [s for s in wanted if s not in present]
     if not joining:
         return 0
@@ -195,26 +195,24 @@ def note_removed_many(session: Session, pairs: Iterable[tuple[str, str]]) -> int
             )
             .exists()
         )
-        ordered = sorted(subjects)
-        leaving: list[str] = []
-        for start in range(0, len(ordered), _SLICE):
-            part = ordered[start : start + _SLICE]
-            leaving.extend(
-                connection.execute(
-                    select(_MEMBERS.c.subject_id).where(
-                        _MEMBERS.c.controller_id == controller_id,
-                        _MEMBERS.c.subject_id.in_(part),
-                        ~stored,
-                        ~held,
-                    )
-                ).scalars()
+        leaving = list(
+            connection.execute(
+                select(_MEMBERS.c.subject_id).where(
+                    _MEMBERS.c.controller_id == controller_id,
+                    among(session, _MEMBERS.c.subject_id, sorted(subjects)),
+                    ~stored,
+                    ~held,
+                )
             )
+            .scalars()
+            .all()
+        )
         gone = 0
-        for start in range(0, len(leaving), _SLICE):
-            gone += connection.execute(
+        if leaving:
+            gone = connection.execute(
                 delete(_MEMBERS).where(
                     _MEMBERS.c.controller_id == controller_id,
-                    _MEMBERS.c.subject_id.in_(leaving[start : start + _SLICE]),
+                    among(session, _MEMBERS.c.subject_id, leaving),
                 )
             ).rowcount
         if gone:

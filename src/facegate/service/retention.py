@@ -24,12 +24,12 @@ from facegate.service.individuals import note_removed_many
 from facegate.service.templates import bump_galleries, shred_deployment
 from facegate.store import models as m
 from facegate.store.outbox import DELETE, holdings_changed
+from facegate.store.sets import among
 from facegate.store.vault import TemplateRef
 
 CHUNK = 2000
 """Expired templates purged per transaction: each chunk's journal entry names its templates and
 keys (~70 bytes each), well within what the journal reads back at its tail."""
-PICK_SLICE = 5000  # ids per IN list
 
 
 @dataclass(frozen=True)
@@ -126,31 +126,38 @@ def purge_expired_chunk(
     galleries; report the holdings removed (edge node); one ``retention.sweep`` audit event.
     None when nothing is due (and ``first`` is false: a sweep with nothing due still records
     one event)."""
-    picked = session.execute(
-        select(m.Template.id, m.Template.data_key_id)
+    connection = session.connection()
+    picked = connection.execute(
+        select(
+            m.Template.id,
+            m.Template.subject_id,
+            m.Template.deployment_id,
+            m.Template.expires_at,
+            m.Template.data_key_id,
+        )
         .where(m.Template.expires_at <= now)
         .limit(limit)
     ).all()
     if not picked and not first:
         return None
-    key_ids = sorted({key_id for _, key_id in picked})
+    key_ids = sorted({row[4] for row in picked})
     still_needed = (
         select(m.Template.id)
         .where(m.Template.data_key_id == m.DataKey.id, m.Template.expires_at > now)
         .exists()
     )
-    doomed: list[str] = []
-    for start in range(0, len(key_ids), PICK_SLICE):
-        doomed.extend(
-            session.scalars(
-                select(m.DataKey.id).where(
-                    m.DataKey.id.in_(key_ids[start : start + PICK_SLICE]),
-                    m.DataKey.destroyed_at.is_(None),
-                    ~still_needed,
-                )
+    doomed = list(
+        connection.execute(
+            select(m.DataKey.id).where(
+                among(session, m.DataKey.id, key_ids),
+                m.DataKey.destroyed_at.is_(None),
+                ~still_needed,
             )
         )
-    removed = ctx.vault.purge(session, [t for t, _ in picked], doomed, at=now)
+        .scalars()
+        .all()
+    )
+    removed = ctx.vault.purge(session, [TemplateRef(*row[:4]) for row in picked], doomed, at=now)
     pairs = {(ref.subject_id, ref.deployment_id) for ref in removed}
     note_removed_many(session, pairs)
     deployments = {d for _, d in pairs}

@@ -42,6 +42,7 @@ from facegate.store.errors import IdentityUnreadable, MasterKeyMismatch, Templat
 from facegate.store.journal import DeletionJournal
 from facegate.store.keys import KEY_BYTES, fingerprint
 from facegate.store.models import DataKey, Identity, Template, new_id
+from facegate.store.sets import among
 from facegate.store.types import utc_now
 
 NONCE_BYTES = 12
@@ -83,11 +84,8 @@ def identity_aad(subject_id: str) -> bytes:
     return b"facegate-id|" + subject_id.encode()
 
 
-PURGE_SLICE = 5000  # ids per IN list (SQLite allows 32766 variables, PostgreSQL 65535)
-
-
-def _slices(ids: Sequence[str], size: int = PURGE_SLICE) -> list[Sequence[str]]:
-    return [ids[i : i + size] for i in range(0, len(ids), size)]
+_TEMPLATES = Template.metadata.tables[Template.__tablename__]
+_DATA_KEYS = DataKey.metadata.tables[DataKey.__tablename__]
 
 
 @dataclass(frozen=True)
@@ -339,7 +337,7 @@ class Vault:
                     "created_at": created_at,
                 }
             )
-        session.execute(insert(Template), values)
+        session.connection().execute(insert(_TEMPLATES), values)
         return [TemplateRef(t, s, deployment_id, expires_at) for s, t, _ in rows]
 
     def _data_keys(
@@ -348,15 +346,24 @@ class Vault:
         """Each subject's live data key for the deployment (id and sealer), creating the
         missing ones with one multi-row insert."""
         found: dict[str, tuple[str, AESGCM]] = {}
-        for part in _slices(subject_ids):
-            for row in session.scalars(
-                select(DataKey).where(
-                    DataKey.deployment_id == deployment_id,
-                    DataKey.subject_id.in_(part),
-                    DataKey.destroyed_at.is_(None),
+        for key_id, subject_id, wrapped, kek in session.execute(
+            select(DataKey.id, DataKey.subject_id, DataKey.wrapped_key, DataKey.kek).where(
+                DataKey.deployment_id == deployment_id,
+                among(session, DataKey.subject_id, subject_ids),
+                DataKey.destroyed_at.is_(None),
+            )
+        ):
+            if wrapped is None:
+                raise TemplateUnreadable("the data key has been destroyed")
+            try:
+                plain = self._for(kek).kek.decrypt(
+                    wrapped[:NONCE_BYTES],
+                    wrapped[NONCE_BYTES:],
+                    data_key_aad(subject_id, deployment_id),
                 )
-            ):
-                found[row.subject_id] = (row.id, self._unwrap(row))
+            except (InvalidTag, MasterKeyMismatch) as exc:
+                raise TemplateUnreadable("the data key fails authentication") from exc
+            found[subject_id] = (key_id, AESGCM(plain))
         created = []
         for subject_id in subject_ids:
             if subject_id in found:
@@ -377,7 +384,7 @@ class Vault:
             )
             found[subject_id] = (key_id, AESGCM(plain))
         if created:
-            session.execute(insert(DataKey), created)
+            session.connection().execute(insert(_DATA_KEYS), created)
         return found
 
     def open_template(self, session: Session, template: Template) -> npt.NDArray[np.float32]:
@@ -445,47 +452,47 @@ class Vault:
     def purge(
         self,
         session: Session,
-        template_ids: Sequence[str],
+        templates: Sequence[TemplateRef],
         key_ids: Sequence[str],
         *,
         at: datetime | None = None,
     ) -> list[TemplateRef]:
-        """Set-based ``destroy_keys``: delete the templates ``template_ids`` and every template
-        sealed by ``key_ids``, destroy the keys (still live ones), and journal it all in the
-        caller's transaction: a few statements whatever the number, no ORM object per row.
-        Returns the templates deleted. Rows already loaded in ``session`` are not updated."""
+        """Set-based ``destroy_keys``: delete ``templates`` and every other template sealed by
+        ``key_ids``, destroy those keys (the live ones), and journal it all in the caller's
+        transaction: a few Core statements whatever the number, ids bound as one parameter
+        (``among``), no ORM object per row. Returns the templates deleted. Rows already
+        loaded in ``session`` are not updated."""
         now = at or utc_now()
+        connection = session.connection()
         keys = sorted(set(key_ids))
-        wanted = set(template_ids)
-        found: dict[str, TemplateRef] = {}
+        found = {t.id: t for t in templates}
         columns = (Template.id, Template.subject_id, Template.deployment_id, Template.expires_at)
-        for part in _slices(sorted(wanted)):
-            for row in session.execute(select(*columns).where(Template.id.in_(part))):
-                found[row[0]] = TemplateRef(*row)
-        for part in _slices(keys):
-            for row in session.execute(select(*columns).where(Template.data_key_id.in_(part))):
+        if keys:  # the keys may seal templates beyond those named
+            for row in connection.execute(
+                select(*columns).where(
+                    among(session, Template.data_key_id, keys),
+                    ~among(session, Template.id, found),
+                )
+            ):
                 found[row[0]] = TemplateRef(*row)
         doomed = sorted(found)
-        for part in _slices(doomed):
-            session.execute(
-                delete(Template).where(Template.id.in_(part)),
-                execution_options={"synchronize_session": False},
-            )
-        live: list[str] = []
-        for part in _slices(keys):
-            live.extend(
-                session.scalars(
-                    select(DataKey.id).where(DataKey.id.in_(part), DataKey.destroyed_at.is_(None))
+        connection.execute(delete(_TEMPLATES).where(among(session, _TEMPLATES.c.id, doomed)))
+        live = sorted(
+            connection.execute(
+                select(DataKey.id).where(
+                    among(session, DataKey.id, keys), DataKey.destroyed_at.is_(None)
                 )
             )
-            session.execute(
-                update(DataKey)
-                .where(DataKey.id.in_(part), DataKey.destroyed_at.is_(None))
-                .values(wrapped_key=None, destroyed_at=now),
-                execution_options={"synchronize_session": False},
-            )
+            .scalars()
+            .all()
+        )
+        connection.execute(
+            update(_DATA_KEYS)
+            .where(among(session, _DATA_KEYS.c.id, live))
+            .values(wrapped_key=None, destroyed_at=now)
+        )
         if self.journal is not None and (live or doomed):
-            self.journal.note(session, "keys_destroyed", keys=sorted(live), templates=doomed)
+            self.journal.note(session, "keys_destroyed", keys=live, templates=doomed)
         return [found[t] for t in doomed]
 
     # -- identity records ------------------------------------------------------------------
