@@ -59,6 +59,7 @@ COMMANDS: tuple[LazyCommand, ...] = (
     LazyCommand("check-photos", _M + "engine_commands:check_photos", "Check a folder of photos."),
     LazyCommand("liveness", _M + "engine_commands:liveness", "Live person, or a print/screen?"),
     LazyCommand("enrol", _M + "face_commands:enrol", "Enrol a face (needs consent)."),
+    LazyCommand("import", _M + "import_commands:import_photos", "Enrol from a CSV + photos."),
     LazyCommand("verify", _M + "face_commands:verify", "1:1: is this the claimed person?"),
     LazyCommand("identify", _M + "face_commands:identify", "1:N within one deployment."),
     LazyCommand(

@@ -40,6 +40,7 @@ from facegate.law.notice import check_consent_notice
 from facegate.law.operational import deployment_active, device_serves
 from facegate.service.accuracy import accuracy_decision
 from facegate.service.context import GateContext, require
+from facegate.service.errors import BadRequest
 from facegate.service.facts import consent_facts, deployment_facts, device_facts
 from facegate.service.individuals import note_stored_many
 from facegate.service.notices import latest_notice, published
@@ -132,11 +133,25 @@ def bulk_enrol(
     channel: law.Channel | None = None,
     batch: int = BATCH,
     on_progress: Callable[[int], None] | None = None,
+    model: tuple[str, str] | None = None,
 ) -> BulkReport:
     """Enrol every lawful row, ``batch`` rows per transaction; report the refused ones.
-    ``on_progress(n)`` after each batch with the number of rows it handled."""
+    ``on_progress(n)`` after each batch with the number of rows it handled. ``model``: the
+    (model id, model version) of the engine that computed the embeddings, when not this
+    Gate's own engine (worker processes); it must be the model this Gate is configured for."""
     report = BulkReport(deployment_id)
-    engine = ctx.engine
+    if model is None:
+        model = (ctx.engine.model_id, ctx.engine.model_version)
+        threshold = ctx.engine.threshold
+    else:
+        card = ctx.model_card
+        if model[0] != card.model_id:
+            raise BadRequest(
+                f"the embeddings are of model {model[0]}, this site recognises with "
+                f"{card.model_id}: they would never be compared",
+                details={"model": model[0], "expected": card.model_id},
+            )
+        threshold = card.threshold
     with ctx.unit(readonly=True) as session:
         sync_index(ctx, session, get_deployment(session, deployment_id), ctx.now())
     for rows_of_batch in _batches(rows, batch):
@@ -146,7 +161,7 @@ def bulk_enrol(
             before, after, stored = _write_batch(
                 ctx, session, deployment, rows_of_batch, report, now,
                 actor=actor, device_id=device_id, channel=channel,
-                model=(engine.model_id, engine.model_version), threshold=engine.threshold,
+                model=model, threshold=threshold,
             )  # fmt: skip
         report.batches += 1
         report.enrolled += len(stored)
@@ -180,17 +195,7 @@ def _write_batch(
     objects = {"deployment": deployment.id, "device": device_id or "", "rows": str(len(rows))}
     # What concerns the deployment, once: refuses the whole call, before anything is written.
     require(
-        law.Decision.combine(
-            law.Decision.from_reasons(
-                deployment_active(facts)
-                + (device_serves(device_facts(device), facts) if device else [])
-            ),
-            *prerequisites_decision(ctx, session, deployment),
-            *face_checks_decision(ctx, session, deployment),
-            law.check_channel(facts, ctx.site, channel)
-            if law.transmits_photos(facts, ctx.site)
-            else law.Decision.allow(),
-        ),
+        _deployment_decision(ctx, session, deployment, device, channel),
         actor=actor,
         action="enrol.bulk",
         objects=objects,
@@ -315,6 +320,51 @@ def _write_batch(
     ctx.audit.append_many(session, events, at=now)
     report.refused.extend(r for _, r in refused)
     return before, after, stored
+
+
+def _deployment_decision(
+    ctx: GateContext,
+    session: Session,
+    deployment: m.Deployment,
+    device: m.Device | None,
+    channel: law.Channel | None,
+) -> law.Decision:
+    """What the law asks of the deployment (and the enrolling device) for any enrolment:
+    active, a current impact assessment and published notice, the site's face checks, an
+    encrypted channel where photos travel."""
+    facts = deployment_facts(deployment)
+    return law.Decision.combine(
+        law.Decision.from_reasons(
+            deployment_active(facts)
+            + (device_serves(device_facts(device), facts) if device else [])
+        ),
+        *prerequisites_decision(ctx, session, deployment),
+        *face_checks_decision(ctx, session, deployment),
+        law.check_channel(facts, ctx.site, channel)
+        if law.transmits_photos(facts, ctx.site)
+        else law.Decision.allow(),
+    )
+
+
+def check_deployment(
+    ctx: GateContext,
+    deployment_id: str,
+    *,
+    actor: str,
+    device_id: str | None = None,
+    channel: law.Channel | None = None,
+) -> None:
+    """Refuse (``law.Refused``, audited) now if the deployment may not take enrolments, before
+    a caller spends its engine on photos that ``bulk_enrol`` would refuse whole."""
+    with ctx.unit(readonly=True) as session:
+        deployment = get_deployment(session, deployment_id)
+        device = get_device(session, device_id) if device_id else None
+        require(
+            _deployment_decision(ctx, session, deployment, device, channel),
+            actor=actor,
+            action="enrol.bulk",
+            objects={"deployment": deployment_id, "device": device_id or ""},
+        )
 
 
 def _presentation(facts: law.DeploymentFacts, live: bool | None) -> law.Decision:

@@ -400,13 +400,18 @@ class Gate:
         channel: law.Channel | None = None,
         batch: int = bulk.BATCH,
         on_progress: Callable[[int], None] | None = None,
+        model: tuple[str, str] | None = None,
     ) -> bulk.BulkReport:
         """Enrol many embeddings (of this Gate's engine's model) into one deployment, each row
         checked by the law as ``enrol`` checks one; refused rows are reported, not raised."""
         return bulk.bulk_enrol(
             self.ctx, deployment_id, rows, actor=actor, device_id=device_id, channel=channel,
-            batch=batch, on_progress=on_progress,
+            batch=batch, on_progress=on_progress, model=model,
         )  # fmt: skip
+
+    def check_bulk_enrolment(self, deployment_id: str, *, device_id: str | None = None) -> None:
+        """Refused now (``law.Refused``) if the deployment may not take enrolments."""
+        bulk.check_deployment(self.ctx, deployment_id, actor="admin", device_id=device_id)
 
     def verify(
         self,
