@@ -95,7 +95,7 @@ class TemplateRef:
     id: str
     subject_id: str
     deployment_id: str
-    expires_at: datetime
+    expires_at: datetime | None  # None where the caller did not need it
 
 
 @dataclass(frozen=True)
