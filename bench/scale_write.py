@@ -133,9 +133,7 @@ def add_people(gate: Gate, site: Site, n: int) -> list[str]:
     first = gate.register_subject(date_of_birth=date(1980, 1, 1))
     consent = gate.record_consent(first.id, site.deployment_id, CONSENT)
     people = [first.id] + [m.new_id() for _ in range(n - 1)]
-    columns = {
-        c.key: getattr(consent, c.key) for c in m.Consent.__table__.columns if c.key != "id"
-    }
+    columns = {c.key: getattr(consent, c.key) for c in m.Consent.__table__.columns if c.key != "id"}
     with gate.ctx.db.transaction() as session:
         for start in range(1, n, 5000):
             part = people[start : start + 5000]

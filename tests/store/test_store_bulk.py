@@ -31,7 +31,7 @@ def test_sealed_in_bulk_each_template_opens_under_its_own_subjects_key(
         people = [add_subject(session).id for _ in range(3)]
         vault.data_key(session, people[0], deployment.id)  # one key exists already
         rows = [(people[i % 3], m.new_id(), rng.normal(size=8)) for i in range(6)]
-        refs = vault.seal_templates(
+        refs, _ = vault.seal_templates(
             session, deployment.id, rows, engine="e", model_version="v",
             expires_at=LATER, created_at=LATER - timedelta(days=1),
         )  # fmt: skip
@@ -58,7 +58,7 @@ def test_purge_deletes_named_templates_and_all_sealed_by_the_keys_and_journals_t
         kept, shredded = add_subject(session).id, add_subject(session).id
         rows = [(kept, m.new_id(), np.ones(4)), (shredded, m.new_id(), np.ones(4))]
         rows.append((shredded, m.new_id(), np.zeros(4) + 2))
-        refs = vault.seal_templates(
+        refs, _ = vault.seal_templates(
             session, deployment.id, rows, engine="e", model_version="v",
             expires_at=LATER, created_at=LATER,
         )  # fmt: skip
@@ -101,7 +101,7 @@ def test_holdings_reported_in_bulk_continue_the_edges_up_stream(db: Database, va
         deployment = add_deployment(session)
         subject = add_subject(session).id
         append(session, UP_STREAM, UPSERT, "subjects", subject, {"id": subject})
-        refs = vault.seal_templates(
+        refs, _ = vault.seal_templates(
             session, deployment.id, [(subject, m.new_id(), np.ones(4)) for _ in range(3)],
             engine="e", model_version="v", expires_at=LATER, created_at=LATER,
         )  # fmt: skip

@@ -46,7 +46,7 @@ from facegate.service.individuals import note_stored_many
 from facegate.service.notices import latest_notice, published
 from facegate.service.registry import get_deployment, get_device, prerequisites_decision
 from facegate.service.sites import face_checks_decision
-from facegate.service.templates import bump_gallery, note_own_change, sync_index
+from facegate.service.templates import note_own_change, sync_index
 from facegate.store import models as m
 from facegate.store.audit import AuditEntry
 from facegate.store.outbox import UPSERT, holdings_changed
@@ -271,7 +271,7 @@ def _write_batch(
     events: list[AuditEntry] = []
     if accepted:
         expires_at = law.template_expires_at(now, deployment.retention_days)
-        refs = ctx.vault.seal_templates(
+        refs, (before, after) = ctx.vault.seal_templates(
             session,
             deployment.id,
             [(row.subject_id, m.new_id(), vector) for row, vector in accepted],
@@ -281,7 +281,6 @@ def _write_batch(
             created_at=now,
         )
         note_stored_many(session, deployment.controller_id, (r.subject_id for r in refs), now)
-        before, after = bump_gallery(session, deployment)
         holdings_changed(session, ctx.site, UPSERT, refs)
         articles = law.rule("consent.separate").articles
         for ref, (_, vector) in zip(refs, accepted, strict=True):

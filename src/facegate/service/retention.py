@@ -21,7 +21,7 @@ from facegate.service.consents import subject_consents
 from facegate.service.context import GateContext, record
 from facegate.service.facts import consents_facts, deployment_facts
 from facegate.service.individuals import note_removed_many
-from facegate.service.templates import bump_galleries, shred_deployment
+from facegate.service.templates import shred_deployment
 from facegate.store import models as m
 from facegate.store.outbox import DELETE, holdings_changed
 from facegate.store.sets import among
@@ -163,10 +163,7 @@ def purge_expired_chunk(
     removed = ctx.vault.purge(session, [TemplateRef(*row[:4]) for row in picked], doomed, at=now)
     pairs = {(ref.subject_id, ref.deployment_id) for ref in removed}
     note_removed_many(session, pairs)
-    deployments = {d for _, d in pairs}
-    # Today's mechanism until the gallery change log lands (issue 13a): the version moves and
-    # this process reloads the deployments it touched before its next search.
-    bump_galleries(ctx, session, deployments)
+    deployments = {d for _, d in pairs}  # each one's removals went to its gallery change log
     holdings_changed(session, ctx.site, DELETE, removed)
     record(
         ctx,

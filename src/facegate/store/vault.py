@@ -24,7 +24,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -35,9 +35,10 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import ColumnElement, delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from facegate.store import gallery_log
 from facegate.store.errors import IdentityUnreadable, MasterKeyMismatch, TemplateUnreadable
 from facegate.store.journal import DeletionJournal
 from facegate.store.keys import KEY_BYTES, fingerprint
@@ -96,6 +97,17 @@ class TemplateRef:
     subject_id: str
     deployment_id: str
     expires_at: datetime | None  # None where the caller did not need it
+
+
+@dataclass(frozen=True)
+class OpenTemplate:
+    """A template decrypted for the index: ids, vector and expiry (no ORM row)."""
+
+    template_id: str
+    subject_id: str
+    deployment_id: str
+    vector: npt.NDArray[np.float32]
+    expires_at: datetime
 
 
 @dataclass(frozen=True)
@@ -289,6 +301,7 @@ class Vault:
         )
         session.add(row)
         session.flush()
+        gallery_log.log_added(session, deployment_id, [(template_id, subject_id)])
         return row
 
     def seal_templates(
@@ -301,13 +314,15 @@ class Vault:
         model_version: str,
         expires_at: datetime,
         created_at: datetime,
-    ) -> list[TemplateRef]:
+    ) -> tuple[list[TemplateRef], tuple[int, int]]:
         """``seal_template`` for many (subject id, template id, embedding) rows of one
         deployment: the live data keys found in one query, the missing ones created and
         inserted together, each embedding sealed under its subject's own key, the templates
-        inserted with one multi-row statement. Returns what was stored."""
+        inserted with one multi-row statement and logged in the gallery change log under one
+        new gallery version. Returns what was stored and the (before, after) versions."""
         if not rows:
-            return []
+            version = gallery_log.current_version(session, deployment_id)
+            return [], (version, version)
         vectors = []
         for _, _, embedding in rows:
             vector = np.asarray(embedding, dtype=EMBEDDING_DTYPE)
@@ -338,7 +353,8 @@ class Vault:
                 }
             )
         session.connection().execute(insert(_TEMPLATES), values)
-        return [TemplateRef(t, s, deployment_id, expires_at) for s, t, _ in rows]
+        versions = gallery_log.log_added(session, deployment_id, [(t, s) for s, t, _ in rows])
+        return [TemplateRef(t, s, deployment_id, expires_at) for s, t, _ in rows], versions
 
     def _data_keys(
         self, session: Session, deployment_id: str, subject_ids: Sequence[str]
@@ -406,6 +422,53 @@ class Vault:
             ) from exc
         return np.frombuffer(plain, dtype=EMBEDDING_DTYPE).astype(np.float32)
 
+    def open_templates(
+        self, session: Session, *where: ColumnElement[bool], batch_size: int = 2000
+    ) -> Iterator[OpenTemplate]:
+        """Decrypt every template matching ``where`` in bulk: one query joining each template to
+        its data key (no ORM object, no lookup per template), streamed ``batch_size`` rows at a
+        time. ``TemplateUnreadable`` as ``open_template``."""
+        query = (
+            select(
+                Template.id,
+                Template.subject_id,
+                Template.deployment_id,
+                Template.nonce,
+                Template.ciphertext,
+                Template.expires_at,
+                DataKey.subject_id,
+                DataKey.deployment_id,
+                DataKey.wrapped_key,
+                DataKey.kek,
+                DataKey.destroyed_at,
+            )
+            .outerjoin(DataKey, DataKey.id == Template.data_key_id)
+            .where(*where)
+            .execution_options(yield_per=batch_size)
+        )
+        for row in session.execute(query):
+            (tid, subject, deployment, nonce, body, expires, k_subject, k_deployment,
+             wrapped, kek, destroyed) = row  # fmt: skip
+            if k_subject is None:
+                raise TemplateUnreadable("the template's data key does not exist")
+            if (k_subject, k_deployment) != (subject, deployment):
+                raise TemplateUnreadable("the template's data key belongs to another subject")
+            if wrapped is None or destroyed is not None:
+                raise TemplateUnreadable("the data key has been destroyed")
+            try:
+                plain_key = self._for(kek).kek.decrypt(
+                    wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], data_key_aad(subject, deployment)
+                )
+                plain = AESGCM(plain_key).decrypt(
+                    nonce, body, template_aad(subject, deployment, tid)
+                )
+            except (InvalidTag, MasterKeyMismatch) as exc:
+                raise TemplateUnreadable(
+                    "the template fails authentication", details={"template": tid}
+                ) from exc
+            vector = np.frombuffer(plain, dtype=EMBEDDING_DTYPE).astype(np.float32)
+            yield OpenTemplate(tid, subject, deployment, vector, expires)
+
     def shred(self, session: Session, subject_id: str, deployment_id: str | None = None) -> int:
         """Crypto-shred: destroy the subject's data key(s) (for one deployment, or all) and
         delete their templates. Returns the number of templates destroyed."""
@@ -437,9 +500,15 @@ class Vault:
                 (t.id, t)
                 for t in session.scalars(select(Template).where(Template.data_key_id.in_(key_ids)))
             )
+        removed: dict[str, list[tuple[str, str]]] = {}
         for template in doomed.values():
+            removed.setdefault(template.deployment_id, []).append(
+                (template.id, template.subject_id)
+            )
             session.delete(template)
         session.flush()
+        for deployment_id, pairs in sorted(removed.items()):
+            gallery_log.log_removed(session, deployment_id, pairs)
         for key_row in keys:
             if key_row.destroyed_at is None:
                 key_row.wrapped_key = None
@@ -458,10 +527,10 @@ class Vault:
         at: datetime | None = None,
     ) -> list[TemplateRef]:
         """Set-based ``destroy_keys``: delete ``templates`` and every other template sealed by
-        ``key_ids``, destroy those keys (the live ones), and journal it all in the caller's
-        transaction: a few Core statements whatever the number, ids bound as one parameter
-        (``among``), no ORM object per row. Returns the templates deleted. Rows already
-        loaded in ``session`` are not updated."""
+        ``key_ids`` (logged in each gallery's change log), destroy those keys (the live ones),
+        and journal it all in the caller's transaction: a few Core statements whatever the
+        number, ids bound as one parameter (``among``), no ORM object per row. Returns the
+        templates deleted. Rows already loaded in ``session`` are not updated."""
         now = at or utc_now()
         connection = session.connection()
         keys = sorted(set(key_ids))
@@ -477,6 +546,11 @@ class Vault:
                 found[row[0]] = TemplateRef(*row)
         doomed = sorted(found)
         connection.execute(delete(_TEMPLATES).where(among(session, _TEMPLATES.c.id, doomed)))
+        removed: dict[str, list[tuple[str, str]]] = {}
+        for ref in found.values():
+            removed.setdefault(ref.deployment_id, []).append((ref.id, ref.subject_id))
+        for deployment_id, pairs in sorted(removed.items()):
+            gallery_log.log_removed(session, deployment_id, pairs)
         live = sorted(
             connection.execute(
                 select(DataKey.id).where(
