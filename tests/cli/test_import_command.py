@@ -103,3 +103,36 @@ def test_import_into_a_deployment_that_may_not_enrol_embeds_nothing_m9(
         "import", str(sheet), str(fixtures_dir), "--deployment", ids["deployment"], code=1
     )
     assert body["error"]["code"]
+
+
+def test_import_names_people_by_their_person_record_of_this_controller(
+    cli: Cli, fixtures_dir: Path, tmp_path: Path
+) -> None:
+    from facegate.config import Settings
+    from facegate.service import Gate
+    from facegate.service.persons import PersonSpec, add_person
+
+    ids = setup_site(cli)
+    deployment = ids["deployment"]
+    controller = cli.run("deployment", "show", deployment)["controller_id"]
+    gate = Gate.open(Settings(data_dir=cli.data_dir))
+    try:
+        person = add_person(
+            gate.ctx, controller, PersonSpec(name="Barack Obama", age_attested=True), actor="desk"
+        )
+    finally:
+        gate.close()
+    cli.run(
+        "consent", "record", "--subject", person.subject_id, "--deployment", deployment,
+        "--alternative-offered",
+    )  # fmt: skip
+    sheet = tmp_path / "people.csv"
+    sheet.write_text(
+        f"person,photo\n{person.id},obama_1.jpg\n{'f' * 32},biden.jpg\n", encoding="utf-8"
+    )
+    body = cli.run(
+        "import", str(sheet), str(fixtures_dir), "--deployment", deployment, "--workers", "1",
+        code=1,
+    )  # fmt: skip
+    assert body["enrolled"] == 1
+    assert [(r["line"], r["code"]) for r in body["refused"]] == [(3, "unknown_person")]

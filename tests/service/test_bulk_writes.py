@@ -12,8 +12,10 @@ from typing import Any
 import numpy as np
 import pytest
 from sqlalchemy import func, select
+from test_gallery_deltas import Reloads, follow
 
 from facegate import law
+from facegate.config import Settings
 from facegate.service import Gate, retention
 from facegate.service.bulk import BulkRow
 from facegate.service.individuals import recount, stored_count
@@ -214,3 +216,32 @@ def test_a_chunk_that_fails_rolls_back_whole_and_leaves_the_committed_chunks_pip
     report = gate.sweep()
     assert report.expired_templates == 3 and count(gate, m.Template) == 0
     assert gate.verify_audit().ok
+
+
+def test_another_process_follows_bulk_enrolment_and_the_sweep_by_deltas_not_reloads(
+    gate: Gate,
+    clock: Clock,
+    data_dir: Path,
+    engine: Any,
+    liveness: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    site = make_site(gate, retention_days=1)
+    other = Gate.open(Settings(data_dir=data_dir), clock=clock, engine=engine, liveness=liveness)
+    try:
+        assert follow(other, site) == set()
+        reloads = Reloads(other)
+        ids = enrol_expiring(gate, site, clock, 6, seed=5)
+        held = follow(other, site)
+        assert len(held) == 6 and reloads.count == 0
+        with gate.ctx.db.transaction(readonly=True) as session:
+            stored = set(session.scalars(select(m.Template.id)))
+        assert held == stored
+        assert {gate.ctx.index.search(site.deployment_id, v, threshold=0.6, at=clock.now)[0]
+                .subject_id for v in vectors(6, 5)} == set(ids)  # fmt: skip
+        clock.advance(days=2)
+        monkeypatch.setattr(retention, "CHUNK", 4)
+        gate.sweep()
+        assert follow(other, site) == set() and reloads.count == 0
+    finally:
+        other.close()

@@ -2,11 +2,14 @@
 
 The CSV has a header row naming at least the columns ``photo`` (a file in PHOTOS_DIR) and
 ``subject`` (the subject whose consent for the deployment is already recorded; ``subject_id``
-is accepted too). Each photo is prepared as ``facegate enrol`` prepares one (one face, its
-liveness when the deployment screens for it, its quality), on every core; each row is then
-checked by the law like any enrolment and written in batches (``Gate.bulk_enrol``). Rows that
-cannot be enrolled are reported with the reason and, for the law's refusals, the articles.
-Exit status: 0 all rows enrolled, 1 some refused, 2 bad input (no such deployment, no CSV...).
+is accepted too) or ``person`` (a person record of the deployment's controller, as the front
+desk keeps them; ``person_id`` too). Other columns are ignored.
+
+Each photo is prepared as ``facegate enrol`` prepares one (one face, its liveness when the
+deployment screens for it, its quality), on every core; each row is then checked by the law
+like any enrolment and written in batches (``Gate.bulk_enrol``). Rows that cannot be enrolled
+are reported with the reason and, for the law's refusals, the articles. Exit status: 0 all
+rows enrolled, 1 some refused, 2 bad input (no such deployment, no CSV...).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import csv
 import itertools
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -28,14 +31,17 @@ from facegate.cli.output import (
     EXIT_BAD_INPUT,
     EXIT_OK,
     EXIT_REFUSED,
+    cli_lang,
     console,
     emit_json,
     err_console,
 )
-from facegate.law.catalogue import format_articles
-from facegate.messages import Lang, t
+from facegate.law.catalogue import RULES
+from facegate.messages import Lang, has, t
+from facegate.messages.errors import format_articles, reason_text
 
 SUBJECT_COLUMNS = ("subject", "subject_id")
+PERSON_COLUMNS = ("person", "person_id")
 MAX_ROWS = 1_000_000
 
 
@@ -44,6 +50,7 @@ class CsvRow:
     line: int
     photo: str
     subject: str
+    person: str = ""
 
 
 @dataclass(frozen=True)
@@ -70,10 +77,18 @@ class BadCsv(Exception):
     """The CSV cannot be read as an import (missing, not UTF-8, no header, no rows)."""
 
 
-def _lang() -> Lang:
-    """The CLI's language (Chinese first, as the catalogue; issue 15 adds ``--lang``)."""
-    chosen = os.environ.get("FACEGATE_LANG", "")
-    return "en" if chosen.startswith("en") else "zh"
+def said(code: str, message: str, lang: Lang) -> str:
+    """A refusal's sentence in the CLI's language: the law's own summary for a rule, the
+    catalogue's sentence for an error code, else the message as given (English keeps it: it
+    says exactly what is missing)."""
+    if lang == "en":
+        return message
+    if code in RULES:
+        return reason_text(code, message, lang)
+    key = f"error.{code}"
+    if has(key) and "{" not in t(key, lang):
+        return t(key, lang)
+    return message
 
 
 def read_rows(path: Path, lang: Lang) -> list[CsvRow]:
@@ -83,7 +98,8 @@ def read_rows(path: Path, lang: Lang) -> list[CsvRow]:
             reader = csv.DictReader(handle)
             header = [h.strip().lower() for h in reader.fieldnames or []]
             subject = next((c for c in SUBJECT_COLUMNS if c in header), None)
-            if "photo" not in header or subject is None:
+            person = next((c for c in PERSON_COLUMNS if c in header), None)
+            if "photo" not in header or (subject is None and person is None):
                 raise BadCsv(t("cli.import.bad_header", lang, found=", ".join(header) or "-"))
             reader.fieldnames = header
             rows: list[CsvRow] = []
@@ -94,7 +110,8 @@ def read_rows(path: Path, lang: Lang) -> list[CsvRow]:
                     CsvRow(
                         reader.line_num,
                         (record.get("photo") or "").strip(),
-                        (record.get(subject) or "").strip(),
+                        (record.get(subject) or "").strip() if subject else "",
+                        (record.get(person) or "").strip() if person else "",
                     )
                 )
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
@@ -111,7 +128,7 @@ def locate(row: CsvRow, folder: Path, lang: Lang) -> Path | RowRefusal:
         message = t(key, lang, photo=row.photo, folder=str(folder))
         return RowRefusal(row.line, row.photo, row.subject, code, (), message)
 
-    if not row.subject:
+    if not row.subject and not row.person:
         return refused("bad_row", "cli.import.no_subject")
     if not row.photo:
         return refused("bad_row", "cli.import.no_photo")
@@ -144,7 +161,7 @@ def import_photos(
     from facegate.engine.batch import prepare_photos
     from facegate.service.bulk import BulkRow
 
-    lang = _lang()
+    lang = cli_lang()
     if not photos.is_dir():
         _bad_input(t("cli.import.no_folder", lang, folder=str(photos)), as_json)
     try:
@@ -153,18 +170,21 @@ def import_photos(
         _bad_input(str(exc), as_json)
     refusals: list[RowRefusal] = []
     jobs: list[tuple[int, Path]] = []
-    for index, row in enumerate(rows):
-        found = locate(row, photos, lang)
-        if isinstance(found, RowRefusal):
-            refusals.append(found)
-        else:
-            jobs.append((index, found))
 
     with reporting(as_json):
         settings = load_settings(state(ctx).data_dir)
         gate = open_gate(ctx)
         # Refused whole before any photo is embedded when the deployment may not enrol now.
         gate.check_bulk_enrolment(deployment, device_id=device)
+        rows = _with_subjects(gate, deployment, rows, refusals, lang)
+        for index, row in enumerate(rows):
+            if row.person and not row.subject:
+                continue  # refused above: no such person here
+            found = locate(row, photos, lang)
+            if isinstance(found, RowRefusal):
+                refusals.append(found)
+            else:
+                jobs.append((index, found))
         screening = gate.liveness_setting(deployment) != "off"
         enrolled = 0
         with Progress(
@@ -218,7 +238,7 @@ def import_photos(
                             row.subject,
                             refused.code,
                             refused.articles,
-                            refused.message,
+                            said(refused.code, refused.message, lang),
                         )
                     )
     refusals.sort(key=lambda r: r.line)
@@ -226,11 +246,35 @@ def import_photos(
     raise typer.Exit(EXIT_REFUSED if refusals else EXIT_OK)
 
 
+def _with_subjects(
+    gate: Any, deployment: str, rows: list[CsvRow], refusals: list[RowRefusal], lang: Lang
+) -> list[CsvRow]:
+    """Rows naming a person record get its subject; a person the deployment's controller does
+    not know is refused (its row keeps no subject and is not embedded)."""
+    named = {r.person for r in rows if r.person and not r.subject}
+    if not named:
+        return rows
+    subjects = gate.subjects_of_people(deployment, named)
+    resolved = []
+    for row in rows:
+        if row.person and not row.subject:
+            subject = subjects.get(row.person, "")
+            if not subject:
+                message = said("unknown_person", t("error.unknown_person", lang), lang)
+                refusals.append(
+                    RowRefusal(row.line, row.photo, row.person, "unknown_person", (), message)
+                )
+            row = replace(row, subject=subject)
+        resolved.append(row)
+    return resolved
+
+
 def _engine_problem(photo: Any, row: CsvRow, lang: Lang) -> RowRefusal | None:
     """Why the engine could not give this row a face to enrol (none when it could). A face
     that failed the liveness screening goes on to the law, which refuses and audits it."""
     if not photo.ok:
-        code, detail = photo.error_code, photo.error_message
+        code = photo.error_code
+        detail = said(code, photo.error_message or code, lang)
         message = t("cli.import.engine_error", lang, code=code, detail=detail)
         return RowRefusal(row.line, row.photo, row.subject, photo.error_code, (), message)
     if photo.live is not False and photo.quality_failed:
@@ -268,7 +312,7 @@ def _report(
     for key in ("line", "photo", "subject", "reason"):
         table.add_column(t(f"cli.import.column.{key}", lang))
     for refusal in refusals:
-        cited = f" ({format_articles(refusal.articles)})" if refusal.articles else ""
+        cited = f" ({format_articles(refusal.articles, lang)})" if refusal.articles else ""
         table.add_row(
             str(refusal.line),
             refusal.photo,

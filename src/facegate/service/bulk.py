@@ -50,6 +50,7 @@ from facegate.service.templates import note_own_change, sync_index
 from facegate.store import models as m
 from facegate.store.audit import AuditEntry
 from facegate.store.outbox import UPSERT, holdings_changed
+from facegate.store.people_models import Person
 from facegate.store.sets import among
 
 BATCH = 1000
@@ -343,6 +344,24 @@ def _deployment_decision(
         if law.transmits_photos(facts, ctx.site)
         else law.Decision.allow(),
     )
+
+
+def subjects_of_people(
+    ctx: GateContext, deployment_id: str, person_ids: Iterable[str]
+) -> dict[str, str]:
+    """The subject of each person record of the deployment's controller (person id -> subject
+    id), in one query; persons of another controller, or unknown, are left out."""
+    wanted = sorted(set(person_ids))
+    with ctx.db.transaction(readonly=True) as session:
+        controller_id = get_deployment(session, deployment_id).controller_id
+        return {
+            person_id: subject_id
+            for person_id, subject_id in session.execute(
+                select(Person.id, Person.subject_id).where(
+                    Person.controller_id == controller_id, among(session, Person.id, wanted)
+                )
+            )
+        }
 
 
 def check_deployment(

@@ -410,6 +410,10 @@ class Gate:
             batch=batch, on_progress=on_progress, model=model,
         )  # fmt: skip
 
+    def subjects_of_people(self, deployment_id: str, person_ids: Iterable[str]) -> dict[str, str]:
+        """Person record id -> subject id, for the people of the deployment's controller."""
+        return bulk.subjects_of_people(self.ctx, deployment_id, person_ids)
+
     def check_bulk_enrolment(self, deployment_id: str, *, device_id: str | None = None) -> None:
         """Refused now (``law.Refused``) if the deployment may not take enrolments."""
         bulk.check_deployment(self.ctx, deployment_id, actor="admin", device_id=device_id)
