@@ -234,6 +234,11 @@ class GalleryIndex:
                 return found
             if block.shape[1] != shard.dim:
                 raise ValueError(f"expected {shard.dim}-d vectors, got {block.shape[1]}-d")
+            if getattr(shard, "ann", None) is not None:  # an approximate index: its own search
+                return [
+                    next(iter(self.search(deployment_id, q, threshold=threshold, at=at)), None)
+                    for q in block
+                ]
             n = shard.size
             live = shard.expires[:n] > now
             step = max(1, _BLOCK_CELLS // max(n, 1))
