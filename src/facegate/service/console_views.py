@@ -16,6 +16,7 @@ from facegate.law.facts import PROHIBITED_LOCATIONS, LocationType
 from facegate.service import access
 from facegate.service.accuracy import accuracy_decision
 from facegate.service.assessments import pipia_status
+from facegate.service.deadlines import deadlines
 from facegate.service.facts import deployment_facts
 from facegate.service.gate import Gate
 from facegate.service.incidents import list_incidents
@@ -165,6 +166,7 @@ def dashboard(gate: Gate) -> dict[str, Any]:
         "expiring": sum(c.expiring for c in cards),
         "expiry_days": EXPIRY_WINDOW_DAYS,
         "incidents": list_incidents(gate.ctx),
+        "deadlines": deadlines(gate.ctx),
         "alerts": [
             access.security_event_view(r) for r in access.security_events(gate.ctx, limit=10)
         ],
