@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 from markupsafe import escape
 from obligation_helpers import make_org
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from facegate.documents.pipia import pipia_values, render_pipia_html
 from facegate.law import Refused
 from facegate.service import BadRequest, Gate
 from facegate.service.access_events import access_log, outcome_of
 from facegate.service.assessments import pipia_document
-from facegate.service.audit_views import AuditQuery, audit_page
+from facegate.service.audit_views import AuditQuery, audit_page, chain_state
 from facegate.service.deadlines import deadlines
 from facegate.service.incidents import IncidentSpec
 from facegate.service.individuals import open_threshold_obligation
@@ -140,8 +140,40 @@ def test_audit_viewer_filters_pages_and_reports_where_the_chain_breaks(
         session.execute(
             update(m.AuditEvent).where(m.AuditEvent.seq == 3).values(actor="someone else")
         )
-    broken = audit_page(gate.ctx, AuditQuery())
+    broken = audit_page(gate.ctx, AuditQuery(), fresh=True)  # a whole walk, now
     assert not broken.chain.ok and broken.chain.broken_seq == 3
+
+
+def test_security_measures_chain_state_walks_appended_events_at_once_and_all_every_5_minutes(
+    gate: Gate, clock: Clock
+) -> None:
+    org = make_org(gate)
+    first = chain_state(gate.ctx)
+    assert first.verification.ok and first.walked_at == clock.now
+    clock.advance(minutes=1)
+    gate.create_pipia(org.deployments[0])  # appended since the whole walk
+    again = chain_state(gate.ctx)
+    assert again.verification.ok and again.walked_at == first.walked_at  # not walked whole
+    assert again.verification.checked == first.verification.checked + 1
+
+    def tamper(seq: int, actor: str = "x") -> str:
+        with gate.ctx.db.transaction() as session:
+            was = session.scalar(select(m.AuditEvent.actor).where(m.AuditEvent.seq == seq))
+            session.execute(update(m.AuditEvent).where(m.AuditEvent.seq == seq).values(actor=actor))
+        return str(was)
+
+    newest = again.verification.checked
+    clock.advance(minutes=1)
+    was = tamper(newest)  # an event after the whole walk: caught at once
+    assert chain_state(gate.ctx).verification.broken_seq == newest
+    tamper(newest, was)  # put back
+    assert chain_state(gate.ctx, fresh=True).verification.ok
+
+    tamper(2)  # an old event: the page's answer rests on the last whole walk until it ages
+    assert chain_state(gate.ctx).verification.ok
+    assert chain_state(gate.ctx, fresh=True).verification.broken_seq == 2
+    clock.advance(minutes=6)
+    assert chain_state(gate.ctx).verification.broken_seq == 2
 
 
 def test_filing_threshold_deadline_counts_working_days_left(gate: Gate, clock: Clock) -> None:

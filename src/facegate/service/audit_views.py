@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
@@ -22,6 +22,27 @@ from facegate.store import models as m
 from facegate.store.audit import AuditVerification
 
 PER_PAGE = 50
+CHAIN_MAX_AGE = timedelta(minutes=5)
+"""How old the whole-chain walk behind a page may be; appended events are walked every time."""
+
+
+@dataclass(frozen=True)
+class ChainState:
+    """The chain's state as a page shows it, and when the whole chain was last walked."""
+
+    verification: AuditVerification
+    walked_at: datetime
+
+
+def chain_state(ctx: GateContext, *, fresh: bool = False) -> ChainState:
+    """The chain's state, from a whole walk at most ``CHAIN_MAX_AGE`` old (``fresh``: walk the
+    whole chain now)."""
+    with ctx.db.transaction(readonly=True) as session:
+        if fresh:
+            moment = ctx.now()
+            return ChainState(ctx.audit.verify(session, now=moment), moment)
+        result, walked_at = ctx.audit.verify_recent(session, max_age=CHAIN_MAX_AGE, now=ctx.now())
+        return ChainState(result, walked_at)
 
 
 @dataclass(frozen=True)
@@ -60,6 +81,7 @@ class AuditPage:
     pages: int
     per_page: int
     chain: AuditVerification
+    walked_at: datetime
     actions: list[str]
     deployments: list[dict[str, str]]
 
@@ -115,8 +137,11 @@ def _row(event: m.AuditEvent) -> AuditRow:
     )
 
 
-def audit_page(ctx: GateContext, query: AuditQuery, *, per_page: int = PER_PAGE) -> AuditPage:
-    """One page of the matching events, newest first, with the whole chain's state."""
+def audit_page(
+    ctx: GateContext, query: AuditQuery, *, per_page: int = PER_PAGE, fresh: bool = False
+) -> AuditPage:
+    """One page of the matching events, newest first, with the whole chain's state
+    (``chain_state``; ``fresh``: walked whole now)."""
     where = _conditions(query)
     with ctx.db.transaction(readonly=True) as session:
         total = session.scalar(select(func.count()).select_from(m.AuditEvent).where(*where)) or 0
@@ -137,7 +162,7 @@ def audit_page(ctx: GateContext, query: AuditQuery, *, per_page: int = PER_PAGE)
                 select(m.Deployment.id, m.Deployment.name).order_by(m.Deployment.name)
             )
         ]
-        chain = ctx.audit.verify(session)
+    chain = chain_state(ctx, fresh=fresh)
     return AuditPage(
         query=query,
         rows=rows,
@@ -145,7 +170,8 @@ def audit_page(ctx: GateContext, query: AuditQuery, *, per_page: int = PER_PAGE)
         page=page,
         pages=pages,
         per_page=per_page,
-        chain=chain,
+        chain=chain.verification,
+        walked_at=chain.walked_at,
         actions=sorted(actions),
         deployments=deployments,
     )

@@ -16,6 +16,7 @@ from facegate.law.facts import PROHIBITED_LOCATIONS, LocationType
 from facegate.service import access
 from facegate.service.accuracy import accuracy_decision
 from facegate.service.assessments import pipia_status
+from facegate.service.audit_views import chain_state
 from facegate.service.deadlines import deadlines
 from facegate.service.facts import deployment_facts
 from facegate.service.gate import Gate
@@ -170,6 +171,6 @@ def dashboard(gate: Gate) -> dict[str, Any]:
         "alerts": [
             access.security_event_view(r) for r in access.security_events(gate.ctx, limit=10)
         ],
-        "audit": gate.verify_audit().to_dict(),
+        "audit": chain_state(gate.ctx).verification.to_dict(),
         "devices": gate.devices_status(),
     }

@@ -163,6 +163,7 @@ def audit(
     start: str = "",
     end: str = "",
     page_number: int = 1,
+    verify: bool = False,
 ) -> Response:
     try:
         current, who = staff(request)
@@ -195,7 +196,7 @@ def audit(
     )
     # With a field in error the chain's state and the choices still show; the rows do not (the
     # filter asked for cannot apply).
-    result = audit_views.audit_page(web_state(request).gate.ctx, query)
+    result = audit_views.audit_page(web_state(request).gate.ctx, query, fresh=verify)
     kept = {k: v for k, v in values.items() if v}
 
     def page_url(number: int) -> str:
@@ -212,6 +213,7 @@ def audit(
         families=audit_views.families(result.actions),
         previous_url=page_url(result.page - 1) if result.page > 1 and not errors else "",
         next_url=page_url(result.page + 1) if result.page < result.pages and not errors else "",
+        verify_url="/console/audit?" + urlencode({**kept, "verify": 1}),
     )
 
 
