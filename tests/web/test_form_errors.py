@@ -46,11 +46,11 @@ def test_purpose_specific_necessary_each_reason_beside_the_blank_field(gate: Gat
 def test_location_public_place_signs_beside_the_signage_box(gate: Gate) -> None:
     controller = gate.register_controller(name="Sunrise", contact="dpo@sunrise.cn")
     deployment = gate.create_deployment(controller.id, gate_spec())
-    values = {"location_type": "shopping_mall", "signage_confirmed": ""}
+    values = {"location_type": "hotel_lobby", "signage_confirmed": ""}
     with pytest.raises(Refused) as refused:
         gate.register_device(
             deployment.id,
-            DeviceSpec(name="Mall", location_description="Atrium", location_type="shopping_mall"),
+            DeviceSpec(name="Mall", location_description="Atrium", location_type="hotel_lobby"),
         )
     beside, rest = place(
         problem(refused.value)["reasons"], values, DEVICE, ("location_type", "signage_confirmed")
