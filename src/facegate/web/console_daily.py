@@ -38,14 +38,15 @@ AUDIT_ROLES = ("admin", "dpo")
 """Who reads the audit log (as ``GET /v1/audit/verify``): it names subjects' pseudonymous ids."""
 PIPIA_ROLES = ("admin", "dpo")
 """Who reads the impact assessment (as ``GET /v1/deployments/{id}/pipia``)."""
+MENU_ROLES = {"events": EVENT_ROLES, "audit": AUDIT_ROLES, "pipia": PIPIA_ROLES}
+"""The roles that see each daily view's link (menus show only what the role may open)."""
 DEFAULT_DAYS = 14
 LABEL_CHARS = 24  # a device's name in the per-device chart, cut with an ellipsis
 
 
 def page_lang(current: Visit) -> str:
     """The console's language for this visit (Chinese unless English was chosen)."""
-    lang = current.data.get("lang")
-    return lang if lang in ("zh", "en") else "zh"
+    return current.lang
 
 
 def parse_day(raw: str, field: str, errors: dict[str, str], lang: str) -> date | None:

@@ -14,6 +14,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from facegate.errors import FacegateError
+from facegate.messages import t
+from facegate.web.app import problem
+from facegate.web.common import Visit
+
 Placer = Callable[[Mapping[str, str], int], str]
 """(submitted values, index of the reason among those of its code) -> field name, or ""."""
 
@@ -89,3 +94,21 @@ def missing(values: Mapping[str, str], required: Mapping[str, str]) -> dict[str,
     """The required fields left blank, each with its sentence (``required``: field -> the
     sentence in the page's language), checked before anything is sent to the Gate."""
     return {f: [sentence] for f, sentence in required.items() if not values.get(f, "").strip()}
+
+
+def refused_form(
+    current: Visit,
+    exc: FacegateError,
+    values: Mapping[str, str],
+    rules: Mapping[str, Placer],
+    fields: Sequence[str],
+) -> dict[str, list[str]]:
+    """A refused form: each reason beside its field (returned), and a flash at the top that
+    says so once, with only the reasons no field can fix."""
+    body = problem(exc, current.lang)
+    beside, rest = place(body["reasons"], values, rules, fields)
+    if beside and not rest:
+        current.flash("error", t("console.daily.fix_fields", current.lang))
+    else:
+        current.flash("error", body["message"], [dict(r) for r in rest])
+    return beside
