@@ -33,14 +33,17 @@ def test_purpose_specific_necessary_each_reason_beside_the_blank_field(gate: Gat
         gate.create_deployment(
             controller.id, gate_spec(purpose="", necessity="", why_not_verify="", alternatives=())
         )
-    reasons = problem(refused.value)["reasons"]
-    beside, rest = place(reasons, values, WIZARD, WIZARD_FIELDS)
-    assert set(beside) == {"purpose", "necessity", "why_not_verify", "alternatives"}
-    # Each reason once: the three purpose reasons apart, the two about alternatives together.
-    assert [len(beside[f]) for f in ("purpose", "necessity", "why_not_verify")] == [1, 1, 1]
-    assert len(beside["alternatives"]) == 2
-    assert len({m for ms in beside.values() for m in ms}) == 5
+    # In English each reason has its own sentence: each beside its own field, once.
+    beside, rest = place(problem(refused.value, "en")["reasons"], values, WIZARD, WIZARD_FIELDS)
     assert rest == []
+    assert [len(beside[f]) for f in ("purpose", "necessity", "why_not_verify")] == [1, 1, 1]
+    assert len(beside["alternatives"]) == 2  # no alternative; so consent would be conditional
+    assert len({m for f in beside for m in beside[f]}) == 5
+    # In Chinese the three purpose reasons read as the rule's one summary: printed once, beside
+    # the purpose; the other two blank fields are marked and point at it.
+    beside, rest = place(problem(refused.value, "zh")["reasons"], values, WIZARD, WIZARD_FIELDS)
+    assert rest == [] and len(beside["purpose"]) == 1
+    assert beside["necessity"] == beside["why_not_verify"] == {"see": "purpose"}
 
 
 def test_location_public_place_signs_beside_the_signage_box(gate: Gate) -> None:
@@ -56,6 +59,8 @@ def test_location_public_place_signs_beside_the_signage_box(gate: Gate) -> None:
         problem(refused.value)["reasons"], values, DEVICE, ("location_type", "signage_confirmed")
     )
     assert set(beside) == {"signage_confirmed", "location_type"} and rest == []
+    printed = [m for f in beside if isinstance(beside[f], list) for m in beside[f]]
+    assert len(printed) == len(set(printed))  # each sentence once
 
 
 def test_unplaced_reasons_stay_at_the_top_and_blank_fields_are_named() -> None:

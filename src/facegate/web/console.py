@@ -197,7 +197,7 @@ def wizard_page(
     who: Principal,
     values: dict[str, str],
     status_code: int = 200,
-    errors: dict[str, list[str]] | None = None,
+    errors: form_errors.FieldErrors | None = None,
 ) -> Response:
     gate = web_state(current.request).gate
     return page(

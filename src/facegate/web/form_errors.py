@@ -64,15 +64,22 @@ DEVICE: Mapping[str, Placer] = {
 """The device form's fields, by the rule that refused."""
 
 
+FieldErrors = dict[str, Any]
+"""Field -> the sentences printed beside it (a list), or ``{"see": other}`` for a field that
+the same sentence, printed beside ``other``, is also about (marked, and pointed at it)."""
+
+
 def place(
     reasons: Sequence[Mapping[str, Any]],
     values: Mapping[str, str],
     rules: Mapping[str, Placer],
     fields: Sequence[str],
-) -> tuple[dict[str, list[str]], list[Mapping[str, Any]]]:
+) -> tuple[FieldErrors, list[Mapping[str, Any]]]:
     """Each reason's message beside its field (``fields`` are those the form shows), and the
-    reasons no field can fix, in their order."""
-    beside: dict[str, list[str]] = {}
+    reasons no field can fix, in their order. A sentence is printed once: where two reasons
+    read the same (the Chinese summary of one rule), the second field points at the first."""
+    beside: FieldErrors = {}
+    printed: dict[str, str] = {}  # sentence -> the field it is printed beside
     rest: list[Mapping[str, Any]] = []
     seen: dict[str, int] = {}
     for reason in reasons:
@@ -81,16 +88,23 @@ def place(
         seen[code] = index + 1
         placer = rules.get(code)
         field = placer(values, index) if placer else ""
-        if field in fields:
-            message = str(reason.get("message", ""))
-            if message not in beside.get(field, []):
-                beside.setdefault(field, []).append(message)
-        else:
+        if field not in fields:
             rest.append(reason)
+            continue
+        message = str(reason.get("message", ""))
+        if message in printed:
+            if printed[message] != field and field not in beside:
+                beside[field] = {"see": printed[message]}
+            continue
+        current = beside.get(field)
+        if not isinstance(current, list):
+            current = beside[field] = []
+        current.append(message)
+        printed[message] = field
     return beside, rest
 
 
-def missing(values: Mapping[str, str], required: Mapping[str, str]) -> dict[str, list[str]]:
+def missing(values: Mapping[str, str], required: Mapping[str, str]) -> FieldErrors:
     """The required fields left blank, each with its sentence (``required``: field -> the
     sentence in the page's language), checked before anything is sent to the Gate."""
     return {f: [sentence] for f, sentence in required.items() if not values.get(f, "").strip()}
@@ -102,7 +116,7 @@ def refused_form(
     values: Mapping[str, str],
     rules: Mapping[str, Placer],
     fields: Sequence[str],
-) -> dict[str, list[str]]:
+) -> FieldErrors:
     """A refused form: each reason beside its field (returned), and a flash at the top that
     says so once, with only the reasons no field can fix."""
     body = problem(exc, current.lang)
