@@ -70,8 +70,7 @@ def daily(web_gate: Gate) -> Daily:
             harm="低：特征数据已加密",
             measures="已轮换密钥",
             remedies="可改用密码",
-            contact="dpo@sunrise.cn",
-            deployment_ids=(site.deployment_id,),
+            contact="dpo@sunrise.cn",  # (no deployment named: its PIPIA stays in force)
         )
     )
     return Daily(
@@ -150,7 +149,7 @@ def test_audit_viewer_filters_pages_and_shows_where_the_chain_breaks(
 ) -> None:
     page = console
     log_in(page, base_url, daily.dpo)
-    page.get_by_role("link", name="审计日志").click()
+    page.get_by_role("link", name="审计日志", exact=True).click()
     page.get_by_role("heading", name="审计日志", exact=True).wait_for()
     assert "已校验" in page.get_by_test_id("chain-state").inner_text()
     assert_accessible(page, "audit log")
@@ -167,6 +166,8 @@ def test_audit_viewer_filters_pages_and_shows_where_the_chain_breaks(
     actions = page.locator("[data-testid=audit-row] td:nth-child(4)").all_inner_texts()
     assert actions and all(a.startswith("pipia.") for a in actions)
 
+    for i in range(50):  # enough events for a second page
+        issue_key(web_gate.ctx, "operator", label=f"front desk {i}", actor="test")
     page.goto(f"{base_url}/console/audit")
     assert page.get_by_role("link", name="下一页").count() == 1  # more than one page
     page.get_by_role("link", name="下一页").click()
@@ -255,7 +256,8 @@ def test_operator_sees_no_link_to_the_audit_log_or_pipia_and_is_told_why(
 ) -> None:
     page = console
     log_in(page, base_url, daily.operator)
-    assert page.get_by_role("link", name="审计日志").count() == 0
+    assert page.get_by_role("link", name="审计日志", exact=True).count() == 0
+    assert page.locator("a[href='/console/audit']").count() == 0
     page.goto(f"{base_url}/console/audit")
     page.wait_for_url(f"{base_url}/console")  # back to the dashboard, never a raw 403
     assert page.get_by_test_id("flash").is_visible()
