@@ -38,7 +38,11 @@ def test_purpose_specific_necessary_each_reason_beside_the_blank_field(gate: Gat
     assert rest == []
     assert [len(beside[f]) for f in ("purpose", "necessity", "why_not_verify")] == [1, 1, 1]
     assert len(beside["alternatives"]) == 2  # no alternative; so consent would be conditional
-    assert len({m for f in beside for m in beside[f]}) == 5
+    assert len({r["message"] for f in beside for r in beside[f]}) == 5
+    assert {r["code"] for r in beside["alternatives"]} == {
+        "alternative.required",
+        "consent.not_conditional",
+    }
     # In Chinese the three purpose reasons read as the rule's one summary: printed once, beside
     # the purpose; the other two blank fields are marked and point at it.
     beside, rest = place(problem(refused.value, "zh")["reasons"], values, WIZARD, WIZARD_FIELDS)
@@ -59,11 +63,12 @@ def test_location_public_place_signs_beside_the_signage_box(gate: Gate) -> None:
         problem(refused.value)["reasons"], values, DEVICE, ("location_type", "signage_confirmed")
     )
     assert set(beside) == {"signage_confirmed", "location_type"} and rest == []
-    printed = [m for f in beside if isinstance(beside[f], list) for m in beside[f]]
+    printed = [r["message"] for f in beside if isinstance(beside[f], list) for r in beside[f]]
     assert len(printed) == len(set(printed))  # each sentence once
 
 
 def test_unplaced_reasons_stay_at_the_top_and_blank_fields_are_named() -> None:
     beside, rest = place([{"code": "pipia.before", "message": "m"}], {}, WIZARD, WIZARD_FIELDS)
     assert beside == {} and rest == [{"code": "pipia.before", "message": "m"}]
-    assert missing({"name": " ", "x": "y"}, {"name": "Name it", "x": "X"}) == {"name": ["Name it"]}
+    blank = missing({"name": " ", "x": "y"}, {"name": "Name it", "x": "X"})
+    assert blank == {"name": [{"message": "Name it"}]}

@@ -65,8 +65,9 @@ DEVICE: Mapping[str, Placer] = {
 
 
 FieldErrors = dict[str, Any]
-"""Field -> the sentences printed beside it (a list), or ``{"see": other}`` for a field that
-the same sentence, printed beside ``other``, is also about (marked, and pointed at it)."""
+"""Field -> the reasons printed beside it (a list of ``{"message", "code", "articles",
+"cited"}``, the last three for a legal refusal), or ``{"see": other}`` for a field that the
+same sentence, printed beside ``other``, is also about (marked, and pointed at it)."""
 
 
 def place(
@@ -99,7 +100,7 @@ def place(
         current = beside.get(field)
         if not isinstance(current, list):
             current = beside[field] = []
-        current.append(message)
+        current.append(dict(reason))
         printed[message] = field
     return beside, rest
 
@@ -107,7 +108,11 @@ def place(
 def missing(values: Mapping[str, str], required: Mapping[str, str]) -> FieldErrors:
     """The required fields left blank, each with its sentence (``required``: field -> the
     sentence in the page's language), checked before anything is sent to the Gate."""
-    return {f: [sentence] for f, sentence in required.items() if not values.get(f, "").strip()}
+    return {
+        f: [{"message": sentence}]
+        for f, sentence in required.items()
+        if not values.get(f, "").strip()
+    }
 
 
 def refused_form(
