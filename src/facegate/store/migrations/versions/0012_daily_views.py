@@ -4,8 +4,8 @@ action without walking the whole chain; and ``edge_access_counts``, the daily co
 attempts that each edge node reports with its sync (an edge's attempts are in its own audit
 log, not the control plane's).
 
-Revision ID: 0011_daily_views
-Revises: 0010_people
+Revision ID: 0012_daily_views
+Revises: 0011_gallery_log
 Create Date: 2026-11-30
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011_daily_views"
-down_revision: str | Sequence[str] | None = "0010_people"
+revision: str = "0012_daily_views"
+down_revision: str | Sequence[str] | None = "0011_gallery_log"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
