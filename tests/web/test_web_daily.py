@@ -17,9 +17,10 @@ from axe_check import assert_accessible
 from sqlalchemy import select, update
 from web_support import FIXTURES, screenshot_dir
 
-from facegate.law import Refused
-from facegate.service import Gate
+from facegate.law import Refused, china_date
+from facegate.service import DeviceSpec, Gate
 from facegate.service.access import issue_key
+from facegate.service.access_events import record_edge_report
 from facegate.service.incidents import IncidentSpec
 from facegate.service.individuals import open_threshold_obligation
 from facegate.store import models as m
@@ -42,8 +43,8 @@ class Daily:
 
 @pytest.fixture(scope="module")
 def daily(web_gate: Gate) -> Daily:
-    """A working site with a day of attempts at its device, an open record-filing and a major
-    incident discovered an hour ago."""
+    """A working site with a day of attempts at its device and ten reported by an edge node,
+    an open record-filing and a major incident discovered an hour ago."""
     gate = web_gate
     site = make_site(gate, name="North gate")
     resident = gate.register_subject(date_of_birth=date(1980, 1, 1))
@@ -59,6 +60,32 @@ def daily(web_gate: Gate) -> Daily:
     now = gate.ctx.now()
     with gate.ctx.unit() as session:
         assert open_threshold_obligation(session, site.controller_id, 100_000, now) is not None
+    # A second device, an edge node, has reported its last ten days (counts only).
+    barrier = gate.register_device(
+        site.deployment_id,
+        DeviceSpec(
+            name="车库道闸",
+            location_description="地下车库入口",
+            location_type="residential_entrance",
+        ),
+    )
+    today = china_date(now)
+    with gate.ctx.unit() as session:
+        record_edge_report(
+            session,
+            barrier.id,
+            [
+                {
+                    "day": (today - timedelta(days=back)).isoformat(),
+                    "match": 30 + 7 * (back % 3),
+                    "no_match": 2 + back % 4,
+                    "alternative": 4 + back % 2,
+                    "refused": back % 3,
+                }
+                for back in range(1, 11)
+            ],
+            now,
+        )
     gate.record_incident(
         IncidentSpec(
             controller_id=site.controller_id,
@@ -108,18 +135,24 @@ def test_access_event_log_counts_per_device_with_charts(
     log_in(page, base_url, daily.operator)  # the front desk reads it too: counts only
     page.get_by_role("link", name="访问记录").click()
     page.get_by_role("heading", name="访问事件记录").wait_for()
+    assert page.locator("svg#chart-devices text", has_text="车库道闸").count() == 1  # the edge
+    assert page.get_by_test_id("event-row").count() == 11  # today here, ten days at the edge
+    assert int(page.get_by_test_id("total-match").inner_text()) > 300
+    page.screenshot(path=str(screenshot_dir(tmp_path) / "console-events.png"), full_page=True)
+
+    page.locator("#f-device").select_option(daily.device_id)  # one device: today's attempts
+    page.get_by_role("button", name="查看").click()
     totals = {k: page.get_by_test_id(f"total-{k}").inner_text() for k in ("match", "no_match")}
     assert totals == {"match": "1", "no_match": "1"}
     assert page.get_by_test_id("total-alternative").inner_text() == "1"
     assert page.get_by_test_id("total-refused").inner_text() == "1"
     assert page.locator("svg#chart-days rect").count() == 4  # one stacked day, four parts
-    assert page.locator("svg#chart-devices").count() == 1
     assert page.get_by_test_id("event-row").count() == 1
     assert "North gate camera" in page.get_by_test_id("events-table").inner_text()
+    assert page.locator("#f-device").input_value() == daily.device_id  # the filter is kept
     html = page.content()
     assert "obama" not in html.lower() and "<img" not in html  # never an image
     assert_accessible(page, "access events")
-    page.screenshot(path=str(screenshot_dir(tmp_path) / "console-events.png"), full_page=True)
 
     # A bad date: the refusal once, beside its field; every field keeps what was typed.
     page.goto(f"{base_url}/console/events?device={daily.device_id}&start=2026-13-01&end=2026-09-10")
