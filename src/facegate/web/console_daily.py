@@ -44,11 +44,6 @@ DEFAULT_DAYS = 14
 LABEL_CHARS = 24  # a device's name in the per-device chart, cut with an ellipsis
 
 
-def page_lang(current: Visit) -> str:
-    """The console's language for this visit (Chinese unless English was chosen)."""
-    return current.lang
-
-
 def parse_day(raw: str, field: str, errors: dict[str, str], lang: str) -> date | None:
     """An ISO date from a filter field; an unreadable one is noted against its field."""
     raw = raw.strip()
@@ -122,7 +117,7 @@ def events(request: Request, device: str = "", start: str = "", end: str = "") -
     except FacegateError as exc:
         return refuse_role(current, exc)
     gate = web_state(request).gate
-    lang = page_lang(current)
+    lang = current.lang
     today = law.china_date(gate.ctx.now())
     errors: dict[str, str] = {}
     first = parse_day(start, "start", errors, lang) or today - timedelta(days=DEFAULT_DAYS - 1)
@@ -174,7 +169,7 @@ def audit(
         need(who, *AUDIT_ROLES)
     except FacegateError as exc:
         return refuse_role(current, exc)
-    lang = page_lang(current)
+    lang = current.lang
     errors: dict[str, str] = {}
     first = parse_day(start, "start", errors, lang)
     last = parse_day(end, "end", errors, lang)
@@ -226,7 +221,7 @@ def pipia_read(deployment_id: str, request: Request) -> Response:
     except LoginRequired:
         return login_redirect(request)
     gate = web_state(request).gate
-    lang = page_lang(current)
+    lang = current.lang
     try:
         need(who, *PIPIA_ROLES)
         report = gate.pipia(deployment_id)
