@@ -11,9 +11,9 @@ that says when to come back.
 from __future__ import annotations
 
 import time
-from http.cookiejar import Cookie
 from collections.abc import Iterator
 from datetime import date
+from http.cookiejar import Cookie
 
 import pytest
 from fastapi.testclient import TestClient
