@@ -56,9 +56,11 @@ SIZE_CHECK = """
   for (const el of document.querySelectorAll(targets)) {
     if (!visible(el) || el.closest("[hidden]")) continue;
     const r = el.getBoundingClientRect();
-    if (r.height < 44 || r.width < 44) bad.push(`${el.outerHTML.slice(0, 80)}: ${r.width}x${r.height}`);
+    const what = el.outerHTML.slice(0, 80);
+    if (r.height < 44 || r.width < 44) bad.push(`${what}: ${r.width}x${r.height}`);
   }
-  for (const el of document.querySelectorAll("main p, main li, main label, main dd, footer a, footer button")) {
+  const text = "main p, main li, main label, main dd, footer a, footer button";
+  for (const el of document.querySelectorAll(text)) {
     if (!visible(el)) continue;
     const size = parseFloat(getComputedStyle(el).fontSize);
     if (size < 20) bad.push(`${el.outerHTML.slice(0, 60)}: ${size}px`);
@@ -66,6 +68,7 @@ SIZE_CHECK = """
   return bad;
 }
 """
+
 
 @dataclass
 class Walk:

@@ -275,7 +275,9 @@ def test_every_kiosk_page_state_in_chinese_is_chinese_accessible_and_touch_sized
     )
     device = web_gate.register_device(
         draft.id,
-        DeviceSpec(name="草稿终端", location_description="门口", location_type="residential_entrance"),
+        DeviceSpec(
+            name="草稿终端", location_description="门口", location_type="residential_entrance"
+        ),
     )
     key = issue_key(web_gate.ctx, "device", device_id=device.id, actor="test").token
     context, page = open_kiosk_anywhere(browser, base_url, key)
