@@ -70,6 +70,23 @@ SIZE_CHECK = """
 """
 
 
+DOC_STATES = frozenset(
+    {
+        "notice",
+        "consent",
+        "capture",
+        "returning",
+        "welcome",
+        "my-data-ask",
+        "my-data",
+        "delete-confirm",
+        "alternative-retry",
+        "idle-warning",
+    }
+)
+"""The states whose screenshots are kept in docs/screenshots (FACEGATE_SCREENSHOTS=1)."""
+
+
 @dataclass
 class Walk:
     """Checks each page state it is shown; a list of what failed, by state."""
@@ -93,7 +110,7 @@ class Walk:
         self.states.append(state)
         if problems:
             self.failures[state] = problems
-        if self.shots is not None:
+        if self.shots is not None and state in DOC_STATES:
             page.screenshot(path=str(self.shots / f"kiosk-{state}.png"))
 
 
