@@ -125,6 +125,15 @@ def test_every_kiosk_page_state_in_chinese_is_chinese_accessible_and_touch_sized
     page.locator("summary").click()
     walk.check(page, "notice-full")
 
+    # The front desk's one-time code: asked for, refused once beside its field.
+    page.get_by_test_id("enrol-code").click()
+    walk.check(page, "code")
+    page.get_by_label("登记码", exact=False).fill("2345-6789")
+    page.get_by_role("button", name="继续").click()
+    page.get_by_test_id("field-error").wait_for()
+    walk.check(page, "code-refused")
+    page.get_by_role("link", name="首页").click()
+
     # A new person: age, consent (refused once beside the box), capture, a bad photo.
     page.get_by_test_id("choose-face").click()
     walk.check(page, "age")
@@ -284,7 +293,7 @@ def test_every_kiosk_page_state_in_chinese_is_chinese_accessible_and_touch_sized
     walk.check(page, "unavailable")
     context.close()
 
-    assert len(walk.states) >= 30
+    assert len(walk.states) >= 32
     assert walk.failures == {}
 
 

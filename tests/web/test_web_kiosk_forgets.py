@@ -22,7 +22,7 @@ from web_support import form_token
 
 import photos
 from facegate.api import ApiSettings, create_app
-from facegate.service import Gate
+from facegate.service import ConsentSpec, Gate
 from facegate.service.access import issue_key
 from facegate.store import models as m
 from facegate.web.sessions import KIOSK_COOKIE
@@ -231,3 +231,36 @@ def test_the_alternative_page_follows_the_deployment_and_locks_out_with_retry_af
     assert locked.status_code == 429
     assert int(locked.headers["Retry-After"]) > 0
     assert "分钟后重试" in locked.text
+
+
+def test_self_enrolment_with_the_front_desks_one_time_code(
+    client: TestClient, web_gate: Gate
+) -> None:
+    from facegate.service.enrolment_codes import issue_enrolment_code
+    from facegate.service.persons import PersonSpec, add_person
+
+    site = make_site(web_gate, name="Code lobby", liveness="off")
+    resident = add_person(
+        web_gate.ctx,
+        site.controller_id,
+        PersonSpec(name="王芳", unit="3-502", age_attested=True),
+        actor="test",
+    )
+    desk_consent = ConsentSpec(alternative_offered=True, form="written")
+    issued = issue_enrolment_code(
+        web_gate.ctx, resident.id, site.deployment_id, consent=desk_consent, actor="test"
+    )
+    csrf = open_kiosk(client, web_gate, site)
+    assert 'href="/kiosk/code"' in client.get("/kiosk").text
+    wrong = client.post("/kiosk/code", data={"csrf_token": csrf, "code": "2345-6789"})
+    assert wrong.text.count("登记码无效") == 1 and 'id="code-error"' in wrong.text
+    assert 'value="2345-6789"' not in wrong.text  # a code is a secret: not kept
+    capture = client.post("/kiosk/code", data={"csrf_token": csrf, "code": issued.code.lower()})
+    assert "拍摄人脸" in capture.text  # the consent was recorded at the desk: straight on
+    enrolled_page = upload(client, "/kiosk/face/enrol", csrf, OBAMA_1)
+    assert 'action="/kiosk/face/verify"' in enrolled_page
+    assert "验证通过" in upload(client, "/kiosk/face/verify", csrf, OBAMA_2)
+    report = web_gate.subject_report(issued.subject_id, actor="test")
+    assert len(report["templates"]) == 1  # under the person's own record
+    again = client.post("/kiosk/code", data={"csrf_token": csrf, "code": issued.code})
+    assert "登记码无效" in again.text  # spent

@@ -535,7 +535,8 @@ async def verify(request: Request) -> Response:
 
 # The returning person, my data and the alternative: their own modules, one router (imported
 # last: they use the capture steps above).
-from facegate.web import kiosk_alternative, kiosk_returning  # noqa: E402
+from facegate.web import kiosk_alternative, kiosk_code, kiosk_returning  # noqa: E402
 
 router.include_router(kiosk_returning.router)
 router.include_router(kiosk_alternative.router)
+router.include_router(kiosk_code.router)
