@@ -128,7 +128,7 @@ def test_every_kiosk_page_state_in_chinese_is_chinese_accessible_and_touch_sized
     # The front desk's one-time code: asked for, refused once beside its field.
     page.get_by_test_id("enrol-code").click()
     walk.check(page, "code")
-    page.get_by_label("登记码", exact=False).fill("2345-6789")
+    page.get_by_label("注册码", exact=False).fill("2345-6789")
     page.get_by_role("button", name="继续").click()
     page.get_by_test_id("field-error").wait_for()
     walk.check(page, "code-refused")

@@ -253,7 +253,7 @@ def test_self_enrolment_with_the_front_desks_one_time_code(
     csrf = open_kiosk(client, web_gate, site)
     assert 'href="/kiosk/code"' in client.get("/kiosk").text
     wrong = client.post("/kiosk/code", data={"csrf_token": csrf, "code": "2345-6789"})
-    assert wrong.text.count("登记码无效") == 1 and 'id="code-error"' in wrong.text
+    assert wrong.text.count("注册码在本设备无效") == 1 and 'id="code-error"' in wrong.text
     assert 'value="2345-6789"' not in wrong.text  # a code is a secret: not kept
     capture = client.post("/kiosk/code", data={"csrf_token": csrf, "code": issued.code.lower()})
     assert "拍摄人脸" in capture.text  # the consent was recorded at the desk: straight on
@@ -263,4 +263,4 @@ def test_self_enrolment_with_the_front_desks_one_time_code(
     report = web_gate.subject_report(issued.subject_id, actor="test")
     assert len(report["templates"]) == 1  # under the person's own record
     again = client.post("/kiosk/code", data={"csrf_token": csrf, "code": issued.code})
-    assert "登记码无效" in again.text  # spent
+    assert "注册码在本设备无效" in again.text  # spent

@@ -400,38 +400,3 @@ def format_articles(articles: Iterable[str]) -> str:
         if match.group(2) not in numbers:
             numbers.append(match.group(2))
     return "; ".join(f"{name} {', '.join(nums)}" if nums else name for name, nums in groups.items())
-
-
-_NAMED_ZH = {
-    "M": "《人脸识别技术应用安全管理办法》",
-    "PIPL": "《个人信息保护法》",
-    "NDSR": "《网络数据安全管理条例》",
-    "SPC": "《最高人民法院人脸识别司法解释》",
-}
-_PARTS = re.compile(r"^(\d+(?:-\d+)?)(?:\((\d+)\))?(?: para\. (\d+))?$")
-
-
-def format_articles_zh(articles: Iterable[str]) -> str:
-    """Short citations in Chinese, grouped by source as :func:`format_articles` does:
-    ``("M6", "PIPL14 para. 2")`` -> ``"《人脸识别技术应用安全管理办法》第6条；《个人信息保护法》
-    第14条第2款"``. Citations that are not an article of a named source stay as written."""
-    groups: dict[str, list[str]] = {}
-    for article in articles:
-        match = _SHORT.match(article)
-        if match is None:
-            groups.setdefault(article, [])
-            continue
-        parts = _PARTS.match(match.group(2))
-        if parts is None:  # pragma: no cover - _SHORT admits only what _PARTS parses
-            groups.setdefault(article, [])
-            continue
-        number, item, paragraph = parts.groups()
-        text = f"第{number.replace('-', '—')}条"
-        if paragraph:
-            text += f"第{paragraph}款"
-        if item:
-            text += f"第{item}项"
-        numbers = groups.setdefault(_NAMED_ZH[match.group(1)], [])
-        if text not in numbers:
-            numbers.append(text)
-    return "；".join(f"{name}{'、'.join(nums)}" for name, nums in groups.items())

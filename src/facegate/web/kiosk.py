@@ -41,7 +41,6 @@ from facegate.web.kiosk_visit import (
     begin,
     device,
     erase,
-    error_record,
     error_view,
     fail,
     fail_key,
@@ -92,7 +91,7 @@ def unavailable(current: Visit, exc: FacegateError) -> Response:
         current,
         "kiosk/unavailable.html",
         503,
-        error=error_view(error_record(exc), lang_of(current)),
+        error=error_view(exc, lang_of(current)),
     )
 
 
@@ -402,7 +401,7 @@ async def photo(request: Request, form: FormData) -> bytes:
     limit = api_state(request).settings.image_limits.max_bytes
     data = await upload.read(limit + 1)
     if len(data) > limit:
-        raise ImageTooLarge(f"the photo is over {limit} bytes")
+        raise ImageTooLarge(f"the photo is over {limit} bytes", details={"max_bytes": limit})
     if not data:
         raise NoPhoto("take or upload a photo")
     return data
@@ -425,7 +424,7 @@ def hints(exc: FacegateError) -> list[str]:
 
 
 def capture_error(current: Visit, exc: FacegateError) -> dict[str, Any]:
-    return {**error_view(error_record(exc), lang_of(current)), "hints": hints(exc)}
+    return {**error_view(exc, lang_of(current)), "hints": hints(exc)}
 
 
 async def captured(request: Request, current: Visit, who: Principal, mode: str) -> bytes:

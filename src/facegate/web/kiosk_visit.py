@@ -21,8 +21,8 @@ from fastapi.responses import Response
 from facegate.api.state import api_state
 from facegate.errors import FacegateError
 from facegate.law import Refused
-from facegate.law.catalogue import format_articles, format_articles_zh, rule
 from facegate.messages import has, t
+from facegate.messages.errors import error_text, format_articles, reason_text
 from facegate.service import access, kiosk_sessions
 from facegate.service.access import Principal, Unauthenticated
 from facegate.service.kiosk_sessions import KioskPerson
@@ -138,53 +138,29 @@ def lang_of(current: Visit) -> str:
 
 
 # -- sentences ---------------------------------------------------------------------------------
-def error_message(code: str, lang: str, **params: Any) -> str:
-    """A typed error's sentence: the kiosk's own, else the catalogue's ``error.<code>``, else
-    a plain "could not be done"."""
-    for key in (f"kiosk.error.{code}", f"error.{code}"):
-        if has(key):
-            try:
-                return t(key, lang, **params)
-            except (KeyError, IndexError):  # a sentence wanting details the kiosk lacks
-                continue
-    return t("kiosk.error.other", lang)
-
-
-def reason_view(code: str, articles: list[str], lang: str) -> dict[str, str]:
-    """One legal refusal reason: the rule's sentence and its articles, in the page's
-    language."""
-    try:
-        found = rule(code)
-        message = found.summary_zh if lang == "zh" else found.summary_en
-    except ValueError:
-        message = t("kiosk.error.refused", lang)
-    cited = format_articles_zh(articles) if lang == "zh" else format_articles(articles)
-    return {"message": message, "articles": cited}
-
-
-def error_record(exc: FacegateError) -> dict[str, Any]:
-    """An error as the cookie keeps it until the next page draws it (codes, never text)."""
-    reasons: list[dict[str, Any]] = []
+def error_view(exc: FacegateError, lang: str) -> dict[str, Any]:
+    """What a page shows of an error, in ``lang``: the kiosk's own sentence where it has one
+    (``kiosk.error.<code>``), else the catalogue's (``error.<code>``); a refusal's reasons from
+    the law's catalogue with their articles cited in ``lang``. Never the exception's English
+    on a Chinese page."""
+    reasons: list[dict[str, str]] = []
     if isinstance(exc, Refused):
-        reasons = [{"code": r.code, "articles": list(r.articles)} for r in exc.decision.reasons]
+        reasons = [
+            {
+                "message": reason_text(r.code, r.message, lang),
+                "articles": format_articles(r.articles, lang) if r.articles else "",
+            }
+            for r in exc.decision.reasons
+        ]
     retry = getattr(exc, "retry_after", None)
-    return {"code": exc.code, "reasons": reasons, "retry_after": retry}
-
-
-def error_view(record: dict[str, Any], lang: str) -> dict[str, Any]:
-    """What a page shows of an error record."""
-    code = str(record.get("code", ""))
-    reasons = [
-        reason_view(str(r.get("code", "")), list(r.get("articles") or []), lang)
-        for r in record.get("reasons") or []
-    ]
-    retry = record.get("retry_after")
-    if code == "locked_out" and isinstance(retry, int | float):
+    if exc.code == "locked_out" and isinstance(retry, int | float):
         message = t("kiosk.error.locked_out", lang, minutes=max(1, -(-int(retry) // 60)))
+    elif has(f"kiosk.error.{exc.code}"):
+        message = t(f"kiosk.error.{exc.code}", lang)
     elif reasons:
         message = t("kiosk.error.refused", lang)
     else:
-        message = error_message(code, lang)
+        message = error_text(exc, lang, precise=False)
     return {"message": message, "reasons": reasons}
 
 
@@ -200,7 +176,7 @@ def fail(
     the person typed kept (never a secret)."""
     current.data["flash"] = {
         "kind": "error",
-        "error": error_record(exc),
+        **error_view(exc, lang_of(current)),
         "field": field,
         "values": values or {},
     }
@@ -228,10 +204,11 @@ def flash_view(flash: dict[str, Any] | None, lang: str) -> dict[str, Any] | None
         "values": flash.get("values") or {},
         "reasons": [],
     }
-    if isinstance(flash.get("error"), dict):
-        view.update(error_view(flash["error"], lang))
+    if "key" in flash:
+        view["message"] = t(str(flash["key"]), lang, **dict(flash.get("params") or {}))
     else:
-        view["message"] = t(str(flash.get("key")), lang, **dict(flash.get("params") or {}))
+        view["message"] = str(flash.get("message", ""))
+        view["reasons"] = list(flash.get("reasons") or [])
     return view
 
 
