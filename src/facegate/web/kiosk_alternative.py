@@ -67,8 +67,8 @@ async def alternative(request: Request) -> Response:
             note_outcome(request, state, who, member, result.matched)
         else:
             result = state.gate.verify_alternative(who.device_id, kind, secret, actor=who.actor)
-            if not result.matched:
-                limit(state, "address", client_address(request))  # no guessing cards
+        if not result.matched:  # no guessing cards, nor PINs across many numbers
+            limit(state, "address", client_address(request))
     except FacegateError as exc:
         fail(current, exc, field=field, values=kept)
         retry = getattr(exc, "retry_after", None)
