@@ -209,6 +209,7 @@ def test_the_alternative_needs_no_face(
     device_key = issue_key(web_gate.ctx, "device", device_id=site.device_id, actor="test").token
     context, page = open_kiosk(browser, base_url, device_key)
     page.get_by_test_id("choose-alternative").click()
+    page.get_by_text("我有编号").click()  # no person record here: the number it was given
     page.get_by_label("编号").fill(subject.id)
     page.get_by_label("密码").fill("000000")
     page.get_by_test_id("alt-pin").get_by_role("button", name="继续").click()
