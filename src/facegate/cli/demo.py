@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import secrets
 import signal
 import subprocess
 import sys
@@ -40,9 +41,13 @@ from facegate.service import (
     DeviceSpec,
     Gate,
     access,
+    enrolment_codes,
+    persons,
+    users,
 )
 
 GALLERY = {"obama_1.jpg": "Barack Obama", "biden.jpg": "Joe Biden"}
+UNITS = {"Barack Obama": "1-101", "Joe Biden": "2-202"}
 PROBES = ("obama_2.jpg", "obama_3.jpg", "obama_rgba.png", "obama_partial.jpg")
 PEOPLE = {
     "Barack Obama": ("obama_1.jpg", date(1961, 8, 4), "2468"),
@@ -63,9 +68,29 @@ class DemoState:
 
 
 @dataclass
+class DemoLogin:
+    """A console user made by this run: shown once."""
+
+    username: str
+    role: str
+    password: str
+    totp_secret: str
+
+
+@dataclass
 class DemoKeys:
     device: str | None = None
     admin: str | None = None
+    logins: list[DemoLogin] = field(default_factory=list)
+    enrolment_code: str | None = None
+
+
+DEMO_USERS = (
+    ("admin", "admin", "Demo admin"),
+    ("dpo", "dpo", "Li Wei"),
+    ("desk", "operator", "Front desk"),
+)
+NEWCOMER = ("Li Na", "3-1201")  # a resident with a code from the desk, not yet enrolled
 
 
 def demo(
@@ -251,16 +276,22 @@ def set_up(
     for person, (photo, born, pin) in PEOPLE.items():
         if person in site.subjects:
             continue
-        subject = gate.register_subject(date_of_birth=born, identity={"name": person}, actor="demo")
+        record = persons.add_person(
+            gate.ctx,
+            site.controller_id,
+            persons.PersonSpec(name=person, unit=UNITS.get(person, ""), date_of_birth=born),
+            actor="demo",
+        )
+        subject = record.subject_id
         del photo  # enrolled at the edge node (``enrol_at_edge``): the control plane holds none
         gate.record_consent(
-            subject.id,
+            subject,
             site.deployment_id,
             ConsentSpec(alternative_offered=True),  # bound to the published notice
             actor="demo",
         )
-        gate.add_credential(subject.id, site.deployment_id, "pin", pin, actor="demo")
-        site.subjects[person] = subject.id
+        gate.add_credential(subject, site.deployment_id, "pin", pin, actor="demo")
+        site.subjects[person] = subject
         state_file.write_text(json.dumps(asdict(site), indent=2), encoding="utf-8")
     keys = DemoKeys()
     live = [k for k in access.list_keys(gate.ctx) if k.revoked_at is None]
@@ -273,7 +304,42 @@ def set_up(
         ).token
     if not any(k.label == ADMIN_LABEL for k in live):
         keys.admin = access.issue_key(gate.ctx, "admin", label=ADMIN_LABEL, actor="demo").token
+    keys.logins = demo_users(gate)
+    keys.enrolment_code = newcomer_code(gate, site)
     return site, keys
+
+
+def demo_users(gate: Gate) -> list[DemoLogin]:
+    """The console's named users (admin, dpo, front desk), made on the first run only: their
+    random passwords and TOTP secrets are printed once."""
+    if users.user_count(gate.ctx):
+        return []
+    made = []
+    for username, role, name in DEMO_USERS:
+        password = secrets.token_urlsafe(12)
+        new = users.add_user(gate.ctx, username, role, password, display_name=name, actor="demo")
+        made.append(DemoLogin(username, role, password, new.totp_secret))
+    return made
+
+
+def newcomer_code(gate: Gate, site: DemoState) -> str | None:
+    """A resident the front desk has registered, whose consent it recorded and to whom it gave
+    a one-time enrolment code for the kiosk (a new code on every run: the old one is revoked)."""
+    name, unit = NEWCOMER
+    found = persons.find_people(gate.ctx, site.controller_id, name=name)
+    person = found[0] if found else None
+    if person is None:
+        person = persons.add_person(
+            gate.ctx,
+            site.controller_id,
+            persons.PersonSpec(name=name, unit=unit, age_attested=True),
+            actor="demo",
+        )
+    consent = ConsentSpec(alternative_offered=True, form="written")
+    issued = enrolment_codes.issue_enrolment_code(
+        gate.ctx, person.id, site.deployment_id, consent=consent, actor="demo"
+    )
+    return issued.code
 
 
 def enrol_at_edge(
@@ -369,6 +435,7 @@ def introduce(
         )
     if keys.admin:
         console.print(f"admin API key (shown once, store it):\n  [cyan]{keys.admin}[/]")
+    introduce_logins(keys, control)
     key = keys.device or "$FACEGATE_DEVICE_KEY"
     pages = (
         ("OpenAPI docs", "/docs"),
@@ -399,6 +466,41 @@ def introduce(
         highlight=False,
         markup=False,
     )
+
+
+def introduce_logins(keys: DemoKeys, control: str) -> None:
+    """How to log in to the console, and the newcomer's enrolment code for the kiosk."""
+    if keys.logins:
+        console.print(
+            f"console: [cyan]{control}/console[/] (shown once; user name, password, then the "
+            "6-digit code of an authenticator app holding the TOTP secret):",
+            highlight=False,
+        )
+        table = Table("user", "role", "password", "TOTP secret")
+        for login in keys.logins:
+            table.add_row(login.username, login.role, login.password, login.totp_secret)
+        console.print(table)
+        secret = keys.logins[0].totp_secret
+        console.print(
+            "  no authenticator app at hand? the current code: "
+            f".venv/bin/python -c \"import pyotp; print(pyotp.TOTP('{secret}').now())\"",
+            soft_wrap=True,
+            highlight=False,
+            markup=False,
+        )
+    else:
+        console.print(
+            f"console: {control}/console (users admin, dpo, desk: passwords printed on the "
+            "first run; a new one: facegate users password admin)",
+            highlight=False,
+        )
+    if keys.enrolment_code:
+        name, unit = NEWCOMER
+        console.print(
+            f"one-time enrolment code for {name} ({unit}), from the front desk, for the kiosk: "
+            f"[cyan]{keys.enrolment_code}[/]",
+            highlight=False,
+        )
 
 
 def engine_demo(photos: Path) -> None:
