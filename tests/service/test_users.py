@@ -123,3 +123,31 @@ def test_disable_role_change_reset_and_the_last_admin(gate: Gate, clock: Clock) 
     clock.advance(seconds=timedelta(minutes=1).total_seconds())
     authenticate_user(gate.ctx, "desk", "a brand new passphrase", code(renewed.totp_secret, clock))
     assert [u.username for u in list_users(gate.ctx)] == ["desk", "root"]
+
+
+def test_users_and_person_records_survive_a_master_key_rotation(
+    data_dir: Path, clock: Clock, engine: object
+) -> None:
+    """The TOTP secrets (sealed under the key ring) and the person records (the identity key,
+    their digests under the key ring's lookup key) open after ``facegate key rotate-master``."""
+    from facegate.config import Settings
+    from facegate.service import maintenance
+    from facegate.service.persons import PersonSpec, add_person, find_people
+    from sites import make_site
+
+    settings = Settings(data_dir=data_dir / "rotating")
+    first = Gate.open(settings, create=True, clock=clock, engine=engine)  # type: ignore[arg-type]
+    new = add_user(first.ctx, "root", "admin", PASSWORD, actor="cli")
+    site = make_site(first)
+    person = add_person(first.ctx, site.controller_id, PersonSpec(name="张伟"), actor="cli")
+    first.close()
+    maintenance.rotate_master(settings)
+    again = Gate.open(settings, clock=clock, engine=engine)  # type: ignore[arg-type]
+    try:
+        who = authenticate_user(again.ctx, "root", PASSWORD, code(new.totp_secret, clock))
+        assert who.role == "admin"
+        assert [p.id for p in find_people(again.ctx, site.controller_id, name="张伟")] == [
+            person.id
+        ]
+    finally:
+        again.close()

@@ -500,6 +500,7 @@ def introduce_logins(keys: DemoKeys, control: str) -> None:
             f"one-time enrolment code for {name} ({unit}), from the front desk, for the kiosk: "
             f"[cyan]{keys.enrolment_code}[/]",
             highlight=False,
+            soft_wrap=True,
         )
 
 

@@ -130,16 +130,29 @@ def normal_username(name: str) -> str:
 
 def _check_role(role: str) -> None:
     if role not in STAFF_ROLES:
-        raise BadRequest(f"role must be one of {', '.join(STAFF_ROLES)}")
+        raise BadRequest(
+            f"role must be one of {', '.join(STAFF_ROLES)}", key="error.bad_request.staff_role"
+        )
 
 
 def _check_password(password: str, username: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise BadRequest(f"a password has at least {MIN_PASSWORD} characters")
+        raise BadRequest(
+            f"a password has at least {MIN_PASSWORD} characters",
+            key="error.bad_request.password_short",
+            params={"limit": MIN_PASSWORD},
+        )
     if len(password) > MAX_PASSWORD:
-        raise BadRequest(f"a password has at most {MAX_PASSWORD} characters")
+        raise BadRequest(
+            f"a password has at most {MAX_PASSWORD} characters",
+            key="error.bad_request.password_long",
+            params={"limit": MAX_PASSWORD},
+        )
     if normal_username(password) == username or username in normal_username(password):
-        raise BadRequest("the password may not contain the user name")
+        raise BadRequest(
+            "the password may not contain the user name",
+            key="error.bad_request.password_username",
+        )
 
 
 def _sealer(ctx: GateContext) -> AESGCM:
@@ -216,14 +229,19 @@ def add_user(
     name = normal_username(username)
     if not USERNAME.match(name):
         raise BadRequest(
-            "a user name has 2 to 64 characters: letters, digits, '.', '_', '@' or '-'"
+            "a user name has 2 to 64 characters: letters, digits, '.', '_', '@' or '-'",
+            key="error.bad_request.username",
         )
     _check_role(role)
     _check_password(password, name)
     secret = pyotp.random_base32()
     with ctx.unit() as session:
         if session.scalar(select(ConsoleUser.id).where(ConsoleUser.username == name)):
-            raise Conflict(f"there is already a user {name!r}")
+            raise Conflict(
+                f"there is already a user {name!r}",
+                key="error.conflict.user_exists",
+                params={"username": name},
+            )
         now = ctx.now()
         row = ConsoleUser(
             username=name,

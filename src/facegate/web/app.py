@@ -77,6 +77,8 @@ def render(
 def mount_web(app: FastAPI, gate: Gate, *, session_hours: float = 8.0) -> None:
     """Add the console (``/console``), the kiosk (``/kiosk``) and their static files."""
     from facegate.web.console import router as console_router
+    from facegate.web.console_people import router as people_router
+    from facegate.web.console_staff import router as staff_router
     from facegate.web.kiosk import KioskClosed, closed
     from facegate.web.kiosk import router as kiosk_router
 
@@ -91,6 +93,8 @@ def mount_web(app: FastAPI, gate: Gate, *, session_hours: float = 8.0) -> None:
     )
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="web-static")
     app.include_router(console_router)
+    app.include_router(people_router)
+    app.include_router(staff_router)
     app.include_router(kiosk_router)
 
     # A kiosk whose key or device is no longer live shows its login page, whichever step the

@@ -72,8 +72,11 @@ def require(who: Principal, action: str) -> None:
     """Refuse (403) a role the table does not list for ``action``."""
     roles = ACTIONS.get(action, ())
     if who.role not in roles:
+        names = ", ".join(roles) or "nobody"
         raise Forbidden(
-            f"the {who.role} role may not do this; allowed: {', '.join(roles) or 'nobody'}"
+            f"the {who.role} role may not do this; allowed: {names}",
+            key="error.forbidden.roles",
+            params={"role": who.role, "allowed": names},
         )
 
 
