@@ -297,7 +297,7 @@ def show_code(person_id: str, request: Request) -> Response:
         current.flash_key("warn", "console.people.code_gone")
         return current.redirect(f"/console/people/{person_id}")
     detail = person_detail(web_state(request).gate.ctx, person_id)
-    qr = segno.make(str(held["code"]), error="m").svg_inline(scale=6, border=2)
+    qr = segno.make(str(held["code"]), error="m").svg_inline(scale=6, border=2, omitsize=True)
     return page(
         current,
         who,

@@ -28,7 +28,7 @@ KEY_ROLES = ("device", "operator", "dpo", "admin")
 
 
 def _qr(uri: str) -> str:
-    return segno.make(uri, error="m").svg_inline(scale=4, border=2)
+    return segno.make(uri, error="m").svg_inline(scale=4, border=2, omitsize=True)
 
 
 # -- users ---------------------------------------------------------------------------------------
