@@ -219,7 +219,10 @@ def test_the_front_desk_issues_a_code_shown_once_with_its_qr(
     assert not form.get_by_label("本人已阅读现行告知书").is_checked()
     assert not form.get_by_label("已告知本人可选择其他方式（如刷卡、密码或人工核验）").is_checked()
     form.get_by_role("button", name="记录同意并签发注册码").click()
-    assert "阅读" in page.get_by_test_id("flash").inner_text()
+    # refused once, inside the form it answers (not at the top of the page too)
+    refusal = page.get_by_test_id(f"code-form-{world['site'].deployment_id}")
+    assert "阅读" in refusal.get_by_test_id("code-error").inner_text()
+    assert page.get_by_test_id("flash").count() == 0
     assert_accessible(page, "person page with a refusal")
     page.screenshot(path=str(shots / "console-person.png"), full_page=True)
 

@@ -34,7 +34,7 @@ from facegate.service.persons import (
     list_people,
     update_person,
 )
-from facegate.web.app import web_state
+from facegate.web.app import problem, web_state
 from facegate.web.common import Visit, posted, text
 from facegate.web.console import LoginRequired, login_redirect, page, staff
 from facegate.web.permissions import require
@@ -186,11 +186,13 @@ def _person_page(
             "date_of_birth": person.date_of_birth.isoformat() if person.date_of_birth else "",
             "age": "child" if person.date_of_birth else "adult",
         }
+    code_error = current.data.pop("code_error", None)
     return page(
         current,
         who,
         "console/person.html",
         status,
+        code_error=code_error if isinstance(code_error, dict) else None,
         detail=detail,
         values=values,
         kinds=KINDS,
@@ -240,6 +242,7 @@ async def issue_code(person_id: str, request: Request) -> Response:
         current, who = staff(request)
     except LoginRequired:
         return login_redirect(request)
+    form = None
     try:
         form = await posted(request, current)
         require(who, "people.code")
@@ -272,7 +275,15 @@ async def issue_code(person_id: str, request: Request) -> Response:
             actor=who.actor,
         )
     except FacegateError as exc:
-        current.flash_error(exc)
+        # the refusal once, inside the form it answers; the choices made there kept (the two
+        # consent boxes come back unticked: they are never ticked for the person)
+        current.data["code_error"] = {
+            "deployment_id": text(form, "deployment_id") if form is not None else "",
+            "problem": problem(exc, current.lang),
+            "given_by": text(form, "given_by") if form is not None else "",
+            "guardian_relation": text(form, "guardian_relation") if form is not None else "",
+            "form": text(form, "form") if form is not None else "",
+        }
         return current.redirect(f"/console/people/{person_id}")
     current.data["enrolment_code"] = {
         "person_id": person_id,
