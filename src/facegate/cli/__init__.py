@@ -1,9 +1,10 @@
 """The `facegate` command line.
 
 Commands are imported only when they run (``LazyCommand``), so ``facegate --help`` and the
-commands that touch no face never import the face engine. ``--data-dir``, ``--lang`` and
-``--json`` are accepted anywhere on the line: before the subcommand or after it
-(``FacegateGroup``).
+commands that touch no face never import the face engine. ``--data-dir`` and ``--json`` are
+accepted anywhere on the line: before the subcommand or after it (``FacegateGroup``).
+``--lang zh|en`` (the language of refusals and error lines) goes before the subcommand: some
+subcommands have their own ``--lang``, the language of the document they write.
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ COMMANDS: tuple[LazyCommand, ...] = (
 )
 _BY_NAME = {c.name: c for c in COMMANDS}
 
-GLOBAL_VALUE_OPTIONS = ("--data-dir", "--lang")
+GLOBAL_VALUE_OPTIONS = ("--data-dir",)
 GLOBAL_FLAGS = ("--json",)
 
 

@@ -2,8 +2,8 @@
 
 Exit status: 0 success, 1 refused by law or no match, 2 bad input.
 
-Refusals and error lines come from the message catalogue in the CLI's language: ``--lang
-zh|en`` (anywhere on the line), else ``FACEGATE_LANG``, else the locale (``LC_ALL``,
+Refusals and error lines come from the message catalogue in the CLI's language: ``facegate
+--lang zh|en <command>`` (before the command), else ``FACEGATE_LANG``, else the locale (``LC_ALL``,
 ``LC_MESSAGES``, ``LANG``: ``zh_CN.UTF-8`` is Chinese), else English. Codes, articles and the
 JSON's keys never change with the language; with ``--json`` each ``message`` is in it.
 """

@@ -62,7 +62,7 @@ def _params(exc: FacegateError, lang: str) -> tuple[str, dict[str, Any]]:
             return ".bytes", {"limit": human_bytes(d["max_bytes"], lang)}
     if exc.code == "multiple_faces" and "faces" in d:
         return ".count", {"count": d["faces"]}
-    if exc.code in ("rate_limited", "locked_out") and "retry_after" in d:
+    if exc.code in ("rate_limited", "locked_out", "enrolment_code_locked") and "retry_after" in d:
         return ".retry", {"seconds": d["retry_after"]}
     if exc.code == "unsupported_format" and d.get("format"):
         return ".format", {"format": d["format"]}
