@@ -218,7 +218,7 @@ def test_the_front_desk_issues_a_code_shown_once_with_its_qr(
     # neither consent box is ticked in advance; without them the law refuses, the form stays
     assert not form.get_by_label("本人已阅读现行告知书").is_checked()
     assert not form.get_by_label("已告知本人可选择其他方式（如刷卡、密码或人工核验）").is_checked()
-    form.get_by_role("button", name="记录同意并签发登记码").click()
+    form.get_by_role("button", name="记录同意并签发注册码").click()
     # refused once, inside the form it answers (not at the top of the page too)
     refusal = page.get_by_test_id(f"code-form-{world['site'].deployment_id}")
     assert "阅读" in refusal.get_by_test_id("code-error").inner_text()
@@ -229,7 +229,7 @@ def test_the_front_desk_issues_a_code_shown_once_with_its_qr(
     form = page.get_by_test_id(f"code-form-{world['site'].deployment_id}")
     form.get_by_label("本人已阅读现行告知书").check()
     form.get_by_label("已告知本人可选择其他方式（如刷卡、密码或人工核验）").check()
-    form.get_by_role("button", name="记录同意并签发登记码").click()
+    form.get_by_role("button", name="记录同意并签发注册码").click()
     code = page.get_by_test_id("enrolment-code").inner_text().strip()
     assert len(code) == 9 and code[4] == "-"
     assert page.locator("[data-testid=code-slip] svg").count() == 1  # the QR code
