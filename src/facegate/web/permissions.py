@@ -44,6 +44,11 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "subjects.delete": ("dpo",),
     "records.export": ("admin", "dpo"),
     "filing.package": ("dpo",),
+    # what operators look at every day (counts only for the desk; the audit log and the PIPIA
+    # name subjects' pseudonyms and the risks, as their REST routes do)
+    "events.view": STAFF,
+    "audit.view": ("admin", "dpo"),
+    "pipia.read": ("admin", "dpo"),
     # people at the front desk
     "people.view": ("dpo", "operator"),
     "people.add": ("dpo", "operator"),
@@ -91,6 +96,8 @@ NAV: tuple[NavItem, ...] = (
     NavItem("dashboard", "/console", "console.nav.dashboard"),
     NavItem("deployment.create", "/console/deployments/new", "console.nav.new_deployment"),
     NavItem("people.view", "/console/people", "console.nav.people"),
+    NavItem("events.view", "/console/events", "console.events.menu"),
+    NavItem("audit.view", "/console/audit", "console.audit.menu"),
     NavItem("subjects.view", "/console/subjects", "console.nav.subjects"),
     NavItem("users.view", "/console/users", "console.nav.users"),
     NavItem("keys.view", "/console/keys", "console.nav.keys"),
