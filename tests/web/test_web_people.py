@@ -124,8 +124,9 @@ def crawl(page: Any, app: Any, base_url: str, role: str) -> set[str]:
         answer = page.request.get(base_url + url, max_redirects=0)
         assert answer.status < 400, (role, url, answer.status)
         assert answer.status not in (301, 302, 303, 307), (role, url, answer.headers)
-        if "text/html" not in answer.headers.get("content-type", ""):
-            continue  # a document to download (PDF, CSV, ZIP): reached, and allowed
+        downloaded = "attachment" in answer.headers.get("content-disposition", "")
+        if downloaded or "text/html" not in answer.headers.get("content-type", ""):
+            continue  # a document to download (PDF, CSV, ZIP, HTML): reached, and allowed
         page.goto(base_url + url)
         flash = page.locator("[data-testid=flash].error")
         assert flash.count() == 0, (role, url, flash.all_inner_texts())
