@@ -65,21 +65,6 @@ def test_a_refused_login_and_a_forbidden_action_in_chinese(
     assert "您的角色（operator）无权执行此操作，仅限：dpo。" in page
 
 
-def test_a_raise_site_sentence_in_the_console(client: TestClient, web_gate: Gate) -> None:
-    """A refusal whose code alone says little (bad_request) names its own sentence: Chinese
-    by default, the catalogue's English when English is chosen."""
-    log_in(client, issue_key(web_gate.ctx, "admin", actor="test").token)
-    data = {"name": "门", "purpose": "通行", "necessity": "需要", "alternatives": "保安"}
-    page = client.get("/console/deployments/new")
-    assert 'name="controller_name"' in page.text  # no controller yet: the wizard asks for one
-    refused = client.post("/console/deployments/new", data={"csrf_token": token(page.text), **data})
-    assert refused.status_code == 422
-    assert "请填写处理者的名称和联系方式。" in refused.text
-    page = client.get("/console/deployments/new", params={"lang": "en"})
-    refused = client.post("/console/deployments/new", data={"csrf_token": token(page.text), **data})
-    assert "A controller needs a name and a contact." in refused.text
-
-
 def test_a_refused_download_is_a_page_not_json(client: TestClient, web_gate: Gate) -> None:
     log_in(client, issue_key(web_gate.ctx, "operator", actor="test").token)
     refused = client.get("/console/filing/0123456789abcdef/package.zip")
