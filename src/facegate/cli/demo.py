@@ -26,12 +26,14 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from facegate.cli.common import reporting, state
-from facegate.cli.output import EXIT_BAD_INPUT, EXIT_REFUSED, console, err_console
+from facegate.cli.common import refusal_lines, reporting, state
+from facegate.cli.output import EXIT_BAD_INPUT, EXIT_REFUSED, cli_lang, console, err_console
 from facegate.config import ConfigError, Settings, load_settings, write_config
 from facegate.edge.keyfile import read_device_key, write_device_key
 from facegate.engine import EngineError, FaceEngine
 from facegate.law import Refused
+from facegate.messages import t
+from facegate.messages.errors import error_text
 from facegate.private_files import private_file
 from facegate.service import (
     BadRequest,
@@ -122,10 +124,8 @@ def demo(
         write_config(settings.data_dir, "control")
         write_config(edge_dir, "edge")
     except ConfigError as exc:
-        err_console.print(
-            f"[red]error[/]: {exc.message}; the demo now runs a control plane and an edge node: "
-            "remove the old demo directory or pass another --data-dir"
-        )
+        line = t("cli.demo.old_directory", cli_lang(), message=error_text(exc, cli_lang()))
+        err_console.print(line, style="red", highlight=False, markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     # A demo's sign may point at the loopback address it is served on (never a real site's).
     settings = load_settings(state(ctx).data_dir)  # now with its role
@@ -141,7 +141,8 @@ def demo(
                 write_device_key(edge_dir, keys.device)
             enrol_at_edge(gate, edge_dir, site, settings.data_dir / STATE_FILE, photos)
         except Refused as exc:
-            err_console.print(exc.decision.explain(), highlight=False, markup=False)
+            for line in refusal_lines(exc):
+                err_console.print(line, highlight=False, markup=False, soft_wrap=True)
             raise typer.Exit(EXIT_REFUSED) from None
         introduce(site, keys, photos, host, port, settings.data_dir, edge=(edge_dir, edge_port))
         if serve:
@@ -175,7 +176,8 @@ def run_both(
     while not server.started and thread.is_alive():
         time.sleep(0.1)
     if not thread.is_alive():
-        err_console.print(f"[red]error[/]: the control plane could not listen on {host}:{port}")
+        line = t("cli.demo.cannot_listen", cli_lang(), address=f"{host}:{port}")
+        err_console.print(line, style="red", highlight=False, markup=False)
         raise typer.Exit(EXIT_BAD_INPUT)
     edge = subprocess.Popen(
         [

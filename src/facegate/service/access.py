@@ -131,7 +131,9 @@ def issue_key(
         if device_id:
             device = get_device(session, device_id)
             if not device.active:
-                raise BadRequest(f"device {device_id} is deactivated")
+                raise BadRequest(
+                    f"device {device_id} is deactivated", key="error.bad_request.device_inactive"
+                )
         if subject_id:
             get_subject(session, subject_id)
         row = ApiKey(

@@ -74,6 +74,29 @@ def render(
     return response
 
 
+def console_error_page(request: Request, exc: FacegateError) -> Response:
+    """A refused console request as a page (a download the role may not take, a record that
+    is not there), in the console session's language; no session: the login page."""
+    from facegate.api.errors import status_for
+    from facegate.service.access import Unauthenticated
+    from facegate.web.common import visit
+    from facegate.web.sessions import CONSOLE_COOKIE
+
+    current = visit(request, CONSOLE_COOKIE)
+    if isinstance(exc, Unauthenticated):
+        current.data.pop("sid", None)
+        return current.redirect("/console/login")
+    context = {
+        "error": problem(exc, current.lang),
+        "lang": current.lang,
+        "who": None,
+        "csrf_token": current.csrf_token,
+        "flash": None,
+        "back": "/console",
+    }
+    return current.save(render(request, "console/error.html", context, status_for(exc)))
+
+
 def mount_web(app: FastAPI, gate: Gate, *, session_hours: float = 8.0) -> None:
     """Add the console (``/console``), the kiosk (``/kiosk``) and their static files."""
     from facegate.web.console import router as console_router
@@ -109,6 +132,18 @@ def mount_web(app: FastAPI, gate: Gate, *, session_hours: float = 8.0) -> None:
         return closed(request, exc)
 
     app.add_exception_handler(KioskClosed, kiosk_closed)
+
+    # The console's downloads and actions answer a refusal with a page in the session's
+    # language, never the REST API's JSON; everywhere else the API's handler answers as before.
+    from facegate.api.errors import facegate_error
+
+    async def console_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, FacegateError)
+        if not request.url.path.startswith("/console"):
+            return await facegate_error(request, exc)
+        return console_error_page(request, exc)
+
+    app.add_exception_handler(FacegateError, console_error)
 
     @app.get("/", include_in_schema=False)
     def home() -> Response:
