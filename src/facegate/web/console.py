@@ -85,12 +85,9 @@ def page(
 
 
 def refuse(current: Visit, who: Principal, action: str) -> Response:
-    """A page this role may not open (typed in, or an old bookmark: no menu leads there): back
-    to the dashboard saying why, never a raw 403."""
-    try:
-        require(who, action)
-    except Forbidden as exc:
-        current.flash_error(exc)
+    """A page this role may not open (typed in, or an old bookmark: no menu leads there): the
+    console's 403 page saying why (``web.app``'s error page, never raw JSON)."""
+    require(who, action)  # raises Forbidden for a role the table does not list
     return current.redirect("/console")
 
 
