@@ -166,7 +166,9 @@ def register_controller(
     operator_kind: str = OperatorKind.OTHER.value,
 ) -> m.Controller:
     if not name.strip() or not contact.strip():
-        raise BadRequest("a controller needs a name and a contact")
+        raise BadRequest(
+            "a controller needs a name and a contact", key="error.bad_request.controller_fields"
+        )
     kind = checked_operator_kind(operator_kind)
     with ctx.unit() as session:
         row = m.Controller(name=name, contact=contact, address=address, dpo=dpo, operator_kind=kind)

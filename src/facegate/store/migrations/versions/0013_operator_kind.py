@@ -2,8 +2,8 @@
 incident reporting under 《国家网络安全事件报告管理办法》 art. 4. Existing controllers are
 "other" (4 hours), as the service assumed until now.
 
-Revision ID: 0012_operator_kind
-Revises: 0011_gallery_log
+Revision ID: 0013_operator_kind
+Revises: 0012_daily_views
 Create Date: 2026-11-30
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012_operator_kind"
-down_revision: str | Sequence[str] | None = "0011_gallery_log"
+revision: str = "0013_operator_kind"
+down_revision: str | Sequence[str] | None = "0012_daily_views"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
