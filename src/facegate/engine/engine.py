@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
@@ -22,6 +23,10 @@ from facegate.engine.image import DEFAULT_LIMITS, ImageLimits, ImageSource, load
 from facegate.engine.protocols import Detection, Detector, Embedder, Landmarker
 from facegate.engine.quality import DEFAULT_POLICY, QualityPolicy, assess
 from facegate.engine.types import Box, Embedding, Face, FaceEmbedding, RGBImage, Vector
+
+if TYPE_CHECKING:
+    from facegate.engine.liveness.passive import PassiveLiveness
+    from facegate.engine.photo import Examination, PhotoRequest
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,7 @@ MIN_CNN_SIDE = 160
 CNN_COST_PER_HOG_COST = {"onnxruntime": 2.8, "dlib": 20.0}
 PYRAMID_PIXELS_PER_PIXEL = 3.9  # plane / image pixels when the detector cannot say exactly
 HOG_UPSAMPLED_COST = 4.5  # HOG with one more upsampling, relative to without
+NO_FACE_MESSAGE = "no face found: face the camera in good light, one person at a time"
 
 
 class SearchClock:
@@ -180,6 +186,7 @@ class FaceEngine:
             self._cnn()  # loaded now, not on the clock of the first photo that needs it
         # dlib's models are not safe to call from several threads at once.
         self._lock = threading.RLock()
+        self._liveness: PassiveLiveness | None = None
 
     def _default_embedder(self) -> Embedder:
         if self.config.backend == "dlib":
@@ -369,13 +376,37 @@ class FaceEngine:
         """
         image, faces = self._detect(source)
         if not faces:
-            raise NoFace("no face found: face the camera in good light, one person at a time")
+            raise NoFace(NO_FACE_MESSAGE)
         if len(faces) > 1:
             raise MultipleFaces(len(faces))
         face = faces[0]
         if require_quality and not face.quality.ok:
             raise FaceQualityTooLow(face.quality.failed, face.quality.hints)
         return self.embed(image, [face])[0]
+
+    def examine(
+        self,
+        source: ImageSource | RGBImage,
+        request: PhotoRequest,
+        *,
+        liveness: PassiveLiveness | None = None,
+    ) -> Examination:
+        """One photo's whole face work (decode, find, liveness, embed) as ``request`` asks:
+        see ``facegate.engine.photo``. ``liveness``: a loaded check to use (else the engine's
+        own, loaded at first use)."""
+        from facegate.engine.photo import examine
+
+        return examine(self, source, request, liveness)
+
+    def passive_liveness(self) -> PassiveLiveness:
+        """The engine's own passive liveness check (the shipped MiniFASNet pair), loaded at
+        first use; its verdicts are re-judged at each request's threshold."""
+        with self._lock:
+            if self._liveness is None:
+                from facegate.engine.liveness.passive import PassiveLiveness
+
+                self._liveness = PassiveLiveness(threads=self.config.threads)
+            return self._liveness
 
     def compare(self, a: Embedding, b: Embedding) -> Comparison:
         return compare(a, b, self.threshold)

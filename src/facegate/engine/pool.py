@@ -6,8 +6,11 @@ refused at once with ``EngineBusy`` (``engine_busy``, with a retry delay) instea
 without bound. Errors raised in a worker (``NoFace``, ``FaceQualityTooLow``...) reach the
 caller as the same typed errors.
 
-The pool offers the face verbs the Gate uses (``single_face``, ``faces_with_embeddings``,
-``detect``, ``compare`` and the model's identity), so it stands in for a ``FaceEngine``.
+The pool offers the face verbs the Gate uses (``examine``, ``single_face``,
+``faces_with_embeddings``, ``detect``, ``compare`` and the model's identity), so it stands in for
+a ``FaceEngine``. ``examine`` is the one that scales: the photo's bytes go to a worker, which
+decodes, searches, checks liveness and embeds, so the service process does none of the per-photo
+CPU work and N workers serve N photos at once.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from facegate.engine.dlib_models import ResNetEmbedder
 from facegate.engine.engine import MIRROR_SUFFIX, EngineConfig, FaceEngine
 from facegate.engine.errors import EngineError, ImageUnreadable
 from facegate.engine.image import ImageSource, load_image
+from facegate.engine.liveness.passive import PassiveLiveness
+from facegate.engine.photo import Examination, PhotoRequest
 from facegate.engine.protocols import Detection
 from facegate.engine.types import Embedding, Face, FaceEmbedding, RGBImage
 
@@ -47,6 +52,7 @@ def _init(config: EngineConfig) -> None:
     global _worker
     _die_with_parent()
     _worker = FaceEngine(config)
+    _worker.passive_liveness()  # loaded now, not on the time of the first photo
 
 
 def _die_with_parent() -> None:
@@ -142,6 +148,19 @@ class FacePool:
             process.join(timeout=5)
 
     # -- the verbs --------------------------------------------------------------------------
+    def examine(
+        self,
+        source: ImageSource | RGBImage,
+        request: PhotoRequest,
+        *,
+        liveness: PassiveLiveness | None = None,
+    ) -> Examination:
+        """One photo's whole face work in one worker (see ``facegate.engine.photo``). Pass the
+        photo's bytes, not decoded pixels, so decoding runs in the worker too. ``liveness`` is
+        not used: each worker holds its own check, judged at ``request.liveness``."""
+        result: Examination = self._run("examine", source, request=request)
+        return result
+
     def load(self, source: ImageSource) -> RGBImage:
         """Decode here (bounded and thread-safe): the pixels then go to a worker."""
         return load_image(source, self.config.limits)
