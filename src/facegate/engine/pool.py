@@ -48,16 +48,17 @@ class EngineBusy(EngineError):
         self.retry_after = retry_after
 
 
-def _init(config: EngineConfig) -> None:
+def _init(config: EngineConfig, parent: int) -> None:
     global _worker
-    _die_with_parent()
+    _die_with_parent(parent)
     _worker = FaceEngine(config)
     _worker.passive_liveness()  # loaded now, not on the time of the first photo
 
 
-def _die_with_parent() -> None:
+def _die_with_parent(parent: int) -> None:
     """Linux: the kernel sends this worker SIGTERM when the service that started it dies, so
-    a killed service leaves no workers behind."""
+    a killed service leaves no workers behind. A service killed while this worker was still
+    starting (before the request was made) is caught by looking at the parent afterwards."""
     try:
         import ctypes
         import signal
@@ -66,6 +67,8 @@ def _die_with_parent() -> None:
         libc.prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):  # pragma: no cover - not Linux
         pass
+    if os.getppid() != parent:  # the service died before the request: nobody to serve
+        os._exit(0)
 
 
 def _identity() -> tuple[str, str, float]:
@@ -126,7 +129,7 @@ class FacePool:
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init,
-            initargs=(self.config,),
+            initargs=(self.config, os.getpid()),
         )
 
     @property
