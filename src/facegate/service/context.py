@@ -19,6 +19,7 @@ from facegate.engine.liveness.challenge import SixtyEightPointLandmarker
 from facegate.engine.photo import Examination, PhotoRequest
 from facegate.engine.protocols import FaceWork
 from facegate.law import DEFAULT_OFFLINE_LIMIT, Decision, Refused, SiteRole
+from facegate.service.limits import SharedThrottle
 from facegate.store import AuditLog, Database, GalleryIndex, Vault
 from facegate.store import models as m
 
@@ -54,6 +55,7 @@ class GateContext:
     offline_limit: timedelta = DEFAULT_OFFLINE_LIMIT
     public_url: str = ""  # Settings.public_url: the base of every link people are given
     demo: bool = False
+    time_zone: str = "Asia/Shanghai"  # Settings.time_zone: where people read times
     # deployment id -> the gallery version this process's index holds
     index_versions: dict[str, int] = field(default_factory=dict)
     liveness_factory: Callable[[], PassiveLiveness] = PassiveLiveness
@@ -64,6 +66,7 @@ class GateContext:
     _card: ModelCard | None = None
     _liveness: PassiveLiveness | None = None
     _landmarks68: SixtyEightPointLandmarker | None = None
+    _throttle: SharedThrottle | None = None
 
     @property
     def engine(self) -> FaceWork:
@@ -104,6 +107,14 @@ class GateContext:
         if self._landmarks68 is None:
             self._landmarks68 = SixtyEightPointLandmarker()
         return self._landmarks68
+
+    @property
+    def throttle(self) -> SharedThrottle:
+        """Failure counters and lockouts every process shares (enrolment codes, console
+        logins), made at first use."""
+        if self._throttle is None:
+            self._throttle = SharedThrottle(self.db)
+        return self._throttle
 
     def now(self) -> datetime:
         return self.clock()
