@@ -22,6 +22,7 @@ import functools
 import multiprocessing
 import os
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -44,6 +45,9 @@ from facegate.engine import EngineConfig
 from facegate.engine.pool import FacePool
 from facegate.service import ConsentSpec, DeploymentSpec, DeviceSpec, Gate
 from facegate.service.access import issue_key
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cpu import process_cpu
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
 
@@ -101,15 +105,6 @@ class PoolRun:
     latencies: list[float]
     service_cpu: float  # CPU seconds of the service's process (HTTP, database, audit, templates)
     worker_cpu: float  # CPU seconds of the pool's worker processes (the face work)
-
-
-def process_cpu(pid: int) -> float:
-    """User + system CPU seconds of a live process, from /proc (0 where it cannot be read)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def drive_verify(

@@ -54,6 +54,9 @@ from facegate.engine.batch import BatchItem
 from facegate.engine.engine import _clip
 from facegate.engine.quality import assess
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cpu import process_cpu
+
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
 THRESHOLD = 0.6
 STAGES = ("decode", "detect", "landmarks", "quality", "embed")
@@ -182,15 +185,6 @@ def pool_throughput(paths: Sequence[Path], workers: int, clients: int) -> tuple[
             list(threads.map(one, data))
         rate = len(data) / (time.perf_counter() - start)
         return rate, 1000 * (sum(process_cpu(pid) for pid in pids) - cpu) / len(data)
-
-
-def process_cpu(pid: int) -> float:
-    """User + system CPU seconds of a live process, from /proc (0 where it cannot be read)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
