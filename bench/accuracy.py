@@ -1,7 +1,7 @@
 """Face verification accuracy on an LFW-style folder, with LFW's 10-fold protocol.
 
     python bench/accuracy.py DATASET_DIR [--out DIR] [--limit-folds N] [--workers 2] [--baseline]
-                             [--mirror]
+                             [--plain]
 
 DATASET_DIR holds ``Person/Person_0001.jpg`` images and LFW's ``pairs.txt`` (first line
 "10 300", then per fold 300 matched lines ``name n1 n2`` and 300 mismatched lines
@@ -16,9 +16,10 @@ Reported: 10-fold accuracy (threshold chosen on the nine other folds, accuracy o
 one) mean ± std, the mean chosen threshold, accuracy at the fixed default threshold 0.6, TAR at
 FAR = 1e-3 over all pairs, images without a usable face, wall time; a ROC curve is written to
 ``--out``. ``--baseline`` also runs the face_recognition library's default path (HOG with one
-upsampling, 5-point landmarks, no jitter) on the same images in the same run. ``--mirror``
-embeds with ``EngineConfig(mirror=True)`` (each chip and its mirror image, vectors averaged;
-about twice the embedding cost) and reports it as ``facegate-mirror``.
+upsampling, 5-point landmarks, no jitter) on the same images in the same run. The default engine
+embeds each chip and its mirror image and averages the vectors (mirror TTA, the default for
+dlib's ResNet); ``--plain`` embeds the chip alone (``EngineConfig(mirror=False)``, how templates
+were made before) and reports it as ``facegate-plain``.
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ def image_shape(path: Path) -> tuple[int, int]:
 
 # -- embedding with facegate --------------------------------------------------------------------
 def facegate_name(mirror: bool) -> str:
-    return "facegate-mirror" if mirror else "facegate"
+    return "facegate" if mirror else "facegate-plain"
 
 
 @dataclass
@@ -148,7 +149,7 @@ def embed_facegate(
     workers: int,
     console: Console,
     *,
-    mirror: bool = False,
+    mirror: bool = True,
     backend: str = "onnxruntime",
     config: EngineConfig | None = None,
 ) -> Embedded:
@@ -387,9 +388,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--baseline", action="store_true", help="also run face_recognition's default path"
     )
     parser.add_argument(
-        "--mirror",
+        "--plain",
         action="store_true",
-        help="embed each chip and its mirror image and average (EngineConfig(mirror=True))",
+        help="embed each chip alone, without its mirror image (EngineConfig(mirror=False))",
     )
     parser.add_argument(
         "--backend", default="onnxruntime", help="onnxruntime (default) or dlib (the reference)"
@@ -419,11 +420,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         console.print(f"{len(absent)} images named in pairs.txt are absent, e.g. {absent[0]}")
     console.print(f"{len(pairs)} pairs in {folds} folds, {len(paths)} distinct images")
 
-    name = facegate_name(args.mirror) + (
+    name = facegate_name(not args.plain) + (
         "" if args.backend == "onnxruntime" else f"-{args.backend}"
     )
     runs: dict[str, Embedded] = {
-        name: embed_facegate(paths, args.workers, console, mirror=args.mirror, backend=args.backend)
+        name: embed_facegate(
+            paths, args.workers, console, mirror=not args.plain, backend=args.backend
+        )
     }
     if args.baseline:
         runs["face_recognition"] = embed_baseline(paths, args.workers, console)

@@ -1,29 +1,37 @@
 """REST overhead: verify and identify over HTTP (loopback, fixed concurrency, httpx) next to the
 same Gate calls in process, in the same run.
 
-    python bench/api.py [--requests 60] [--concurrency 4]
+    python bench/api.py [--requests 60] [--concurrency 4] [--rounds 3] [--pool-only]
 
 The real face engine runs in all rows. With the engine in the service's process its calls are
 serialised (dlib is not thread-safe), so concurrency overlaps only the HTTP, decoding of the
 request and database work. ``facegate serve`` runs face work in a pool of worker processes
-instead (``FacePool``): the last rows put the same Gate on a pool of 1 and of 2 workers and
-send verify requests from ``--concurrency`` clients. Rate limits are raised for the run;
-everything else is the default service. Wall-clock rates on a shared machine: compare rows of
-the same run (the load average is printed).
+instead (``FacePool``): each photo's whole face work (decoding, search, liveness, embedding) is
+one ``examine`` call in one worker. The pool rows put the same Gate on a pool of 1 and of 2
+workers and send verify requests from ``--concurrency`` clients running in a separate process,
+alternating 1 and 2 workers for ``--rounds`` rounds; they report the ratio of the two rates per
+round and the CPU time per request of the service's process and of the workers. Rate limits are
+raised for the run; everything else is the default service. Wall-clock rates on a shared
+machine: compare rows of the same run (the load average is printed).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import multiprocessing
 import os
 import statistics
+import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -37,6 +45,9 @@ from facegate.engine import EngineConfig
 from facegate.engine.pool import FacePool
 from facegate.service import ConsentSpec, DeploymentSpec, DeviceSpec, Gate
 from facegate.service.access import issue_key
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cpu import process_cpu
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
 
@@ -88,10 +99,53 @@ def timed(call: Callable[[], object], count: int, concurrency: int) -> tuple[flo
     return count / (time.perf_counter() - started), latencies
 
 
+@dataclass
+class PoolRun:
+    rate: float
+    latencies: list[float]
+    service_cpu: float  # CPU seconds of the service's process (HTTP, database, audit, templates)
+    worker_cpu: float  # CPU seconds of the pool's worker processes (the face work)
+
+
+def drive_verify(
+    base: str, token: str, subject_id: str, probe: bytes, count: int, concurrency: int
+) -> tuple[float, list[float]]:
+    """The clients of the pool rows, run in their own process so that this process's CPU
+    time is the service's alone: ``count`` verify requests from ``concurrency`` threads."""
+    local = threading.local()
+
+    def verify() -> None:
+        if not hasattr(local, "client"):
+            local.client = httpx.Client(
+                base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60
+            )
+        response = local.client.post(
+            "/v1/verify", data={"subject_id": subject_id}, files={"image": ("p.jpg", probe)}
+        )
+        assert response.status_code == 200 and response.json()["matched"], response.text
+
+    return timed(verify, count, concurrency)
+
+
+def pool_run(pool: FacePool, clients: ProcessPoolExecutor, drive: Callable[[], Any]) -> PoolRun:
+    pids = [p.pid for p in getattr(pool._executor, "_processes", {}).values()]
+    workers_before = sum(process_cpu(pid) for pid in pids)
+    service_before = time.process_time()
+    rate, latencies = clients.submit(drive).result()
+    return PoolRun(
+        rate,
+        latencies,
+        time.process_time() - service_before,
+        sum(process_cpu(pid) for pid in pids) - workers_before,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=60)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=3, help="alternated pool runs per size")
+    parser.add_argument("--pool-only", action="store_true", help="only the pool rows")
     args = parser.parse_args()
     load_before = os.getloadavg()
     probe = (FIXTURES / "obama_2.jpg").read_bytes()
@@ -139,6 +193,8 @@ def main() -> None:
             ("identify", "HTTP x1", http_identify, 1),
             ("identify", f"HTTP x{args.concurrency}", http_identify, args.concurrency),
         ]
+        if args.pool_only:
+            cases = []
         for _, _, call, _ in cases:  # warm up: engine models, index, connections
             call()
         table = Table(title=f"REST overhead ({args.requests} requests per row)")
@@ -155,27 +211,59 @@ def main() -> None:
                 f"{statistics.fmean(latencies):.1f}",
             )
         in_process = gate.ctx.engine
-        for workers in (1, 2):
-            with FacePool(EngineConfig(), workers=workers, queue=2 * args.concurrency) as pool:
+        pools = {w: FacePool(EngineConfig(), workers=w, queue=2 * args.concurrency) for w in (1, 2)}
+        measured: dict[int, list[PoolRun]] = {1: [], 2: []}
+        clients = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        drive = functools.partial(
+            drive_verify, base, token, subject_id, probe, args.requests, args.concurrency
+        )
+        try:
+            for pool in pools.values():
                 pool.wait_ready()
-                gate.use_engine(pool)
-                for _ in range(2 * workers):
-                    http_verify()
-                rate, latencies = timed(http_verify, args.requests, args.concurrency)
-                table.add_row(
-                    "verify",
-                    f"HTTP x{args.concurrency}, pool of {workers} worker(s)",
-                    f"{rate:.1f}",
-                    f"{np.percentile(latencies, 50):.1f}",
-                    f"{np.percentile(latencies, 99):.1f}",
-                    f"{statistics.fmean(latencies):.1f}",
-                )
+            for _ in range(args.rounds):  # alternate 1 and 2 workers: the machine's load drifts
+                for workers, pool in pools.items():
+                    gate.use_engine(pool)
+                    for _ in range(2 * workers):
+                        http_verify()
+                    measured[workers].append(pool_run(pool, clients, drive))
+        finally:
             gate.use_engine(in_process)
+            clients.shutdown()
+            for pool in pools.values():
+                pool.close()
+        for workers, runs in measured.items():
+            latencies = [ms for run in runs for ms in run.latencies]
+            table.add_row(
+                "verify",
+                f"HTTP x{args.concurrency}, pool of {workers} worker(s)",
+                f"{statistics.fmean(r.rate for r in runs):.1f}",
+                f"{np.percentile(latencies, 50):.1f}",
+                f"{np.percentile(latencies, 99):.1f}",
+                f"{statistics.fmean(latencies):.1f}",
+            )
+        pool_table = Table(title="verify on a pool: 2 workers against 1, same run, alternated")
+        for column in ("workers", "req/s per round", "service CPU ms/req", "worker CPU ms/req"):
+            pool_table.add_column(column)
+        for workers, runs in measured.items():
+            count = sum(len(r.latencies) for r in runs)
+            pool_table.add_row(
+                str(workers),
+                " ".join(f"{r.rate:.1f}" for r in runs),
+                f"{1000 * sum(r.service_cpu for r in runs) / count:.1f}",
+                f"{1000 * sum(r.worker_cpu for r in runs) / count:.1f}",
+            )
+        ratios = [two.rate / one.rate for one, two in zip(measured[1], measured[2], strict=True)]
         server.should_exit = True
         thread.join(10)
         gate.close()
     console = Console(width=120)
     console.print(table)
+    console.print(pool_table)
+    console.print(
+        "req/s of 2 workers over 1, per round: "
+        + " ".join(f"{r:.2f}x" for r in ratios)
+        + f"; median {statistics.median(ratios):.2f}x"
+    )
     console.print(f"load average before {load_before}, after {os.getloadavg()}")
 
 

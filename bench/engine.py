@@ -16,7 +16,9 @@ On the fixture photos (tests/fixtures), after one warm-up pass:
   (``engine.faces_with_embeddings(path)``: decode to embeddings);
 * photos/s end-to-end with ``embed_many`` over the fixture list repeated ``--rounds`` times, in 1
   process and in 2 processes (the first two passes over the list are excluded: they include the
-  pool's start-up and the model loading in each worker);
+  pool's start-up and the model loading in each worker); and through a ``FacePool`` of 1 and 2
+  workers doing what the service asks of them per photo (``examine``: decode, search, liveness,
+  embed), with the ratio 2 workers / 1 and the workers' CPU ms per photo;
 * the face_recognition library's default path on the same photos in the same run
   (``load_image_file`` + ``face_locations`` (HOG, upsample 1) + ``face_encodings``), median ms
   per photo and photos/s in one process, and the ratio baseline / facegate per photo;
@@ -51,6 +53,9 @@ from facegate.engine import EngineConfig, FaceEngine, embed_many
 from facegate.engine.batch import BatchItem
 from facegate.engine.engine import _clip
 from facegate.engine.quality import assess
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cpu import process_cpu
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
 THRESHOLD = 0.6
@@ -154,21 +159,32 @@ def throughput(paths: Sequence[Path], workers: int, warm_up: int) -> tuple[float
     return counted / (done[-1] - done[warm_up - 1]), done[0] - start
 
 
-def pool_throughput(paths: Sequence[Path], workers: int, clients: int) -> float:
-    """Photos/s through a ``FacePool`` of ``workers`` processes, ``clients`` threads calling it."""
+def pool_throughput(paths: Sequence[Path], workers: int, clients: int) -> tuple[float, float]:
+    """(photos/s, worker CPU ms per photo) through a ``FacePool`` of ``workers`` processes,
+    ``clients`` threads calling it. Each photo is what the Gate asks of a worker for one
+    identification: ``examine`` (decode, search, liveness, embed every face) on its bytes."""
     from concurrent.futures import ThreadPoolExecutor
 
+    from facegate.engine.photo import PhotoRequest
     from facegate.engine.pool import FacePool
 
+    request = PhotoRequest(one_face=False, liveness=0.5)
     with FacePool(workers=workers, queue=clients) as pool:
         pool.wait_ready()
         data = [p.read_bytes() for p in paths]
+
+        def one(item: bytes) -> None:
+            pool.examine(item, request)
+
         for item in data[: 2 * workers]:
-            pool.faces_with_embeddings(item)
+            one(item)
+        pids = [p.pid for p in getattr(pool._executor, "_processes", {}).values()]
+        cpu = sum(process_cpu(pid) for pid in pids)
         start = time.perf_counter()
         with ThreadPoolExecutor(clients) as threads:
-            list(threads.map(pool.faces_with_embeddings, data))
-        return len(data) / (time.perf_counter() - start)
+            list(threads.map(one, data))
+        rate = len(data) / (time.perf_counter() - start)
+        return rate, 1000 * (sum(process_cpu(pid) for pid in pids) - cpu) / len(data)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -295,9 +311,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     table.add_column("photos/s (wall)", justify="right")
     table.add_column("vs face_recognition", justify="right")
     table.add_column("start-up to 1st photo", justify="right")
+    pool_rates, pool_cpu = {}, {}
     for workers in (1, 2):
-        rate = pool_throughput(paths, workers, clients=4)
-        rows.append((f"facegate FacePool(workers={workers}), 4 client threads", rate, None))
+        pool_rates[workers], pool_cpu[workers] = pool_throughput(paths, workers, clients=4)
+        name = f"facegate FacePool(workers={workers}).examine (+ liveness), 4 client threads"
+        rows.append((name, pool_rates[workers], None))
     for name, rate, first in rows:
         started = f"{first:.2f} s" if first is not None else ""
         table.add_row(name, f"{rate:.2f}", f"{rate / base_rate:.1f}x", started)
@@ -308,6 +326,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "",
     )
     console.print(table)
+    console.print(
+        f"FacePool: 2 workers / 1 = {pool_rates[2] / pool_rates[1]:.2f}x photos/s; worker CPU "
+        f"per photo {pool_cpu[1]:.1f} ms (1 worker), {pool_cpu[2]:.1f} ms (2 workers)"
+    )
 
     # Verdicts on every pair where both systems find exactly one face.
     single = [p for p in photos if len(faces[p]) == 1 and len(base_faces[p]) == 1]

@@ -24,12 +24,12 @@ class BusyPool:
         self.model_id = engine.model_id
         self.model_version = engine.model_version
         self.threshold = engine.threshold
-        self.load = engine.load  # decoding happens in the service's own process
+        self.load = engine.load
 
     def _busy(self, *args: Any, **kwargs: Any) -> Any:
         raise EngineBusy("all 2 face workers are busy", retry_after=1)
 
-    single_face = faces_with_embeddings = detect = locate = compare = _busy
+    examine = single_face = faces_with_embeddings = detect = locate = compare = _busy
 
 
 def test_verify_gets_503_with_retry_after_when_the_pool_is_full(

@@ -93,7 +93,8 @@ def test_largest_gallery_is_the_boundary_of_what_holds() -> None:
 def test_shipped_calibration_of_dlib() -> None:
     table = shipped_calibration("dlib-resnet-v1")
     assert table is not None and table.model_id == "dlib-resnet-v1"
-    assert table.fmr_at(0.6) == pytest.approx(5.75e-3, rel=0.25)  # issue 16's measurement
+    # LFW, each face with its mirror image (issue 9): 7.88e-3; plain embeddings gave 5.75e-3
+    assert table.fmr_at(0.6) == pytest.approx(7.88e-3, rel=0.25)
     assert shipped_calibration("no-such-model") is None
     assert shipped_calibration("../dlib-resnet-v1") is None
 

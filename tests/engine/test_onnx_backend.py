@@ -34,7 +34,8 @@ def chips(engine: FaceEngine, fixtures_dir: Path) -> dict[str, RGBImage]:
 def test_the_default_backend_is_onnxruntime_with_dlibs_model_id(engine: FaceEngine) -> None:
     assert engine.backend == "onnxruntime"
     assert engine.model_id == "dlib-resnet-v1"
-    assert engine.model_version == "dlib-resnet-v1; onnxruntime"
+    # Each face is embedded with its mirror image by default: the template records the recipe.
+    assert engine.model_version == "dlib-resnet-v1; onnxruntime; mirror"
 
 
 def test_embeddings_equal_dlibs_within_1e4(

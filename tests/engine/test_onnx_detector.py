@@ -75,3 +75,16 @@ def test_the_engine_uses_the_onnx_cnn_by_default(fixtures_dir: Path) -> None:
     assert isinstance(engine.detector, OnnxMmodDetector)
     (face,) = engine.detect(fixtures_dir / "obama_2.jpg")
     assert face.detector == "dlib-mmod"
+
+
+def test_box_sides_round_half_away_from_zero_as_dlib_does() -> None:
+    """A window that starts outside the image at x.5 (LFW's Hugo_Chavez_0051.jpg: -4.5) is
+    rounded as dlib 20 converts a drectangle to a rectangle: -4.5 to -5, 4.5 to 5."""
+    import dlib
+
+    from facegate.engine.onnx.mmod import _round
+
+    for twice in range(-41, 42):
+        side = twice / 2
+        expected = dlib.rectangle(dlib.drectangle(side, 0.0, side + 80.0, 80.0)).left()
+        assert _round(side) == expected, side

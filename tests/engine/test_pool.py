@@ -72,3 +72,45 @@ def test_a_full_queue_is_refused_at_once_with_a_retry_delay(
         for _ in range(2):
             pool._slots.release()
     assert len(pool.faces_with_embeddings(fixtures_dir / "biden.jpg")) == 1
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="Linux /proc needed")
+def test_workers_of_a_service_killed_while_they_start_do_not_outlive_it() -> None:
+    """A service killed (SIGKILL) right after starting its pool, before the workers have
+    loaded anything: they must not live on as orphans holding its pipes."""
+    import subprocess
+    import sys
+    import time
+
+    script = (
+        "import os, time\n"
+        "from facegate.engine.pool import FacePool\n"
+        "pool = FacePool(workers=2)\n"
+        "print('started', flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    service = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert service.stdout is not None and service.stdout.readline().strip() == "started"
+    workers = _children(service.pid)
+    assert workers
+    service.kill()
+    service.wait()
+    deadline = time.monotonic() + 90
+    alive = workers
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.5)
+        alive = [pid for pid in workers if Path(f"/proc/{pid}").exists()]
+        alive = [pid for pid in alive if " Z " not in Path(f"/proc/{pid}/stat").read_text()]
+    assert not alive, f"orphaned workers: {alive}"

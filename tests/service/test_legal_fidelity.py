@@ -141,6 +141,11 @@ class CountingEngine:
         self.embedded += len(faces)
         return self.engine.embed(image, faces)
 
+    def examine(self, source: Any, request: Any, **options: Any) -> Any:
+        examined = self.engine.examine(source, request, **options)
+        self.embedded += len(examined.faces)
+        return examined
+
 
 @pytest.fixture
 def counting(gate: Gate, engine: FaceEngine) -> Iterator[CountingEngine]:

@@ -6,8 +6,11 @@ refused at once with ``EngineBusy`` (``engine_busy``, with a retry delay) instea
 without bound. Errors raised in a worker (``NoFace``, ``FaceQualityTooLow``...) reach the
 caller as the same typed errors.
 
-The pool offers the face verbs the Gate uses (``single_face``, ``faces_with_embeddings``,
-``detect``, ``compare`` and the model's identity), so it stands in for a ``FaceEngine``.
+The pool offers the face verbs the Gate uses (``examine``, ``single_face``,
+``faces_with_embeddings``, ``detect``, ``compare`` and the model's identity), so it stands in for
+a ``FaceEngine``. ``examine`` is the one that scales: the photo's bytes go to a worker, which
+decodes, searches, checks liveness and embeds, so the service process does none of the per-photo
+CPU work and N workers serve N photos at once.
 """
 
 from __future__ import annotations
@@ -22,9 +25,11 @@ from typing import Any, TypeVar
 
 from facegate.engine.compare import Comparison, compare
 from facegate.engine.dlib_models import ResNetEmbedder
-from facegate.engine.engine import MIRROR_SUFFIX, EngineConfig, FaceEngine
+from facegate.engine.engine import EngineConfig, FaceEngine, mirror_default, model_version
 from facegate.engine.errors import EngineError, ImageUnreadable
 from facegate.engine.image import ImageSource, load_image
+from facegate.engine.liveness.passive import PassiveLiveness
+from facegate.engine.photo import Examination, PhotoRequest
 from facegate.engine.protocols import Detection
 from facegate.engine.types import Embedding, Face, FaceEmbedding, RGBImage
 
@@ -43,15 +48,17 @@ class EngineBusy(EngineError):
         self.retry_after = retry_after
 
 
-def _init(config: EngineConfig) -> None:
+def _init(config: EngineConfig, parent: int) -> None:
     global _worker
-    _die_with_parent()
+    _die_with_parent(parent)
     _worker = FaceEngine(config)
+    _worker.passive_liveness()  # loaded now, not on the time of the first photo
 
 
-def _die_with_parent() -> None:
+def _die_with_parent(parent: int) -> None:
     """Linux: the kernel sends this worker SIGTERM when the service that started it dies, so
-    a killed service leaves no workers behind."""
+    a killed service leaves no workers behind. A service killed while this worker was still
+    starting (before the request was made) is caught by looking at the parent afterwards."""
     try:
         import ctypes
         import signal
@@ -60,6 +67,8 @@ def _die_with_parent() -> None:
         libc.prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):  # pragma: no cover - not Linux
         pass
+    if os.getppid() != parent:  # the service died before the request: nobody to serve
+        os._exit(0)
 
 
 def _identity() -> tuple[str, str, float]:
@@ -104,9 +113,9 @@ class FacePool:
         if self.config.model:  # a user's own model: ask a worker what it is
             self.model_id, self.model_version, self._threshold = self._warming[0].result()
         else:
-            suffix = MIRROR_SUFFIX if self.config.mirror else ""
-            self.model_id = ResNetEmbedder.model_id + suffix
-            self.model_version = f"{self.model_id}; {self.config.backend}"
+            self.model_id = ResNetEmbedder.model_id
+            mirror = mirror_default(self.config, self.model_id)
+            self.model_version = model_version(self.model_id, self.config.backend, mirror=mirror)
             self._threshold = ResNetEmbedder.default_threshold
 
     def wait_ready(self) -> None:
@@ -120,7 +129,7 @@ class FacePool:
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init,
-            initargs=(self.config,),
+            initargs=(self.config, os.getpid()),
         )
 
     @property
@@ -142,6 +151,19 @@ class FacePool:
             process.join(timeout=5)
 
     # -- the verbs --------------------------------------------------------------------------
+    def examine(
+        self,
+        source: ImageSource | RGBImage,
+        request: PhotoRequest,
+        *,
+        liveness: PassiveLiveness | None = None,
+    ) -> Examination:
+        """One photo's whole face work in one worker (see ``facegate.engine.photo``). Pass the
+        photo's bytes, not decoded pixels, so decoding runs in the worker too. ``liveness`` is
+        not used: each worker holds its own check, judged at ``request.liveness``."""
+        result: Examination = self._run("examine", source, request=request)
+        return result
+
     def load(self, source: ImageSource) -> RGBImage:
         """Decode here (bounded and thread-safe): the pixels then go to a worker."""
         return load_image(source, self.config.limits)

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from facegate.engine.compare import Comparison
 from facegate.engine.image import ImageSource
 from facegate.engine.types import Box, Embedding, Face, FaceEmbedding, Landmarks, RGBImage, Vector
+
+if TYPE_CHECKING:
+    from facegate.engine.liveness.passive import PassiveLiveness
+    from facegate.engine.photo import Examination, PhotoRequest
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,14 @@ class FaceWork(Protocol):
     def threshold(self) -> float: ...
 
     def load(self, source: ImageSource) -> RGBImage: ...
+
+    def examine(
+        self,
+        source: ImageSource | RGBImage,
+        request: PhotoRequest,
+        *,
+        liveness: PassiveLiveness | None = None,
+    ) -> Examination: ...
 
     def locate(self, image: RGBImage) -> list[Detection]: ...
 

@@ -12,8 +12,11 @@ from sqlalchemy.orm import Session
 
 from facegate.engine import EngineConfig
 from facegate.engine.calibration import ModelCard, card_for_config, card_for_engine
+from facegate.engine.image import ImageSource
+from facegate.engine.liveness import DEFAULT_THRESHOLD as LIVENESS_THRESHOLD
 from facegate.engine.liveness import PassiveLiveness
 from facegate.engine.liveness.challenge import SixtyEightPointLandmarker
+from facegate.engine.photo import Examination, PhotoRequest
 from facegate.engine.protocols import FaceWork
 from facegate.law import DEFAULT_OFFLINE_LIMIT, Decision, Refused, SiteRole
 from facegate.service.limits import SharedThrottle
@@ -56,6 +59,7 @@ class GateContext:
     # deployment id -> the gallery version this process's index holds
     index_versions: dict[str, int] = field(default_factory=dict)
     liveness_factory: Callable[[], PassiveLiveness] = PassiveLiveness
+    liveness_threshold: float = LIVENESS_THRESHOLD  # the passive check's, from the settings
     _engine: FaceWork | None = None
     # What the engine will be, known before it is loaded (model id, threshold, calibration).
     engine_config: EngineConfig = field(default_factory=EngineConfig)
@@ -87,6 +91,15 @@ class GateContext:
         if self._liveness is None:
             self._liveness = self.liveness_factory()
         return self._liveness
+
+    def examine(self, source: ImageSource, request: PhotoRequest) -> Examination:
+        """One photo's face work on the engine: in this process with the shared liveness
+        check, or, on a pool, entirely in one worker (decoding and liveness included)."""
+        engine = self.engine
+        if getattr(engine, "concurrent", False):
+            return engine.examine(source, request)
+        checker = self.liveness if request.liveness is not None else None
+        return engine.examine(source, request, liveness=checker)
 
     @property
     def landmarks68(self) -> SixtyEightPointLandmarker:

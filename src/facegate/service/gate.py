@@ -221,7 +221,8 @@ class Gate:
             face_checks=face_checks_for(role, offline_limit),
             offline_limit=offline_limit,
         )
-        threshold = settings.liveness_threshold
+        threshold = liveness.threshold if liveness else settings.liveness_threshold
+        ctx.liveness_threshold = threshold
         ctx.liveness_factory = (
             (lambda: liveness) if liveness else (lambda: PassiveLiveness(threshold=threshold))
         )

@@ -20,7 +20,7 @@ from facegate.engine.errors import EngineError
 from facegate.engine.image import ImageLimits, ImageSource, load_image
 from facegate.engine.liveness import LivenessResult
 from facegate.engine.liveness.challenge import ACTIONS, Signals, Verdict, judge, signals
-from facegate.engine.types import Box, RGBImage
+from facegate.engine.photo import PhotoRequest
 from facegate.service.access import record_security_event
 from facegate.service.context import GateContext, require
 from facegate.service.errors import BadRequest
@@ -41,22 +41,35 @@ def liveness_setting(ctx: GateContext, deployment_id: str) -> str:
         return get_deployment(session, deployment_id).liveness
 
 
+def photo_request(
+    ctx: GateContext,
+    deployment: law.DeploymentFacts,
+    *,
+    one_face: bool = True,
+    embed_at_most: int | None = None,
+) -> PhotoRequest:
+    """What the engine is asked to do with a photo of this deployment: the passive check on
+    every face when the deployment's liveness is on. A face is embedded only when every face
+    passed it, so an attack is refused before anything is embedded."""
+    threshold = ctx.liveness_threshold if law.liveness_required(deployment) else None
+    return PhotoRequest(one_face=one_face, liveness=threshold, embed_at_most=embed_at_most)
+
+
 def screen_presentation(
     ctx: GateContext,
     deployment: law.DeploymentFacts,
-    image: RGBImage,
-    boxes: Sequence[Box],
+    results: Sequence[LivenessResult],
     *,
     device_id: str | None,
     actor: str,
     action: str,
     objects: dict[str, str],
-) -> list[LivenessResult]:
-    """Score each face when the deployment's liveness is on; refuse (``law.Refused``, audited)
-    when any is a presentation attack. The results (empty when liveness is off)."""
-    if not law.liveness_required(deployment) or not boxes:
-        return []
-    results = ctx.liveness.check_many(image, boxes)
+) -> None:
+    """Refuse (``law.Refused``, audited, counted towards the alert) when the deployment's
+    liveness is on and any face of the photo (scored by the engine: ``results``) is a
+    presentation attack."""
+    if not law.liveness_required(deployment) or not results:
+        return
     decision = law.check_presentation(deployment, (r.live for r in results))
     if not decision.allowed:
         lowest = min(r.score for r in results)
@@ -64,7 +77,6 @@ def screen_presentation(
             ctx, decision, device_id, actor, action,
             {**objects, "check": "liveness", "score": f"{lowest:.4f}"},
         )  # fmt: skip
-    return results
 
 
 def check_challenge(

@@ -34,7 +34,7 @@ from facegate.service.facts import (
     subject_facts,
 )
 from facegate.service.individuals import note_stored
-from facegate.service.liveness import screen_presentation
+from facegate.service.liveness import photo_request, screen_presentation
 from facegate.service.notices import consent_notice_decision
 from facegate.service.people import get_subject
 from facegate.service.registry import get_deployment, get_device, prerequisites_decision
@@ -101,14 +101,14 @@ def enrol(
         facts = deployment_facts(deployment)
         sync_index(ctx, session, deployment, ctx.now())
 
-    pixels = ctx.engine.load(image)
-    # Liveness before quality: an attack is refused as an attack (and counted), whatever its
-    # quality.
-    face = ctx.engine.single_face(pixels, require_quality=False)
+    # The photo's whole face work in one engine call (on a pool: in one worker). Liveness
+    # before quality: an attack is refused as an attack (and counted), whatever its quality.
+    examined = ctx.examine(image, photo_request(ctx, facts))
     screen_presentation(
-        ctx, facts, pixels, [face.face.box], device_id=device_id, actor=actor, action="enrol",
+        ctx, facts, examined.liveness, device_id=device_id, actor=actor, action="enrol",
         objects=objects,
     )  # fmt: skip
+    face = examined.faces[0]
     if not face.face.quality.ok:
         raise FaceQualityTooLow(face.face.quality.failed, face.face.quality.hints)
     now = ctx.now()
@@ -216,13 +216,12 @@ def verify(
     if not templates:
         result = Verification(False, subject_id, deployment_id, "face", reason="no_template")
     else:
-        pixels = ctx.engine.load(image)
-        found = ctx.engine.single_face(pixels, require_quality=False)
+        examined = ctx.examine(image, photo_request(ctx, facts))
         screen_presentation(
-            ctx, facts, pixels, [found.face.box], device_id=device_id, actor=actor,
+            ctx, facts, examined.liveness, device_id=device_id, actor=actor,
             action="verify", objects=objects,
         )  # fmt: skip
-        probe = found.embedding
+        probe = examined.faces[0].embedding
         best = min(
             (
                 compare(probe, Embedding(np.asarray(vector, np.float32), row.engine), threshold)
@@ -301,17 +300,19 @@ def identify(
 
     # The threshold holding the deployment's target FPIR at this gallery's size.
     threshold = point.threshold if point is not None else ctx.engine.threshold
-    pixels = ctx.engine.load(image)
-    located = ctx.engine.locate(pixels)  # boxes only: nothing is embedded yet
-    _check_frame(ctx, facts, len(located), actor=actor, objects=objects)
+    # One engine call (on a pool: one worker) locates, scores liveness and embeds; it embeds
+    # only a frame the law lets through: in a consent-based deployment one face at most (the
+    # person who presented themselves), and never when a face failed the liveness check.
+    request = photo_request(
+        ctx, facts, one_face=False, embed_at_most=1 if consent_based(facts) else None
+    )
+    examined = ctx.examine(image, request)
+    _check_frame(ctx, facts, len(examined.located), actor=actor, objects=objects)
     screen_presentation(
-        ctx, facts, pixels, [d.box for d in located], device_id=device_id, actor=actor,
-        action="identify", objects=objects,
+        ctx, facts, examined.liveness, device_id=device_id, actor=actor, action="identify",
+        objects=objects,
     )  # fmt: skip
-    # Embed what was located, without searching the picture again; in a consent-based
-    # deployment _check_frame has let through only a frame with the one person who presented
-    # themselves.
-    everyone = ctx.engine.faces_at(pixels, located) if located else []
+    everyone = examined.faces
     faces = [
         _face_match(found.face.box.to_dict(), nearest, threshold, margin)
         for found in everyone

@@ -205,13 +205,11 @@ def card_for_engine(engine: FaceWork, configured: ModelCard | None = None) -> Mo
 
 def card_for_config(config: EngineConfig) -> ModelCard:
     """The card of the engine ``config`` would load, read from its description only."""
-    from facegate.engine.engine import MIRROR_SUFFIX
-
     if config.model:
         from facegate.engine.onnx_model import ManifestError, read_manifest
 
         manifest = read_manifest(Path(config.model))
-        model_id = manifest.model_id + (MIRROR_SUFFIX if config.mirror else "")
+        model_id = manifest.model_id
         threshold = manifest.threshold
         calibration = None
         if manifest.calibration is not None:
@@ -224,7 +222,7 @@ def card_for_config(config: EngineConfig) -> ModelCard:
     else:
         from facegate.engine.dlib_models import ResNetEmbedder
 
-        model_id = ResNetEmbedder.model_id + (MIRROR_SUFFIX if config.mirror else "")
+        model_id = ResNetEmbedder.model_id
         threshold = ResNetEmbedder.default_threshold
         calibration = shipped_calibration(model_id)
     if config.threshold is not None:

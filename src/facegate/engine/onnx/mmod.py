@@ -10,7 +10,8 @@ is done here in numpy, following dlib's source:
 - ``loss_mmod_::to_label``: every output location scoring above 0 is a detection window
   (80x80 here) centred where the network maps that location back in its input
   (``8 * p + 14`` for this network: three 5x5 stride-2 convolutions), mapped from its pyramid
-  tile back to the image (``point_up``: ``p * 6/5 + 0.3`` per level), rounded to whole pixels;
+  tile back to the image (``point_up``: ``p * 6/5 + 0.3`` per level), rounded to whole pixels
+  (half away from zero, as dlib 20 converts a ``drectangle``);
   then, best first, each window overlapping a kept one (``test_box_overlap``) is dropped.
 """
 
@@ -163,7 +164,9 @@ def _point_up(x: float, y: float, levels: int) -> tuple[float, float]:
 
 
 def _round(value: float) -> int:
-    return math.floor(value + 0.5)
+    """dlib's conversion of a ``drectangle`` side to a whole pixel: half away from zero, so
+    -4.5 becomes -5 (not -4) on a box that starts outside the image."""
+    return int(math.copysign(math.floor(abs(value) + 0.5), value))
 
 
 def _area(rect: Rect) -> int:
