@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy.orm import Session
@@ -54,6 +55,11 @@ class GateContext:
     demo: bool = False
     # deployment id -> the gallery version this process's index holds
     index_versions: dict[str, int] = field(default_factory=dict)
+    # Encrypted index snapshots (cold start): where, from what size, and the version of each
+    # deployment's last snapshot this process wrote or read.
+    snapshot_dir: Path | None = None
+    snapshot_from: int = 50_000
+    snapshot_versions: dict[str, int] = field(default_factory=dict)
     liveness_factory: Callable[[], PassiveLiveness] = PassiveLiveness
     _engine: FaceWork | None = None
     # What the engine will be, known before it is loaded (model id, threshold, calibration).
