@@ -8,7 +8,7 @@ Each shard keeps its vectors in one growable array (doubling, so ``add`` is amor
   needs no training.
 - **approximate with exact re-rank**, from ``ann_from`` templates up: an inverted-file index with
   8-bit scalar-quantised codes (faiss ``IndexIVFScalarQuantizer``, 128 bytes per 128-d vector)
-  proposes ``candidates`` rows from the ``nprobe`` nearest of about sqrt(N) lists; those rows are
+  proposes ``candidates`` rows from the ``nprobe`` nearest of about 4 sqrt(N) lists; those rows are
   then measured exactly against the held vectors, so every distance returned is exact and only
   recall is approximate (measured against the exact path by ``bench/scale.py``). The faiss id of a
   vector is its row; when a removal moves the last row into a hole, the moved vector is
@@ -52,15 +52,16 @@ class IndexTuning:
     """When and how a shard is searched approximately (figures in docs/benchmarks.md)."""
 
     ann_from: int = 100_000  # shards below this size are searched exactly (brute force)
-    nprobe: int = 32  # inverted lists visited per query
-    candidates: int = 64  # rows proposed by the approximate search, then measured exactly
+    nprobe: int = 256  # inverted lists visited per query (6% of 1M's 4,096 lists)
+    candidates: int = 128  # rows proposed by the approximate search, then measured exactly
     compact: bool = False  # float16 vectors (half the memory) instead of float32
     max_lists: int = 4096
     threads: int = 1  # faiss threads per query (the service runs queries in parallel itself)
 
     def lists_for(self, size: int) -> int:
-        """About sqrt(size) inverted lists, a power of two in [64, max_lists]."""
-        return int(min(self.max_lists, max(64, 2 ** round(math.log2(max(1.0, math.sqrt(size)))))))
+        """About 4 sqrt(size) inverted lists, a power of two in [64, max_lists]."""
+        lists = 2 ** round(math.log2(max(1.0, 4 * math.sqrt(size))))
+        return int(min(self.max_lists, max(64, lists)))
 
 
 def _timestamp(moment: datetime) -> float:
@@ -221,7 +222,7 @@ class _Shard:
 
     def retune(self) -> None:
         """Build the ANN index once the shard reaches ``ann_from``; rebuild it when the shard
-        has grown 4x (or shrunk 4x) since, so its lists stay about sqrt(N); drop it below
+        has grown 4x (or shrunk 4x) since, so its lists stay about 4 sqrt(N); drop it below
         half of ``ann_from`` (the exact path is faster there)."""
         threshold = self.tuning.ann_from
         if self.ann is None:
