@@ -303,8 +303,7 @@ def section_compare(faces: Faces, size: int, queries: int) -> None:
         f"{p95_exact:.2f}", f"{c50_exact:.3f}", "1.000x", "1.0000", "1.0000", "the reference",
     )  # fmt: skip
     methods: list[Method] = [
-        FaissIvf("SQ8", 64), FaissIvf("SQ8", 256), FaissIvf("Flat", 256),
-        FaissHnsw(128), Hnswlib(128), Hnswlib(256),
+        FaissIvf("SQ8", 64), FaissIvf("SQ8", 256), FaissHnsw(128), Hnswlib(128),
     ]  # fmt: skip
     if importlib.util.find_spec("hnswlib") is None:
         methods = [m for m in methods if not isinstance(m, Hnswlib)]
