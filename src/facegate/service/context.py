@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy.orm import Session
@@ -58,6 +59,11 @@ class GateContext:
     time_zone: str = "Asia/Shanghai"  # Settings.time_zone: where people read times
     # deployment id -> the gallery version this process's index holds
     index_versions: dict[str, int] = field(default_factory=dict)
+    # Encrypted index snapshots (cold start): where, from what size, and the version of each
+    # deployment's last snapshot this process wrote or read.
+    snapshot_dir: Path | None = None
+    snapshot_from: int = 50_000
+    snapshot_versions: dict[str, int] = field(default_factory=dict)
     liveness_factory: Callable[[], PassiveLiveness] = PassiveLiveness
     liveness_threshold: float = LIVENESS_THRESHOLD  # the passive check's, from the settings
     _engine: FaceWork | None = None

@@ -43,6 +43,7 @@ from facegate.service import (
     retention,
     rights,
     sync,
+    templates,
     transfer,
 )
 from facegate.service.context import ActivationCheck, GateContext, utc_now
@@ -72,6 +73,7 @@ class NotInitialised(FacegateError):
 
 
 log = logging.getLogger("facegate.service")
+SNAPSHOT_DIR = "index"  # encrypted gallery index snapshots, inside the data directory
 NEXT_SUFFIX = ".next"
 
 
@@ -220,6 +222,7 @@ class Gate:
             site=role,
             face_checks=face_checks_for(role, offline_limit),
             offline_limit=offline_limit,
+            snapshot_dir=settings.data_dir / SNAPSHOT_DIR,
         )
         threshold = liveness.threshold if liveness else settings.liveness_threshold
         ctx.liveness_threshold = threshold
@@ -263,6 +266,10 @@ class Gate:
         self.ctx._engine = engine
 
     def close(self) -> None:
+        try:  # the next start of a large gallery opens a snapshot instead of the vault
+            templates.refresh_snapshots(self.ctx)
+        except Exception as exc:  # a cache: never a reason not to close
+            log.warning("index snapshots not refreshed: %s", exc)
         self.ctx.db.dispose()
         if self._lock is not None:
             self._lock.release()

@@ -6,12 +6,21 @@ Every change to a deployment's gallery is written to the gallery change log
 process applies its own change to its index after commit when its index was at the version just
 before; otherwise, and for every change another process made, it replays the log's delta from its
 index's version before the next search. Only a gap in the log (or a reset) reloads a deployment.
+
+Cold start: a process that holds nothing of a deployment yet opens its encrypted snapshot
+(``facegate.store.index_snapshot``), replays the log from the snapshot's version and checks that
+it then holds exactly the vault's unexpired template ids; any failure (no snapshot, key destroyed
+by a removal, tampered, a gap in the log, different ids) loads the deployment from the vault
+instead, and a deployment of at least ``GateContext.snapshot_from`` templates loaded from the
+vault (or changed since its snapshot, at ``Gate.close``) is snapshotted again.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
+import numpy as np
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
@@ -19,6 +28,17 @@ from facegate.service.context import GateContext
 from facegate.service.individuals import note_removed
 from facegate.store import gallery_log
 from facegate.store import models as m
+from facegate.store.index_snapshot import (
+    SnapshotUnusable,
+    read_header,
+    read_snapshot,
+    snapshot_path,
+    write_snapshot,
+)
+from facegate.store.vault import OpenTemplate
+
+log = logging.getLogger(__name__)
+_BATCH = 10_000
 
 
 def shred_templates(
@@ -42,24 +62,109 @@ def shred_templates(
 
 def sync_index(ctx: GateContext, session: Session, deployment: m.Deployment, at: datetime) -> None:
     """Make this process's index hold exactly the deployment's stored, unexpired templates: replay
-    the change log from the version the index holds, or (no version held, or a gap in the log)
-    load the deployment from the vault."""
+    the change log from the version the index holds; with nothing held yet, start from the
+    deployment's snapshot; failing both, load the deployment from the vault."""
     held = ctx.index_versions.get(deployment.id)
     current = deployment.gallery_version
     if held == current:
+        return
+    if held is None and _restore(ctx, session, deployment, at):
+        ctx.index_versions[deployment.id] = current
         return
     delta = None
     if held is not None:
         delta = gallery_log.changes_since(session, deployment.id, held, current)
     if delta is None:
         ctx.index.clear(deployment.id)
-        _load(ctx, session, deployment.id, at)
-    else:
-        for template_id in delta.removed:
-            ctx.index.remove_template(template_id)
-        for chunk in gallery_log.chunks(delta.added):
-            _load(ctx, session, deployment.id, at, m.Template.id.in_(chunk))
+        loaded = _load(ctx, session, deployment.id, at)
+        ctx.index_versions[deployment.id] = current
+        if loaded >= ctx.snapshot_from:
+            save_snapshot(ctx, deployment.id)
+        return
+    _apply(ctx, session, deployment.id, at, delta)
     ctx.index_versions[deployment.id] = current
+
+
+def _apply(
+    ctx: GateContext, session: Session, deployment_id: str, at: datetime, delta: gallery_log.Delta
+) -> None:
+    for template_id in delta.removed:
+        ctx.index.remove_template(template_id)
+    for chunk in gallery_log.chunks(delta.added):
+        _load(ctx, session, deployment_id, at, m.Template.id.in_(chunk), retune=False)
+    ctx.index.retune(deployment_id)
+
+
+def _restore(ctx: GateContext, session: Session, deployment: m.Deployment, at: datetime) -> bool:
+    """Load the deployment from its snapshot, brought up to date by the change log and checked
+    against the vault; False (nothing held) when it cannot be used."""
+    if ctx.snapshot_dir is None:
+        return False
+    path = snapshot_path(ctx.snapshot_dir, deployment.id)
+    if not path.is_file():
+        return False
+    try:
+        header, state = read_snapshot(session, ctx.vault, path, deployment.id)
+        if header.model != ctx.engine.model_id:
+            raise SnapshotUnusable("the snapshot holds another model's templates")
+        delta = gallery_log.changes_since(
+            session, deployment.id, header.gallery_version, deployment.gallery_version
+        )
+        if delta is None:
+            raise SnapshotUnusable("the change log does not reach back to the snapshot")
+        ctx.index.load_shard(deployment.id, state)
+        _apply(ctx, session, deployment.id, at, delta)
+        stored = set(
+            session.scalars(
+                select(m.Template.id).where(
+                    m.Template.deployment_id == deployment.id,
+                    m.Template.expires_at > at,
+                    m.Template.engine == ctx.engine.model_id,
+                )
+            )
+        )
+        if ctx.index.live_ids(deployment.id, at) != stored:
+            raise SnapshotUnusable("the snapshot does not hold the vault's templates")
+    except SnapshotUnusable as exc:
+        ctx.index.clear(deployment.id)
+        log.warning("index snapshot of deployment %s not used: %s", deployment.id, exc)
+        return False
+    ctx.snapshot_versions[deployment.id] = header.gallery_version
+    return True
+
+
+def save_snapshot(ctx: GateContext, deployment_id: str) -> bool:
+    """Write the deployment's snapshot from this process's index (at the version it holds);
+    False when there is nothing to write."""
+    version = ctx.index_versions.get(deployment_id)
+    state = ctx.index.shard_state(deployment_id)
+    if ctx.snapshot_dir is None or version is None or state is None:
+        return False
+    with ctx.db.transaction() as session:
+        write_snapshot(
+            session, ctx.vault, ctx.snapshot_dir, deployment_id, version, ctx.engine.model_id, state
+        )
+    ctx.snapshot_versions[deployment_id] = version
+    return True
+
+
+def refresh_snapshots(ctx: GateContext) -> int:
+    """Snapshot every large deployment whose index moved since its snapshot (``Gate.close``);
+    how many were written."""
+    written = 0
+    for deployment_id, version in list(ctx.index_versions.items()):
+        if ctx.index.size(deployment_id) < ctx.snapshot_from or ctx.snapshot_dir is None:
+            continue
+        if ctx.snapshot_versions.get(deployment_id) == version:
+            continue
+        path = snapshot_path(ctx.snapshot_dir, deployment_id)
+        try:
+            if path.is_file() and read_header(path).gallery_version == version:
+                continue
+        except SnapshotUnusable:
+            pass
+        written += save_snapshot(ctx, deployment_id)
+    return written
 
 
 def _load(
@@ -68,10 +173,25 @@ def _load(
     deployment_id: str,
     at: datetime,
     *where: ColumnElement[bool],
+    retune: bool = True,
 ) -> int:
     """Add the deployment's unexpired templates (those matching ``where``) to the index, decrypted
-    in bulk; how many."""
+    in bulk and added ``_BATCH`` at a time (the ANN index is built once, at the end); how many."""
     count = 0
+    batch: list[OpenTemplate] = []
+
+    def flush() -> None:
+        if batch:
+            ctx.index.add_many(
+                deployment_id,
+                [t.template_id for t in batch],
+                [t.subject_id for t in batch],
+                np.stack([t.vector for t in batch]),
+                [t.expires_at.timestamp() for t in batch],
+                retune=False,
+            )
+            batch.clear()
+
     # Only this engine's model: templates of another model are never compared with its faces.
     for opened in ctx.vault.open_templates(
         session,
@@ -80,10 +200,13 @@ def _load(
         m.Template.engine == ctx.engine.model_id,
         *where,
     ):
-        ctx.index.add(
-            deployment_id, opened.template_id, opened.subject_id, opened.vector, opened.expires_at
-        )
+        batch.append(opened)
         count += 1
+        if len(batch) == _BATCH:
+            flush()
+    flush()
+    if retune:
+        ctx.index.retune(deployment_id)
     return count
 
 

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
+from facegate.store import snapshot_keys
 from facegate.store.models import ID, Base, Deployment
 from facegate.store.types import utc_now
 
@@ -99,6 +100,9 @@ def _log(
         )
         return (version or 0), (version or 0)
     before, after = bump_version(session, deployment_id)
+    if op == REMOVE:
+        # A template left the gallery: no snapshot that still holds it may be opened again.
+        snapshot_keys.destroy(session, deployment_id)
     now = utc_now()
     session.execute(
         insert(GalleryChange),
@@ -129,7 +133,8 @@ def log_removed(
     session: Session, deployment_id: str, templates: Iterable[tuple[str, str]]
 ) -> tuple[int, int]:
     """Record ``(template id, subject id)`` pairs removed from the deployment's gallery (deleted,
-    shredded, expired and swept), under one new gallery version; (before, after)."""
+    shredded, expired and swept), under one new gallery version, and destroy the keys of the
+    deployment's index snapshots (which may hold them); (before, after)."""
     return _log(session, deployment_id, REMOVE, templates)
 
 

@@ -297,6 +297,7 @@ def _register_feature_tables() -> None:
         legal_models,
         obligation_models,
         people_models,
+        snapshot_keys,
         sync_models,
     )
 

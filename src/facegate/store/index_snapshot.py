@@ -1,0 +1,261 @@
+"""Encrypted per-deployment snapshots of the gallery index, for a cold start in seconds.
+
+A snapshot file holds one deployment's shard as the index had it at one gallery version: template
+and subject ids, vectors, expiries and the serialised ANN index (so nothing is retrained). It is
+sealed with AES-GCM under a fresh random key per snapshot, in chunks of ``CHUNK`` bytes whose
+associated data binds the header (deployment, version, key id, model, layout), the section and
+the chunk's place, so no chunk can be moved, dropped or replayed from another snapshot. The key is
+wrapped under the master key in ``index_snapshot_keys`` and destroyed whenever a template leaves
+the deployment's gallery (``facegate.store.snapshot_keys``).
+
+Whether a snapshot may be used is decided against the vault by the caller
+(``facegate.service.templates``): its key must be live, its version covered by the change log up
+to the current version, and, after the delta, its template ids must be exactly the vault's. Any
+failure (missing, unreadable, tampered, stale) means: load from the vault instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import struct
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from facegate.private_files import private_file
+from facegate.store import snapshot_keys
+from facegate.store.errors import MasterKeyMismatch
+from facegate.store.index import ShardState
+from facegate.store.snapshot_keys import SnapshotKey
+from facegate.store.vault import NONCE_BYTES, Vault
+
+MAGIC = b"FGIDX\x01\n"
+CHUNK = 32 * 1024 * 1024
+_TAG = 16
+_SECTIONS = ("template_ids", "subject_ids", "vectors", "expires", "ann")
+
+
+class SnapshotUnusable(Exception):
+    """The snapshot is missing, unreadable, tampered with or not this deployment's: load from
+    the vault."""
+
+
+@dataclass(frozen=True)
+class SnapshotHeader:
+    deployment_id: str
+    key_id: str
+    gallery_version: int
+    model: str
+    count: int
+    dim: int
+    dtype: str
+    ann_trained_size: int
+    sections: dict[str, int]  # name -> plaintext length
+
+    def encode(self) -> bytes:
+        return json.dumps(self.__dict__, sort_keys=True).encode()
+
+    @classmethod
+    def decode(cls, raw: bytes) -> SnapshotHeader:
+        try:
+            value = json.loads(raw)
+            return cls(
+                deployment_id=str(value["deployment_id"]),
+                key_id=str(value["key_id"]),
+                gallery_version=int(value["gallery_version"]),
+                model=str(value["model"]),
+                count=int(value["count"]),
+                dim=int(value["dim"]),
+                dtype=str(value["dtype"]),
+                ann_trained_size=int(value["ann_trained_size"]),
+                sections={str(k): int(v) for k, v in value["sections"].items()},
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise SnapshotUnusable("the snapshot's header is unreadable") from exc
+
+
+def snapshot_path(directory: Path, deployment_id: str) -> Path:
+    return directory / f"{deployment_id}.snap"
+
+
+def _aad(header_hash: bytes, section: int, chunk: int, last: bool) -> bytes:
+    return header_hash + struct.pack(">HI?", section, chunk, last)
+
+
+def _payload(state: ShardState) -> dict[str, bytes]:
+    return {
+        "template_ids": "\n".join(state.template_ids).encode(),
+        "subject_ids": "\n".join(state.subject_ids).encode(),
+        "vectors": np.ascontiguousarray(state.vectors).tobytes(),
+        "expires": np.ascontiguousarray(state.expires, dtype="<f8").tobytes(),
+        "ann": b"" if state.ann is None else state.ann.tobytes(),
+    }
+
+
+def _chunks(data: bytes) -> Iterator[tuple[int, bytes, bool]]:
+    view = memoryview(data)
+    count = max(1, -(-len(data) // CHUNK))
+    for number in range(count):
+        yield number, bytes(view[number * CHUNK : (number + 1) * CHUNK]), number == count - 1
+
+
+def write_snapshot(
+    session: Session,
+    vault: Vault,
+    directory: Path,
+    deployment_id: str,
+    gallery_version: int,
+    model: str,
+    state: ShardState,
+) -> Path:
+    """Seal ``state`` (the deployment's shard at ``gallery_version``) into the deployment's
+    snapshot file under a new key, wrapped in this transaction; older keys are destroyed. The
+    file is replaced atomically; it is usable once the transaction commits."""
+    snapshot_keys.destroy(session, deployment_id)
+    key = snapshot_keys.fresh_key()
+    row = SnapshotKey(deployment_id=deployment_id, gallery_version=gallery_version)
+    row.wrapped_key = vault.wrap_secret(snapshot_keys.key_name(row.id), key)
+    row.kek = vault.fingerprint
+    session.add(row)
+    session.flush()
+    payload = _payload(state)
+    header = SnapshotHeader(
+        deployment_id=deployment_id,
+        key_id=row.id,
+        gallery_version=gallery_version,
+        model=model,
+        count=len(state.template_ids),
+        dim=int(state.vectors.shape[1]) if state.vectors.ndim == 2 else 0,
+        dtype=str(state.vectors.dtype),
+        ann_trained_size=state.ann_trained_size,
+        sections={name: len(payload[name]) for name in _SECTIONS},
+    )
+    raw = header.encode()
+    header_hash = hashlib.sha256(raw).digest()
+    sealer = AESGCM(key)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = snapshot_path(directory, deployment_id)
+    partial = path.with_name(f"{path.name}.{secrets.token_hex(4)}.tmp")
+    private_file(partial)
+    try:
+        with partial.open("wb") as out:
+            out.write(MAGIC + struct.pack(">I", len(raw)) + raw)
+            for section, name in enumerate(_SECTIONS):
+                for number, plain, last in _chunks(payload[name]):
+                    nonce = secrets.token_bytes(NONCE_BYTES)
+                    sealed = sealer.encrypt(nonce, plain, _aad(header_hash, section, number, last))
+                    out.write(nonce + sealed)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return path
+
+
+def read_header(path: Path) -> SnapshotHeader:
+    """The snapshot's header (unauthenticated until the chunks are opened)."""
+    try:
+        with path.open("rb") as source:
+            return _header(source)[0]
+    except OSError as exc:
+        raise SnapshotUnusable(f"no readable snapshot at {path}") from exc
+
+
+def _header(source: BinaryIO) -> tuple[SnapshotHeader, bytes]:
+    if source.read(len(MAGIC)) != MAGIC:
+        raise SnapshotUnusable("not an index snapshot")
+    (length,) = struct.unpack(">I", source.read(4) or b"\0\0\0\0")
+    raw = source.read(length)
+    if len(raw) != length:
+        raise SnapshotUnusable("the snapshot is truncated")
+    return SnapshotHeader.decode(raw), raw
+
+
+def _open_key(session: Session, vault: Vault, header: SnapshotHeader) -> bytes:
+    row = session.scalar(select(SnapshotKey).where(SnapshotKey.id == header.key_id))
+    if row is None or row.deployment_id != header.deployment_id:
+        raise SnapshotUnusable("the snapshot's key is unknown")
+    if row.wrapped_key is None or row.destroyed_at is not None or row.kek is None:
+        raise SnapshotUnusable("the snapshot's key was destroyed (a template left the gallery)")
+    if row.gallery_version != header.gallery_version:
+        raise SnapshotUnusable("the snapshot's version does not match its key")
+    try:
+        return vault.unwrap_secret(snapshot_keys.key_name(row.id), row.wrapped_key, row.kek)
+    except MasterKeyMismatch as exc:
+        raise SnapshotUnusable("the snapshot's key does not open under this master key") from exc
+
+
+def read_snapshot(
+    session: Session, vault: Vault, path: Path, deployment_id: str
+) -> tuple[SnapshotHeader, ShardState]:
+    """Open the deployment's snapshot: ``SnapshotUnusable`` when it is missing, not this
+    deployment's, its key destroyed, or any byte of it altered."""
+    try:
+        with path.open("rb") as source:
+            header, raw = _header(source)
+            if header.deployment_id != deployment_id:
+                raise SnapshotUnusable("the snapshot belongs to another deployment")
+            sealer = AESGCM(_open_key(session, vault, header))
+            header_hash = hashlib.sha256(raw).digest()
+            parts: dict[str, bytes] = {}
+            for section, name in enumerate(_SECTIONS):
+                length = header.sections.get(name, -1)
+                if length < 0:
+                    raise SnapshotUnusable("the snapshot lacks a section")
+                parts[name] = b"".join(_open_chunks(source, sealer, header_hash, section, length))
+            if source.read(1):
+                raise SnapshotUnusable("the snapshot has trailing bytes")
+    except OSError as exc:
+        raise SnapshotUnusable(f"no readable snapshot at {path}") from exc
+    return header, _state(header, parts)
+
+
+def _open_chunks(
+    source: BinaryIO, sealer: AESGCM, header_hash: bytes, section: int, length: int
+) -> Iterable[bytes]:
+    count = max(1, -(-length // CHUNK))
+    for number in range(count):
+        size = min(CHUNK, length - number * CHUNK) if length else 0
+        blob = source.read(NONCE_BYTES + size + _TAG)
+        if len(blob) != NONCE_BYTES + size + _TAG:
+            raise SnapshotUnusable("the snapshot is truncated")
+        aad = _aad(header_hash, section, number, number == count - 1)
+        try:
+            yield sealer.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], aad)
+        except InvalidTag as exc:
+            raise SnapshotUnusable("the snapshot fails authentication") from exc
+
+
+def _state(header: SnapshotHeader, parts: dict[str, bytes]) -> ShardState:
+    def ids(name: str) -> list[str]:
+        return parts[name].decode().split("\n") if header.count else []
+
+    try:
+        dtype = np.dtype(header.dtype)
+        vectors = np.frombuffer(parts["vectors"], dtype=dtype).reshape(header.count, header.dim)
+        expires = np.frombuffer(parts["expires"], dtype="<f8")
+        template_ids, subject_ids = ids("template_ids"), ids("subject_ids")
+    except (ValueError, TypeError, UnicodeDecodeError) as exc:
+        raise SnapshotUnusable("the snapshot's content is malformed") from exc
+    if not len(template_ids) == len(subject_ids) == len(expires) == header.count:
+        raise SnapshotUnusable("the snapshot's sections disagree")
+    ann = np.frombuffer(parts["ann"], dtype=np.uint8).copy() if parts["ann"] else None
+    return ShardState(
+        template_ids,
+        subject_ids,
+        vectors.copy(),
+        expires.copy(),
+        ann,
+        header.ann_trained_size,
+    )
