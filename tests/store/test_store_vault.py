@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from pathlib import Path
 
 import numpy as np
@@ -111,6 +112,21 @@ def test_another_master_key_cannot_open(db: Database, vault: Vault) -> None:
             Vault(b"\x00" * 32).open_template(session, template)
 
 
+def _raw_rows(db: Database, sql: str, *params: object) -> list[tuple[Any, ...]]:
+    """Rows read around the store's own code: the SQLite file itself, or a plain connection
+    to the PostgreSQL database (``?`` placeholders)."""
+    if db.is_sqlite:
+        assert db.url.database is not None
+        raw = sqlite3.connect(db.url.database)
+        try:
+            return [tuple(row) for row in raw.execute(sql, params).fetchall()]
+        finally:
+            raw.close()
+    with db.engine.connect() as connection:
+        return [tuple(row) for row in connection.exec_driver_sql(sql.replace("?", "%s"), params)]
+
+
+@pytest.mark.both_databases
 def test_shredded_ciphertext_read_from_the_file_cannot_be_decrypted(
     db: Database, vault: Vault, master_key: bytes
 ) -> None:
@@ -119,24 +135,18 @@ def test_shredded_ciphertext_read_from_the_file_cannot_be_decrypted(
         subject = add_subject(session)
         template = _seal(vault, session, subject.id, deployment.id, 1)
         kept = _seal(vault, session, add_subject(session).id, deployment.id, 2)
-    assert db.url.database is not None
-    raw = sqlite3.connect(db.url.database)
-    nonce, ciphertext = raw.execute(
-        "SELECT nonce, ciphertext FROM templates WHERE id = ?", (template.id,)
-    ).fetchone()
-    raw.close()
+    [(nonce, ciphertext)] = _raw_rows(
+        db, "SELECT nonce, ciphertext FROM templates WHERE id = ?", template.id
+    )
+    nonce, ciphertext = bytes(nonce), bytes(ciphertext)
 
     with db.transaction() as session:
         assert vault.shred(session, subject.id) == 1
 
-    raw = sqlite3.connect(db.url.database)
-    assert raw.execute(
-        "SELECT count(*) FROM templates WHERE id = ?", (template.id,)
-    ).fetchone() == (0,)
-    keys = raw.execute(
-        "SELECT wrapped_key, destroyed_at FROM data_keys WHERE subject_id = ?", (subject.id,)
-    ).fetchall()
-    raw.close()
+    assert _raw_rows(db, "SELECT count(*) FROM templates WHERE id = ?", template.id) == [(0,)]
+    keys = _raw_rows(
+        db, "SELECT wrapped_key, destroyed_at FROM data_keys WHERE subject_id = ?", subject.id
+    )
     assert len(keys) == 1
     assert keys[0][0] is None and keys[0][1] is not None
 
