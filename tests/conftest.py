@@ -16,10 +16,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from postgres_cluster import PostgresCluster, PostgresUnavailable, opted_out
 
 from facegate.engine import FaceEngine
 from facegate.engine.liveness import PassiveLiveness
+from postgres_cluster import PostgresCluster, PostgresUnavailable, opted_out
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

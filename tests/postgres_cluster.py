@@ -17,6 +17,7 @@ an error of every PostgreSQL test, never a silent skip.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -213,9 +214,7 @@ class PostgresCluster:
             return
         data = self.directory / "data"
         if (data / "postmaster.pid").exists():
-            try:
+            with contextlib.suppress(PostgresUnavailable):
                 self._run("pg_ctl", "stop", "-D", str(data), "-m", "immediate", "-w")
-            except PostgresUnavailable:
-                pass
         shutil.rmtree(self.directory, ignore_errors=True)
         self.directory = None

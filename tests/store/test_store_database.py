@@ -22,9 +22,7 @@ both_databases = pytest.mark.both_databases
 
 
 @pytest.fixture
-def new_database_url(
-    tmp_path: Path, database_backend: str, request: pytest.FixtureRequest
-) -> str:
+def new_database_url(tmp_path: Path, database_backend: str, request: pytest.FixtureRequest) -> str:
     """An empty database: never migrated."""
     if database_backend == "sqlite":
         return f"sqlite:///{tmp_path / 'new.db'}"
@@ -73,7 +71,7 @@ def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(db: Database) 
 
 @both_databases
 def test_foreign_keys_are_enforced(db: Database) -> None:
-    with pytest.raises(Exception, match="(?i)FOREIGN KEY"), db.transaction() as session:
+    with pytest.raises(Exception, match=r"(?i)FOREIGN KEY"), db.transaction() as session:
         session.add(
             m.Template(
                 subject_id="nobody",
@@ -131,7 +129,9 @@ def test_times_come_back_aware_utc(db: Database) -> None:
     """Whatever the server's or the session's time zone (PostgreSQL: timestamptz)."""
     if db.is_postgresql:
         with db.engine.begin() as connection:
-            connection.exec_driver_sql("ALTER DATABASE " + str(db.url.database) + " SET TimeZone TO 'Asia/Shanghai'")
+            connection.exec_driver_sql(
+                "ALTER DATABASE " + str(db.url.database) + " SET TimeZone TO 'Asia/Shanghai'"
+            )
         db.dispose()
     with db.transaction() as session:
         session.add(m.Subject(id="s"))
