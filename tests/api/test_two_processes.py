@@ -8,7 +8,6 @@ identification sent after the other process answered already sees the change."""
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import httpx

@@ -30,6 +30,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -74,7 +76,8 @@ class Database:
             self.engine = create_engine(self.url, echo=echo, pool_pre_ping=True)
             if self.is_postgresql:
                 _configure_postgresql(self.engine)
-                reader_options |= {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+                reader_options["isolation_level"] = "REPEATABLE READ"
+                reader_options["postgresql_readonly"] = True
         writer_engine = self.engine
         if not serialised:
             writer_engine = self.engine.execution_options(**{_UNSERIALISED: True})
@@ -123,6 +126,15 @@ class Database:
         config.set_main_option("path_separator", "os")
         config.attributes["connection"] = connection
         return config
+
+    def revisions(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(the revisions the database is at, the head revisions of the migrations)."""
+        config = self.alembic_config()
+        heads = tuple(sorted(ScriptDirectory.from_config(config).get_heads()))
+        with self.engine.connect() as connection:
+            current = tuple(sorted(MigrationContext.configure(connection).get_current_heads()))
+            connection.rollback()
+        return current, heads
 
     def upgrade(self, revision: str = "heads") -> None:
         """Run the migrations up to ``revision`` (every branch head by default), in one
