@@ -42,21 +42,24 @@ def test_status_then_upgrade_then_open(tmp_path: Path, empty_database_url: str) 
     data.mkdir()
     before = run(data, empty_database_url, "db", "status")
     assert before["revision"] == [] and before["up_to_date"] is False
-    assert "secret" not in str(before["database"])
     after = run(data, empty_database_url, "db", "upgrade")
     assert after["was"] == [] and after["revision"] == after["head"] and after["up_to_date"]
     again = run(data, empty_database_url, "db", "upgrade")  # nothing left to do
     assert again["was"] == again["revision"] == after["head"]
-    assert run(data, empty_database_url, "init")["database"]
+    shown = run(data, empty_database_url, "init")["database"]
+    assert shown == before["database"]  # the same database; a password would be masked
 
 
 def test_a_missing_data_directory_or_server_is_a_clear_error(tmp_path: Path) -> None:
+    """The password of a URL is never printed."""
     missing = run(tmp_path / "nowhere", "", "db", "status", code=2)
     assert missing["error"]["code"] == "maintenance_refused"  # type: ignore[index]
     url = "postgresql+psycopg://someone:secret@127.0.0.1:1/facegate"
     unreachable = run(tmp_path, url, "db", "status", code=2)
     assert unreachable["error"]["code"] == "database_unreachable"  # type: ignore[index]
     assert "secret" not in json.dumps(unreachable)
+    shown = Settings(data_dir=tmp_path, database_url=url).shown_database_url
+    assert shown == "postgresql+psycopg://someone:***@127.0.0.1:1/facegate"
 
 
 @pytest.mark.parametrize("database_backend", ["postgresql"], indirect=True)
@@ -65,20 +68,21 @@ def test_the_service_runs_with_data_rights_only_after_the_owner_migrated(
 ) -> None:
     """README: the owner role runs `facegate db upgrade`; the service's role has only
     SELECT/INSERT/UPDATE/DELETE (and sequences), so it can never change the schema."""
-    run(tmp_path, empty_database_url, "db", "upgrade")
     owner = create_engine(empty_database_url, isolation_level="AUTOCOMMIT")
     name = make_url(empty_database_url).database
-    with owner.connect() as connection:
+    with owner.connect() as connection:  # the README's grants, before the first migration
         for statement in (
             "DROP ROLE IF EXISTS facegate_app_test",
             "CREATE ROLE facegate_app_test LOGIN",
             f'GRANT CONNECT ON DATABASE "{name}" TO facegate_app_test',
             "GRANT USAGE ON SCHEMA public TO facegate_app_test",
-            "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public "
-            "TO facegate_app_test",
-            "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO facegate_app_test",
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA public "
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO facegate_app_test",
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA public "
+            "GRANT USAGE, SELECT ON SEQUENCES TO facegate_app_test",
         ):
             connection.exec_driver_sql(statement)
+    run(tmp_path, empty_database_url, "db", "upgrade")  # as the owner
     app_url = make_url(empty_database_url).set(username="facegate_app_test")
     service_url = app_url.render_as_string(hide_password=False)
     try:
@@ -97,5 +101,6 @@ def test_the_service_runs_with_data_rights_only_after_the_owner_migrated(
         postgres_cluster.drop_database(empty_database_url)
         admin = create_engine(postgres_cluster.url, isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
+            connection.exec_driver_sql("DROP OWNED BY facegate_app_test")
             connection.exec_driver_sql("DROP ROLE facegate_app_test")
         admin.dispose()
