@@ -98,6 +98,18 @@ def database_url(database_backend: str, request: pytest.FixtureRequest) -> Itera
     cluster.drop_database(url)
 
 
+@pytest.fixture
+def empty_database_url(
+    database_backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> str:
+    """The URL of a database never migrated: a new SQLite file, or a new PostgreSQL
+    database."""
+    if database_backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.db'}"
+    cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
+    return cluster.create_database()
+
+
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
     return FIXTURES

@@ -28,14 +28,6 @@ def run(data_dir: Path, url: str, *args: str, code: int = 0) -> dict[str, object
     return body
 
 
-@pytest.fixture
-def empty_database_url(database_backend: str, request: pytest.FixtureRequest) -> str:
-    if database_backend == "sqlite":
-        return ""
-    cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
-    return cluster.create_database()
-
-
 @pytest.mark.both_databases
 def test_status_then_upgrade_then_open(tmp_path: Path, empty_database_url: str) -> None:
     data = tmp_path / "data"

@@ -13,6 +13,9 @@ from facegate.store import models as m
 from facegate.store.audit import event_hash
 from facegate.store.models import GENESIS_HASH
 
+# The store on SQLite and on PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.both_databases
+
 START = datetime(2025, 6, 1, 8, 0, tzinfo=UTC)
 
 

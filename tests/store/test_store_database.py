@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
 
 import pytest
 from alembic import command
@@ -16,23 +15,13 @@ from facegate.store import Database
 from facegate.store import models as m
 from facegate.store.database import WRITER_LOCK_KEY
 from facegate.store.models import GENESIS_HASH, Base
-from postgres_cluster import PostgresCluster
 
 both_databases = pytest.mark.both_databases
 
 
-@pytest.fixture
-def new_database_url(tmp_path: Path, database_backend: str, request: pytest.FixtureRequest) -> str:
-    """An empty database: never migrated."""
-    if database_backend == "sqlite":
-        return f"sqlite:///{tmp_path / 'new.db'}"
-    cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
-    return cluster.create_database()
-
-
 @both_databases
-def test_upgrade_creates_every_table_and_the_audit_head(new_database_url: str) -> None:
-    db = Database(new_database_url)
+def test_upgrade_creates_every_table_and_the_audit_head(empty_database_url: str) -> None:
+    db = Database(empty_database_url)
     db.upgrade()
     tables = set(inspect(db.engine).get_table_names())
     assert set(Base.metadata.tables) <= tables

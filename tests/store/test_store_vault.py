@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -25,6 +23,10 @@ from facegate.store.vault import (
     identity_aad,
     template_aad,
 )
+from raw_sql import raw_rows
+
+# The store on SQLite and on PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.both_databases
 
 LATER = datetime.now(UTC) + timedelta(days=30)
 
@@ -112,20 +114,6 @@ def test_another_master_key_cannot_open(db: Database, vault: Vault) -> None:
             Vault(b"\x00" * 32).open_template(session, template)
 
 
-def _raw_rows(db: Database, sql: str, *params: object) -> list[tuple[Any, ...]]:
-    """Rows read around the store's own code: the SQLite file itself, or a plain connection
-    to the PostgreSQL database (``?`` placeholders)."""
-    if db.is_sqlite:
-        assert db.url.database is not None
-        raw = sqlite3.connect(db.url.database)
-        try:
-            return [tuple(row) for row in raw.execute(sql, params).fetchall()]
-        finally:
-            raw.close()
-    with db.engine.connect() as connection:
-        return [tuple(row) for row in connection.exec_driver_sql(sql.replace("?", "%s"), params)]
-
-
 @pytest.mark.both_databases
 def test_shredded_ciphertext_read_from_the_file_cannot_be_decrypted(
     db: Database, vault: Vault, master_key: bytes
@@ -135,16 +123,15 @@ def test_shredded_ciphertext_read_from_the_file_cannot_be_decrypted(
         subject = add_subject(session)
         template = _seal(vault, session, subject.id, deployment.id, 1)
         kept = _seal(vault, session, add_subject(session).id, deployment.id, 2)
-    [(nonce, ciphertext)] = _raw_rows(
+    [(nonce, ciphertext)] = raw_rows(
         db, "SELECT nonce, ciphertext FROM templates WHERE id = ?", template.id
     )
-    nonce, ciphertext = bytes(nonce), bytes(ciphertext)
 
     with db.transaction() as session:
         assert vault.shred(session, subject.id) == 1
 
-    assert _raw_rows(db, "SELECT count(*) FROM templates WHERE id = ?", template.id) == [(0,)]
-    keys = _raw_rows(
+    assert raw_rows(db, "SELECT count(*) FROM templates WHERE id = ?", template.id) == [(0,)]
+    keys = raw_rows(
         db, "SELECT wrapped_key, destroyed_at FROM data_keys WHERE subject_id = ?", subject.id
     )
     assert len(keys) == 1
