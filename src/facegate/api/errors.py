@@ -35,6 +35,7 @@ from facegate.errors import FacegateError
 from facegate.law import Refused
 from facegate.service import Conflict, NotFound, NotInitialised
 from facegate.service.access import Forbidden, Unauthenticated
+from facegate.service.enrolment_codes import EnrolmentCodeLocked
 from facegate.store.errors import StoreError
 
 log = logging.getLogger("facegate.api")
@@ -64,6 +65,7 @@ STATUS: tuple[tuple[type[BaseException], int], ...] = (
     (Conflict, 409),
     (ImageTooLarge, 413),
     (RateLimited, 429),
+    (EnrolmentCodeLocked, 429),
     (NotInitialised, 503),
     (EngineBusy, 503),
     (StoreError, 500),
@@ -96,7 +98,7 @@ async def facegate_error(request: Request, exc: Exception) -> JSONResponse:
     headers: dict[str, str] = {}
     if isinstance(exc, Unauthenticated):
         headers["WWW-Authenticate"] = "Bearer"
-    if isinstance(exc, RateLimited | EngineBusy):
+    if isinstance(exc, RateLimited | EngineBusy | EnrolmentCodeLocked):
         headers["Retry-After"] = str(exc.retry_after)
     if isinstance(exc, Refused):
         request.state.refused_codes = exc.decision.codes

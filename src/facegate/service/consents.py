@@ -59,56 +59,70 @@ def record_consent(
 ) -> m.Consent:
     """Record one separate consent. Refused when bundled, pre-ticked, given without the
     alternative offered, by the wrong person for the subject's age, or in the wrong form."""
-    now = ctx.now()
     with ctx.unit() as session:
-        subject = get_subject(session, subject_id)
-        deployment = get_deployment(session, deployment_id)
-        row = m.Consent(
-            subject_id=subject_id,
-            deployment_id=deployment_id,
-            scope=spec.scope,
-            given_by=spec.given_by,
-            guardian_relation=spec.guardian_relation,
-            form=spec.form,
-            notice_hash=consent_notice_hash(session, deployment_id, spec.notice_hash),
-            alternative_offered=spec.alternative_offered,
-            pre_ticked=spec.pre_ticked,
-            bundled=spec.bundled,
-            given_at=now,
-            # Binds to the purpose and method as they are now (PIPL14 para. 2): a consent
-            # given again after a change renews the person's templates.
-            purpose_snapshot=law.consent_snapshot_hash(deployment_facts(deployment)),
-        )
-        try:
-            facts = consent_facts(row)
-        except ValueError as exc:
-            raise BadRequest(f"invalid consent: {exc}") from exc
-        require(
-            law.check_consent(facts, subject_facts(subject), deployment_facts(deployment)),
-            actor=actor,
-            action="consent.record",
-            objects={"subject": subject_id, "deployment": deployment_id, "scope": spec.scope},
-        )
-        # One live record per subject, deployment and scope: a new one replaces the old.
-        for old in active_consents(session, subject_id, deployment_id):
-            if old.scope == spec.scope:
-                old.withdrawn_at = now
-        session.add(row)
-        session.flush()
-        record(
-            ctx,
-            session,
-            actor=actor,
-            action="consent.record",
-            objects={
-                "subject": subject_id,
-                "deployment": deployment_id,
-                "consent": row.id,
-                "scope": spec.scope,
-            },
-            articles=law.rule("consent.separate").articles,
-        )
-        return row
+        return record_consent_in(ctx, session, subject_id, deployment_id, spec, actor=actor)
+
+
+def record_consent_in(
+    ctx: GateContext,
+    session: Session,
+    subject_id: str,
+    deployment_id: str,
+    spec: ConsentSpec,
+    *,
+    actor: str,
+) -> m.Consent:
+    """``record_consent`` in the caller's transaction (``ctx.unit()``, so that a refusal rolls
+    it back and is audited)."""
+    now = ctx.now()
+    subject = get_subject(session, subject_id)
+    deployment = get_deployment(session, deployment_id)
+    row = m.Consent(
+        subject_id=subject_id,
+        deployment_id=deployment_id,
+        scope=spec.scope,
+        given_by=spec.given_by,
+        guardian_relation=spec.guardian_relation,
+        form=spec.form,
+        notice_hash=consent_notice_hash(session, deployment_id, spec.notice_hash),
+        alternative_offered=spec.alternative_offered,
+        pre_ticked=spec.pre_ticked,
+        bundled=spec.bundled,
+        given_at=now,
+        # Binds to the purpose and method as they are now (PIPL14 para. 2): a consent
+        # given again after a change renews the person's templates.
+        purpose_snapshot=law.consent_snapshot_hash(deployment_facts(deployment)),
+    )
+    try:
+        facts = consent_facts(row)
+    except ValueError as exc:
+        raise BadRequest(f"invalid consent: {exc}") from exc
+    require(
+        law.check_consent(facts, subject_facts(subject), deployment_facts(deployment)),
+        actor=actor,
+        action="consent.record",
+        objects={"subject": subject_id, "deployment": deployment_id, "scope": spec.scope},
+    )
+    # One live record per subject, deployment and scope: a new one replaces the old.
+    for old in active_consents(session, subject_id, deployment_id):
+        if old.scope == spec.scope:
+            old.withdrawn_at = now
+    session.add(row)
+    session.flush()
+    record(
+        ctx,
+        session,
+        actor=actor,
+        action="consent.record",
+        objects={
+            "subject": subject_id,
+            "deployment": deployment_id,
+            "consent": row.id,
+            "scope": spec.scope,
+        },
+        articles=law.rule("consent.separate").articles,
+    )
+    return row
 
 
 @dataclass(frozen=True)

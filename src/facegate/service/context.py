@@ -16,6 +16,7 @@ from facegate.engine.liveness import PassiveLiveness
 from facegate.engine.liveness.challenge import SixtyEightPointLandmarker
 from facegate.engine.protocols import FaceWork
 from facegate.law import DEFAULT_OFFLINE_LIMIT, Decision, Refused, SiteRole
+from facegate.service.limits import SharedThrottle
 from facegate.store import AuditLog, Database, GalleryIndex, Vault
 from facegate.store import models as m
 
@@ -60,6 +61,7 @@ class GateContext:
     _card: ModelCard | None = None
     _liveness: PassiveLiveness | None = None
     _landmarks68: SixtyEightPointLandmarker | None = None
+    _throttle: SharedThrottle | None = None
 
     @property
     def engine(self) -> FaceWork:
@@ -91,6 +93,14 @@ class GateContext:
         if self._landmarks68 is None:
             self._landmarks68 = SixtyEightPointLandmarker()
         return self._landmarks68
+
+    @property
+    def throttle(self) -> SharedThrottle:
+        """Failure counters and lockouts every process shares (enrolment codes, console
+        logins), made at first use."""
+        if self._throttle is None:
+            self._throttle = SharedThrottle(self.db)
+        return self._throttle
 
     def now(self) -> datetime:
         return self.clock()

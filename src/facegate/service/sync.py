@@ -38,6 +38,7 @@ from facegate.store import keyring, outbox
 from facegate.store import models as m
 from facegate.store.access_models import SecurityEvent
 from facegate.store.keys import KEY_BYTES
+from facegate.store.people_models import EnrolmentCode
 from facegate.store.sync_models import EdgeDevice, EdgeHolding, SyncEvent, SyncPeer
 
 BATCH = 500
@@ -300,6 +301,9 @@ def _apply_up_event(
     if model is None or e.kind != outbox.UPSERT:
         raise SyncRejected(f"an edge may not send {e.kind} of {e.entity}")
     payload = dict(e.payload)
+    if model is EnrolmentCode:
+        _apply_redemption(session, deployment, device, payload)
+        return
     if model is SecurityEvent:
         payload.update(device_id=device.id, source=f"edge {device.id}")
     elif model is m.Subject:
@@ -309,6 +313,20 @@ def _apply_up_event(
     elif payload.get("deployment_id") != deployment.id:
         raise SyncRejected("an edge may only send records of its own deployment")
     outbox.upsert(session, model, payload)
+
+
+def _apply_redemption(
+    session: Session, deployment: m.Deployment, device: m.Device, payload: dict[str, Any]
+) -> None:
+    """An edge reports a code it redeemed: only the redemption of a code the control plane
+    issued for the edge's own deployment is taken (never a new code, never another field)."""
+    row = session.get(EnrolmentCode, payload.get("id"))
+    if row is None or row.deployment_id != deployment.id:
+        raise SyncRejected("an edge may only redeem enrolment codes of its own deployment")
+    values = outbox.row_values(EnrolmentCode, payload)
+    if row.redeemed_at is None and values.get("redeemed_at") is not None:
+        row.redeemed_at = values["redeemed_at"]
+        row.redeemed_device_id = device.id
 
 
 def _subject_in(session: Session, subject_id: str, deployment_id: str) -> bool:

@@ -69,6 +69,8 @@ class WebSession(Base, kw_only=True):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     key_id: Mapped[str] = mapped_column(String(32), default="", index=True)
+    # A named console user's session (``key_id`` empty); logging in with a key leaves it NULL.
+    user_id: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
     data: Mapped[str] = mapped_column(default="{}")
     created_at: Mapped[datetime] = mapped_column(default_factory=utc_now)
     expires_at: Mapped[datetime] = mapped_column(default_factory=utc_now, index=True)

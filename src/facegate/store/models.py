@@ -292,6 +292,7 @@ def _register_feature_tables() -> None:
         durability_models,
         legal_models,
         obligation_models,
+        people_models,
         sync_models,
     )
 

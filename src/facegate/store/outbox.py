@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, UOWTransaction
 from facegate.store import models as m
 from facegate.store.access_models import SecurityEvent
 from facegate.store.assessment_models import Assessment, NoticeVersion
+from facegate.store.people_models import EnrolmentCode
 from facegate.store.sync_models import SyncEvent, SyncStream
 from facegate.store.types import UtcDateTime, utc_now
 
@@ -49,19 +50,24 @@ DOWN_MODELS: dict[str, type[m.Base]] = {
         m.Consent,
         m.ConsentRefusal,
         m.Credential,
+        EnrolmentCode,
     )
 }
 """What a control plane sends its edges, in the order parents come before children."""
 
 UP_MODELS: dict[str, type[m.Base]] = {
-    cls.__tablename__: cls for cls in (m.Subject, m.Consent, m.ConsentRefusal, SecurityEvent)
+    cls.__tablename__: cls
+    for cls in (m.Subject, m.Consent, m.ConsentRefusal, SecurityEvent, EnrolmentCode)
 }
-"""What an edge reports as rows (templates are reported as holdings, see ``holding_payload``)."""
+"""What an edge reports as rows (templates are reported as holdings, see ``holding_payload``;
+an enrolment code only as its redemption, see ``service.sync``)."""
 
 LOCAL_COLUMNS: dict[str, frozenset[str]] = {"deployments": frozenset({"gallery_version"})}
 """Columns that describe this process's own store and never travel."""
 
-MONOTONIC_COLUMNS = frozenset({"withdrawn_at", "revoked_at", "destroyed_at", "deleted_at"})
+MONOTONIC_COLUMNS = frozenset(
+    {"withdrawn_at", "revoked_at", "destroyed_at", "deleted_at", "redeemed_at"}
+)
 """Once set, never cleared by an event: a withdrawal or revocation cannot be undone by an
 older copy of the row arriving later."""
 
@@ -271,7 +277,10 @@ class ControlOutbox:
         parent: m.Base | None = None
         if isinstance(row, m.Deployment):
             parent = session.get(m.Controller, row.controller_id)
-        elif isinstance(row, m.Consent | m.Credential | m.ConsentRefusal) and row.subject_id:
+        elif (
+            isinstance(row, m.Consent | m.Credential | m.ConsentRefusal | EnrolmentCode)
+            and row.subject_id
+        ):
             parent = session.get(m.Subject, row.subject_id)
         return [parent] if parent is not None else []
 
