@@ -53,6 +53,9 @@ class Settings:
     # face_queue photos waiting (-1: twice the workers) before 503 engine_busy.
     face_workers: int = 0
     face_queue: int = -1
+    # The zone every page, document and CLI line shows times in (an IANA name); the store
+    # keeps UTC.
+    time_zone: str = "Asia/Shanghai"
 
     @property
     def resolved_database_url(self) -> str:
@@ -129,6 +132,10 @@ DEFAULT_TOML = """\
 # printed or on-screen face, where the deployment's liveness is on. 0.5 was chosen on NUAA
 # (docs/benchmarks.md); raising it refuses more live people too.
 # liveness_threshold = 0.5
+
+# The time zone of every time shown to people (console, kiosk, documents, CLI): an IANA name.
+# Records are kept in UTC.
+# time_zone = "Asia/Shanghai"
 
 [engine]
 # "hog" (fast, frontal faces) or "cnn" (dlib's MMOD CNN detector: slower, more poses).
@@ -234,6 +241,7 @@ def load_settings(data_dir: Path | None = None, env: dict[str, str] | None = Non
         "offline_limit_hours",
         "face_workers",
         "face_queue",
+        "time_zone",
     )
     for key in top_level:
         if f"FACEGATE_{key.upper()}" in env:
@@ -283,6 +291,14 @@ def _apply(settings: Settings, values: dict[str, Any], source: str) -> Settings:
                 raise ConfigError(f"{source}: {key} must be a whole number") from exc
             if changes[key] < 0:
                 raise ConfigError(f"{source}: {key} must not be negative")
+        elif key == "time_zone":
+            from facegate.messages.times import UnknownZone, zone
+
+            try:
+                zone(str(value).strip())
+            except UnknownZone as exc:
+                raise ConfigError(f"{source}: {exc}") from exc
+            changes[key] = str(value).strip()
         elif key == "role":
             if str(value) not in ROLES:
                 raise ConfigError(f"{source}: role must be one of {', '.join(ROLES)}")

@@ -328,7 +328,9 @@ def test_the_control_planes_files_and_logs_hold_no_photo_and_no_embedding(
 
 def console_session(url: str, key: str) -> tuple[httpx.Client, str]:
     client = httpx.Client(base_url=url, timeout=30)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/console/login").text)
+    # The console in English (its toggle; Chinese is the default): the assertions read English.
+    login_page = client.get("/console/login", params={"lang": "en"}).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', login_page)
     assert token is not None
     client.post("/console/login", data={"api_key": key, "csrf_token": token[1]})
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/console/subjects").text)

@@ -31,7 +31,8 @@ def staff_key(gate: Gate, role: str) -> str:
 
 
 def log_in(page: Any, base_url: str, key: str) -> None:
-    page.goto(f"{base_url}/console/login")
+    # The console in English (its toggle; Chinese is the default): this walk reads English.
+    page.goto(f"{base_url}/console/login?lang=en")
     page.get_by_label("API key").fill(key)
     page.get_by_role("button", name="Log in").click()
     page.get_by_role("heading", name="Compliance dashboard").wait_for()

@@ -35,7 +35,8 @@ def client(web_gate: Gate) -> Iterator[TestClient]:
 
 
 def login(client: TestClient, key: str) -> int:
-    form = client.get("/console/login")
+    """Log in with the console in English (its toggle; Chinese is the default)."""
+    form = client.get("/console/login", params={"lang": "en"})
     data = {"csrf_token": token(form.text), "api_key": key}
     return client.post("/console/login", data=data, follow_redirects=False).status_code
 
@@ -45,7 +46,7 @@ def test_console_login_needs_the_form_token(client: TestClient, web_gate: Gate) 
     admin = issue_key(web_gate.ctx, "admin", actor="test").token
     refused = client.post("/console/login", data={"api_key": admin}, follow_redirects=False)
     assert refused.status_code == 401
-    assert "expired" in refused.text
+    assert "页面已过期" in refused.text  # csrf_failed, in the console's default language
     assert login(client, admin) == 303
     assert client.get("/console").status_code == 200
 

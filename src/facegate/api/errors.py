@@ -15,7 +15,11 @@ not initialised / store unavailable; every face worker busy  503     not_initial
 ==========================================================  ======  ==========================
 
 Every error body is ``{"error": {"code", "message", "details"?, "reasons"?}, "request_id"}``:
-the ``error`` object is exactly what the CLI prints with ``--json``.
+the ``error`` object is exactly what the CLI prints with ``--json``. ``code`` and each
+reason's ``code`` and ``articles`` are stable; ``message`` (and each reason's) is in the
+language ``Accept-Language`` asks for (:mod:`facegate.api.language`: English without the
+header, Chinese from the message catalogue when the header prefers ``zh``), and the response
+says which in ``Content-Language``.
 """
 
 from __future__ import annotations
@@ -29,10 +33,14 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from facegate.api.language import CONTENT_LANGUAGE, request_lang
 from facegate.engine.errors import EngineError, ImageTooLarge
 from facegate.engine.pool import EngineBusy
 from facegate.errors import FacegateError
 from facegate.law import Refused
+from facegate.messages import t
+from facegate.messages.catalogue import has
+from facegate.messages.errors import localized
 from facegate.service import Conflict, NotFound, NotInitialised
 from facegate.service.access import Forbidden, Unauthenticated
 from facegate.service.enrolment_codes import EnrolmentCodeLocked
@@ -89,6 +97,9 @@ def error_response(
     request: Request, status: int, error: dict[str, Any], headers: dict[str, str] | None = None
 ) -> JSONResponse:
     body = {"error": error, "request_id": request_id(request)}
+    headers = dict(headers or {})
+    headers["Content-Language"] = CONTENT_LANGUAGE[request_lang(request)]
+    headers["Vary"] = "Accept-Language"
     return JSONResponse(body, status_code=status, headers=headers)
 
 
@@ -104,7 +115,7 @@ async def facegate_error(request: Request, exc: Exception) -> JSONResponse:
         request.state.refused_codes = exc.decision.codes
     if status >= 500:
         log.error("server error", extra={"event": "error", "code": exc.code})
-    return error_response(request, status, exc.to_dict(), headers)
+    return error_response(request, status, localized(exc, request_lang(request)), headers)
 
 
 def _clean(errors: list[Any]) -> list[dict[str, Any]]:
@@ -120,7 +131,7 @@ async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     error = {
         "code": "bad_request",
-        "message": "the request is malformed; see details",
+        "message": t("api.request_malformed", request_lang(request)),
         "details": {"errors": _clean(list(exc.errors()))},
     }
     return error_response(request, 400, error)
@@ -130,10 +141,14 @@ async def http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     codes = {404: "not_found", 405: "method_not_allowed"}
     code = codes.get(exc.status_code, "bad_request" if exc.status_code < 500 else "error")
+    lang = request_lang(request)
+    message = (
+        str(exc.detail) if lang == "en" or not has(f"error.{code}") else t(f"error.{code}", lang)
+    )
     return error_response(
         request,
         exc.status_code,
-        {"code": code, "message": str(exc.detail)},
+        {"code": code, "message": message},
         dict(exc.headers or {}),
     )
 
@@ -141,14 +156,14 @@ async def http_error(request: Request, exc: Exception) -> JSONResponse:
 async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     # The type only: messages of unexpected errors are not vetted for personal data.
     log.error("unexpected error", extra={"event": "error", "error_type": type(exc).__name__})
-    return error_response(
-        request, 500, {"code": "internal_error", "message": "internal error; see the server log"}
-    )
+    message = t("api.internal_error", request_lang(request))
+    return error_response(request, 500, {"code": "internal_error", "message": message})
 
 
 async def integrity_error(request: Request, exc: Exception) -> JSONResponse:
     """A write that contradicts the stored data (e.g. an id that names nothing)."""
-    error = {"code": "conflict", "message": "the request names records that do not fit together"}
+    message = t("api.records_do_not_fit", request_lang(request))
+    error = {"code": "conflict", "message": message}
     return error_response(request, 409, error)
 
 

@@ -20,7 +20,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from facegate.api.language import scope_lang
 from facegate.api.middleware import send_json_error
+from facegate.messages import t
+from facegate.messages.errors import human_bytes
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -140,10 +143,15 @@ class BodyLimit:
         if self.on_refused is not None:
             await run_in_threadpool(self.on_refused, scope, size)
         photo = cap == self.image_cap and IMAGE_ROUTES.match(str(scope.get("path", "")))
+        # A photo route answers as the route itself would (the image limit).
+        code = "image_too_large" if photo else "body_too_large"
         error = {
-            # A photo route answers as the route itself would (the image limit).
-            "code": "image_too_large" if photo else "body_too_large",
-            "message": f"the request body is over {cap} bytes, the limit of this route",
+            "code": code,
+            "message": (
+                f"the request body is over {cap} bytes, the limit of this route"
+                if scope_lang(scope) == "en"
+                else t(f"error.{code}.bytes", "zh", limit=human_bytes(cap))
+            ),
             "details": {"max_bytes": cap},
         }
         request_id = str(scope.get("state", {}).get("request_id", ""))

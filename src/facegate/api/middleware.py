@@ -13,7 +13,9 @@ from typing import Any
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from facegate.api.language import scope_lang
 from facegate.api.metrics import Metrics
+from facegate.messages import t
 
 log = logging.getLogger("facegate.api.access")
 SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -32,7 +34,7 @@ async def send_json_error(
 ) -> None:
     """A whole JSON error response, ``{"error": ..., "request_id": ...}``, sent directly (for
     middleware that answers before or instead of the app)."""
-    body = json.dumps({"error": error, "request_id": request_id}).encode()
+    body = json.dumps({"error": error, "request_id": request_id}, ensure_ascii=False).encode()
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
@@ -81,7 +83,8 @@ class RequestContext:
                 },
             )
             if not started_response:
-                error = {"code": "internal_error", "message": "internal error; see the server log"}
+                message = t("api.internal_error", scope_lang(scope))
+                error = {"code": "internal_error", "message": message}
                 await send_json_error(send, 500, error, request_id)
         finally:
             elapsed = time.perf_counter() - started

@@ -50,8 +50,11 @@ class Allow:
                 source=client_address(request),
                 detail=f"{request.method} {getattr(request.scope.get('route'), 'path', '')}",
             )
+            allowed = ", ".join(self.roles)
             raise Forbidden(
-                f"the {who.role} role may not do this; allowed: {', '.join(self.roles)}"
+                f"the {who.role} role may not do this; allowed: {allowed}",
+                key="error.forbidden.roles",
+                params={"role": who.role, "allowed": allowed},
             )
         params = request.path_params
         if "deployment_id" in params:

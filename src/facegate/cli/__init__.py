@@ -3,6 +3,8 @@
 Commands are imported only when they run (``LazyCommand``), so ``facegate --help`` and the
 commands that touch no face never import the face engine. ``--data-dir`` and ``--json`` are
 accepted anywhere on the line: before the subcommand or after it (``FacegateGroup``).
+``--lang zh|en`` (the language of refusals and error lines) goes before the subcommand: some
+subcommands have their own ``--lang``, the language of the document they write.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,6 +21,12 @@ from typer._click import Command, Context, HelpFormatter
 from typer.core import TyperCommand, TyperGroup
 
 from facegate.cli.common import CliState
+from facegate.cli.output import choose_lang, set_lang
+
+
+class CliLang(StrEnum):
+    zh = "zh"
+    en = "en"
 
 
 @dataclass(frozen=True)
@@ -176,7 +185,16 @@ def root(
             "--data-dir", envvar="FACEGATE_DATA_DIR", help="Data directory (default facegate-data)."
         ),
     ] = None,
+    lang: Annotated[
+        CliLang | None,
+        typer.Option(
+            "--lang",
+            help="Language of refusals and errors: zh or en (default: FACEGATE_LANG, else "
+            "the locale, else en).",
+        ),
+    ] = None,
 ) -> None:
+    set_lang(choose_lang(lang.value if lang else None))
     ctx.obj = CliState(data_dir=data_dir)
 
 

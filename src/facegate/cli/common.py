@@ -10,10 +10,21 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from facegate.cli.output import EXIT_BAD_INPUT, EXIT_REFUSED, emit_json, err_console, fail
+from facegate.cli.output import (
+    EXIT_BAD_INPUT,
+    EXIT_REFUSED,
+    cli_lang,
+    emit_json,
+    err_console,
+    error_body,
+    fail,
+)
 from facegate.errors import FacegateError
+from facegate.messages import t
+from facegate.messages.errors import format_articles, reason_text
 
 if TYPE_CHECKING:
+    from facegate.law import Refused
     from facegate.service import Gate
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
@@ -50,22 +61,30 @@ def reporting(as_json: bool) -> Iterator[None]:
         yield
     except Refused as exc:
         if as_json:
-            emit_json({"error": exc.to_dict()})
+            emit_json({"error": error_body(exc)})
         else:
-            for (
-                reason
-            ) in exc.decision.reasons:  # one line each: refused (articles): what is missing
-                line = (
-                    f"refused {reason.explain()}"
-                    if reason.articles
-                    else f"refused: {reason.message}"
-                )
+            for line in refusal_lines(exc):  # one line each: refused (articles): what is missing
                 err_console.print(line, highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_REFUSED) from None
     except Conflict as exc:
         fail(exc, as_json=as_json, exit_code=EXIT_REFUSED)
     except FacegateError as exc:
         fail(exc, as_json=as_json, exit_code=EXIT_BAD_INPUT)
+
+
+def refusal_lines(exc: Refused) -> list[str]:
+    """One line per reason, in the CLI's language: ``refused (Measures art. 6): …`` or
+    ``未获准（依据《人脸识别技术应用安全管理办法》第6条）：…``."""
+    lang = cli_lang()
+    lines = []
+    for reason in exc.decision.reasons:
+        text = reason_text(reason.code, reason.message, lang)
+        if reason.articles:
+            cited = format_articles(reason.articles, lang)
+            lines.append(t("cli.refused.cited", lang, articles=cited, reason=text))
+        else:
+            lines.append(t("cli.refused", lang, reason=text))
+    return lines
 
 
 def show(body: dict[str, Any], as_json: bool, text: str) -> None:

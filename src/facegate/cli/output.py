@@ -1,18 +1,28 @@
 """How every command speaks: rich text for people, one JSON object with ``--json``.
 
 Exit status: 0 success, 1 refused by law or no match, 2 bad input.
+
+Refusals and error lines come from the message catalogue in the CLI's language: ``facegate
+--lang zh|en <command>`` (before the command), else ``FACEGATE_LANG``, else the locale (``LC_ALL``,
+``LC_MESSAGES``, ``LANG``: ``zh_CN.UTF-8`` is Chinese), else English. Codes, articles and the
+JSON's keys never change with the language; with ``--json`` each ``message`` is in it.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
+from collections.abc import Mapping
 from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
 
 from facegate.errors import FacegateError
+from facegate.messages import Lang, t
+from facegate.messages.catalogue import as_lang
+from facegate.messages.errors import error_text, localized
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -27,12 +37,47 @@ def emit_json(body: Any) -> None:
     sys.stdout.flush()
 
 
+_lang: list[Lang] = ["en"]
+
+
+def choose_lang(option: str | None, env: Mapping[str, str] | None = None) -> Lang:
+    """The CLI's language: ``--lang``, ``FACEGATE_LANG``, the locale, English."""
+    env = os.environ if env is None else env
+    if option:
+        return as_lang(option)
+    if env.get("FACEGATE_LANG"):
+        return as_lang(env["FACEGATE_LANG"])
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(name, "")
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    return "en"
+
+
+def set_lang(lang: Lang) -> None:
+    _lang[0] = lang
+
+
+def cli_lang() -> Lang:
+    return _lang[0]
+
+
+def error_body(error: FacegateError) -> dict[str, Any]:
+    """The error as ``--json`` prints it: stable codes, messages in the CLI's language."""
+    return localized(error, cli_lang())
+
+
+def error_line(error: FacegateError) -> str:
+    """``error (code): message`` in the CLI's language."""
+    return t("cli.error", cli_lang(), code=error.code, message=error_text(error, cli_lang()))
+
+
 def fail(error: FacegateError, *, as_json: bool, exit_code: int = EXIT_BAD_INPUT) -> NoReturn:
     if as_json:
-        emit_json({"error": error.to_dict()})
+        emit_json({"error": error_body(error)})
     else:
         err_console.print(
-            f"[bold red]error[/] ({error.code}): {error.message}", highlight=False, soft_wrap=True
+            error_line(error), style="red", highlight=False, markup=False, soft_wrap=True
         )
     raise typer.Exit(exit_code)
 

@@ -15,8 +15,9 @@ from facegate.documents.labels import LOCATION_TYPES, PURPOSE_TYPES
 from facegate.law.facts import PROHIBITED_LOCATIONS, LocationType
 from facegate.service import access
 from facegate.service.accuracy import accuracy_decision
+from facegate.service.assessments import latest as latest_assessment
 from facegate.service.assessments import pipia_status
-from facegate.service.facts import deployment_facts
+from facegate.service.facts import deployment_facts, iso
 from facegate.service.gate import Gate
 from facegate.service.incidents import list_incidents
 from facegate.service.registry import get_deployment, prerequisites_decision
@@ -38,6 +39,15 @@ def retention_warning(purpose_type: str, days: str) -> str:
         return law.retention_warning(law.PurposeType(purpose_type), int(days))
     except ValueError:
         return ""
+
+
+def purpose_names(lang: str) -> dict[str, str]:
+    """Each purpose's name in ``lang`` (the documents' own words)."""
+    return {key: (en if lang == "en" else zh) for key, (en, zh) in PURPOSE_TYPES.items()}
+
+
+def default_retention(purpose_type: str) -> int:
+    return law.default_retention_days(law.PurposeType(purpose_type))
 
 
 def retention_defaults() -> list[tuple[str, int]]:
@@ -82,6 +92,23 @@ class DeploymentCard:
     notice_version: int
     devices: list[dict[str, Any]] = field(default_factory=list)
     liveness: str = "passive"
+    # The newest assessment for the console to word in its language: status (none, draft,
+    # approved, stale), number, approved_at, approver, approver_role, stale_reason.
+    pipia_state: dict[str, Any] = field(default_factory=dict)
+
+
+def pipia_state(session: Any, deployment_id: str) -> dict[str, Any]:
+    row = latest_assessment(session, deployment_id)
+    if row is None:
+        return {"status": "none"}
+    return {
+        "status": row.status,
+        "number": row.number,
+        "approved_at": iso(row.approved_at),
+        "approver": row.approver,
+        "approver_role": row.approver_role,
+        "stale_reason": row.stale_reason,
+    }
 
 
 def deployment_cards(gate: Gate, only: str | None = None) -> list[DeploymentCard]:
@@ -128,6 +155,7 @@ def deployment_cards(gate: Gate, only: str | None = None) -> list[DeploymentCard
                     method=row.method,
                     purpose=row.purpose,
                     pipia=pipia_status(session, row.id),
+                    pipia_state=pipia_state(session, row.id),
                     individuals=int(individuals or 0),
                     expiring=int(expiring or 0),
                     compliance=decision_view(decision),

@@ -52,6 +52,7 @@ class GateContext:
     offline_limit: timedelta = DEFAULT_OFFLINE_LIMIT
     public_url: str = ""  # Settings.public_url: the base of every link people are given
     demo: bool = False
+    time_zone: str = "Asia/Shanghai"  # Settings.time_zone: where people read times
     # deployment id -> the gallery version this process's index holds
     index_versions: dict[str, int] = field(default_factory=dict)
     liveness_factory: Callable[[], PassiveLiveness] = PassiveLiveness

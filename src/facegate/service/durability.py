@@ -23,7 +23,6 @@ from facegate.service.access import end_sessions_of
 from facegate.service.context import GateContext, record
 from facegate.service.individuals import note_removed_pairs
 from facegate.service.people import erase_subject_rows
-from facegate.service.templates import bump_galleries
 from facegate.store import models as m
 from facegate.store.access_models import ApiKey
 from facegate.store.durability_models import KeyCheck, KeyRingEntry, WebSession
@@ -132,7 +131,6 @@ def replay(ctx: GateContext) -> ReplayReport:
             _apply(ctx, session, entry, report, pairs)
         session.flush()
         note_removed_pairs(session, pairs)
-        bump_galleries(ctx, session, (d for _, d in pairs))
         check.journal_seq = state.last_seq
         record(
             ctx,
@@ -232,7 +230,6 @@ def abandon_data(ctx: GateContext, *, actor: str) -> dict[str, int]:
             session.delete(web_session)
         session.flush()
         note_removed_pairs(session, pairs)
-        bump_galleries(ctx, session, (d for _, d in pairs))
         check = session.get(KeyCheck, 1)
         if check is not None:
             check.fingerprint = ctx.vault.fingerprint

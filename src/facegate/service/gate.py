@@ -214,6 +214,7 @@ class Gate:
             suspension_max_days=settings.suspension_max_days,
             public_url=settings.public_url,
             demo=settings.demo,
+            time_zone=settings.time_zone,
             prerequisites=DEFAULT_PREREQUISITES if prerequisites is None else prerequisites,
             site=role,
             face_checks=face_checks_for(role, offline_limit),

@@ -44,7 +44,7 @@ from facegate.service.sites import (
     transmission_consented,
     transmission_decision,
 )
-from facegate.service.templates import bump_gallery, note_own_change, sync_index
+from facegate.service.templates import note_own_change, sync_index
 from facegate.store import models as m
 from facegate.store.index import Match
 
@@ -136,7 +136,8 @@ def enrol(
         )
         template.created_at = now  # the Gate's clock: expiries are counted from it
         note_stored(session, deployment.controller_id, subject_id, now)
-        before, after = bump_gallery(session, deployment)
+        after = deployment.gallery_version  # the vault logged the template under a new version
+        before = after - 1
         record(
             ctx,
             session,

@@ -25,7 +25,8 @@ from facegate.service.errors import (
 from facegate.service.facts import aware, deployment_facts, device_facts
 from facegate.service.legal_bases import approved_basis_decision
 from facegate.service.staleness import note_deployment_change, purpose_and_method
-from facegate.service.templates import bump_gallery, shred_deployment
+from facegate.service.templates import shred_deployment
+from facegate.store import gallery_log
 from facegate.store import models as m
 
 
@@ -240,8 +241,8 @@ def _shorten_retention(
             template.expires_at = new_expiry
             clamped += 1
     if clamped:
-        bump_gallery(session, row)
-        ctx.index_versions.pop(row.id, None)  # reload with the new expiries before searching
+        # Expiries are not a delta of additions and removals: every index reloads the gallery.
+        gallery_log.log_reset(session, row.id)
     record(
         ctx,
         session,

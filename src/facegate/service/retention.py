@@ -21,7 +21,7 @@ from facegate.service.consents import subject_consents
 from facegate.service.context import GateContext, record
 from facegate.service.facts import consents_facts, deployment_facts
 from facegate.service.individuals import note_removed_pairs
-from facegate.service.templates import bump_galleries, shred_deployment
+from facegate.service.templates import shred_deployment
 from facegate.store import models as m
 
 BATCH = 500
@@ -101,7 +101,6 @@ def sweep(
             deleted = ctx.vault.destroy_keys(session, doomed_keys, batch)
             note_removed_pairs(session, pairs)
             batch_deployments = {d for _, d in pairs}
-            bump_galleries(ctx, session, batch_deployments)
             record(
                 ctx,
                 session,

@@ -290,6 +290,7 @@ def _register_feature_tables() -> None:
         access_models,
         assessment_models,
         durability_models,
+        gallery_log,
         legal_models,
         obligation_models,
         people_models,

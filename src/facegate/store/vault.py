@@ -24,7 +24,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -35,9 +35,10 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
+from facegate.store import gallery_log
 from facegate.store.errors import IdentityUnreadable, MasterKeyMismatch, TemplateUnreadable
 from facegate.store.journal import DeletionJournal
 from facegate.store.keys import KEY_BYTES, fingerprint
@@ -81,6 +82,17 @@ def template_aad(subject_id: str, deployment_id: str, template_id: str) -> bytes
 
 def identity_aad(subject_id: str) -> bytes:
     return b"facegate-id|" + subject_id.encode()
+
+
+@dataclass(frozen=True)
+class OpenTemplate:
+    """A template decrypted for the index: ids, vector and expiry (no ORM row)."""
+
+    template_id: str
+    subject_id: str
+    deployment_id: str
+    vector: npt.NDArray[np.float32]
+    expires_at: datetime
 
 
 @dataclass(frozen=True)
@@ -274,6 +286,7 @@ class Vault:
         )
         session.add(row)
         session.flush()
+        gallery_log.log_added(session, deployment_id, [(template_id, subject_id)])
         return row
 
     def open_template(self, session: Session, template: Template) -> npt.NDArray[np.float32]:
@@ -294,6 +307,53 @@ class Vault:
                 "the template fails authentication", details={"template": template.id}
             ) from exc
         return np.frombuffer(plain, dtype=EMBEDDING_DTYPE).astype(np.float32)
+
+    def open_templates(
+        self, session: Session, *where: ColumnElement[bool], batch_size: int = 2000
+    ) -> Iterator[OpenTemplate]:
+        """Decrypt every template matching ``where`` in bulk: one query joining each template to
+        its data key (no ORM object, no lookup per template), streamed ``batch_size`` rows at a
+        time. ``TemplateUnreadable`` as ``open_template``."""
+        query = (
+            select(
+                Template.id,
+                Template.subject_id,
+                Template.deployment_id,
+                Template.nonce,
+                Template.ciphertext,
+                Template.expires_at,
+                DataKey.subject_id,
+                DataKey.deployment_id,
+                DataKey.wrapped_key,
+                DataKey.kek,
+                DataKey.destroyed_at,
+            )
+            .outerjoin(DataKey, DataKey.id == Template.data_key_id)
+            .where(*where)
+            .execution_options(yield_per=batch_size)
+        )
+        for row in session.execute(query):
+            (tid, subject, deployment, nonce, body, expires, k_subject, k_deployment,
+             wrapped, kek, destroyed) = row  # fmt: skip
+            if k_subject is None:
+                raise TemplateUnreadable("the template's data key does not exist")
+            if (k_subject, k_deployment) != (subject, deployment):
+                raise TemplateUnreadable("the template's data key belongs to another subject")
+            if wrapped is None or destroyed is not None:
+                raise TemplateUnreadable("the data key has been destroyed")
+            try:
+                plain_key = self._for(kek).kek.decrypt(
+                    wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], data_key_aad(subject, deployment)
+                )
+                plain = AESGCM(plain_key).decrypt(
+                    nonce, body, template_aad(subject, deployment, tid)
+                )
+            except (InvalidTag, MasterKeyMismatch) as exc:
+                raise TemplateUnreadable(
+                    "the template fails authentication", details={"template": tid}
+                ) from exc
+            vector = np.frombuffer(plain, dtype=EMBEDDING_DTYPE).astype(np.float32)
+            yield OpenTemplate(tid, subject, deployment, vector, expires)
 
     def shred(self, session: Session, subject_id: str, deployment_id: str | None = None) -> int:
         """Crypto-shred: destroy the subject's data key(s) (for one deployment, or all) and
@@ -326,9 +386,15 @@ class Vault:
                 (t.id, t)
                 for t in session.scalars(select(Template).where(Template.data_key_id.in_(key_ids)))
             )
+        removed: dict[str, list[tuple[str, str]]] = {}
         for template in doomed.values():
+            removed.setdefault(template.deployment_id, []).append(
+                (template.id, template.subject_id)
+            )
             session.delete(template)
         session.flush()
+        for deployment_id, pairs in sorted(removed.items()):
+            gallery_log.log_removed(session, deployment_id, pairs)
         for key_row in keys:
             if key_row.destroyed_at is None:
                 key_row.wrapped_key = None

@@ -13,6 +13,8 @@ from fastapi.templating import Jinja2Templates
 
 from facegate.errors import FacegateError
 from facegate.law.refusal import Refused
+from facegate.messages import DEFAULT_LANG, t
+from facegate.messages.errors import error_text, format_articles, reason_text
 from facegate.messages.jinja import install as install_messages
 from facegate.service import Gate
 from facegate.web.sessions import Signer, derive_secret
@@ -34,21 +36,37 @@ def web_state(request: Request) -> WebState:
     return state
 
 
-def problem(exc: FacegateError) -> dict[str, Any]:
+def problem(exc: FacegateError, lang: str | None = None) -> dict[str, Any]:
     """An error as the pages show it: the message and, for a refusal, each reason's rule
-    code, articles and message."""
+    code, articles (and their citation) and message.
+
+    With ``lang`` (``zh`` or ``en``) every sentence comes from the message catalogue, never
+    the raw English of the exception. Without it (the kiosk's pages until they are moved to
+    the catalogue) the exception's own English message, as before.
+    """
     reasons: list[dict[str, Any]] = []
     if isinstance(exc, Refused):
+        shown = lang or "en"
         reasons = [
-            {"code": r.code, "articles": list(r.articles), "message": r.message}
+            {
+                "code": r.code,
+                "articles": list(r.articles),
+                "cited": format_articles(r.articles, shown) if r.articles else "",
+                "message": reason_text(r.code, r.message, shown),
+            }
             for r in exc.decision.reasons
         ]
-    return {"code": exc.code, "message": exc.message, "reasons": reasons}
+    if lang is None:
+        return {"code": exc.code, "message": exc.message, "reasons": reasons}
+    message = t("error.refused", lang) if reasons else error_text(exc, lang, precise=False)
+    return {"code": exc.code, "message": message, "reasons": reasons}
 
 
 def render(
     request: Request, name: str, context: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
+    """A page; its ``lang`` is Chinese unless the route says otherwise."""
+    context.setdefault("lang", DEFAULT_LANG)
     response = web_state(request).templates.TemplateResponse(
         request, name, context, status_code=status_code
     )
@@ -64,7 +82,7 @@ def mount_web(app: FastAPI, gate: Gate, *, session_hours: float = 8.0) -> None:
 
     secret = derive_secret(gate.ctx.master_key)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
-    install_messages(templates.env)
+    install_messages(templates.env, time_zone=gate.ctx.time_zone)
     app.state.web = WebState(
         gate=gate,
         templates=templates,

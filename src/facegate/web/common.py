@@ -12,6 +12,7 @@ from starlette.datastructures import FormData
 from facegate.api.auth import limit
 from facegate.api.state import api_state, client_address
 from facegate.errors import FacegateError
+from facegate.messages import DEFAULT_LANG, LANGS
 from facegate.web import csrf, sessions
 from facegate.web.app import problem, web_state
 
@@ -23,6 +24,13 @@ class Visit:
     request: Request
     cookie: str
     data: dict[str, Any]
+
+    @property
+    def lang(self) -> str:
+        """The page language: what this session chose (``?lang=`` on any page), else
+        Chinese."""
+        lang = self.data.get("lang")
+        return lang if lang in LANGS else DEFAULT_LANG
 
     @property
     def csrf_token(self) -> str:
@@ -44,7 +52,7 @@ class Visit:
         self.data["flash"] = {"kind": kind, "message": message, "reasons": reasons or []}
 
     def flash_error(self, exc: FacegateError) -> None:
-        body = problem(exc)
+        body = problem(exc, self.lang)
         self.flash("error", body["message"], body["reasons"])
 
     def take_flash(self) -> dict[str, Any] | None:
@@ -55,7 +63,11 @@ class Visit:
 def visit(request: Request, cookie: str) -> Visit:
     state = web_state(request)
     signer = state.console if cookie == sessions.CONSOLE_COOKIE else state.kiosk
-    return Visit(request, cookie, sessions.read(request, signer, cookie))
+    data = sessions.read(request, signer, cookie)
+    chosen = request.query_params.get("lang", "")
+    if chosen in LANGS:  # the language toggle: kept in the session from here on
+        data["lang"] = chosen
+    return Visit(request, cookie, data)
 
 
 async def posted(request: Request, current: Visit) -> FormData:

@@ -20,6 +20,9 @@ from facegate.documents.notice import render_sign_pdf
 from facegate.documents.records import records_csv
 from facegate.errors import FacegateError
 from facegate.law.pipia import ASPECTS, Statement
+from facegate.messages import t
+from facegate.messages.errors import error_text
+from facegate.messages.times import local_date
 from facegate.service import ConsentSpec, DeploymentSpec, DeviceSpec, access, web_sessions
 from facegate.service import console_views as views
 from facegate.service import filing as filing_service
@@ -52,7 +55,12 @@ def principal(current: Visit) -> Principal | None:
 
 def need(who: Principal, *roles: str) -> None:
     if who.role not in roles:
-        raise Forbidden(f"the {who.role} role may not do this; allowed: {', '.join(roles)}")
+        allowed = ", ".join(roles)
+        raise Forbidden(
+            f"the {who.role} role may not do this; allowed: {allowed}",
+            key="error.forbidden.roles",
+            params={"role": who.role, "allowed": allowed},
+        )
 
 
 def page(
@@ -62,6 +70,7 @@ def page(
         who=who,
         csrf_token=current.csrf_token,
         flash=current.take_flash(),
+        lang=current.lang,
     )
     return current.save(render(current.request, name, context, status_code))
 
@@ -94,17 +103,25 @@ async def login(request: Request) -> Response:
         form = await posted(request, current)
         who = access.authenticate(web_state(request).gate.ctx, text(form, "api_key"))
         if who.role not in STAFF_ROLES:
-            raise Forbidden("the console is for admin, dpo and operator keys")
+            raise Forbidden(
+                "the console is for admin, dpo and operator keys", key="error.forbidden.console"
+            )
     except FacegateError as exc:
         if isinstance(exc, Unauthenticated):
             try:
                 failed_login(request, exc.message)
             except FacegateError as limited:
                 exc = limited
-        return page(current, None, "console/login.html", 401, error=exc.message)
+        return page(
+            current,
+            None,
+            "console/login.html",
+            401,
+            error=error_text(exc, current.lang, precise=False),
+        )
     state = web_state(request)
     sid = web_sessions.start(state.gate.ctx, who, seconds=state.console.max_age)
-    current.data = {"sid": sid}  # a fresh session id at login: no fixation
+    current.data = {"sid": sid, "lang": current.lang}  # a fresh session at login: no fixation
     return current.redirect("/console")
 
 
@@ -113,7 +130,7 @@ async def logout(request: Request) -> Response:
     current = console_visit(request)
     await posted(request, current)
     web_sessions.end(web_state(request).gate.ctx, current.data.get("sid"))
-    current.data = {}
+    current.data = {"lang": current.lang}
     return current.redirect("/console/login")
 
 
@@ -125,7 +142,7 @@ def dashboard(request: Request) -> Response:
     except LoginRequired:
         return login_redirect(request)
     gate = web_state(request).gate
-    today = gate.ctx.now().date()
+    today = local_date(gate.ctx.now(), gate.ctx.time_zone)  # the day it is where people are
     return page(
         current,
         who,
@@ -170,11 +187,32 @@ def wizard_page(
         controllers=views.controllers(gate),
         purposes=views.purpose_choices(),
         locations=views.location_choices(),
-        retention_warning=views.retention_warning(
-            values.get("purpose_type", ""), values.get("retention_days", "")
+        retention_warning=retention_warning(
+            values.get("purpose_type", ""), values.get("retention_days", ""), current.lang
         ),
-        retention_defaults=views.retention_defaults(),
+        retention_defaults=retention_defaults(current.lang),
     )
+
+
+def retention_warning(purpose_type: str, days: str, lang: str) -> str:
+    """The wizard's warning when the retention asked for is above the purpose's default, in
+    the page's language; empty when it is not (or the input is not usable)."""
+    if not views.retention_warning(purpose_type, days):
+        return ""
+    return t(
+        "console.wizard.retention_warning",
+        lang,
+        days=int(days),
+        default=views.default_retention(purpose_type),
+        purpose=views.purpose_names(lang).get(purpose_type, purpose_type),
+    )
+
+
+def retention_defaults(lang: str) -> str:
+    """Each purpose's default retention, for the hint beside the field."""
+    names = views.purpose_names(lang)
+    separator = "、" if lang == "zh" else ", "
+    return separator.join(f"{names[key]} {days}" for key, days in views.retention_defaults())
 
 
 @router.get("/deployments/new", response_class=HTMLResponse)
@@ -201,7 +239,9 @@ async def create_deployment(request: Request) -> Response:
     try:
         need(who, "admin")
         if values["location_type"] not in dict(views.location_choices()):
-            raise Forbidden("choose one of the offered location types")
+            raise Forbidden(
+                "choose one of the offered location types", key="error.forbidden.location"
+            )
         alternatives = tuple(a.strip() for a in values["alternatives"].splitlines() if a.strip())
         try:
             retention = int(values["retention_days"])
@@ -239,7 +279,7 @@ async def create_deployment(request: Request) -> Response:
     except FacegateError as exc:
         current.flash_error(exc)
         return wizard_page(current, who, values, 422)
-    current.flash("ok", f"Deployment “{row.name}” created as a draft.")
+    current.flash("ok", t("console.flash.deployment_created", current.lang, name=row.name))
     return current.redirect(f"/console/deployments/{row.id}")
 
 
@@ -307,9 +347,16 @@ async def act(
 async def create_pipia(deployment_id: str, request: Request) -> Response:
     def run(current: Visit, who: Principal, form: Any) -> str:
         row = web_state(request).gate.create_pipia(deployment_id, actor=who.actor)
-        return f"PIPIA no. {row.number} drafted from the deployment's configuration."
+        return t("console.flash.pipia_drafted", current.lang, number=row.number)
 
     return await act(request, deployment_id, ("admin", "dpo"), run)
+
+
+def aspect_title(key: str, lang: str) -> str:
+    for aspect in ASPECTS:
+        if aspect.key == key:
+            return aspect.title_en if lang == "en" else aspect.title_zh
+    return key
 
 
 def _statements(raw: str) -> list[Statement]:
@@ -334,7 +381,11 @@ async def edit_pipia(deployment_id: str, request: Request) -> Response:
             measures=_statements(text(form, "measures")),
             actor=who.actor,
         )
-        return f"PIPIA aspect “{aspect}” saved."
+        return t(
+            "console.flash.pipia_aspect_saved",
+            current.lang,
+            aspect=aspect_title(aspect, current.lang),
+        )
 
     return await act(request, deployment_id, ("admin", "dpo"), run)
 
@@ -351,7 +402,9 @@ async def approve_pipia(deployment_id: str, request: Request) -> Response:
             role=text(form, "approver_role", "dpo") or "dpo",
             actor=who.actor,
         )
-        return f"PIPIA no. {row.number} approved by {row.approver}."
+        return t(
+            "console.flash.pipia_approved", current.lang, number=row.number, approver=row.approver
+        )
 
     return await act(request, deployment_id, ("dpo",), run)
 
@@ -360,7 +413,7 @@ async def approve_pipia(deployment_id: str, request: Request) -> Response:
 async def publish_notice(deployment_id: str, request: Request) -> Response:
     def run(current: Visit, who: Principal, form: Any) -> str:
         row = web_state(request).gate.publish_notice(deployment_id, actor=who.actor)
-        return f"Notice version {row.version} published."
+        return t("console.flash.notice_published", current.lang, version=row.version)
 
     return await act(request, deployment_id, ("admin", "dpo"), run)
 
@@ -369,7 +422,7 @@ async def publish_notice(deployment_id: str, request: Request) -> Response:
 async def activate(deployment_id: str, request: Request) -> Response:
     def run(current: Visit, who: Principal, form: Any) -> str:
         web_state(request).gate.activate(deployment_id, actor=who.actor)
-        return "Deployment activated."
+        return t("console.flash.activated", current.lang)
 
     return await act(request, deployment_id, ("admin",), run)
 
@@ -379,7 +432,9 @@ async def register_device(deployment_id: str, request: Request) -> Response:
     def run(current: Visit, who: Principal, form: Any) -> str:
         location = text(form, "location_type")
         if location not in dict(views.location_choices()):
-            raise Forbidden("choose one of the offered location types")
+            raise Forbidden(
+                "choose one of the offered location types", key="error.forbidden.location"
+            )
         gate = web_state(request).gate
         device = gate.register_device(
             deployment_id,
@@ -396,7 +451,7 @@ async def register_device(deployment_id: str, request: Request) -> Response:
             gate.ctx, "device", device_id=device.id, label="kiosk", actor=who.actor
         )
         current.data["device_token"] = issued.token
-        return f"Device “{device.name}” registered; its key is shown once below."
+        return t("console.flash.device_registered", current.lang, name=device.name)
 
     return await act(request, deployment_id, ("admin",), run)
 
@@ -451,7 +506,7 @@ def subjects(request: Request, subject_id: str = "") -> Response:
             need(who, "dpo")
             report = web_state(request).gate.subject_report(subject_id.strip(), actor=who.actor)
         except FacegateError as exc:
-            error = exc.message
+            error = error_text(exc, current.lang, precise=False)
     return page(
         current,
         who,
@@ -473,7 +528,7 @@ async def withdraw(subject_id: str, request: Request) -> Response:
         )
         current.flash(
             "ok",
-            f"Consent withdrawn; {result.templates_destroyed} template(s) destroyed.",
+            t("console.flash.consent_withdrawn", current.lang, count=result.templates_destroyed),
         )
     except FacegateError as exc:
         current.flash_error(exc)
@@ -491,7 +546,10 @@ async def reconsent(subject_id: str, request: Request) -> Response:
         form = await posted(request, current)
         need(who, "dpo", "operator")
         if text(form, "notice_read") != "yes":
-            raise BadRequest("the person must have read the current notice before consenting")
+            raise BadRequest(
+                "the person must have read the current notice before consenting",
+                key="error.bad_request.notice_unread",
+            )
         web_state(request).gate.record_consent(
             subject_id,
             text(form, "deployment_id"),
@@ -503,7 +561,7 @@ async def reconsent(subject_id: str, request: Request) -> Response:
             ),
             actor=who.actor,
         )
-        current.flash("ok", "Consent renewed under the current purpose and method.")
+        current.flash("ok", t("console.flash.consent_renewed", current.lang))
     except FacegateError as exc:
         current.flash_error(exc)
     return current.redirect(f"/console/subjects?subject_id={subject_id}")
@@ -517,7 +575,7 @@ async def delete(subject_id: str, request: Request) -> Response:
         need(who, "dpo")
         gate = web_state(request).gate
         counts = gate.delete_subject(subject_id, actor=who.actor)
-        current.flash("ok", f"Subject erased: {counts}.")
+        current.flash("ok", t("console.flash.subject_erased", current.lang, counts=counts))
     except FacegateError as exc:
         current.flash_error(exc)
     return current.redirect("/console/subjects")

@@ -380,7 +380,7 @@ async def photo(request: Request, form: FormData) -> bytes:
     limit = api_state(request).settings.image_limits.max_bytes
     data = await upload.read(limit + 1)
     if len(data) > limit:
-        raise ImageTooLarge(f"the photo is over {limit} bytes")
+        raise ImageTooLarge(f"the photo is over {limit} bytes", details={"max_bytes": limit})
     if not data:
         raise BadRequest("请拍照或上传照片 · Take or upload a photo")
     return data

@@ -1,0 +1,198 @@
+"""The gallery change log: every template added to or removed from a deployment's gallery, keyed
+by the deployment's gallery version, written in the transaction that adds or removes it.
+
+A writer calls ``log_added`` / ``log_removed`` (the vault does so in ``seal_template`` and
+``destroy_keys``, so every path that stores or deletes a template through it is covered; a
+set-based writer that bypasses the vault calls them itself with the ids it wrote). Each call bumps
+``deployments.gallery_version`` by one with an ``UPDATE ... SET v = v + 1`` (so concurrent writers
+on PostgreSQL serialise on the deployment's row instead of losing a bump) and writes one row per
+template under the new version. ``log_reset`` records a change that is not a set of additions and
+removals (e.g. expiries brought forward): readers reload that deployment.
+
+A reader (another process, or a snapshot of the index) that holds version ``v`` asks
+``changes_since(session, deployment_id, v, current)`` and applies only the delta; it gets None
+when the log cannot tell (a gap: pruned entries, a database older than the log, a version that went
+backwards after a restore, or a reset), and then reloads from the vault. Plain SQLAlchemy: the
+same statements run on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, delete, insert, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
+
+from facegate.store.models import ID, Base, Deployment
+from facegate.store.types import utc_now
+
+ADD = "add"
+REMOVE = "remove"
+RESET = "reset"
+
+_IN_CHUNK = 500  # ids per IN (...) clause
+
+
+class GalleryChange(Base, kw_only=True):
+    """One template added to or removed from a deployment's gallery at one gallery version (or a
+    reset of the whole deployment, with no template). Ids only, never vectors."""
+
+    __tablename__ = "gallery_changes"
+    __table_args__ = (Index("ix_gallery_changes_deployment_version", "deployment_id", "version"),)
+
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=True, init=False)
+    deployment_id: Mapped[str] = mapped_column(ID, ForeignKey("deployments.id"))
+    version: Mapped[int]
+    op: Mapped[str] = mapped_column(String(8))
+    template_id: Mapped[str | None] = mapped_column(ID, default=None)
+    subject_id: Mapped[str | None] = mapped_column(ID, default=None)
+    at: Mapped[datetime] = mapped_column(default_factory=utc_now)
+
+
+@dataclass
+class Delta:
+    """What changed in a deployment's gallery between two versions: templates removed, and
+    templates added (and not removed again since), in the order they were added."""
+
+    since: int
+    upto: int
+    added: list[str] = field(default_factory=list)
+    removed: set[str] = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.removed)
+
+
+def bump_version(session: Session, deployment_id: str) -> tuple[int, int]:
+    """Increment the deployment's gallery version in this transaction; (before, after).
+
+    One ``UPDATE ... SET gallery_version = gallery_version + 1``: on PostgreSQL it takes the
+    row's lock, so two writers never hand out the same version. The deployment object already
+    in the session (if any) is told the new value."""
+    result = session.execute(
+        update(Deployment)
+        .where(Deployment.id == deployment_id)
+        .values(gallery_version=Deployment.gallery_version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 1) == 0:
+        raise LookupError(f"no deployment {deployment_id}")
+    after = session.scalar(select(Deployment.gallery_version).where(Deployment.id == deployment_id))
+    assert after is not None
+    held = session.identity_map.get(identity_key(Deployment, deployment_id))
+    if held is not None:
+        set_committed_value(held, "gallery_version", after)
+    return after - 1, after
+
+
+def _log(
+    session: Session, deployment_id: str, op: str, templates: Iterable[tuple[str, str]]
+) -> tuple[int, int]:
+    entries = list(templates)
+    if not entries:
+        version = session.scalar(
+            select(Deployment.gallery_version).where(Deployment.id == deployment_id)
+        )
+        return (version or 0), (version or 0)
+    before, after = bump_version(session, deployment_id)
+    now = utc_now()
+    session.execute(
+        insert(GalleryChange),
+        [
+            {
+                "deployment_id": deployment_id,
+                "version": after,
+                "op": op,
+                "template_id": template_id,
+                "subject_id": subject_id,
+                "at": now,
+            }
+            for template_id, subject_id in entries
+        ],
+    )
+    return before, after
+
+
+def log_added(
+    session: Session, deployment_id: str, templates: Iterable[tuple[str, str]]
+) -> tuple[int, int]:
+    """Record ``(template id, subject id)`` pairs added to the deployment's gallery, under one
+    new gallery version; (version before, version after). Nothing to record: no bump."""
+    return _log(session, deployment_id, ADD, templates)
+
+
+def log_removed(
+    session: Session, deployment_id: str, templates: Iterable[tuple[str, str]]
+) -> tuple[int, int]:
+    """Record ``(template id, subject id)`` pairs removed from the deployment's gallery (deleted,
+    shredded, expired and swept), under one new gallery version; (before, after)."""
+    return _log(session, deployment_id, REMOVE, templates)
+
+
+def log_reset(session: Session, deployment_id: str) -> tuple[int, int]:
+    """Record a change readers cannot apply as a delta (expiries rewritten): they reload the
+    deployment from the vault. (before, after)."""
+    before, after = bump_version(session, deployment_id)
+    session.add(GalleryChange(deployment_id=deployment_id, version=after, op=RESET))
+    session.flush()
+    return before, after
+
+
+def current_version(session: Session, deployment_id: str) -> int:
+    version = session.scalar(
+        select(Deployment.gallery_version).where(Deployment.id == deployment_id)
+    )
+    return version or 0
+
+
+def changes_since(session: Session, deployment_id: str, since: int, upto: int) -> Delta | None:
+    """The delta from version ``since`` to ``upto`` (the deployment's current version, read in
+    the same transaction), or None when the log cannot give it: reload from the vault then."""
+    if since == upto:
+        return Delta(since, upto)
+    if since > upto:
+        return None  # the database went back (a restore): the holder's state is not in it
+    rows = session.execute(
+        select(GalleryChange.version, GalleryChange.op, GalleryChange.template_id)
+        .where(
+            GalleryChange.deployment_id == deployment_id,
+            GalleryChange.version > since,
+            GalleryChange.version <= upto,
+        )
+        .order_by(GalleryChange.seq)
+    ).all()
+    if len({row.version for row in rows}) != upto - since:
+        return None  # a gap: entries pruned, or changes made before the log existed
+    delta = Delta(since, upto)
+    added: dict[str, None] = {}
+    for _, op, template_id in rows:
+        if op == RESET or template_id is None:
+            return None
+        if op == ADD:
+            added[template_id] = None
+        else:
+            delta.removed.add(template_id)
+            added.pop(template_id, None)
+    delta.added = list(added)
+    return delta
+
+
+def prune(session: Session, deployment_id: str, *, keep_after: int) -> int:
+    """Delete the deployment's entries at versions up to ``keep_after`` (readers behind it reload
+    from the vault); how many were deleted."""
+    result = session.execute(
+        delete(GalleryChange).where(
+            GalleryChange.deployment_id == deployment_id, GalleryChange.version <= keep_after
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def chunks(ids: list[str], size: int = _IN_CHUNK) -> Iterable[list[str]]:
+    """``ids`` in slices small enough for one ``IN (...)`` clause on any backend."""
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
