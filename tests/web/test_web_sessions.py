@@ -164,7 +164,7 @@ def test_the_kiosk_says_what_is_wrong_with_a_photo(client: TestClient, web_gate:
     form = client.get("/kiosk/login")
     device = issue_key(web_gate.ctx, "device", device_id=site.device_id, actor="test").token
     opened = client.post("/kiosk/login", data={"csrf_token": token(form.text), "api_key": device})
-    assert "Use face recognition" in opened.text
+    assert "使用人脸识别" in opened.text
     csrf = token(client.get("/kiosk/face").text)
     client.post("/kiosk/face", data={"csrf_token": csrf, "date_of_birth": "1985-03-04"})
     consent = client.get("/kiosk/face/consent")
@@ -173,8 +173,8 @@ def test_the_kiosk_says_what_is_wrong_with_a_photo(client: TestClient, web_gate:
         "/kiosk/face/consent",
         data={"csrf_token": csrf, "consent": "yes", "choice": "agree"},
     )
-    assert "Take your photo" in capture.text
-    for image, hint in ((photos.dark(), "Too dark"), (photos.no_face(), "No face found")):
+    assert "拍摄人脸" in capture.text
+    for image, hint in ((photos.dark(), "太暗了"), (photos.no_face(), "没有看到人脸")):
         refused = client.post(
             "/kiosk/face/enrol",
             data={"csrf_token": csrf},
@@ -207,13 +207,13 @@ def test_minor_guardian_allowed_kiosk_adult_attests_14_or_older_without_a_date_o
     device = issue_key(web_gate.ctx, "device", device_id=site.device_id, actor="test").token
     client.post("/kiosk/login", data={"csrf_token": token(form.text), "api_key": device})
     age = client.get("/kiosk/face").text
-    assert "I am 14 or older" in age
+    assert "我已年满14周岁" in age
     csrf = token(age)
     client.post("/kiosk/face", data={"csrf_token": csrf, "age": "14plus"})
     capture = client.post(
         "/kiosk/face/consent", data={"csrf_token": csrf, "consent": "yes", "choice": "agree"}
     )
-    assert "Take your photo" in capture.text
+    assert "拍摄人脸" in capture.text
     with web_gate.ctx.db.transaction(readonly=True) as session:
         consent = session.scalars(
             select(m.Consent).where(m.Consent.deployment_id == site.deployment_id)
@@ -260,12 +260,12 @@ def test_consent_purpose_change_refused_kiosk_offers_consent_again(
         ).text
 
     offered = verify()
-    assert "consent again" in offered and 'name="consent" value="yes"' in offered
+    assert "重新同意" in offered and 'name="consent" value="yes"' in offered
     renewed = client.post(
         "/kiosk/face/consent", data={"csrf_token": csrf, "consent": "yes", "choice": "agree"}
     )
-    assert "Consent renewed" in renewed.text
-    assert "Verified" in verify()  # the same template, under the renewed consent
+    assert "已重新同意" in renewed.text
+    assert "验证通过" in verify()  # the same template, under the renewed consent
     with web_gate.ctx.db.transaction(readonly=True) as session:
         consents = session.scalars(select(m.Consent).where(m.Consent.subject_id == person)).all()
     assert len(consents) == 2 and sum(c.withdrawn_at is None for c in consents) == 1

@@ -42,6 +42,9 @@ class ApiSettings:
     max_form_bytes: int = 1024 * 1024
     # Serve the OpenAPI document and its pages (/docs, /openapi.json).
     docs: bool = True
+    # The kiosk forgets the person at it after this many seconds without a touch: their
+    # session ends on the server and the screen returns to the start.
+    kiosk_idle_seconds: float = 30.0
 
     @property
     def max_body_bytes(self) -> int:

@@ -168,7 +168,9 @@ def _conclusion(doc: PipiaDocument, lang: str) -> dict[str, Any] | None:
     }
 
 
-def render_pipia_html(doc: PipiaDocument, *, lang: str) -> str:
+def pipia_values(doc: PipiaDocument, *, lang: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The report's labels and values in ``lang``: what the HTML and PDF report render, and
+    what the console shows when the report is read there (the same words from the same data)."""
     if lang not in _TEXT:
         raise ValueError(f"language must be zh or en, not {lang!r}")
     zh = lang == "zh"
@@ -202,7 +204,12 @@ def render_pipia_html(doc: PipiaDocument, *, lang: str) -> str:
         "conclusion": _conclusion(doc, lang),
         "controller_name": doc.controller_name,
     }
-    return render_html("pipia.html", t=_TEXT[lang], d=values, html_lang=HTML_LANG[lang])
+    return _TEXT[lang], values
+
+
+def render_pipia_html(doc: PipiaDocument, *, lang: str) -> str:
+    labels, values = pipia_values(doc, lang=lang)
+    return render_html("pipia.html", t=labels, d=values, html_lang=HTML_LANG[lang])
 
 
 def render_pipia_pdf(doc: PipiaDocument, *, lang: str) -> bytes:

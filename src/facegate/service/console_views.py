@@ -17,6 +17,8 @@ from facegate.service import access
 from facegate.service.accuracy import accuracy_decision
 from facegate.service.assessments import latest as latest_assessment
 from facegate.service.assessments import pipia_status
+from facegate.service.audit_views import chain_state
+from facegate.service.deadlines import deadlines
 from facegate.service.facts import deployment_facts, iso
 from facegate.service.gate import Gate
 from facegate.service.incidents import list_incidents
@@ -193,9 +195,10 @@ def dashboard(gate: Gate) -> dict[str, Any]:
         "expiring": sum(c.expiring for c in cards),
         "expiry_days": EXPIRY_WINDOW_DAYS,
         "incidents": list_incidents(gate.ctx),
+        "deadlines": deadlines(gate.ctx),
         "alerts": [
             access.security_event_view(r) for r in access.security_events(gate.ctx, limit=10)
         ],
-        "audit": gate.verify_audit().to_dict(),
+        "audit": chain_state(gate.ctx).verification.to_dict(),
         "devices": gate.devices_status(),
     }

@@ -203,7 +203,7 @@ def issue_enrolment_code(
         if consent is not None:
             record_consent_in(ctx, session, person.subject_id, deployment_id, consent, actor=actor)
             session.flush()
-        row = _standing_consent(session, person.subject_id, deployment, now, actor)
+        row = _standing_consent(session, person.subject_id, deployment, ctx.now(), actor)
         revoked = 0
         for old in session.scalars(
             select(EnrolmentCode).where(

@@ -39,7 +39,7 @@ ALL_DEPLOYMENTS = "*"
 deletion of everything): they carry no deployment id."""
 
 
-def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
+def china_day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     """UTC instants of [start 00:00, end+1 00:00) in China time; a range reaching past the
     calendar's ends (1 January of year 1, 31 December 9999) is clamped rather than overflowing."""
     earliest, latest = date(1970, 1, 1), date(9999, 12, 30)
@@ -68,7 +68,7 @@ def processing_records(
     """The records of one deployment (or all, with ``None``) for the days ``start``..``end``."""
     if end < start:
         raise BadRequest("the period ends before it starts")
-    low, high = _bounds(start, end)
+    low, high = china_day_bounds(start, end)
     with ctx.db.transaction(readonly=True) as session:
         name = controller = ""
         if deployment_id is not None:

@@ -26,7 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from facegate import law
-from facegate.service import access, rights
+from facegate.service import access, access_events, rights
 from facegate.service.consents import subject_consents
 from facegate.service.context import GateContext, record
 from facegate.service.errors import BadRequest, Conflict
@@ -139,6 +139,8 @@ class UpBatch:
     audit_hash: str
     offline_limit_hours: float
     down_applied_seq: int  # where the edge stands in the control plane's log
+    # Its device's attempts per Beijing day, from its audit log (counts only):
+    access_counts: tuple[dict[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -147,6 +149,7 @@ class UpBatch:
             "audit_hash": self.audit_hash,
             "offline_limit_hours": self.offline_limit_hours,
             "down_applied_seq": self.down_applied_seq,
+            "access_counts": [dict(c) for c in self.access_counts],
         }
 
     @classmethod
@@ -158,6 +161,7 @@ class UpBatch:
                 audit_hash=str(value["audit_hash"]),
                 offline_limit_hours=float(value["offline_limit_hours"]),
                 down_applied_seq=int(value["down_applied_seq"]),
+                access_counts=access_events.parse_report(value.get("access_counts") or ()),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise SyncRejected(f"malformed sync report: {exc}") from exc
@@ -269,6 +273,7 @@ def apply_up(
         state.offline_limit_seconds = round(batch.offline_limit_hours * 3600)
         head = outbox.stream_head(session, outbox.down_stream(deployment.id))
         state.down_acknowledged_seq = max(0, min(batch.down_applied_seq, head))
+        access_events.record_edge_report(session, device_id, batch.access_counts, ctx.now())
         if fresh:
             record(
                 ctx,
@@ -574,6 +579,7 @@ def up_batch(ctx: GateContext, *, limit: int = BATCH) -> UpBatch:
         head[1],
         ctx.offline_limit.total_seconds() / 3600,
         down_applied,
+        access_events.edge_report(ctx),
     )
 
 

@@ -17,7 +17,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
@@ -99,9 +99,19 @@ _ADVANCE_HEAD = (
 )
 
 
+@dataclass(frozen=True)
+class _Walked:
+    """Where a whole-chain walk ended intact: when it ran, and the last seq and hash."""
+
+    at: datetime
+    seq: int
+    hash: str
+
+
 class AuditLog:
     def __init__(self, *, batch_size: int = 1000) -> None:
         self.batch_size = batch_size
+        self._walked: _Walked | None = None  # the last intact whole-chain walk (this process)
 
     def _lock_head(self, session: Session) -> tuple[int, str]:
         """(last seq, last hash), locking the head row until the transaction ends."""
@@ -166,46 +176,78 @@ class AuditLog:
         connection.execute(_ADVANCE_HEAD, {"seq": seq, "hash": digest})
         return AuditEvent(**values)  # type: ignore[arg-type]
 
-    def verify(self, session: Session) -> AuditVerification:
-        """Walk the chain in seq order; report the first break (bad hash, bad link, gap)."""
-        expected_seq = 1
-        prev_hash = GENESIS_HASH
-        checked = 0
+    def verify(self, session: Session, *, now: datetime | None = None) -> AuditVerification:
+        """Walk the chain in seq order; report the first break (bad hash, bad link, gap).
+        ``now``: the time to remember this walk by (``verify_recent``), else the wall clock."""
+        result, last_hash = self._walk(session, 0, GENESIS_HASH)
+        self._walked = _Walked(now or utc_now(), result.checked, last_hash) if result.ok else None
+        return result
+
+    def verify_recent(
+        self, session: Session, *, max_age: timedelta, now: datetime | None = None
+    ) -> tuple[AuditVerification, datetime]:
+        """The chain's state for a page that is read often (the console's dashboard and audit
+        viewer): a whole walk at most every ``max_age``, and in between a walk of only the
+        events appended since the last whole one, from its last hash. Also the time of the
+        whole walk the answer rests on: an event edited in place in between shows at the next
+        whole walk (``verify``, ``facegate audit verify``) or once ``max_age`` has passed."""
+        moment = now or utc_now()
+        walked = self._walked
+        if walked is not None and timedelta(0) <= moment - walked.at < max_age:
+            result, _ = self._walk(session, walked.seq, walked.hash)
+            if result.ok:
+                return result, walked.at
+        return self.verify(session, now=moment), moment
+
+    def _walk(
+        self, session: Session, after_seq: int, after_hash: str
+    ) -> tuple[AuditVerification, str]:
+        """Walk the events after ``after_seq`` (whose hash is ``after_hash``) up to the head."""
+        expected_seq = after_seq + 1
+        prev_hash = after_hash
+        checked = after_seq
         rows = session.scalars(
-            select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=self.batch_size)
+            select(AuditEvent)
+            .where(AuditEvent.seq > after_seq)
+            .order_by(AuditEvent.seq)
+            .execution_options(yield_per=self.batch_size)
         )
         for row in rows:
             if row.seq != expected_seq:
-                return self._broken(
+                return self._broken_walk(
                     checked, expected_seq, f"events {expected_seq}..{row.seq - 1} are missing"
                 )
             if row.prev_hash != prev_hash:
-                return self._broken(checked, row.seq, "prev_hash does not link to the event before")
+                return self._broken_walk(
+                    checked, row.seq, "prev_hash does not link to the event before"
+                )
             try:
                 recomputed = stored_hash(row)
             except (ValueError, TypeError, AttributeError):
                 recomputed = ""
             if recomputed != row.hash:
-                return self._broken(checked, row.seq, "hash does not match the event's contents")
+                return self._broken_walk(
+                    checked, row.seq, "hash does not match the event's contents"
+                )
             checked += 1
             prev_hash = row.hash
             expected_seq += 1
             session.expunge(row)  # keep memory flat on long chains
         head = session.get(AuditHead, HEAD_ID)
         if head is not None and head.last_seq > checked:
-            return self._broken(
+            return self._broken_walk(
                 checked, checked + 1, f"events {checked + 1}..{head.last_seq} are missing"
             )
         if head is not None and head.last_seq < checked:
-            return self._broken(
+            return self._broken_walk(
                 checked, head.last_seq + 1, f"events after {head.last_seq} were not appended"
             )
         if head is not None and head.last_hash != prev_hash:
-            return self._broken(
+            return self._broken_walk(
                 checked, checked, "the last event does not match the chain's recorded head"
             )
-        return AuditVerification(True, checked, None, "ok")
+        return AuditVerification(True, checked, None, "ok"), prev_hash
 
     @staticmethod
-    def _broken(checked: int, seq: int, reason: str) -> AuditVerification:
-        return AuditVerification(False, checked, seq, reason)
+    def _broken_walk(checked: int, seq: int, reason: str) -> tuple[AuditVerification, str]:
+        return AuditVerification(False, checked, seq, reason), ""

@@ -256,9 +256,9 @@ class AuditEvent(Base, kw_only=True):
     __tablename__ = "audit_events"
 
     seq: Mapped[int] = mapped_column(SEQUENCE, primary_key=True, autoincrement=False)
-    at: Mapped[datetime]
+    at: Mapped[datetime] = mapped_column(index=True)  # the console's date ranges
     actor: Mapped[str]
-    action: Mapped[str]
+    action: Mapped[str] = mapped_column(index=True)  # the console's filters and daily counts
     objects: Mapped[str]  # canonical JSON object of strings
     decision: Mapped[str]  # "allowed", "refused" or "info"
     articles: Mapped[str]  # JSON list of strings

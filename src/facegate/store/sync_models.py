@@ -6,11 +6,13 @@
 - ``sync_peer`` (edge node): where it is in both logs, and when it last synced.
 - ``edge_devices`` and ``edge_holdings`` (control plane): each edge's sync state, and which
   subjects hold a template on which device until when (ids and dates only, never vectors).
+- ``edge_access_counts`` (control plane): how many attempts at each edge's device matched, did
+  not match, used the alternative or were refused, per Beijing day (counts only).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Integer, String
@@ -87,4 +89,19 @@ class EdgeHolding(Base, kw_only=True):
     subject_id: Mapped[str] = mapped_column(ID, ForeignKey("subjects.id"), index=True)
     deployment_id: Mapped[str] = mapped_column(ID, ForeignKey("deployments.id"), index=True)
     expires_at: Mapped[datetime]
+    reported_at: Mapped[datetime] = mapped_column(default_factory=utc_now)
+
+
+class EdgeAccessCount(Base, kw_only=True):
+    """One edge device's attempts on one Beijing day, as the edge last reported them (its own
+    audit log counts them; each report replaces the day's figures). Counts only."""
+
+    __tablename__ = "edge_access_counts"
+
+    device_id: Mapped[str] = mapped_column(ID, ForeignKey("devices.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    match: Mapped[int] = mapped_column(default=0)
+    no_match: Mapped[int] = mapped_column(default=0)
+    alternative: Mapped[int] = mapped_column(default=0)
+    refused: Mapped[int] = mapped_column(default=0)
     reported_at: Mapped[datetime] = mapped_column(default_factory=utc_now)

@@ -11,7 +11,7 @@ from sqlalchemy.types import TypeDecorator
 
 # A sequence number that must not run out: 64-bit. SQLite's INTEGER already is (and its INTEGER
 # PRIMARY KEY must stay INTEGER); PostgreSQL's INTEGER is 32-bit, 2.1 billion audit events, which
-# a large deployment identifying all day would reach in a few years (migration 0012).
+# a large deployment identifying all day would reach in a few years (migration 0013).
 SEQUENCE = BigInteger().with_variant(Integer(), "sqlite")
 
 

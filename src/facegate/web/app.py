@@ -77,12 +77,16 @@ def render(
 def mount_web(app: FastAPI, gate: Gate, *, session_hours: float = 8.0) -> None:
     """Add the console (``/console``), the kiosk (``/kiosk``) and their static files."""
     from facegate.web.console import router as console_router
+    from facegate.web.console_daily import MENU_ROLES, time_left
+    from facegate.web.console_daily import router as daily_router
     from facegate.web.kiosk import KioskClosed, closed
     from facegate.web.kiosk import router as kiosk_router
 
     secret = derive_secret(gate.ctx.master_key)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     install_messages(templates.env, time_zone=gate.ctx.time_zone)
+    templates.env.globals["time_left"] = time_left  # the dashboard's deadlines
+    templates.env.globals["daily_roles"] = MENU_ROLES  # who sees the daily views' links
     app.state.web = WebState(
         gate=gate,
         templates=templates,
@@ -91,6 +95,7 @@ def mount_web(app: FastAPI, gate: Gate, *, session_hours: float = 8.0) -> None:
     )
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="web-static")
     app.include_router(console_router)
+    app.include_router(daily_router)
     app.include_router(kiosk_router)
 
     # A kiosk whose key or device is no longer live shows its login page, whichever step the

@@ -31,6 +31,7 @@ from facegate.service.assessment_views import pipia_view
 from facegate.service.assessments import UnknownAssessment
 from facegate.service.errors import BadRequest
 from facegate.service.notices import NoNotice, PublicUrlMissing, public_notice_url
+from facegate.web import form_errors
 from facegate.web.app import render, web_state
 from facegate.web.common import Visit, failed_login, posted, text, visit
 from facegate.web.sessions import CONSOLE_COOKIE
@@ -174,8 +175,29 @@ WIZARD_DEFAULTS: dict[str, str] = {
 }
 
 
+WIZARD_FIELDS = (
+    "controller_name",
+    "controller_contact",
+    "name",
+    "purpose_type",
+    "purpose",
+    "necessity",
+    "why_not_verify",
+    "location_type",
+    "capture_mode",
+    "transfer_mode",
+    "retention_days",
+    "alternatives",
+)
+"""The wizard's fields a refusal can be printed beside."""
+
+
 def wizard_page(
-    current: Visit, who: Principal, values: dict[str, str], status_code: int = 200
+    current: Visit,
+    who: Principal,
+    values: dict[str, str],
+    status_code: int = 200,
+    errors: form_errors.FieldErrors | None = None,
 ) -> Response:
     gate = web_state(current.request).gate
     return page(
@@ -184,6 +206,7 @@ def wizard_page(
         "console/wizard.html",
         status_code,
         values=values,
+        errors=errors or {},
         controllers=views.controllers(gate),
         purposes=views.purpose_choices(),
         locations=views.location_choices(),
@@ -236,6 +259,13 @@ async def create_deployment(request: Request) -> Response:
         {k: text(form, k) for k in ("controller_id", "controller_name", "controller_contact")}
     )
     gate = web_state(request).gate
+    required = {"name": t("console.daily.required", current.lang)}
+    if not values["controller_id"]:
+        required.update(controller_name=required["name"], controller_contact=required["name"])
+    blank = form_errors.missing(values, required)
+    if blank:  # refused beside the blank fields, before anything is sent
+        current.flash("error", t("console.daily.fix_fields", current.lang))
+        return wizard_page(current, who, values, 422, blank)
     try:
         need(who, "admin")
         if values["location_type"] not in dict(views.location_choices()):
@@ -277,8 +307,9 @@ async def create_deployment(request: Request) -> Response:
         )
         row = gate.create_deployment(controller_id, spec, actor=who.actor)
     except FacegateError as exc:
-        current.flash_error(exc)
-        return wizard_page(current, who, values, 422)
+        # Each reason once, beside the field that fixes it; the rest at the top.
+        errors = form_errors.refused_form(current, exc, values, form_errors.WIZARD, WIZARD_FIELDS)
+        return wizard_page(current, who, values, 422, errors)
     current.flash("ok", t("console.flash.deployment_created", current.lang, name=row.name))
     return current.redirect(f"/console/deployments/{row.id}")
 
@@ -321,6 +352,7 @@ def deployment_page(deployment_id: str, request: Request) -> Response:
         notice=notice,
         locations=views.location_choices(),
         device_token=current.data.pop("device_token", None),
+        device_form=current.data.pop("device_form", None) or {"values": {}, "errors": {}},
         accuracy=gate.accuracy(deployment_id),
     )
 
@@ -427,33 +459,63 @@ async def activate(deployment_id: str, request: Request) -> Response:
     return await act(request, deployment_id, ("admin",), run)
 
 
+DEVICE_FIELDS = (
+    "name",
+    "location_description",
+    "location_type",
+    "public_place",
+    "signage_confirmed",
+)
+
+
 @router.post("/deployments/{deployment_id}/devices")
 async def register_device(deployment_id: str, request: Request) -> Response:
-    def run(current: Visit, who: Principal, form: Any) -> str:
-        location = text(form, "location_type")
-        if location not in dict(views.location_choices()):
-            raise Forbidden(
-                "choose one of the offered location types", key="error.forbidden.location"
+    """Register a device. A refusal comes back beside the fields that would fix it, with every
+    field as it was typed (kept in the session across the redirect)."""
+    try:
+        current, who = staff(request)
+    except LoginRequired:
+        return login_redirect(request)
+    form = await posted(request, current)
+    values = {k: text(form, k) for k in DEVICE_FIELDS}
+    required = {k: t("console.daily.required", current.lang) for k in DEVICE_FIELDS[:2]}
+    errors = form_errors.missing(values, required)
+    if errors:
+        current.flash("error", t("console.daily.fix_fields", current.lang))
+    else:
+        try:
+            need(who, "admin")
+            if values["location_type"] not in dict(views.location_choices()):
+                raise Forbidden(
+                    "choose one of the offered location types", key="error.forbidden.location"
+                )
+            gate = web_state(request).gate
+            device = gate.register_device(
+                deployment_id,
+                DeviceSpec(
+                    name=values["name"],
+                    location_description=values["location_description"],
+                    location_type=values["location_type"],
+                    public_place=values["public_place"] == "on",
+                    signage_confirmed=values["signage_confirmed"] == "on",
+                ),
+                actor=who.actor,
             )
-        gate = web_state(request).gate
-        device = gate.register_device(
-            deployment_id,
-            DeviceSpec(
-                name=text(form, "name"),
-                location_description=text(form, "location_description"),
-                location_type=location,
-                public_place=form.get("public_place") == "on",
-                signage_confirmed=form.get("signage_confirmed") == "on",
-            ),
-            actor=who.actor,
-        )
-        issued = access.issue_key(
-            gate.ctx, "device", device_id=device.id, label="kiosk", actor=who.actor
-        )
-        current.data["device_token"] = issued.token
-        return t("console.flash.device_registered", current.lang, name=device.name)
-
-    return await act(request, deployment_id, ("admin",), run)
+            issued = access.issue_key(
+                gate.ctx, "device", device_id=device.id, label="kiosk", actor=who.actor
+            )
+        except FacegateError as exc:
+            errors = form_errors.refused_form(
+                current, exc, values, form_errors.DEVICE, DEVICE_FIELDS
+            )
+        else:
+            current.data["device_token"] = issued.token
+            current.flash(
+                "ok", t("console.flash.device_registered", current.lang, name=device.name)
+            )
+            return current.redirect(f"/console/deployments/{deployment_id}")
+    current.data["device_form"] = {"values": values, "errors": errors}
+    return current.redirect(f"/console/deployments/{deployment_id}")
 
 
 @router.get("/deployments/{deployment_id}/notice", response_class=HTMLResponse)

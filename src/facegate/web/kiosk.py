@@ -3,11 +3,14 @@
 The device's key opens the kiosk once (``/kiosk/login``); from then on the kiosk serves
 whoever stands at it: the notice (Chinese first), two equal choices (face or the
 alternative), separate consent (a guardian's for a child under 14), capture, enrolment,
-verification, and a person's own data (see, withdraw, delete).
+verification. A returning person is recognised on their own act (``kiosk_returning``), the
+alternative asks only for what the deployment offers (``kiosk_alternative``), and the kiosk
+forgets each person when they leave or stop touching it (``kiosk_visit``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 from datetime import date
@@ -26,87 +29,56 @@ from facegate.law import Refused
 from facegate.law.age import is_minor
 from facegate.law.dates import china_date
 from facegate.law.liveness import CHALLENGE_MESSAGE
-from facegate.service import BadRequest, ConsentSpec, Gate, access
+from facegate.service import BadRequest, ConsentSpec, Gate, access, kiosk_sessions
 from facegate.service.access import Forbidden, Principal, Unauthenticated
+from facegate.service.errors import DuplicateIdentity
+from facegate.service.kiosk_views import kiosk_facts
 from facegate.service.liveness import FRAME_LIMITS
-from facegate.web.app import problem, render, web_state
-from facegate.web.common import Visit, failed_login, posted, text, visit
-from facegate.web.sessions import KIOSK_COOKIE
+from facegate.web.app import web_state
+from facegate.web.common import Visit, failed_login, posted, text
+from facegate.web.kiosk_visit import (
+    KioskClosed,
+    begin,
+    device,
+    erase,
+    error_view,
+    fail,
+    fail_key,
+    forget,
+    kiosk_visit,
+    lang_of,
+    page,
+    person,
+    say,
+)
 
 router = APIRouter(prefix="/kiosk", include_in_schema=False)
 
+__all__ = ["KioskClosed", "capture_error", "capture_page", "captured", "closed", "router"]
+
 CHALLENGE_SECONDS = 120
 """A challenge must be answered within this time of the page that asked it."""
-PROMPTS: dict[str, tuple[str, str]] = {
-    "blink": ("请眨眼", "Blink"),
-    "turn_left": ("请向左转头", "Turn your head to your left"),
-    "turn_right": ("请向右转头", "Turn your head to your right"),
-}
-
-GUARDIAN_RELATIONS = (
-    ("parent", "父母 · Parent"),
-    ("guardian", "其他监护人 · Other legal guardian"),
+STEPS = ("blink", "turn_left", "turn_right")
+GUARDIAN_RELATIONS = ("parent", "guardian")
+HINTS = (
+    "face_too_small",
+    "too_dark",
+    "too_bright",
+    "too_blurred",
+    "pose_too_strong",
+    "face_cut_off",
 )
-
-FEEDBACK: dict[str, tuple[str, str]] = {
-    "face_too_small": ("请靠近一点", "Move closer to the camera"),
-    "too_dark": ("太暗了，请到光线充足的地方", "Too dark: face the light"),
-    "too_bright": ("太亮了，请避开强光", "Too bright: avoid strong light behind you"),
-    "too_blurred": ("画面模糊，请保持不动", "Blurred: hold still"),
-    "pose_too_strong": ("请正对摄像头", "Look straight at the camera"),
-    "face_cut_off": ("请把脸移到画面中央", "Move your face to the centre"),
-    "no_face": ("没有看到人脸，请看向摄像头", "No face found: look at the camera"),
-    "multiple_faces": ("请一次一人", "One person at a time, please"),
-    "liveness": (
-        "未检测到真人：请本人直接面对摄像头，不要使用照片或屏幕；也可以使用其他方式",
-        "No live person seen: face the camera yourself, not a photo or a screen; or use the "
-        "alternative",
-    ),
-    "challenge": (
-        "请按屏幕提示依次眨眼、转头",
-        "Follow the prompts on the screen: blink and turn your head, in that order",
-    ),
+CAPTURE_ACTIONS = {
+    "enrol": "/kiosk/face/enrol",
+    "verify": "/kiosk/face/verify",
+    "identify": "/kiosk/returning/face",
 }
-
-
-class KioskClosed(Unauthenticated):
-    code = "kiosk_closed"
-
-
-def kiosk_visit(request: Request) -> Visit:
-    return visit(request, KIOSK_COOKIE)
-
-
-def device(current: Visit) -> Principal:
-    """The device this kiosk belongs to, while its key and the device are live."""
-    key_id, device_id = current.data.get("key_id"), current.data.get("device_id")
-    if not isinstance(key_id, str) or not isinstance(device_id, str):
-        raise KioskClosed("this kiosk is not opened: open /kiosk/login with the device's key")
-    try:
-        return access.device_principal(web_state(current.request).gate.ctx, key_id, device_id)
-    except Unauthenticated as exc:
-        raise KioskClosed(exc.message) from None
-
-
-def lang_of(current: Visit) -> str:
-    lang = current.data.get("lang")
-    return lang if lang in ("zh", "en") else "zh"
-
-
-def page(current: Visit, name: str, status_code: int = 200, **context: Any) -> Response:
-    context.update(
-        csrf_token=current.csrf_token,
-        flash=current.take_flash(),
-        lang=lang_of(current),
-        person=current.data.get("person"),
-    )
-    return current.save(render(current.request, name, context, status_code))
 
 
 def closed(request: Request, exc: FacegateError) -> Response:
     current = kiosk_visit(request)
-    current.data = {"csrf": current.data.get("csrf", "")}
-    return page(current, "kiosk/login.html", 401, error=exc.message)
+    current.data = {"csrf": current.data.get("csrf", ""), "lang": lang_of(current)}
+    return page(current, "kiosk/login.html", 401, error=True, person=None)
 
 
 def notice_of(request: Request, who: Principal) -> Any:
@@ -114,10 +86,19 @@ def notice_of(request: Request, who: Principal) -> Any:
     return web_state(request).gate.notice(who.deployment_id).notice
 
 
+def unavailable(current: Visit, exc: FacegateError) -> Response:
+    return page(
+        current,
+        "kiosk/unavailable.html",
+        503,
+        error=error_view(exc, lang_of(current)),
+    )
+
+
 # -- opening the kiosk --------------------------------------------------------------------------
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request) -> Response:
-    return page(kiosk_visit(request), "kiosk/login.html", error=None)
+    return page(kiosk_visit(request), "kiosk/login.html", error=False, person=None)
 
 
 @router.post("/login")
@@ -134,8 +115,9 @@ async def login(request: Request) -> Response:
                 failed_login(request, exc.message)
             except FacegateError as limited:
                 exc = limited
-        return page(current, "kiosk/login.html", 401, error=exc.message)
-    current.data = {"key_id": who.key_id, "device_id": who.device_id, "lang": "zh"}
+        return page(current, "kiosk/login.html", 401, error=True, person=None)
+    forget(current)
+    current.data.update(key_id=who.key_id, device_id=who.device_id, lang="zh")
     return current.redirect("/kiosk")
 
 
@@ -146,13 +128,43 @@ def start(request: Request, lang: str = "") -> Response:
     who = device(current)
     if lang in ("zh", "en"):
         current.data["lang"] = lang
-    for key in ("dob", "minor"):
+    for key in ("dob", "minor", "attested", "next", "claim"):
         current.data.pop(key, None)
     try:
         notice = notice_of(request, who)
     except FacegateError as exc:
-        return page(current, "kiosk/unavailable.html", 503, error=problem(exc))
-    return page(current, "kiosk/start.html", notice=notice.content, version=notice.version)
+        return unavailable(current, exc)
+    assert who.device_id is not None
+    return page(
+        current,
+        "kiosk/start.html",
+        notice=notice.content,
+        version=notice.version,
+        facts=kiosk_facts(web_state(request).gate.ctx, who.device_id),
+    )
+
+
+@router.post("/lang")
+async def switch_language(request: Request) -> Response:
+    """中文 / English on every page: the same page again, in the other language."""
+    current = kiosk_visit(request)
+    try:
+        form = await posted(request, current)
+    except FacegateError:
+        return current.redirect("/kiosk")
+    current.data["lang"] = "en" if text(form, "lang") == "en" else "zh"
+    back = text(form, "back")
+    return current.redirect(back if back.startswith("/kiosk") and "//" not in back else "/kiosk")
+
+
+@router.post("/done")
+async def done(request: Request) -> Response:
+    """The person leaves (the Done button, or the page's idle timer): the kiosk forgets them."""
+    current = kiosk_visit(request)
+    with contextlib.suppress(FacegateError):  # an expired form still ends the session
+        await posted(request, current)
+    forget(current)
+    return current.redirect("/kiosk")
 
 
 # -- face: age, consent, capture, enrol, verify -------------------------------------------------
@@ -169,22 +181,27 @@ async def age_answer(request: Request) -> Response:
     device(current)
     try:
         form = await posted(request, current)
-        if text(form, "age") == "14plus":
-            # An attestation instead of a date of birth (PIPL art. 6): the date matters only
-            # for a child, whose guardian consents.
-            current.data.pop("dob", None)
-            current.data["attested"] = True
-            current.data["minor"] = False
-            return current.redirect("/kiosk/face/consent")
-        try:
-            born = date.fromisoformat(text(form, "date_of_birth"))
-        except ValueError:
-            raise BadRequest("请填写出生日期 · Please enter your date of birth") from None
-        today = china_date(web_state(request).gate.ctx.now())
-        if born > today:
-            raise BadRequest("出生日期不能晚于今天 · The date of birth is in the future")
     except FacegateError as exc:
-        current.flash_error(exc)
+        fail(current, exc)
+        return current.redirect("/kiosk/face")
+    if text(form, "age") == "14plus":
+        # An attestation instead of a date of birth (PIPL art. 6): the date matters only
+        # for a child, whose guardian consents.
+        current.data.pop("dob", None)
+        current.data["attested"] = True
+        current.data["minor"] = False
+        return current.redirect("/kiosk/face/consent")
+    typed = text(form, "date_of_birth")
+    try:
+        born = date.fromisoformat(typed)
+    except ValueError:
+        fail_key(current, "kiosk.age.dob_missing", field="date_of_birth")
+        return current.redirect("/kiosk/face")
+    today = china_date(web_state(request).gate.ctx.now())
+    if born > today:
+        fail_key(
+            current, "kiosk.age.dob_future", field="date_of_birth", values={"date_of_birth": typed}
+        )
         return current.redirect("/kiosk/face")
     current.data["dob"] = born.isoformat()
     current.data.pop("attested", None)
@@ -199,8 +216,8 @@ def consent_form(request: Request) -> Response:
     try:
         notice = notice_of(request, who)
     except FacegateError as exc:
-        return page(current, "kiosk/unavailable.html", 503, error=problem(exc))
-    renewing = bool(current.data.get("reconsent")) and isinstance(current.data.get("person"), str)
+        return unavailable(current, exc)
+    renewing = bool(current.data.get("reconsent")) and person(current) is not None
     if "dob" not in current.data and not current.data.get("attested") and not renewing:
         return current.redirect("/kiosk/face")
     return page(
@@ -208,7 +225,7 @@ def consent_form(request: Request) -> Response:
         "kiosk/consent.html",
         notice=notice.content,
         notice_hash=notice.sha256,
-        minor=bool(current.data.get("minor")),
+        minor=bool(current.data.get("minor")) and not renewing,
         relations=GUARDIAN_RELATIONS,
         # A networked deployment's photos travel: its own consent, asked for separately.
         networked=dict(notice.facts or {}).get("transfer_mode") == "networked",
@@ -222,34 +239,33 @@ async def consent(request: Request) -> Response:
     try:
         form = await posted(request, current)
     except FacegateError as exc:
-        current.flash_error(exc)
+        fail(current, exc)
         return current.redirect("/kiosk/face/consent")
     assert who.deployment_id is not None
     gate = web_state(request).gate
     if text(form, "choice") == "decline":
         gate.record_refusal(who.deployment_id, channel="kiosk", actor=who.actor)
-        current.flash("ok", "没关系，您可以使用其他方式。 · No problem: use the alternative.")
+        forget(current)
+        say(current, "ok", "kiosk.consent.declined")
         return current.redirect("/kiosk")
-    person = current.data.get("person")
-    if current.data.get("reconsent") and isinstance(person, str):
-        return renew_consent(current, who, gate, person, form)
+    here = person(current)
+    if current.data.get("reconsent") and here is not None:
+        return renew_consent(current, who, gate, here.subject_id, form)
     dob = current.data.get("dob")
     attested = bool(current.data.get("attested"))
     minor = bool(current.data.get("minor")) and not attested
     if not isinstance(dob, str) and not attested:
         return current.redirect("/kiosk/face")
-    if form.get("consent") != "yes":
-        current.flash(
-            "error",
-            "请勾选同意，或选择其他方式。 · Tick the box to consent, or choose the alternative.",
-        )
-        return current.redirect("/kiosk/face/consent")
     relation = text(form, "guardian_relation")
-    if minor and (form.get("guardian_present") != "yes" or not relation):
-        current.flash(
-            "error",
-            "未满14周岁须由父母或监护人同意。 · Under 14: a parent or guardian must consent.",
-        )
+    kept = {"guardian_relation": relation} if relation in GUARDIAN_RELATIONS else {}
+    if minor and not relation:
+        fail_key(current, "kiosk.consent.relation_missing", field="guardian_relation")
+        return current.redirect("/kiosk/face/consent")
+    if minor and form.get("guardian_present") != "yes":
+        fail_key(current, "kiosk.consent.guardian_missing", field="guardian_present", values=kept)
+        return current.redirect("/kiosk/face/consent")
+    if form.get("consent") != "yes":
+        fail_key(current, "kiosk.consent.tick_missing", field="consent", values=kept)
         return current.redirect("/kiosk/face/consent")
     spec = ConsentSpec(
         given_by="guardian" if minor else "self",
@@ -260,6 +276,8 @@ async def consent(request: Request) -> Response:
         pre_ticked=False,
         bundled=False,
     )
+    if isinstance(current.data.get("pending"), str):  # consented before, never enrolled
+        erase(current, current.data["pending"])
     subject = gate.register_subject(
         date_of_birth=date.fromisoformat(dob) if isinstance(dob, str) else None,
         age_attested=attested and not isinstance(dob, str),
@@ -272,26 +290,21 @@ async def consent(request: Request) -> Response:
             gate.record_consent(subject.id, who.deployment_id, transmission, actor=who.actor)
     except FacegateError as exc:
         gate.delete_subject(subject.id, actor=who.actor)
-        current.flash_error(exc)
+        fail(current, exc)
         return current.redirect("/kiosk/face/consent")
-    issued = access.issue_key(
-        gate.ctx, "subject", subject_id=subject.id, label="kiosk", actor=who.actor
-    )
-    current.data["person"] = subject.id
-    current.data["person_code"] = issued.token
+    begin(current, who, subject.id, verified=False)
+    # Until a face is enrolled, leaving (or idling out) erases this subject and its consent.
+    current.data["pending"] = subject.id
     return current.redirect("/kiosk/face/capture")
 
 
 def renew_consent(
-    current: Visit, who: Principal, gate: Gate, person: str, form: FormData
+    current: Visit, who: Principal, gate: Gate, subject_id: str, form: FormData
 ) -> Response:
     """Consent again after the deployment's purpose or method changed (PIPL art. 14 para. 2):
     the same person, the same template, a consent to the current purpose and method."""
     if form.get("consent") != "yes":
-        current.flash(
-            "error",
-            "请勾选同意，或选择其他方式。 · Tick the box to consent, or choose the alternative.",
-        )
+        fail_key(current, "kiosk.consent.tick_missing", field="consent")
         return current.redirect("/kiosk/face/consent")
     spec = ConsentSpec(
         notice_hash=text(form, "notice_hash"),
@@ -300,12 +313,12 @@ def renew_consent(
     )
     assert who.deployment_id is not None
     try:
-        gate.record_consent(person, who.deployment_id, spec, actor=who.actor)
+        gate.record_consent(subject_id, who.deployment_id, spec, actor=who.actor)
     except FacegateError as exc:
-        current.flash_error(exc)
+        fail(current, exc)
         return current.redirect("/kiosk/face/consent")
     current.data.pop("reconsent", None)
-    current.flash("ok", "已重新同意 · Consent renewed.")
+    say(current, "ok", "kiosk.consent.renewed")
     return current.redirect("/kiosk/face/verify")
 
 
@@ -325,9 +338,9 @@ def capture_page(
         "kiosk/capture.html",
         status_code,
         mode=mode,
+        action=CAPTURE_ACTIONS[mode],
         liveness=setting,
         challenge=challenge,
-        prompts=PROMPTS,
         **extra,
     )
 
@@ -336,7 +349,7 @@ def capture_page(
 def capture(request: Request) -> Response:
     current = kiosk_visit(request)
     who = device(current)
-    if not current.data.get("person"):
+    if person(current) is None:
         return current.redirect("/kiosk")
     return capture_page(current, who, "enrol")
 
@@ -345,7 +358,7 @@ def capture(request: Request) -> Response:
 def verify_form(request: Request) -> Response:
     current = kiosk_visit(request)
     who = device(current)
-    if not current.data.get("person"):
+    if person(current) is None:
         return current.redirect("/kiosk")
     return capture_page(current, who, "verify")
 
@@ -359,93 +372,140 @@ def issued_challenge(current: Visit, mode: str) -> list[str]:
         or not isinstance(issued.get("steps"), list)
         or time.time() - float(issued.get("at", 0)) > CHALLENGE_SECONDS
     ):
-        raise BadRequest("挑战已过期，请重试 · The challenge has expired: please try again")
+        raise ChallengeExpired("the challenge has expired: please try again")
     return [str(step) for step in issued["steps"]]
 
 
-async def challenge_frames(request: Request, form: FormData) -> list[bytes]:
+class ChallengeExpired(BadRequest):
+    code = "challenge_expired"
+
+
+class NoPhoto(BadRequest):
+    code = "no_photo"
+
+
+async def challenge_frames(form: FormData) -> list[bytes]:
     frames = []
     for part in form.getlist("frame"):
         if isinstance(part, UploadFile):
             frames.append(await part.read(FRAME_LIMITS.max_bytes + 1))
     if not frames:
-        raise BadRequest("没有收到摄像头画面 · No camera frames were received")
+        raise NoPhoto("no camera frames were received")
     return frames
 
 
 async def photo(request: Request, form: FormData) -> bytes:
     upload = form.get("image")
     if not isinstance(upload, UploadFile):
-        raise BadRequest("请拍照或上传照片 · Take or upload a photo")
+        raise NoPhoto("take or upload a photo")
     limit = api_state(request).settings.image_limits.max_bytes
     data = await upload.read(limit + 1)
     if len(data) > limit:
         raise ImageTooLarge(f"the photo is over {limit} bytes", details={"max_bytes": limit})
     if not data:
-        raise BadRequest("请拍照或上传照片 · Take or upload a photo")
+        raise NoPhoto("take or upload a photo")
     return data
 
 
-def feedback(exc: FacegateError) -> list[tuple[str, str]]:
-    """What the person should do about a photo the engine refused, both languages."""
+def hints(exc: FacegateError) -> list[str]:
+    """What the person should do about a photo the engine refused: catalogue keys."""
     if isinstance(exc, FaceQualityTooLow):
-        return [FEEDBACK[f] for f in exc.failed if f in FEEDBACK]
+        return [f"kiosk.hint.{f}" for f in exc.failed if f in HINTS]
     if isinstance(exc, NoFace):
-        return [FEEDBACK["no_face"]]
+        return ["kiosk.hint.no_face"]
     if isinstance(exc, MultipleFaces):
-        return [FEEDBACK["multiple_faces"]]
+        return ["kiosk.hint.multiple_faces"]
     if isinstance(exc, Refused) and "liveness.failed" in exc.decision.codes:
         challenge = any(r.message == CHALLENGE_MESSAGE for r in exc.decision.reasons)
-        return [FEEDBACK["challenge" if challenge else "liveness"]]
+        return ["kiosk.hint.challenge" if challenge else "kiosk.hint.liveness"]
+    if isinstance(exc, Refused) and "capture.opt_in" in exc.decision.codes:
+        return ["kiosk.hint.multiple_faces"]
     return []
 
 
-async def face_step(request: Request, mode: str) -> Response:
+def capture_error(current: Visit, exc: FacegateError) -> dict[str, Any]:
+    return {**error_view(exc, lang_of(current)), "hints": hints(exc)}
+
+
+async def captured(request: Request, current: Visit, who: Principal, mode: str) -> bytes:
+    """The photo the capture form sent, after the active challenge (where the deployment
+    asks for one) is passed by the same person."""
+    form = await posted(request, current)
+    image = await photo(request, form)
+    state = api_state(request)
+    assert who.deployment_id is not None and who.device_id is not None
+    device_id = who.device_id
+    if state.gate.liveness_setting(who.deployment_id) == "active":
+        steps = issued_challenge(current, mode)
+        frames = await challenge_frames(form)
+        await face_call(
+            request,
+            state,
+            who,
+            lambda: state.gate.check_challenge(
+                device_id, steps, frames, action=mode, actor=who.actor, image=image
+            ),
+        )
+    return image
+
+
+@router.post("/face/enrol")
+async def enrol(request: Request) -> Response:
     current = kiosk_visit(request)
     who = device(current)
-    subject_id = current.data.get("person")
-    if not isinstance(subject_id, str):
+    here = person(current)
+    if here is None:
         return current.redirect("/kiosk")
     state = api_state(request)
-    gate = state.gate
     assert who.deployment_id is not None and who.device_id is not None
     device_id, deployment_id = who.device_id, who.deployment_id
     try:
-        form = await posted(request, current)
-        image = await photo(request, form)
-        if gate.liveness_setting(deployment_id) == "active":
-            steps = issued_challenge(current, mode)
-            frames = await challenge_frames(request, form)
-            await face_call(
-                request,
-                state,
-                who,
-                lambda: gate.check_challenge(
-                    device_id, steps, frames, action=mode, actor=who.actor, image=image
-                ),
-            )
-        if mode == "enrol":
-            await face_call(
-                request,
-                state,
-                who,
-                lambda: gate.enrol(
-                    subject_id,
-                    deployment_id,
-                    image,
-                    device_id=device_id,
-                    actor=who.actor,
-                    channel=channel_of(request),
-                ),
-            )
-            current.flash("ok", "已登记 · Enrolled. Now let's check it works.")
-            return current.redirect("/kiosk/face/verify")
+        image = await captured(request, current, who, "enrol")
+        await face_call(
+            request,
+            state,
+            who,
+            lambda: state.gate.enrol(
+                here.subject_id,
+                deployment_id,
+                image,
+                device_id=device_id,
+                actor=who.actor,
+                channel=channel_of(request),
+            ),
+        )
+    except DuplicateIdentity:
+        # The face is someone's already. Say nothing of whose, or that it is: erase what was
+        # just recorded for this visit (the subject and its consent) and end the session.
+        lang = lang_of(current)
+        forget(current)
+        current.data["lang"] = lang
+        return page(current, "kiosk/result.html", 409, outcome="enrol_failed", person=None)
+    except FacegateError as exc:
+        return capture_page(current, who, "enrol", 422, error=capture_error(current, exc))
+    current.data.pop("pending", None)  # enrolled: kept under the consent, until withdrawn
+    say(current, "ok", "kiosk.capture.enrolled")
+    return current.redirect("/kiosk/face/verify")
+
+
+@router.post("/face/verify")
+async def verify(request: Request) -> Response:
+    current = kiosk_visit(request)
+    who = device(current)
+    here = person(current)
+    if here is None:
+        return current.redirect("/kiosk")
+    state = api_state(request)
+    assert who.device_id is not None
+    device_id, subject_id = who.device_id, here.subject_id
+    try:
         check_lockout(state, who, subject_id)
+        image = await captured(request, current, who, "verify")
         result = await face_call(
             request,
             state,
             who,
-            lambda: gate.verify(
+            lambda: state.gate.verify(
                 device_id, subject_id, image, actor=who.actor, channel=channel_of(request)
             ),
         )
@@ -455,150 +515,27 @@ async def face_step(request: Request, mode: str) -> Response:
             # The purpose or method changed since this person consented: offer to consent
             # again (the alternative stays on the start page as an equal choice).
             current.data["reconsent"] = True
-            current.flash(
-                "error",
-                "用途或方式已变更，请阅读新的告知并重新同意，或选择其他方式。 · The purpose or "
-                "method changed: read the new notice and consent again, or use the alternative.",
-            )
+            say(current, "error", "kiosk.consent.purpose_changed")
             return current.redirect("/kiosk/face/consent")
-        return capture_page(current, who, mode, 422, error=problem(exc), hints=feedback(exc))
-    return page(current, "kiosk/result.html", matched=result.matched, method="face")
-
-
-@router.post("/face/enrol")
-async def enrol(request: Request) -> Response:
-    return await face_step(request, "enrol")
-
-
-@router.post("/face/verify")
-async def verify(request: Request) -> Response:
-    return await face_step(request, "verify")
-
-
-# -- the alternative: no face at all --------------------------------------------------------------
-@router.get("/alternative", response_class=HTMLResponse)
-def alternative_form(request: Request) -> Response:
-    current = kiosk_visit(request)
-    device(current)
-    return page(current, "kiosk/alternative.html")
-
-
-@router.post("/alternative")
-async def alternative(request: Request) -> Response:
-    current = kiosk_visit(request)
-    who = device(current)
-    state = api_state(request)
-    assert who.device_id is not None
-    try:
-        form = await posted(request, current)
-        subject_id, pin = text(form, "member"), text(form, "pin")
-        if not subject_id or not pin:
-            raise BadRequest("请填写编号和密码 · Enter your number and PIN")
-        check_lockout(state, who, subject_id)
-        result = state.gate.verify_alternative(
-            who.device_id, "pin", pin, subject_id=subject_id, actor=who.actor
-        )
-        note_outcome(request, state, who, subject_id, result.matched)
-    except FacegateError as exc:
-        current.flash_error(exc)
-        return current.redirect("/kiosk/alternative")
-    return page(current, "kiosk/result.html", matched=result.matched, method="pin")
-
-
-# -- my data ----------------------------------------------------------------------------------
-@router.get("/me", response_class=HTMLResponse)
-def my_data(request: Request) -> Response:
-    current = kiosk_visit(request)
-    who = device(current)
-    subject_id = current.data.get("person")
-    report = None
-    if isinstance(subject_id, str):
-        try:
-            report = web_state(request).gate.subject_report(
-                subject_id, deployment_id=who.deployment_id, actor=who.actor
-            )
-        except FacegateError:
-            current.data.pop("person", None)
-        if report is not None and not report["held"]:
-            current.data.pop("person", None)
-            report = None
+        status = 429 if exc.code == "locked_out" else 422
+        response = capture_page(current, who, "verify", status, error=capture_error(current, exc))
+        if exc.code == "locked_out":
+            response.headers["Retry-After"] = str(getattr(exc, "retry_after", 60))
+        return response
+    if result.matched:
+        kiosk_sessions.mark_verified(web_state(request).gate.ctx, current.data.get("ps"))
     return page(
         current,
-        "kiosk/me.html",
-        report=report,
-        deployment_id=who.deployment_id,
-        code=current.data.pop("person_code", None),
+        "kiosk/result.html",
+        outcome="verified" if result.matched else "not_verified",
+        retry="/kiosk/face/verify",
     )
 
 
-@router.post("/me")
-async def my_data_login(request: Request) -> Response:
-    current = kiosk_visit(request)
-    device(current)
-    try:
-        form = await posted(request, current)
-        found = access.authenticate(web_state(request).gate.ctx, text(form, "code"))
-        if found.role != "subject" or not found.subject_id:
-            raise Forbidden("这不是个人码 · This is not a personal code")
-    except FacegateError as exc:
-        if isinstance(exc, Unauthenticated):
-            try:
-                failed_login(request, exc.message)
-            except FacegateError as limited:
-                exc = limited
-        current.flash_error(exc)
-        return current.redirect("/kiosk/me")
-    current.data["person"] = found.subject_id
-    return current.redirect("/kiosk/me")
+# The returning person, my data and the alternative: their own modules, one router (imported
+# last: they use the capture steps above).
+from facegate.web import kiosk_alternative, kiosk_code, kiosk_returning  # noqa: E402
 
-
-@router.post("/me/withdraw")
-async def my_withdraw(request: Request) -> Response:
-    current = kiosk_visit(request)
-    who = device(current)
-    try:
-        await posted(request, current)
-        subject_id = current.data.get("person")
-        assert who.deployment_id is not None
-        if isinstance(subject_id, str):
-            result = web_state(request).gate.withdraw_consent(
-                subject_id, who.deployment_id, actor=who.actor
-            )
-            current.flash(
-                "ok",
-                f"已撤回同意，人脸数据已删除（{result.templates_destroyed}）。 · Consent "
-                f"withdrawn; {result.templates_destroyed} face template(s) destroyed.",
-            )
-    except FacegateError as exc:
-        current.flash_error(exc)
-    return current.redirect("/kiosk/me")
-
-
-@router.post("/me/delete")
-async def my_delete(request: Request) -> Response:
-    current = kiosk_visit(request)
-    who = device(current)
-    try:
-        await posted(request, current)
-        subject_id = current.data.pop("person", None)
-        if isinstance(subject_id, str):
-            gate = web_state(request).gate
-            gate.delete_subject(subject_id, actor=who.actor)
-            current.flash("ok", "您的数据已删除。 · Your data has been deleted.")
-    except FacegateError as exc:
-        current.flash_error(exc)
-    return current.redirect("/kiosk")
-
-
-@router.post("/done")
-async def done(request: Request) -> Response:
-    """The person leaves: the kiosk forgets them."""
-    current = kiosk_visit(request)
-    try:
-        await posted(request, current)
-    except FacegateError as exc:
-        current.flash_error(exc)
-        return current.redirect("/kiosk")
-    for key in ("person", "person_code", "dob", "minor"):
-        current.data.pop(key, None)
-    return current.redirect("/kiosk")
+router.include_router(kiosk_returning.router)
+router.include_router(kiosk_alternative.router)
+router.include_router(kiosk_code.router)

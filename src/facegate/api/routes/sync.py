@@ -6,6 +6,7 @@ An edge node pulls its deployment's events (``GET /v1/sync/down?after=N``) and p
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -17,7 +18,8 @@ from facegate.api.auth import Caller
 from facegate.api.roles import allow
 from facegate.api.state import api_state
 from facegate.service import Conflict
-from facegate.service.sync import BATCH, UpBatch, WireEvent
+from facegate.service.access_events import REPORT_DAYS, parse_report
+from facegate.service.sync import BATCH, SyncRejected, UpBatch, WireEvent
 
 router = APIRouter(tags=["sync"])
 
@@ -46,12 +48,28 @@ class SyncDownOut(BaseModel):
     )
 
 
+class AccessCountBody(BaseModel):
+    """One Beijing day of the device's attempts, counted in the edge's audit log."""
+
+    day: date
+    match: int = Field(default=0, ge=0)
+    no_match: int = Field(default=0, ge=0)
+    alternative: int = Field(default=0, ge=0)
+    refused: int = Field(default=0, ge=0)
+
+
 class SyncUpIn(BaseModel):
     events: list[SyncEventBody] = Field(default_factory=list, max_length=BATCH)
     audit_seq: int = Field(default=0, ge=0)
     audit_hash: str = Field(default="", max_length=64)
     offline_limit_hours: float = Field(default=24.0, gt=0, le=24 * 365)
     down_applied_seq: int = Field(default=0, ge=0)
+    access_counts: list[AccessCountBody] = Field(
+        default_factory=list,
+        max_length=REPORT_DAYS,
+        description="The device's attempts per Beijing day (match, no match, alternative, "
+        "refused): counts only, for the console's access-event log",
+    )
 
 
 class SyncUpOut(BaseModel):
@@ -87,12 +105,17 @@ async def sync_up(body: SyncUpIn, request: Request, who: Caller) -> SyncUpOut:
     _control_plane(request)
     assert who.device_id is not None
     device_id = who.device_id
+    try:
+        counts = parse_report(c.model_dump(mode="json") for c in body.access_counts)
+    except ValueError as exc:
+        raise SyncRejected(f"malformed access counts: {exc}") from None
     batch = UpBatch(
         events=tuple(WireEvent.from_dict(e.model_dump()) for e in body.events),
         audit_seq=body.audit_seq,
         audit_hash=body.audit_hash,
         offline_limit_hours=body.offline_limit_hours,
         down_applied_seq=body.down_applied_seq,
+        access_counts=counts,
     )
     gate = api_state(request).gate
     result = await run_in_threadpool(gate.sync_apply_up, device_id, batch, actor=who.actor)

@@ -15,11 +15,9 @@
   var prompt = form.querySelector("[data-prompt]");
   var steps = form.dataset.challenge ? form.dataset.challenge.split(",") : [];
   var STEP_MS = 2500, FRAME_MS = 160, FRAME_W = 320;
-  var PROMPTS = {
-    blink: "请眨眼 · Blink",
-    turn_left: "请向左转头 · Turn your head to your left",
-    turn_right: "请向右转头 · Turn your head to your right"
-  };
+  // Every sentence comes from the page (the message catalogue, in the kiosk's language).
+  var said = form.dataset;
+  var PROMPTS = { blink: said.sayBlink, turn_left: said.sayTurnLeft, turn_right: said.sayTurnRight };
 
   function say(text) { feedback.textContent = text; }
 
@@ -29,7 +27,7 @@
       video.srcObject = stream;
       video.addEventListener("loadeddata", function () { shoot.disabled = false; });
     })
-    .catch(function () { say("没有可用的摄像头，请使用其他方式 · No camera available: please use the alternative"); });
+    .catch(function () { say(said.sayNoCamera); });
 
   function grab(width) {
     var w = video.videoWidth, h = video.videoHeight;
@@ -77,7 +75,7 @@
     }, FRAME_MS);
     setTimeout(function () {
       clearInterval(timer);
-      prompt.textContent = "正在检查… · Checking…";
+      prompt.textContent = said.sayChecking;
       var last = grab();
       Promise.all(pending).then(function () { return blob(last, 0.92); }).then(function (picture) {
         send(picture, frames);
@@ -87,13 +85,13 @@
 
   shoot.addEventListener("click", function () {
     var w = video.videoWidth, h = video.videoHeight;
-    if (!w || !h) { say("摄像头未就绪 · Camera not ready"); return; }
+    if (!w || !h) { say(said.sayNotReady); return; }
     var canvas = grab();
     // Brightness of the centre of the frame: too dark is said at once, before any upload.
-    if (tooDark(canvas)) { say("太暗了，请到光线充足的地方 · Too dark: face the light"); return; }
+    if (tooDark(canvas)) { say(said.sayDark); return; }
     shoot.disabled = true;
     if (steps.length) { runChallenge(); return; }
-    say("正在处理… · Checking…");
+    say(said.sayChecking);
     blob(canvas, 0.92).then(function (picture) { send(picture, []); });
   });
 })();
