@@ -7,8 +7,10 @@ STAMP := $(VENV)/.facegate-installed
 .PHONY: run test lint install system-deps bench clean
 
 # Debian packages the project needs: a CJK font for the PDFs, pdftotext to check them,
-# Chromium for the browser tests of the web console and kiosk.
-DEBIAN_PACKAGES := fonts-wqy-microhei poppler-utils chromium
+# Chromium for the browser tests of the web console and kiosk, PostgreSQL's server for the
+# tests that run the store on a throwaway cluster (tests/postgres_cluster.py; the service only
+# needs a server when FACEGATE_DATABASE_URL names one).
+DEBIAN_PACKAGES := fonts-wqy-microhei poppler-utils chromium postgresql
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

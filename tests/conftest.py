@@ -1,14 +1,25 @@
-"""Shared fixtures: the real face engine and the fixture photos (see fixtures/README.md)."""
+"""Shared fixtures: the real face engine, the fixture photos (see fixtures/README.md) and the
+database each test runs on.
+
+``database_url`` is the store of a test: ``""`` (SQLite in the test's data directory, the
+default) or a fresh PostgreSQL database on the session's throwaway cluster
+(postgres_cluster.py). A test whose module, class or function is marked ``both_databases``
+runs once on each; every other test runs on SQLite only (``FACEGATE_TEST_DATABASES=all``
+runs every test that takes a database on both, for a full check of the PostgreSQL backend,
+except those marked ``sqlite_only``: they check SQLite's own mechanics).
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from facegate.engine import FaceEngine
 from facegate.engine.liveness import PassiveLiveness
+from postgres_cluster import PostgresCluster, PostgresUnavailable, opted_out
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -19,6 +30,84 @@ def pytest_configure(config: pytest.Config) -> None:
     tests start inherit it."""
     if "FACEGATE_MODEL_CACHE" not in os.environ and config.cache is not None:
         os.environ["FACEGATE_MODEL_CACHE"] = str(config.cache.mkdir("facegate-models"))
+
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    chosen = any(
+        "database_backend" in str(marker.args[0])
+        for marker in metafunc.definition.iter_markers("parametrize")
+    )
+    if "database_backend" in metafunc.fixturenames and not chosen:
+        both = metafunc.definition.get_closest_marker("both_databases") is not None
+        both = both or os.environ.get("FACEGATE_TEST_DATABASES", "") == "all"
+        both = both and metafunc.definition.get_closest_marker("sqlite_only") is None
+        backends = BACKENDS if both else BACKENDS[:1]
+        metafunc.parametrize("database_backend", backends, indirect=True)
+
+
+@pytest.fixture
+def database_backend(request: pytest.FixtureRequest) -> str:
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[PostgresCluster]:
+    """The session's PostgreSQL server, started on first use and stopped at the end. It
+    failing to start is an error of the test that asked for it (``FACEGATE_TEST_POSTGRES=skip``
+    skips them instead)."""
+    if opted_out():
+        pytest.skip("PostgreSQL variants switched off by FACEGATE_TEST_POSTGRES=skip")
+    try:
+        cluster = PostgresCluster.start()
+    except PostgresUnavailable as exc:
+        pytest.fail(f"the test PostgreSQL cluster did not start: {exc}", pytrace=False)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_cluster: PostgresCluster) -> str:
+    """A database migrated to head once per session; each test gets a copy of it."""
+    from facegate.store import Database
+
+    url = postgres_cluster.create_database()
+    db = Database(url)
+    try:
+        db.upgrade()
+    finally:
+        db.dispose()
+    return url.rsplit("/", 1)[1]
+
+
+@pytest.fixture
+def database_url(database_backend: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """``""`` for SQLite (the data directory's file), else the URL of a new PostgreSQL
+    database migrated to head (dropped after the test)."""
+    if database_backend == "sqlite":
+        yield ""
+        return
+    cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
+    template: str = request.getfixturevalue("postgres_template")
+    url = cluster.create_database(template=template)
+    yield url
+    cluster.drop_database(url)
+
+
+@pytest.fixture
+def empty_database_url(
+    database_backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> str:
+    """The URL of a database never migrated: a new SQLite file, or a new PostgreSQL
+    database."""
+    if database_backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.db'}"
+    cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
+    return cluster.create_database()
 
 
 @pytest.fixture(scope="session")

@@ -62,6 +62,17 @@ class Settings:
         return self.database_url or f"sqlite:///{self.data_dir / 'facegate.db'}"
 
     @property
+    def shown_database_url(self) -> str:
+        """The database URL to print: its password masked."""
+        from sqlalchemy import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            return make_url(self.resolved_database_url).render_as_string(hide_password=True)
+        except ArgumentError:
+            return "(not a database URL)"
+
+    @property
     def resolved_key_file(self) -> Path:
         return self.key_file or self.data_dir / KEY_FILE
 

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import base64
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import httpx
 
 from facegate.service import Gate
 from facegate.service.access import issue_key
@@ -101,3 +109,42 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serving(data_dir: Path, count: int = 1, database_url: str = "") -> Iterator[list[str]]:
+    """``count`` `facegate serve` processes on one data directory (and ``database_url``, if
+    given), started together, until the block ends (then SIGTERM)."""
+    env = {**os.environ, "FACEGATE_DATA_DIR": str(data_dir)}
+    if database_url:
+        env["FACEGATE_DATABASE_URL"] = database_url
+    command = str(Path(sys.executable).with_name("facegate"))
+    ports = [free_port() for _ in range(count)]
+    processes = [
+        subprocess.Popen(
+            [command, "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for port in ports
+    ]
+    bases = [f"http://127.0.0.1:{port}" for port in ports]
+    try:
+        deadline = time.monotonic() + 60
+        for process, base in zip(processes, bases, strict=True):
+            while True:
+                assert process.poll() is None, process.stderr.read() if process.stderr else ""
+                try:
+                    if httpx.get(f"{base}/v1/health", timeout=2).status_code < 500:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.1)
+        yield bases
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(20)

@@ -17,8 +17,9 @@ from sites import Site, make_site
 
 
 @pytest.fixture
-def api_gate(tmp_path: Path, engine: FaceEngine) -> Iterator[Gate]:
-    gate = Gate.open(Settings(data_dir=tmp_path / "data"), create=True, engine=engine)
+def api_gate(tmp_path: Path, database_url: str, engine: FaceEngine) -> Iterator[Gate]:
+    settings = Settings(data_dir=tmp_path / "data", database_url=database_url)
+    gate = Gate.open(settings, create=True, engine=engine)
     yield gate
     gate.close()
 

@@ -17,6 +17,9 @@ from facegate.api import ApiSettings, create_app
 from facegate.service import Gate
 from sites import Site
 
+# The store on SQLite and on PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.fixture
 def server(api_gate: Gate, tmp_path: Path) -> Iterator[tuple[str, Path]]:

@@ -16,6 +16,9 @@ from facegate.service import Gate
 from facegate.service.access import ROLES, issue_key
 from sites import CONSENT, Site
 
+# The store on SQLite and on PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.both_databases
+
 
 def routes(client: TestClient) -> list[APIRoute]:
     found = [r for router in ROUTERS for r in router.routes if isinstance(r, APIRoute)]

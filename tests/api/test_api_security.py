@@ -18,6 +18,9 @@ from facegate.service.access import list_keys, security_events
 from photos import huge_png
 from sites import Site
 
+# The store on SQLite and on PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.fixture
 def api_settings() -> ApiSettings:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from api_support import Keys, upload
 from fastapi.testclient import TestClient
 
 from sites import CONSENT, Site
+
+# The store on SQLite and on PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.both_databases
 
 
 def test_health_and_request_id(client: TestClient) -> None:

@@ -27,10 +27,18 @@ def data_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def gate(
-    data_dir: Path, clock: Clock, engine: FaceEngine, liveness: PassiveLiveness
+    data_dir: Path,
+    database_url: str,
+    clock: Clock,
+    engine: FaceEngine,
+    liveness: PassiveLiveness,
 ) -> Iterator[Gate]:
     gate = Gate.open(
-        Settings(data_dir=data_dir), create=True, clock=clock, engine=engine, liveness=liveness
+        Settings(data_dir=data_dir, database_url=database_url),
+        create=True,
+        clock=clock,
+        engine=engine,
+        liveness=liveness,
     )
     yield gate
     gate.close()

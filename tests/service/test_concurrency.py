@@ -1,4 +1,5 @@
-"""Four processes enrolling and verifying at once against one SQLite store lose no writes.
+"""Four processes enrolling and verifying at once against one store lose no writes: on SQLite
+and on PostgreSQL.
 
 Each worker does a fixed number of rounds (not a time window), so a loaded machine makes the
 test slower, never weaker: every round must land."""
@@ -6,12 +7,15 @@ test slower, never weaker: every round must land."""
 from __future__ import annotations
 
 import multiprocessing
-import sqlite3
 from datetime import date
 from pathlib import Path
 
+import pytest
+from sqlalchemy import func, select
+
 from facegate.config import Settings
 from facegate.service import Gate
+from facegate.store import models as m
 from sites import CONSENT, make_site
 
 WORKERS = 4
@@ -19,8 +23,10 @@ ROUNDS = 6
 PHOTOS = ("obama_1.jpg", "obama_2.jpg", "obama_3.jpg", "obama_rgba.png")
 
 
-def work(data_dir: str, fixtures: str, worker: int, rounds: int) -> dict[str, object]:
-    gate = Gate.open(Settings(data_dir=Path(data_dir)))
+def work(
+    data_dir: str, database_url: str, fixtures: str, worker: int, rounds: int
+) -> dict[str, object]:
+    gate = Gate.open(Settings(data_dir=Path(data_dir), database_url=database_url))
     errors: list[str] = []
     enrolled = verified = 0
     try:
@@ -41,33 +47,38 @@ def work(data_dir: str, fixtures: str, worker: int, rounds: int) -> dict[str, ob
     return {"enrolled": enrolled, "verified": verified, "errors": errors}
 
 
-def test_four_processes_lose_no_writes(tmp_path: Path, fixtures: Path) -> None:
+@pytest.mark.both_databases
+def test_four_processes_lose_no_writes(tmp_path: Path, database_url: str, fixtures: Path) -> None:
     data_dir = tmp_path / "data"
-    Gate.open(Settings(data_dir=data_dir), create=True).close()
+    settings = Settings(data_dir=data_dir, database_url=database_url)
+    Gate.open(settings, create=True).close()
     context = multiprocessing.get_context("spawn")
     with context.Pool(WORKERS) as pool:
         results = pool.starmap(
-            work, [(str(data_dir), str(fixtures), w, ROUNDS) for w in range(WORKERS)]
+            work,
+            [(str(data_dir), database_url, str(fixtures), w, ROUNDS) for w in range(WORKERS)],
         )
     errors = [e for r in results for e in r["errors"]]  # type: ignore[attr-defined]
     assert errors == []
     enrolled = sum(int(r["enrolled"]) for r in results)  # type: ignore[call-overload]
     verified = sum(int(r["verified"]) for r in results)  # type: ignore[call-overload]
     assert enrolled == WORKERS * ROUNDS, "every round of every worker lands"
-    with sqlite3.connect(data_dir / "facegate.db") as db:
-        [(templates,)] = list(db.execute("SELECT count(*) FROM templates"))
-        [(enrol_events,)] = list(
-            db.execute("SELECT count(*) FROM audit_events WHERE action = 'enrol'")
-        )
-        [(verify_events,)] = list(
-            db.execute("SELECT count(*) FROM audit_events WHERE action = 'verify'")
-        )
-    assert templates == enrolled
-    assert enrol_events == enrolled
-    assert verify_events == enrolled  # every verify, matched or not, is audited
-    assert verified == enrolled
-    gate = Gate.open(Settings(data_dir=data_dir))
+    gate = Gate.open(settings)
     try:
+        with gate.ctx.db.transaction(readonly=True) as session:
+            templates = session.scalar(select(func.count()).select_from(m.Template))
+            enrol_events, verify_events = (
+                session.scalar(
+                    select(func.count())
+                    .select_from(m.AuditEvent)
+                    .where(m.AuditEvent.action == action)
+                )
+                for action in ("enrol", "verify")
+            )
+        assert templates == enrolled
+        assert enrol_events == enrolled
+        assert verify_events == enrolled  # every verify, matched or not, is audited
+        assert verified == enrolled
         assert gate.verify_audit().ok
     finally:
         gate.close()

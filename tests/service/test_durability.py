@@ -18,6 +18,9 @@ from facegate.store.errors import MasterKeyMismatch, MasterKeyMissing
 from facegate.store.keys import write_new_key_file
 from sites import CONSENT, Clock, make_site
 
+# The store on SQLite and on PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.both_databases
+
 
 def copy_database(source: Path, target: Path) -> None:
     """An online copy with SQLite's backup API (what `facegate backup` does)."""

@@ -19,13 +19,22 @@ from facegate.service.templates import sync_index
 from facegate.store import models as m
 from sites import CONSENT, Clock, Site
 
+# The store on SQLite and on PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.fixture
 def other(
-    gate: Gate, data_dir: Path, clock: Clock, engine: FaceEngine, liveness: PassiveLiveness
+    gate: Gate,
+    data_dir: Path,
+    database_url: str,
+    clock: Clock,
+    engine: FaceEngine,
+    liveness: PassiveLiveness,
 ) -> Iterator[Gate]:
     """A second Gate on the same data directory: another process's view of the store."""
-    second = Gate.open(Settings(data_dir=data_dir), clock=clock, engine=engine, liveness=liveness)
+    settings = Settings(data_dir=data_dir, database_url=database_url)
+    second = Gate.open(settings, clock=clock, engine=engine, liveness=liveness)
     yield second
     second.close()
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sqlite3
 from datetime import date
 from pathlib import Path
 
@@ -19,7 +18,11 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from facegate.law import Refused
 from facegate.sealed_box import open_sealed
 from facegate.service import ConsentSpec, DeploymentSpec, DeviceSpec, Gate
+from raw_sql import raw_columns, raw_rows
 from sites import CONSENT, Clock, Site, gate_spec, make_site
+
+# The store on SQLite and on PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.both_databases
 
 
 def refused_codes(excinfo: pytest.ExceptionInfo[Refused]) -> set[str]:
@@ -427,8 +430,7 @@ def test_security_measures_allowed_templates_encrypted(
     person = adult(gate)
     gate.record_consent(person, site.deployment_id, CONSENT)
     gate.enrol(person, site.deployment_id, fixtures / "obama_1.jpg")
-    with sqlite3.connect(data_dir / "facegate.db") as db:
-        [(blob,)] = list(db.execute("SELECT ciphertext FROM templates"))
+    [(blob,)] = raw_rows(gate.ctx.db, "SELECT ciphertext FROM templates")
     assert len(blob) == 128 * 4 + 16  # float32 vector + GCM tag: nothing else stored with it
 
 
@@ -486,11 +488,10 @@ def test_data_no_raw_images_allowed_enrolment_from_memory(
 
 def test_data_separate_identity(gate: Gate, data_dir: Path) -> None:
     person = gate.register_subject(date_of_birth=None, identity={"name": "Zhang San"}).id
-    with sqlite3.connect(data_dir / "facegate.db") as db:
-        subject_columns = {row[1] for row in db.execute("PRAGMA table_info(subjects)")}
-        identity = list(
-            db.execute("SELECT ciphertext FROM identities WHERE subject_id = ?", (person,))
-        )
+    subject_columns = raw_columns(gate.ctx.db, "subjects")
+    identity = raw_rows(
+        gate.ctx.db, "SELECT ciphertext FROM identities WHERE subject_id = ?", person
+    )
     assert not subject_columns & {"name", "id_number", "phone"}
     assert identity and b"Zhang San" not in identity[0][0]
     assert gate.subject_report(person)["identity"] == {"name": "Zhang San"}

@@ -16,6 +16,9 @@ from facegate.service import Gate
 from facegate.store import models as m
 from sites import CONSENT, make_site
 
+# The store on SQLite and on PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.both_databases
+
 
 def pad_gallery(gate: Gate, deployment_id: str, count: int, seed: int = 16) -> None:
     """``count`` synthetic templates (far from any real face) for one stand-in subject."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date
 from pathlib import Path
 
@@ -13,12 +12,15 @@ from facegate.service import Gate
 from facegate.store import Vault
 from facegate.store import models as m
 from facegate.store.errors import TemplateUnreadable
+from raw_sql import raw_rows
 from sites import CONSENT, Site, make_site
 
+# The store on SQLite and on PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.both_databases
 
-def raw(data_dir: Path, sql: str, *args: object) -> list[tuple[object, ...]]:
-    with sqlite3.connect(data_dir / "facegate.db") as connection:
-        return list(connection.execute(sql, args))
+
+def raw(gate: Gate, sql: str, *args: object) -> list[tuple[object, ...]]:
+    return raw_rows(gate.ctx.db, sql, *args)
 
 
 def stored_template_decrypts(gate: Gate, row: dict[str, object]) -> bool:
@@ -64,14 +66,14 @@ def test_life_of_a_subject(gate: Gate, site: Site, data_dir: Path, fixtures: Pat
         "id", "subject_id", "deployment_id", "data_key_id", "engine", "model_version",
         "nonce", "ciphertext", "expires_at",
     ]  # fmt: skip
-    [values] = raw(data_dir, f"SELECT {', '.join(columns)} FROM templates")
+    [values] = raw(gate, f"SELECT {', '.join(columns)} FROM templates")
     copied = dict(zip(columns, values, strict=True))
     copied["expires_at"] = enrolment.expires_at
     assert stored_template_decrypts(gate, copied)  # the check can tell a live key
     withdrawal = gate.withdraw_consent(person.id, site.deployment_id)
     assert withdrawal.templates_destroyed == 1
-    assert raw(data_dir, "SELECT count(*) FROM templates") == [(0,)]
-    assert [row[0] for row in raw(data_dir, "SELECT wrapped_key FROM data_keys")] == [None]
+    assert raw(gate, "SELECT count(*) FROM templates") == [(0,)]
+    assert [row[0] for row in raw(gate, "SELECT wrapped_key FROM data_keys")] == [None]
     assert not stored_template_decrypts(gate, copied)
 
     with pytest.raises(Refused) as refused:
@@ -82,12 +84,10 @@ def test_life_of_a_subject(gate: Gate, site: Site, data_dir: Path, fixtures: Pat
     # The audit chain holds, until someone edits one byte of one row.
     check = gate.verify_audit()
     assert check.ok, check.reason
-    seq, actor = raw(data_dir, "SELECT seq, actor FROM audit_events ORDER BY seq LIMIT 1 OFFSET 5")[
-        0
-    ]
+    seq, actor = raw(gate, "SELECT seq, actor FROM audit_events ORDER BY seq LIMIT 1 OFFSET 5")[0]
     assert isinstance(actor, str)
     tampered = chr(ord(actor[0]) ^ 1) + actor[1:]
-    raw(data_dir, "UPDATE audit_events SET actor = ? WHERE seq = ?", tampered, seq)
+    raw(gate, "UPDATE audit_events SET actor = ? WHERE seq = ?", tampered, seq)
     broken = gate.verify_audit()
     assert not broken.ok
     assert broken.broken_seq == seq

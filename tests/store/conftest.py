@@ -1,4 +1,5 @@
-"""Fixtures of the store tests: a migrated SQLite file per test, a master key, a vault."""
+"""Fixtures of the store tests: a migrated database per test (a SQLite file, or a PostgreSQL
+database where the test is marked ``both_databases``), a master key, a vault."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from facegate.store import Database, Vault
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = Database.for_data_dir(tmp_path)
+def db(tmp_path: Path, database_url: str) -> Iterator[Database]:
+    database = Database(database_url) if database_url else Database.for_data_dir(tmp_path)
     database.upgrade()
     yield database
     database.dispose()

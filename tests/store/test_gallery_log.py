@@ -6,10 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+import pytest
 from sqlalchemy import select
 
 from facegate.store import Database, Vault, gallery_log
 from facegate.store import models as m
+
+# The store on SQLite and on PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.both_databases
 
 EXPIRES = datetime(2030, 1, 1, tzinfo=UTC)
 

@@ -13,6 +13,9 @@ from facegate.store import models as m
 from facegate.store.audit import event_hash
 from facegate.store.models import GENESIS_HASH
 
+# The store on SQLite and on PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.both_databases
+
 START = datetime(2025, 6, 1, 8, 0, tzinfo=UTC)
 
 
@@ -194,3 +197,17 @@ def test_bad_inputs_are_refused(db: Database) -> None:
                 decision="info",
                 at=datetime(2025, 1, 1),
             )
+
+
+def test_the_chain_goes_past_two_billion_events(db: Database) -> None:
+    """Sequence numbers are 64-bit on both databases (PostgreSQL's INTEGER would stop the
+    chain, and with it every face operation, at 2,147,483,647 events)."""
+    log = AuditLog()
+    with db.transaction() as session:
+        session.execute(text("UPDATE audit_head SET last_seq = :seq"), {"seq": 2**31 - 1})
+        event = log.append(session, actor="a", action="test", objects={}, decision="info")
+    assert event.seq == 2**31
+    with db.transaction(readonly=True) as session:
+        stored = session.get(m.AuditEvent, 2**31)
+        assert stored is not None and stored.hash == event.hash
+        assert session.get(m.AuditHead, 1).last_seq == 2**31  # type: ignore[union-attr]

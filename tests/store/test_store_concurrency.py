@@ -1,10 +1,11 @@
-"""Several processes appending to one SQLite file at once: no lock errors, one chain."""
+"""Several processes migrating one new database and appending to its audit log at once: no
+lock errors, one chain; on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
 import multiprocessing
-from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from facegate.store import AuditLog, Database
@@ -14,11 +15,11 @@ PROCESSES = 4
 EVENTS = 50
 
 
-def _append_events(data_dir: str, worker: int, start: object) -> None:
-    db = Database.for_data_dir(data_dir)
+def _append_events(url: str, worker: int, start: object) -> None:
+    db = Database(url)
+    start.wait()  # type: ignore[attr-defined]
     db.upgrade()  # every process migrates at start, as the service does
     log = AuditLog()
-    start.wait()  # type: ignore[attr-defined]
     for i in range(EVENTS):
         with db.transaction() as session:
             log.append(
@@ -31,11 +32,12 @@ def _append_events(data_dir: str, worker: int, start: object) -> None:
     db.dispose()
 
 
-def test_four_processes_append_at_once(tmp_path: Path) -> None:
+@pytest.mark.both_databases
+def test_four_processes_append_at_once(empty_database_url: str) -> None:
     context = multiprocessing.get_context("spawn")
     start = context.Event()
     workers = [
-        context.Process(target=_append_events, args=(str(tmp_path), n, start))
+        context.Process(target=_append_events, args=(empty_database_url, n, start))
         for n in range(PROCESSES)
     ]
     for worker in workers:
@@ -45,7 +47,7 @@ def test_four_processes_append_at_once(tmp_path: Path) -> None:
         worker.join(timeout=120)
     assert [worker.exitcode for worker in workers] == [0] * PROCESSES
 
-    db = Database.for_data_dir(tmp_path)
+    db = Database(empty_database_url)
     with db.transaction(readonly=True) as session:
         total = session.scalar(select(func.count()).select_from(m.AuditEvent))
         actors = session.scalars(select(m.AuditEvent.actor).distinct()).all()

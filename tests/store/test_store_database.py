@@ -1,23 +1,27 @@
-"""Migrations, schema agreement with the models, and SQLite connection settings."""
+"""Migrations, schema agreement with the models, and the connection settings of each backend
+(SQLite; PostgreSQL on the tests' throwaway cluster)."""
 
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import create_engine, func, inspect, select, text
 
 from facegate.store import Database
 from facegate.store import models as m
+from facegate.store.database import WRITER_LOCK_KEY
 from facegate.store.models import GENESIS_HASH, Base
 
+both_databases = pytest.mark.both_databases
 
-def test_upgrade_creates_every_table_and_the_audit_head(tmp_path: Path) -> None:
-    db = Database.for_data_dir(tmp_path / "new")
+
+@both_databases
+def test_upgrade_creates_every_table_and_the_audit_head(empty_database_url: str) -> None:
+    db = Database(empty_database_url)
     db.upgrade()
     tables = set(inspect(db.engine).get_table_names())
     assert set(Base.metadata.tables) <= tables
@@ -30,12 +34,14 @@ def test_upgrade_creates_every_table_and_the_audit_head(tmp_path: Path) -> None:
     db.dispose()
 
 
+@both_databases
 def test_migrated_schema_matches_the_models(db: Database) -> None:
     with db.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
 
 
+@both_databases
 def test_downgrade_to_base_and_back(db: Database) -> None:
     with db.engine.begin() as connection:
         command.downgrade(db.alembic_config(connection), "base")
@@ -44,6 +50,7 @@ def test_downgrade_to_base_and_back(db: Database) -> None:
     assert set(Base.metadata.tables) <= set(inspect(db.engine).get_table_names())
 
 
+@pytest.mark.sqlite_only
 def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(db: Database) -> None:
     with db.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -51,8 +58,9 @@ def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(db: Database) 
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
 
 
+@both_databases
 def test_foreign_keys_are_enforced(db: Database) -> None:
-    with pytest.raises(Exception, match="FOREIGN KEY"), db.transaction() as session:
+    with pytest.raises(Exception, match=r"(?i)FOREIGN KEY"), db.transaction() as session:
         session.add(
             m.Template(
                 subject_id="nobody",
@@ -67,6 +75,7 @@ def test_foreign_keys_are_enforced(db: Database) -> None:
         )
 
 
+@both_databases
 def test_transaction_commits_on_success_and_rolls_back_on_error(db: Database) -> None:
     with db.transaction() as session:
         session.add(m.Subject(id="kept"))
@@ -78,6 +87,7 @@ def test_transaction_commits_on_success_and_rolls_back_on_error(db: Database) ->
         assert session.scalars(select(m.Subject.id)).all() == ["kept"]
 
 
+@pytest.mark.sqlite_only
 def test_readonly_transaction_writes_nothing(db: Database) -> None:
     with db.transaction(readonly=True) as session:
         session.add(m.Subject(id="ghost"))
@@ -86,6 +96,7 @@ def test_readonly_transaction_writes_nothing(db: Database) -> None:
         assert session.scalar(select(func.count()).select_from(m.Subject)) == 0
 
 
+@pytest.mark.sqlite_only
 def test_write_transactions_take_the_write_lock_at_begin(db: Database) -> None:
     """BEGIN IMMEDIATE: while one transaction is open, even before it writes, no other
     writer can begin; a read-only transaction does not take the lock."""
@@ -102,7 +113,15 @@ def test_write_transactions_take_the_write_lock_at_begin(db: Database) -> None:
         other.close()
 
 
+@both_databases
 def test_times_come_back_aware_utc(db: Database) -> None:
+    """Whatever the server's or the session's time zone (PostgreSQL: timestamptz)."""
+    if db.is_postgresql:
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql(
+                "ALTER DATABASE " + str(db.url.database) + " SET TimeZone TO 'Asia/Shanghai'"
+            )
+        db.dispose()
     with db.transaction() as session:
         session.add(m.Subject(id="s"))
     with db.transaction(readonly=True) as session:
@@ -112,6 +131,50 @@ def test_times_come_back_aware_utc(db: Database) -> None:
         assert subject.created_at.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
 
 
+@pytest.fixture
+def pg(database_backend: str, db: Database) -> Database:
+    assert db.is_postgresql
+    return db
+
+
+@pytest.mark.parametrize("database_backend", ["postgresql"], indirect=True)
+def test_postgresql_write_transactions_take_the_writer_lock_at_begin(pg: Database) -> None:
+    """The equivalent of BEGIN IMMEDIATE: while one write transaction is open, even before it
+    writes, no other writer can begin; a read-only transaction does not take the lock."""
+    probe = f"SELECT pg_try_advisory_xact_lock({WRITER_LOCK_KEY})"
+    outside = create_engine(pg.url)  # a plain connection, not one of the store's
+    with outside.connect() as other:
+        with pg.transaction(readonly=True) as reader:
+            reader.execute(text("SELECT 1"))
+            assert other.exec_driver_sql(probe).scalar() is True
+            other.rollback()
+            with pg.transaction() as writer:
+                writer.execute(text("SELECT 1"))  # no write yet, but the lock is already held
+                assert other.exec_driver_sql(probe).scalar() is False
+                other.rollback()
+        assert other.exec_driver_sql(probe).scalar() is True  # released at commit
+        other.rollback()
+    outside.dispose()
+
+
+@pytest.mark.parametrize("database_backend", ["postgresql"], indirect=True)
+def test_postgresql_reads_see_one_snapshot_and_refuse_writes(pg: Database) -> None:
+    with pg.transaction() as session:
+        session.add(m.Subject(id="first"))
+    with pg.transaction(readonly=True) as reader:
+        assert reader.scalar(text("SHOW transaction_isolation")) == "repeatable read"
+        assert reader.scalars(select(m.Subject.id)).all() == ["first"]
+        with pg.transaction() as writer:  # commits while the read is open
+            writer.add(m.Subject(id="second"))
+        assert reader.scalars(select(m.Subject.id)).all() == ["first"]
+    with pytest.raises(Exception, match="read-only"), pg.transaction(readonly=True) as session:
+        session.add(m.Subject(id="ghost"))
+        session.flush()
+    with pg.transaction(readonly=True) as session:
+        assert sorted(session.scalars(select(m.Subject.id))) == ["first", "second"]
+
+
+@both_databases
 def test_naive_datetimes_are_refused(db: Database) -> None:
     from datetime import datetime
 

@@ -11,6 +11,9 @@ from store_rows import add_deployment, add_subject
 
 from facegate.store import Database, GalleryIndex, Match, Vault, build_from_vault, new_id
 
+# The store on SQLite and on PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.both_databases
+
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
 LATER = NOW + timedelta(days=1)
 EARLIER = NOW - timedelta(seconds=1)

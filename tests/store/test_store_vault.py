@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,6 +23,10 @@ from facegate.store.vault import (
     identity_aad,
     template_aad,
 )
+from raw_sql import raw_rows
+
+# The store on SQLite and on PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.both_databases
 
 LATER = datetime.now(UTC) + timedelta(days=30)
 
@@ -111,6 +114,7 @@ def test_another_master_key_cannot_open(db: Database, vault: Vault) -> None:
             Vault(b"\x00" * 32).open_template(session, template)
 
 
+@pytest.mark.both_databases
 def test_shredded_ciphertext_read_from_the_file_cannot_be_decrypted(
     db: Database, vault: Vault, master_key: bytes
 ) -> None:
@@ -119,24 +123,17 @@ def test_shredded_ciphertext_read_from_the_file_cannot_be_decrypted(
         subject = add_subject(session)
         template = _seal(vault, session, subject.id, deployment.id, 1)
         kept = _seal(vault, session, add_subject(session).id, deployment.id, 2)
-    assert db.url.database is not None
-    raw = sqlite3.connect(db.url.database)
-    nonce, ciphertext = raw.execute(
-        "SELECT nonce, ciphertext FROM templates WHERE id = ?", (template.id,)
-    ).fetchone()
-    raw.close()
+    [(nonce, ciphertext)] = raw_rows(
+        db, "SELECT nonce, ciphertext FROM templates WHERE id = ?", template.id
+    )
 
     with db.transaction() as session:
         assert vault.shred(session, subject.id) == 1
 
-    raw = sqlite3.connect(db.url.database)
-    assert raw.execute(
-        "SELECT count(*) FROM templates WHERE id = ?", (template.id,)
-    ).fetchone() == (0,)
-    keys = raw.execute(
-        "SELECT wrapped_key, destroyed_at FROM data_keys WHERE subject_id = ?", (subject.id,)
-    ).fetchall()
-    raw.close()
+    assert raw_rows(db, "SELECT count(*) FROM templates WHERE id = ?", template.id) == [(0,)]
+    keys = raw_rows(
+        db, "SELECT wrapped_key, destroyed_at FROM data_keys WHERE subject_id = ?", subject.id
+    )
     assert len(keys) == 1
     assert keys[0][0] is None and keys[0][1] is not None
 

@@ -96,6 +96,7 @@ COMMANDS: tuple[LazyCommand, ...] = (
     LazyCommand("serve", _M + "serve_commands:serve", "Serve the REST API and console."),
     LazyCommand("edge", _M + "edge_commands:edge", "Run an edge node for one device."),
     LazyCommand("key", _M + "serve_commands:key_app", "API keys and the master key."),
+    LazyCommand("db", _M + "database_commands:db_app", "The database's schema (migrations)."),
     LazyCommand("users", _M + "user_commands:users_app", "Console users (password + TOTP)."),
     LazyCommand("backup", _M + "maintenance_commands:backup", "Online copy of the database."),
     LazyCommand("restore", _M + "maintenance_commands:restore", "Put a backup back."),

@@ -47,10 +47,10 @@ def init(
                 "role": load_settings(settings.data_dir).role,
                 "config": str(config),
                 "key_file": str(settings.resolved_key_file),
-                "database": settings.resolved_database_url,
+                "database": settings.shown_database_url,
             },
             as_json,
             f"initialised {settings.data_dir}\n  config   {config}\n"
             f"  key      {settings.resolved_key_file} (mode 0600: keep it safe; losing it "
-            f"makes every template unreadable)\n  database {settings.resolved_database_url}",
+            f"makes every template unreadable)\n  database {settings.shown_database_url}",
         )

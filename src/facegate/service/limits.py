@@ -39,11 +39,16 @@ def key_text(key: Hashable) -> str:
 class SharedThrottle:
     """``db``: the Gate's database. On a SQLite file the throttle writes through a connection
     pool of its own without an fsync per commit (losing the last few bucket updates to a power
-    cut is harmless; a lockout is written the same way and survives any process crash)."""
+    cut is harmless; a lockout is written the same way and survives any process crash). On
+    PostgreSQL it has a pool of its own whose writers do not take the store's writer lock."""
 
     def __init__(self, db: Database, *, clock: Clock = time.time) -> None:
         if db.is_sqlite and db.url.database not in (None, "", ":memory:"):
             db = Database(db.url, synchronous=False)
+        elif db.is_postgresql:
+            # Each bucket's row locks itself (SELECT ... FOR UPDATE; a racing first insert
+            # retries): a request's bucket need not queue behind every other writer.
+            db = Database(db.url, serialised=False)
         self.db = db
         self.clock = clock
         self._calls = 0

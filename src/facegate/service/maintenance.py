@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from facegate.config import CONFIG_FILE, Settings
@@ -68,6 +69,54 @@ def _sqlite_file(settings: Settings, what: str) -> Path:
             "deletion journal is replayed when facegate next opens the restored database)"
         )
     return settings.data_dir / DB_FILE
+
+
+class DatabaseUnreachable(FacegateError):
+    code = "database_unreachable"
+
+
+def _configured_database(settings: Settings) -> Database:
+    if not settings.database_url and not settings.data_dir.is_dir():
+        raise MaintenanceRefused(
+            f"no data directory {settings.data_dir}: run `facegate init`, or set database_url"
+        )
+    return Database(settings.resolved_database_url)
+
+
+def schema_status(settings: Settings) -> dict[str, object]:
+    """Where the configured database's schema is: its revision and the migrations' head."""
+    db = _configured_database(settings)
+    try:
+        current, heads = db.revisions()
+    except OperationalError as exc:
+        raise DatabaseUnreachable(
+            f"cannot reach the database {db.url.render_as_string(hide_password=True)}: "
+            f"{str(exc.orig).strip() or exc}"
+        ) from exc
+    finally:
+        db.dispose()
+    return {
+        "database": db.url.render_as_string(hide_password=True),
+        "backend": db.url.get_backend_name(),
+        "revision": list(current),
+        "head": list(heads),
+        "up_to_date": current == heads,
+    }
+
+
+def migrate(settings: Settings) -> dict[str, object]:
+    """Run the migrations up to head on the configured database, in one transaction (what
+    opening facegate does too; for a database owner to run before a service that may not
+    change the schema). Needs no master key: migrations change the schema, never a sealed
+    value."""
+    before = schema_status(settings)
+    db = _configured_database(settings)
+    try:
+        db.upgrade()
+    finally:
+        db.dispose()
+    after = schema_status(settings)
+    return {**after, "was": before["revision"]}
 
 
 def backup(

@@ -1,10 +1,24 @@
 """The database: an SQLAlchemy engine, transactions, and migrations to head.
 
-Any SQLAlchemy URL works; SQLite is the default. On SQLite every connection runs in WAL mode
-with a 30 s busy timeout and foreign keys on, and write transactions begin with
-``BEGIN IMMEDIATE`` (SQLAlchemy's documented pysqlite recipe: the driver's own transaction
-handling is switched off and the ``begin`` event emits the BEGIN), so concurrent writers from
-several processes queue on the lock instead of failing with "database is locked".
+SQLite is the default; PostgreSQL (``postgresql+psycopg://``) is the other tested backend.
+Both give the same guarantee to the code above: **write transactions run one at a time**, and
+a read-only transaction sees one consistent snapshot.
+
+On SQLite every connection runs in WAL mode with a 30 s busy timeout and foreign keys on, and
+write transactions begin with ``BEGIN IMMEDIATE`` (SQLAlchemy's documented pysqlite recipe:
+the driver's own transaction handling is switched off and the ``begin`` event emits the BEGIN),
+so concurrent writers from several processes queue on the lock instead of failing with
+"database is locked".
+
+On PostgreSQL a write transaction's first statement takes a transaction-scoped advisory lock
+(``pg_advisory_xact_lock``), the equivalent of ``BEGIN IMMEDIATE``: writers from every process
+queue on it, and as each statement of a READ COMMITTED transaction reads the latest committed
+data, a writer that holds the lock reads what the writers before it committed. The stores'
+read-modify-write steps (gallery versions, the audit chain's head, individual counts, key
+bindings) are therefore as safe as on SQLite; the few hot rows also lock themselves with
+``SELECT ... FOR UPDATE``. Read-only transactions run concurrently at REPEATABLE READ, READ
+ONLY: one snapshot, like a deferred SQLite read, and a write inside one is an error instead of
+a silent rollback.
 """
 
 from __future__ import annotations
@@ -16,6 +30,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -25,15 +41,32 @@ HOOKS = "facegate_before_commit"  # facegate.store.journal.before_commit
 MIGRATIONS = "facegate.store:migrations"
 BUSY_TIMEOUT_MS = 30_000
 _READONLY = "facegate_readonly"
+_UNSERIALISED = "facegate_unserialised"
+# pg_advisory_xact_lock's key for "a facegate write transaction" (any bigint; this one is
+# the ASCII of "facegate" read as a big-endian integer, so it will not collide by accident).
+WRITER_LOCK_KEY = int.from_bytes(b"facegate", "big") - (1 << 63)
 
 
 class Database:
-    def __init__(self, url: str | URL, *, echo: bool = False, synchronous: bool = True) -> None:
+    def __init__(
+        self,
+        url: str | URL,
+        *,
+        echo: bool = False,
+        synchronous: bool = True,
+        serialised: bool = True,
+    ) -> None:
         """``synchronous=False`` (SQLite): commits are not fsynced one by one (WAL with
         ``synchronous=NORMAL``: safe against a crash of the process, the last commits may be
-        lost with the power); for state that may be lost, like rate-limit buckets."""
+        lost with the power); for state that may be lost, like rate-limit buckets.
+
+        ``serialised=False`` (PostgreSQL): write transactions do not queue behind every other
+        writer; only for tables whose writers lock the rows they change themselves (the
+        rate-limit buckets)."""
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self.is_postgresql = self.url.get_backend_name() == "postgresql"
+        reader_options: dict[str, Any] = {_READONLY: True}
         if self.is_sqlite:
             self.engine: Engine = create_engine(
                 self.url, echo=echo, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}
@@ -41,9 +74,16 @@ class Database:
             _configure_sqlite(self.engine, synchronous=synchronous)
         else:
             self.engine = create_engine(self.url, echo=echo, pool_pre_ping=True)
-        self._writer = sessionmaker(bind=self.engine, expire_on_commit=False)
+            if self.is_postgresql:
+                _configure_postgresql(self.engine)
+                reader_options["isolation_level"] = "REPEATABLE READ"
+                reader_options["postgresql_readonly"] = True
+        writer_engine = self.engine
+        if not serialised:
+            writer_engine = self.engine.execution_options(**{_UNSERIALISED: True})
+        self._writer = sessionmaker(bind=writer_engine, expire_on_commit=False)
         self._reader = sessionmaker(
-            bind=self.engine.execution_options(**{_READONLY: True}), expire_on_commit=False
+            bind=self.engine.execution_options(**reader_options), expire_on_commit=False
         )
 
     @classmethod
@@ -87,6 +127,15 @@ class Database:
         config.attributes["connection"] = connection
         return config
 
+    def revisions(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(the revisions the database is at, the head revisions of the migrations)."""
+        config = self.alembic_config()
+        heads = tuple(sorted(ScriptDirectory.from_config(config).get_heads()))
+        with self.engine.connect() as connection:
+            current = tuple(sorted(MigrationContext.configure(connection).get_current_heads()))
+            connection.rollback()
+        return current, heads
+
     def upgrade(self, revision: str = "heads") -> None:
         """Run the migrations up to ``revision`` (every branch head by default), in one
         transaction."""
@@ -106,6 +155,15 @@ def _run_before_commit(session: Session) -> None:
         for hook in hooks:
             hook(session)
         session.flush()
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        options = connection.get_execution_options()
+        if options.get(_READONLY) or options.get(_UNSERIALISED):
+            return
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITER_LOCK_KEY})")
 
 
 def _configure_sqlite(engine: Engine, *, synchronous: bool = True) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy import Float, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from facegate.store.models import Base
-from facegate.store.types import utc_now
+from facegate.store.types import SEQUENCE, utc_now
 
 FINGERPRINT = String(64)
 
@@ -27,7 +27,7 @@ class KeyCheck(Base, kw_only=True):
     # Set while ``facegate key rotate-master`` re-wraps the data keys under a new master key.
     next_fingerprint: Mapped[str | None] = mapped_column(FINGERPRINT, default=None)
     journal_id: Mapped[str] = mapped_column(String(32), default="")
-    journal_seq: Mapped[int] = mapped_column(default=0)
+    journal_seq: Mapped[int] = mapped_column(SEQUENCE, default=0)
     created_at: Mapped[datetime] = mapped_column(default_factory=utc_now)
     rotated_at: Mapped[datetime | None] = mapped_column(default=None)
 

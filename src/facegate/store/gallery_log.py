@@ -29,7 +29,7 @@ from sqlalchemy.orm.util import identity_key
 
 from facegate.store import snapshot_keys
 from facegate.store.models import ID, Base, Deployment
-from facegate.store.types import utc_now
+from facegate.store.types import SEQUENCE, utc_now
 
 ADD = "add"
 REMOVE = "remove"
@@ -45,7 +45,7 @@ class GalleryChange(Base, kw_only=True):
     __tablename__ = "gallery_changes"
     __table_args__ = (Index("ix_gallery_changes_deployment_version", "deployment_id", "version"),)
 
-    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=True, init=False)
+    seq: Mapped[int] = mapped_column(SEQUENCE, primary_key=True, autoincrement=True, init=False)
     deployment_id: Mapped[str] = mapped_column(ID, ForeignKey("deployments.id"))
     version: Mapped[int]
     op: Mapped[str] = mapped_column(String(8))

@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, MappedAsDataclass, mapped_column
 
-from facegate.store.types import UtcDateTime, utc_now
+from facegate.store.types import SEQUENCE, UtcDateTime, utc_now
 
 GENESIS_HASH = "0" * 64
 
@@ -258,7 +258,7 @@ class AuditEvent(Base, kw_only=True):
 
     __tablename__ = "audit_events"
 
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(SEQUENCE, primary_key=True, autoincrement=False)
     at: Mapped[datetime] = mapped_column(index=True)  # the console's date ranges
     actor: Mapped[str]
     action: Mapped[str] = mapped_column(index=True)  # the console's filters and daily counts
@@ -283,7 +283,7 @@ class AuditHead(Base, kw_only=True):
     __tablename__ = "audit_head"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False, default=1)
-    last_seq: Mapped[int] = mapped_column(default=0)
+    last_seq: Mapped[int] = mapped_column(SEQUENCE, default=0)
     last_hash: Mapped[str] = mapped_column(String(64), default=GENESIS_HASH)
 
 

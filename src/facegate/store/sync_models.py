@@ -19,7 +19,7 @@ from sqlalchemy import JSON, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from facegate.store.models import ID, Base
-from facegate.store.types import utc_now
+from facegate.store.types import SEQUENCE, utc_now
 
 STREAM = String(64)
 
@@ -30,7 +30,7 @@ class SyncStream(Base, kw_only=True):
     __tablename__ = "sync_streams"
 
     stream: Mapped[str] = mapped_column(STREAM, primary_key=True)
-    last_seq: Mapped[int] = mapped_column(default=0)
+    last_seq: Mapped[int] = mapped_column(SEQUENCE, default=0)
 
 
 class SyncEvent(Base, kw_only=True):
@@ -40,7 +40,7 @@ class SyncEvent(Base, kw_only=True):
     __tablename__ = "sync_events"
 
     stream: Mapped[str] = mapped_column(STREAM, primary_key=True)
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(SEQUENCE, primary_key=True, autoincrement=False)
     kind: Mapped[str]
     entity: Mapped[str]
     row_id: Mapped[str]
@@ -57,8 +57,8 @@ class SyncPeer(Base, kw_only=True):
     control_url: Mapped[str] = mapped_column(default="")
     device_id: Mapped[str] = mapped_column(default="")
     deployment_id: Mapped[str] = mapped_column(default="")
-    down_applied_seq: Mapped[int] = mapped_column(default=0)
-    up_acknowledged_seq: Mapped[int] = mapped_column(default=0)
+    down_applied_seq: Mapped[int] = mapped_column(SEQUENCE, default=0)
+    up_acknowledged_seq: Mapped[int] = mapped_column(SEQUENCE, default=0)
     last_synced_at: Mapped[datetime | None] = mapped_column(default=None)
     last_attempt_at: Mapped[datetime | None] = mapped_column(default=None)
     last_error: Mapped[str] = mapped_column(default="")
@@ -70,10 +70,10 @@ class EdgeDevice(Base, kw_only=True):
     __tablename__ = "edge_devices"
 
     device_id: Mapped[str] = mapped_column(ID, ForeignKey("devices.id"), primary_key=True)
-    down_acknowledged_seq: Mapped[int] = mapped_column(default=0)
-    up_applied_seq: Mapped[int] = mapped_column(default=0)
+    down_acknowledged_seq: Mapped[int] = mapped_column(SEQUENCE, default=0)
+    up_applied_seq: Mapped[int] = mapped_column(SEQUENCE, default=0)
     last_seen_at: Mapped[datetime | None] = mapped_column(default=None)
-    audit_seq: Mapped[int] = mapped_column(default=0)
+    audit_seq: Mapped[int] = mapped_column(SEQUENCE, default=0)
     audit_hash: Mapped[str] = mapped_column(String(64), default="")
     offline_limit_seconds: Mapped[int] = mapped_column(default=24 * 3600)
 

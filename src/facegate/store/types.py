@@ -5,9 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import BigInteger, DateTime, Integer
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
+
+# A sequence number that must not run out: 64-bit. SQLite's INTEGER already is (and its INTEGER
+# PRIMARY KEY must stay INTEGER); PostgreSQL's INTEGER is 32-bit, 2.1 billion audit events, which
+# a large deployment identifying all day would reach in a few years (migration 0013).
+SEQUENCE = BigInteger().with_variant(Integer(), "sqlite")
 
 
 def utc_now() -> datetime:

@@ -1,0 +1,37 @@
+"""Rows read around the store's own code, as an attacker with the database would: the SQLite
+file itself, or a plain connection to the PostgreSQL database (not one of the store's)."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from sqlalchemy import create_engine, inspect
+
+from facegate.store import Database
+
+
+def raw_rows(db: Database, sql: str, *params: object) -> list[tuple[Any, ...]]:
+    """``sql`` with ``?`` placeholders, committed; byte columns come back as ``bytes``."""
+    if db.is_sqlite:
+        assert db.url.database is not None
+        with sqlite3.connect(db.url.database) as raw:
+            rows = raw.execute(sql, params).fetchall()
+    else:
+        outside = create_engine(db.url)
+        try:
+            with outside.begin() as connection:
+                result = connection.exec_driver_sql(sql.replace("?", "%s"), params)
+                rows = result.fetchall() if result.returns_rows else []
+        finally:
+            outside.dispose()
+    return [tuple(bytes(v) if isinstance(v, memoryview) else v for v in row) for row in rows]
+
+
+def raw_columns(db: Database, table: str) -> set[str]:
+    """The columns the table really has in the database."""
+    outside = create_engine(db.url)
+    try:
+        return {column["name"] for column in inspect(outside).get_columns(table)}
+    finally:
+        outside.dispose()
