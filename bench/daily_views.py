@@ -128,6 +128,10 @@ def measure(gate: Gate, device: str, rounds: int) -> list[tuple[str, float]]:
             ),
         ),
         ("audit chain verification alone", cpu(gate.verify_audit, rounds)),
+        (
+            "audit viewer page 1, chain from a walk < 5 min old (+ new events)",
+            cpu(lambda: audit_page(ctx, AuditQuery(action="verify")), rounds),
+        ),
     ]
 
 
