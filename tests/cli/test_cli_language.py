@@ -69,3 +69,12 @@ def test_a_refusal_in_chinese_cites_the_articles(data_dir: Path) -> None:
     assert summary in zh.replace("\n", "")
     code, en = run(data_dir, "--lang", "en", *create)
     assert code == 1 and en.startswith("refused (") and not CJK.search(en)
+
+
+def test_the_commands_own_error_lines_in_chinese(data_dir: Path) -> None:
+    code, text = run(data_dir, "--lang", "zh", "edge", "--control", "http://127.0.0.1:1",
+                     "--sync-interval", "0")  # fmt: skip
+    assert code == 2 and text.startswith("错误：同步间隔和离线时限必须大于零。")
+    code, text = run(data_dir, "--lang", "en", "edge", "--control", "http://127.0.0.1:1",
+                     "--sync-interval", "0")  # fmt: skip
+    assert code == 2 and text.startswith("error: the sync interval and offline limit")

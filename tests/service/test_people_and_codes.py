@@ -249,3 +249,25 @@ def test_erasing_a_person_leaves_no_record_digest_or_code(
     assert raw(data_dir, "SELECT count(*) FROM enrolment_codes")[0][0] == 0
     assert find_people(gate.ctx, site.controller_id, name="Wang Fang") == []
     assert person_of_subject(gate.ctx, person.subject_id) is None
+
+
+def test_a_consent_recorded_at_the_desk_is_standing_for_its_code_on_a_live_clock(
+    data_dir: Path, engine: object
+) -> None:
+    """With the real clock (every call a later instant), the consent the desk records is the
+    one the code is issued under."""
+    from facegate.config import Settings
+
+    live = Gate.open(Settings(data_dir=data_dir / "live"), create=True, engine=engine)  # type: ignore[arg-type]
+    try:
+        site = make_site(live)
+        person = add_person(
+            live.ctx, site.controller_id, PersonSpec(name="Li Na", age_attested=True), actor=DESK
+        )
+        issued = issue_enrolment_code(
+            live.ctx, person.id, site.deployment_id, consent=CONSENT, actor=DESK
+        )
+        ticket = redeem_enrolment_code(live.ctx, issued.code, device_id=site.device_id, actor="k")
+        assert ticket.consent_id == issued.consent_id
+    finally:
+        live.close()

@@ -106,8 +106,15 @@ def test_every_kiosk_page_state_in_chinese_is_chinese_accessible_and_touch_sized
 ) -> None:
     site = chinese_site(web_gate, "南门", liveness="off")  # uploads: page states on demand
     enrolled(web_gate, site)
-    pin_holder = web_gate.register_subject(date_of_birth=date(1980, 2, 3))
-    web_gate.add_credential(pin_holder.id, site.deployment_id, "pin", "482915")
+    from facegate.service.persons import PersonSpec, add_person
+
+    pin_holder = add_person(  # recorded by the front desk: found by name and flat
+        web_gate.ctx,
+        site.controller_id,
+        PersonSpec(name="李娜", unit="3-1201", age_attested=True),
+        actor="test",
+    )
+    web_gate.add_credential(pin_holder.subject_id, site.deployment_id, "pin", "482915")
     key = device_key(web_gate, site)
 
     context = browser.new_context(viewport=KIOSK, locale="zh-CN")
@@ -220,10 +227,12 @@ def test_every_kiosk_page_state_in_chinese_is_chinese_accessible_and_touch_sized
     # The alternative: a PIN (a wrong one offers a retry), a member of staff; then a lockout.
     page.get_by_test_id("choose-alternative").click()
     walk.check(page, "alternative")
-    page.get_by_label("编号").fill(pin_holder.id)
+    page.get_by_label("姓名").fill("李娜")
+    page.get_by_label("房号或部门", exact=False).fill("3-1201")
     page.get_by_label("密码").fill("000000")
     page.get_by_test_id("alt-pin").get_by_role("button", name="继续").click()
     page.get_by_test_id("field-error").wait_for()
+    assert page.get_by_label("姓名").input_value() == "李娜"  # kept for the retry
     walk.check(page, "alternative-retry")
     page.get_by_label("密码").fill("482915")
     page.get_by_test_id("alt-pin").get_by_role("button", name="继续").click()
@@ -232,7 +241,8 @@ def test_every_kiosk_page_state_in_chinese_is_chinese_accessible_and_touch_sized
     page.get_by_role("link", name="首页").click()
     page.get_by_test_id("choose-alternative").click()
     for _ in range(6):
-        page.get_by_label("编号").fill(pin_holder.id)
+        page.get_by_label("姓名").fill("李娜")
+        page.get_by_label("房号或部门", exact=False).fill("3-1201")
         page.get_by_label("密码").fill("000000")
         page.get_by_test_id("alt-pin").get_by_role("button", name="继续").click()
         page.get_by_test_id("field-error").wait_for()

@@ -253,7 +253,7 @@ def test_self_enrolment_with_the_front_desks_one_time_code(
     csrf = open_kiosk(client, web_gate, site)
     assert 'href="/kiosk/code"' in client.get("/kiosk").text
     wrong = client.post("/kiosk/code", data={"csrf_token": csrf, "code": "2345-6789"})
-    assert wrong.text.count("注册码在本设备无效") == 1 and 'id="code-error"' in wrong.text
+    assert wrong.text.count("这个注册码无效") == 1 and 'id="code-error"' in wrong.text
     assert 'value="2345-6789"' not in wrong.text  # a code is a secret: not kept
     capture = client.post("/kiosk/code", data={"csrf_token": csrf, "code": issued.code.lower()})
     assert "拍摄人脸" in capture.text  # the consent was recorded at the desk: straight on
@@ -263,4 +263,27 @@ def test_self_enrolment_with_the_front_desks_one_time_code(
     report = web_gate.subject_report(issued.subject_id, actor="test")
     assert len(report["templates"]) == 1  # under the person's own record
     again = client.post("/kiosk/code", data={"csrf_token": csrf, "code": issued.code})
-    assert "注册码在本设备无效" in again.text  # spent
+    assert "这个注册码无效" in again.text  # spent
+
+
+def test_a_pin_is_claimed_by_name_and_flat_never_by_an_id(
+    client: TestClient, web_gate: Gate
+) -> None:
+    from facegate.service.persons import PersonSpec, add_person
+
+    site = make_site(web_gate, name="Name gate")
+    resident = add_person(
+        web_gate.ctx,
+        site.controller_id,
+        PersonSpec(name="张伟", unit="3-1202", age_attested=True),
+        actor="test",
+    )
+    web_gate.add_credential(resident.subject_id, site.deployment_id, "pin", "305511")
+    csrf = open_kiosk(client, web_gate, site)
+    form = {"csrf_token": csrf, "kind": "pin", "name": "张伟", "unit": "3-1201", "pin": "305511"}
+    wrong_flat = client.post("/kiosk/alternative", data=form)
+    assert wrong_flat.text.count("请再试一次") == 1 and 'value="张伟"' in wrong_flat.text
+    passed = client.post("/kiosk/alternative", data={**form, "unit": "3-1202"})
+    assert "密码正确" in passed.text
+    no_name = client.post("/kiosk/alternative", data={**form, "name": ""})
+    assert 'id="name-error"' in no_name.text

@@ -63,3 +63,18 @@ def test_a_refused_login_and_a_forbidden_action_in_chinese(
     log_in(client, issue_key(web_gate.ctx, "operator", actor="test").token)
     page = client.get("/console/subjects", params={"subject_id": "0" * 32}).text
     assert "您的角色（operator）无权执行此操作，仅限：dpo。" in page
+
+
+def test_a_refused_download_is_a_page_not_json(client: TestClient, web_gate: Gate) -> None:
+    log_in(client, issue_key(web_gate.ctx, "operator", actor="test").token)
+    refused = client.get("/console/filing/0123456789abcdef/package.zip")
+    assert refused.status_code == 403
+    assert refused.headers["content-type"].startswith("text/html")
+    assert "您的角色（operator）无权执行此操作，仅限：dpo。" in refused.text
+    client.cookies.clear()
+    anonymous = client.get(
+        "/console/records.csv?start=2026-01-01&end=2026-01-31", follow_redirects=False
+    )
+    assert anonymous.status_code == 303 and anonymous.headers["location"] == "/console/login"
+    api = client.get("/v1/deployments")  # the REST API still answers in JSON
+    assert api.status_code == 401 and api.json()["error"]["code"] == "unauthenticated"

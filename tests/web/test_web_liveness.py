@@ -78,7 +78,7 @@ def test_passive_liveness_kiosk_offers_no_upload_and_the_alternative_no_camera(
     key = issue_key(web_gate.ctx, "device", device_id=site.device_id, actor="test").token
     context, page = open_kiosk(browser, base_url, key)
     page.get_by_test_id("choose-alternative").click()
-    page.get_by_label("编号").wait_for()
+    page.get_by_label("姓名").wait_for()
     assert page.evaluate("window.__cameraAsked") is False
     page.go_back()
     to_capture(page)

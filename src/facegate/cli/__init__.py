@@ -68,6 +68,7 @@ COMMANDS: tuple[LazyCommand, ...] = (
     LazyCommand("check-photos", _M + "engine_commands:check_photos", "Check a folder of photos."),
     LazyCommand("liveness", _M + "engine_commands:liveness", "Live person, or a print/screen?"),
     LazyCommand("enrol", _M + "face_commands:enrol", "Enrol a face (needs consent)."),
+    LazyCommand("import", _M + "import_commands:import_photos", "Enrol from a CSV + photos."),
     LazyCommand("verify", _M + "face_commands:verify", "1:1: is this the claimed person?"),
     LazyCommand("identify", _M + "face_commands:identify", "1:N within one deployment."),
     LazyCommand(
@@ -95,6 +96,7 @@ COMMANDS: tuple[LazyCommand, ...] = (
     LazyCommand("serve", _M + "serve_commands:serve", "Serve the REST API and console."),
     LazyCommand("edge", _M + "edge_commands:edge", "Run an edge node for one device."),
     LazyCommand("key", _M + "serve_commands:key_app", "API keys and the master key."),
+    LazyCommand("users", _M + "user_commands:users_app", "Console users (password + TOTP)."),
     LazyCommand("backup", _M + "maintenance_commands:backup", "Online copy of the database."),
     LazyCommand("restore", _M + "maintenance_commands:restore", "Put a backup back."),
 )

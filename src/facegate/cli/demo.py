@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import secrets
 import signal
 import subprocess
 import sys
@@ -25,12 +26,14 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from facegate.cli.common import reporting, state
-from facegate.cli.output import EXIT_BAD_INPUT, EXIT_REFUSED, console, err_console
+from facegate.cli.common import refusal_lines, reporting, state
+from facegate.cli.output import EXIT_BAD_INPUT, EXIT_REFUSED, cli_lang, console, err_console
 from facegate.config import ConfigError, Settings, load_settings, write_config
 from facegate.edge.keyfile import read_device_key, write_device_key
 from facegate.engine import EngineError, FaceEngine
 from facegate.law import Refused
+from facegate.messages import t
+from facegate.messages.errors import error_text
 from facegate.private_files import private_file
 from facegate.service import (
     BadRequest,
@@ -40,9 +43,13 @@ from facegate.service import (
     DeviceSpec,
     Gate,
     access,
+    enrolment_codes,
+    persons,
+    users,
 )
 
 GALLERY = {"obama_1.jpg": "Barack Obama", "biden.jpg": "Joe Biden"}
+UNITS = {"Barack Obama": "1-101", "Joe Biden": "2-202"}
 PROBES = ("obama_2.jpg", "obama_3.jpg", "obama_rgba.png", "obama_partial.jpg")
 PEOPLE = {
     "Barack Obama": ("obama_1.jpg", date(1961, 8, 4), "2468"),
@@ -63,9 +70,29 @@ class DemoState:
 
 
 @dataclass
+class DemoLogin:
+    """A console user made by this run: shown once."""
+
+    username: str
+    role: str
+    password: str
+    totp_secret: str
+
+
+@dataclass
 class DemoKeys:
     device: str | None = None
     admin: str | None = None
+    logins: list[DemoLogin] = field(default_factory=list)
+    enrolment_code: str | None = None
+
+
+DEMO_USERS = (
+    ("admin", "admin", "Demo admin"),
+    ("dpo", "dpo", "Li Wei"),
+    ("desk", "operator", "Front desk"),
+)
+NEWCOMER = ("Li Na", "3-1201")  # a resident with a code from the desk, not yet enrolled
 
 
 def demo(
@@ -97,10 +124,8 @@ def demo(
         write_config(settings.data_dir, "control")
         write_config(edge_dir, "edge")
     except ConfigError as exc:
-        err_console.print(
-            f"[red]error[/]: {exc.message}; the demo now runs a control plane and an edge node: "
-            "remove the old demo directory or pass another --data-dir"
-        )
+        line = t("cli.demo.old_directory", cli_lang(), message=error_text(exc, cli_lang()))
+        err_console.print(line, style="red", highlight=False, markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     # A demo's sign may point at the loopback address it is served on (never a real site's).
     settings = load_settings(state(ctx).data_dir)  # now with its role
@@ -116,7 +141,8 @@ def demo(
                 write_device_key(edge_dir, keys.device)
             enrol_at_edge(gate, edge_dir, site, settings.data_dir / STATE_FILE, photos)
         except Refused as exc:
-            err_console.print(exc.decision.explain(), highlight=False, markup=False)
+            for line in refusal_lines(exc):
+                err_console.print(line, highlight=False, markup=False, soft_wrap=True)
             raise typer.Exit(EXIT_REFUSED) from None
         introduce(site, keys, photos, host, port, settings.data_dir, edge=(edge_dir, edge_port))
         if serve:
@@ -150,7 +176,8 @@ def run_both(
     while not server.started and thread.is_alive():
         time.sleep(0.1)
     if not thread.is_alive():
-        err_console.print(f"[red]error[/]: the control plane could not listen on {host}:{port}")
+        line = t("cli.demo.cannot_listen", cli_lang(), address=f"{host}:{port}")
+        err_console.print(line, style="red", highlight=False, markup=False)
         raise typer.Exit(EXIT_BAD_INPUT)
     edge = subprocess.Popen(
         [
@@ -251,16 +278,22 @@ def set_up(
     for person, (photo, born, pin) in PEOPLE.items():
         if person in site.subjects:
             continue
-        subject = gate.register_subject(date_of_birth=born, identity={"name": person}, actor="demo")
+        record = persons.add_person(
+            gate.ctx,
+            site.controller_id,
+            persons.PersonSpec(name=person, unit=UNITS.get(person, ""), date_of_birth=born),
+            actor="demo",
+        )
+        subject = record.subject_id
         del photo  # enrolled at the edge node (``enrol_at_edge``): the control plane holds none
         gate.record_consent(
-            subject.id,
+            subject,
             site.deployment_id,
             ConsentSpec(alternative_offered=True),  # bound to the published notice
             actor="demo",
         )
-        gate.add_credential(subject.id, site.deployment_id, "pin", pin, actor="demo")
-        site.subjects[person] = subject.id
+        gate.add_credential(subject, site.deployment_id, "pin", pin, actor="demo")
+        site.subjects[person] = subject
         state_file.write_text(json.dumps(asdict(site), indent=2), encoding="utf-8")
     keys = DemoKeys()
     live = [k for k in access.list_keys(gate.ctx) if k.revoked_at is None]
@@ -273,7 +306,42 @@ def set_up(
         ).token
     if not any(k.label == ADMIN_LABEL for k in live):
         keys.admin = access.issue_key(gate.ctx, "admin", label=ADMIN_LABEL, actor="demo").token
+    keys.logins = demo_users(gate)
+    keys.enrolment_code = newcomer_code(gate, site)
     return site, keys
+
+
+def demo_users(gate: Gate) -> list[DemoLogin]:
+    """The console's named users (admin, dpo, front desk), made on the first run only: their
+    random passwords and TOTP secrets are printed once."""
+    if users.user_count(gate.ctx):
+        return []
+    made = []
+    for username, role, name in DEMO_USERS:
+        password = secrets.token_urlsafe(12)
+        new = users.add_user(gate.ctx, username, role, password, display_name=name, actor="demo")
+        made.append(DemoLogin(username, role, password, new.totp_secret))
+    return made
+
+
+def newcomer_code(gate: Gate, site: DemoState) -> str | None:
+    """A resident the front desk has registered, whose consent it recorded and to whom it gave
+    a one-time enrolment code for the kiosk (a new code on every run: the old one is revoked)."""
+    name, unit = NEWCOMER
+    found = persons.find_people(gate.ctx, site.controller_id, name=name)
+    person = found[0] if found else None
+    if person is None:
+        person = persons.add_person(
+            gate.ctx,
+            site.controller_id,
+            persons.PersonSpec(name=name, unit=unit, age_attested=True),
+            actor="demo",
+        )
+    consent = ConsentSpec(alternative_offered=True, form="written")
+    issued = enrolment_codes.issue_enrolment_code(
+        gate.ctx, person.id, site.deployment_id, consent=consent, actor="demo"
+    )
+    return issued.code
 
 
 def enrol_at_edge(
@@ -369,6 +437,7 @@ def introduce(
         )
     if keys.admin:
         console.print(f"admin API key (shown once, store it):\n  [cyan]{keys.admin}[/]")
+    introduce_logins(keys, control)
     key = keys.device or "$FACEGATE_DEVICE_KEY"
     pages = (
         ("OpenAPI docs", "/docs"),
@@ -399,6 +468,42 @@ def introduce(
         highlight=False,
         markup=False,
     )
+
+
+def introduce_logins(keys: DemoKeys, control: str) -> None:
+    """How to log in to the console, and the newcomer's enrolment code for the kiosk."""
+    if keys.logins:
+        console.print(
+            f"console: [cyan]{control}/console[/] (shown once; user name, password, then the "
+            "6-digit code of an authenticator app holding the TOTP secret):",
+            highlight=False,
+        )
+        table = Table("user", "role", "password", "TOTP secret")
+        for login in keys.logins:
+            table.add_row(login.username, login.role, login.password, login.totp_secret)
+        console.print(table)
+        secret = keys.logins[0].totp_secret
+        console.print(
+            "  no authenticator app at hand? the current code: "
+            f".venv/bin/python -c \"import pyotp; print(pyotp.TOTP('{secret}').now())\"",
+            soft_wrap=True,
+            highlight=False,
+            markup=False,
+        )
+    else:
+        console.print(
+            f"console: {control}/console (users admin, dpo, desk: passwords printed on the "
+            "first run; a new one: facegate users password admin)",
+            highlight=False,
+        )
+    if keys.enrolment_code:
+        name, unit = NEWCOMER
+        console.print(
+            f"one-time enrolment code for {name} ({unit}), from the front desk, for the kiosk: "
+            f"[cyan]{keys.enrolment_code}[/]",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def engine_demo(photos: Path) -> None:

@@ -9,12 +9,13 @@ from typing import Annotated
 import typer
 
 from facegate.cli.common import reporting, state
-from facegate.cli.output import EXIT_BAD_INPUT, err_console
+from facegate.cli.output import EXIT_BAD_INPUT, cli_lang, err_console, error_line
 from facegate.cli.serve_commands import run_server
 from facegate.config import load_settings, write_config
 from facegate.edge import ControlPlane, EdgeNode
 from facegate.edge.keyfile import read_device_key, write_device_key
 from facegate.errors import FacegateError
+from facegate.messages import t
 from facegate.service import Gate
 
 
@@ -60,7 +61,8 @@ def edge(
     device API for one device. Faces never leave it; facts (consents, withdrawals, deletions,
     deployment state, templates held) sync with the control plane."""
     if sync_interval <= 0 or (offline_limit_hours is not None and offline_limit_hours <= 0):
-        err_console.print("[red]error[/]: the sync interval and offline limit must be positive")
+        line = t("cli.edge.positive", cli_lang())
+        err_console.print(line, style="red", highlight=False, markup=False)
         raise typer.Exit(EXIT_BAD_INPUT)
     with reporting(False):
         settings = load_settings(state(ctx).data_dir)
@@ -71,9 +73,8 @@ def edge(
         else:
             device_key = read_device_key(settings.data_dir)
         if not device_key:
-            err_console.print(
-                "[red]error[/]: give the device's key (--device-key or FACEGATE_DEVICE_KEY)"
-            )
+            line = t("cli.edge.device_key", cli_lang())
+            err_console.print(line, style="red", highlight=False, markup=False)
             raise typer.Exit(EXIT_BAD_INPUT)
         if offline_limit_hours is not None:
             settings = dataclasses.replace(settings, offline_limit_hours=offline_limit_hours)
@@ -110,7 +111,7 @@ def edge(
             engine=settings.engine,
         )
     except FacegateError as exc:
-        err_console.print(f"[red]error[/]: {exc.message}")
+        err_console.print(error_line(exc), style="red", highlight=False, markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     finally:
         node.stop()

@@ -11,9 +11,10 @@ from rich.table import Table
 
 from facegate.cli import maintenance_commands
 from facegate.cli.common import JsonOption, open_gate, reporting, show, state
-from facegate.cli.output import EXIT_BAD_INPUT, console, emit_json, err_console
+from facegate.cli.output import EXIT_BAD_INPUT, cli_lang, console, emit_json, err_console
 from facegate.config import load_settings
 from facegate.engine import EngineConfig
+from facegate.messages import t
 from facegate.service import Gate, access
 
 key_app = typer.Typer(help="API keys of the REST service: shown once, stored as a hash.")
@@ -41,7 +42,8 @@ def run_server(
     from facegate.engine.pool import FacePool
 
     if (tls_cert is None) != (tls_key is None):
-        err_console.print("[red]error[/]: --tls-cert and --tls-key go together")
+        line = t("cli.serve.tls_pair", cli_lang())
+        err_console.print(line, style="red", highlight=False, markup=False)
         raise typer.Exit(EXIT_BAD_INPUT)
     configure_logging()
     pool = FacePool(engine, workers=workers, queue=None if queue < 0 else queue)

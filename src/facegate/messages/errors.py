@@ -21,6 +21,14 @@ from facegate.errors import FacegateError
 from facegate.messages.catalogue import DEFAULT_LANG, as_lang, has, t
 
 GENERIC = "error.error"
+# Codes whose catalogue sentence is generic: without a raise-site key, English readers get the
+# error's own (specific) message even on a page.
+GENERIC_CODES = frozenset(
+    {
+        *("error", "bad_request", "conflict", "forbidden", "not_found", "maintenance_refused"),
+        *("config_invalid", "store_error", "sync_rejected", "control_plane_error"),
+    }
+)
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -98,6 +106,8 @@ def error_text(exc: FacegateError, lang: str = DEFAULT_LANG, *, precise: bool = 
         return exc.message
     if exc.key and has(exc.key):
         return t(exc.key, lang, **exc.params)
+    if lang == "en" and not exc.key and exc.code in GENERIC_CODES:
+        return exc.message  # the code alone says too little: the raise site's own English
     if lang == "zh" and not exc.key and CJK.search(exc.message):
         return exc.message  # written bilingual at the raise site ("中文 · English")
     key = error_key(exc)

@@ -73,10 +73,14 @@ class Principal:
     device_id: str | None = None
     deployment_id: str | None = None
     subject_id: str | None = None
+    # A named console user (``key_id`` is then ``user:<user id>``).
+    user_id: str | None = None
+    username: str = ""
 
     @property
     def actor(self) -> str:
-        """How the audit log names the caller: the role and the key id, never a person."""
+        """How the audit log names the caller: the role and the key id (or ``user:<id>`` for
+        a named console user), never a person's name."""
         return f"{self.role}:{self.key_id}"
 
 
@@ -127,7 +131,9 @@ def issue_key(
         if device_id:
             device = get_device(session, device_id)
             if not device.active:
-                raise BadRequest(f"device {device_id} is deactivated")
+                raise BadRequest(
+                    f"device {device_id} is deactivated", key="error.bad_request.device_inactive"
+                )
         if subject_id:
             get_subject(session, subject_id)
         row = ApiKey(

@@ -29,9 +29,12 @@ def add_credential(
     if kind not in KINDS:
         raise BadRequest(f"credential kind must be one of {', '.join(KINDS)}")
     if kind == "pin" and not (secret.isdigit() and 4 <= len(secret) <= 12):
-        raise BadRequest("a PIN is 4 to 12 digits")
+        raise BadRequest("a PIN is 4 to 12 digits", key="error.bad_request.pin_digits")
     if kind in LOOKUP_KINDS and len(secret) < 8:
-        raise BadRequest("a card number or QR token has at least 8 characters")
+        raise BadRequest(
+            "a card number or QR token has at least 8 characters",
+            key="error.bad_request.credential_short",
+        )
     with ctx.unit() as session:
         get_subject(session, subject_id)
         get_deployment(session, deployment_id)

@@ -196,6 +196,8 @@ def create_pipia(ctx: GateContext, deployment_id: str, *, actor: str) -> Assessm
                 f"assessment {newest.number} of deployment {deployment_id} is a draft of the "
                 "current purpose and method; edit or approve it",
                 details={"assessment": newest.id},
+                key="error.conflict.pipia_draft_exists",
+                params={"number": newest.number},
             )
         number = (session.scalar(
             select(func.max(Assessment.number)).where(Assessment.deployment_id == deployment_id)
@@ -233,7 +235,9 @@ def _draft(session: Session, deployment_id: str) -> Assessment:
     if row.status != PipiaStatus.DRAFT.value:
         raise Conflict(
             f"assessment {row.number} is {row.status}; only a draft can be changed — "
-            "create a new assessment"
+            "create a new assessment",
+            key="error.conflict.pipia_not_draft",
+            params={"number": row.number},
         )
     return row
 
@@ -275,7 +279,10 @@ def confirm_pipia(
     """A person confirms drafted statements of the draft, one by one: ``purpose.findings.2``
     (aspect, part, 1-based number) or ``conclusion``. Unknown references are bad input."""
     if not refs:
-        raise BadRequest("name the statements you confirm, e.g. purpose.findings.1")
+        raise BadRequest(
+            "name the statements you confirm, e.g. purpose.findings.1",
+            key="error.bad_request.pipia_confirm_none",
+        )
     with ctx.unit() as session:
         row = _draft(session, deployment_id)
         aspects = aspects_of(row)
@@ -331,7 +338,10 @@ def conclude_pipia(
         ) from None
     kept = tuple(replace(c, confirmed=True) for c in conditions if not c.blank)
     if may_proceed and not kept:
-        raise BadRequest("processing may proceed only on stated conditions; name at least one")
+        raise BadRequest(
+            "processing may proceed only on stated conditions; name at least one",
+            key="error.bad_request.pipia_conditions",
+        )
     with ctx.unit() as session:
         row = _draft(session, deployment_id)
         row.conclusion = conclusion_json(Conclusion(level, may_proceed, kept, confirmed=True))
@@ -367,7 +377,8 @@ def approve_pipia(
         if facts.conclusion is not None and not facts.conclusion.may_proceed:
             raise Conflict(
                 "the assessment concludes that processing may not proceed; it cannot be "
-                "approved as the basis of processing"
+                "approved as the basis of processing",
+                key="error.conflict.pipia_may_not_proceed",
             )
         require(
             check_approval(facts, current_hash(deployment), approver),

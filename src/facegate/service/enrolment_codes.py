@@ -182,7 +182,9 @@ def issue_enrolment_code(
     deployment must be active and belong to the person's controller. Any earlier unused code
     of the person for the deployment is revoked."""
     if not timedelta(minutes=5) <= valid_for <= MAX_VALID_FOR:
-        raise BadRequest("a code lives between 5 minutes and 30 days")
+        raise BadRequest(
+            "a code lives between 5 minutes and 30 days", key="error.bad_request.code_lifetime"
+        )
     now = ctx.now()
     code = new_code()
     with ctx.unit() as session:
@@ -191,18 +193,27 @@ def issue_enrolment_code(
             raise UnknownPerson(f"no person {person_id!r}")
         deployment = get_deployment(session, deployment_id)
         if deployment.controller_id != person.controller_id:
-            raise BadRequest("this deployment belongs to another organisation than the person")
+            raise BadRequest(
+                "this deployment belongs to another organisation than the person",
+                key="error.bad_request.code_controller",
+            )
         if deployment.status != "active":
             raise BadRequest(
                 f"deployment {deployment.name} is {deployment.status}, not active: "
-                "no face can be enrolled in it yet"
+                "no face can be enrolled in it yet",
+                key="error.bad_request.code_inactive",
+                params={"deployment": deployment.name},
             )
         digest = _digest(ctx, deployment_id, code)
         if digest is None:
-            raise BadRequest("this node holds no lookup key for the deployment")
+            raise BadRequest(
+                "this node holds no lookup key for the deployment",
+                key="error.bad_request.code_no_key",
+            )
         if consent is not None:
             record_consent_in(ctx, session, person.subject_id, deployment_id, consent, actor=actor)
             session.flush()
+        # asked at this instant: a consent recorded just now counts (it was given after `now`)
         row = _standing_consent(session, person.subject_id, deployment, ctx.now(), actor)
         revoked = 0
         for old in session.scalars(

@@ -151,7 +151,10 @@ def submit(ctx: GateContext, obligation_id: str, reference: str, *, actor: str) 
         row = get_obligation(session, obligation_id)
         new_status = _transition(row, "submit")
         if row.kind == rules.FilingKind.CANCEL and row.disposed_at is None:
-            raise Conflict("dispose of the face data first (facegate filing dispose)")
+            raise Conflict(
+                "dispose of the face data first (facegate filing dispose)",
+                key="error.conflict.dispose_first",
+            )
         if row.kind != rules.FilingKind.CANCEL:
             row.filed_snapshot = _current_snapshot(session, row.controller_id)
         else:  # the filing ends: the threshold counts afresh from here
@@ -315,7 +318,10 @@ def dispose(ctx: GateContext, controller_id: str, *, actor: str) -> dict[str, An
             session.scalars(select(m.Deployment).where(m.Deployment.controller_id == controller_id))
         )
         if any(d.status != "stopped" for d in deployments):
-            raise Conflict("stop every deployment of the controller before disposing of its data")
+            raise Conflict(
+                "stop every deployment of the controller before disposing of its data",
+                key="error.conflict.stop_first",
+            )
         pairs = session.execute(
             select(m.Template.subject_id, m.Template.deployment_id)
             .where(m.Template.deployment_id.in_([d.id for d in deployments]))

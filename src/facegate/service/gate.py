@@ -7,7 +7,7 @@ holds the context (database, vault, audit log, index, engine, clock) they share.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -28,6 +28,7 @@ from facegate.service import (
     accuracy,
     alternative,
     assessments,
+    bulk,
     consents,
     durability,
     filing,
@@ -389,6 +390,33 @@ class Gate:
             actor=actor,
             channel=channel,
         )
+
+    def bulk_enrol(
+        self,
+        deployment_id: str,
+        rows: Iterable[bulk.BulkRow],
+        *,
+        actor: str = "admin",
+        device_id: str | None = None,
+        channel: law.Channel | None = None,
+        batch: int = bulk.BATCH,
+        on_progress: Callable[[int], None] | None = None,
+        model: tuple[str, str] | None = None,
+    ) -> bulk.BulkReport:
+        """Enrol many embeddings (of this Gate's engine's model) into one deployment, each row
+        checked by the law as ``enrol`` checks one; refused rows are reported, not raised."""
+        return bulk.bulk_enrol(
+            self.ctx, deployment_id, rows, actor=actor, device_id=device_id, channel=channel,
+            batch=batch, on_progress=on_progress, model=model,
+        )  # fmt: skip
+
+    def subjects_of_people(self, deployment_id: str, person_ids: Iterable[str]) -> dict[str, str]:
+        """Person record id -> subject id, for the people of the deployment's controller."""
+        return bulk.subjects_of_people(self.ctx, deployment_id, person_ids)
+
+    def check_bulk_enrolment(self, deployment_id: str, *, device_id: str | None = None) -> None:
+        """Refused now (``law.Refused``) if the deployment may not take enrolments."""
+        bulk.check_deployment(self.ctx, deployment_id, actor="admin", device_id=device_id)
 
     def verify(
         self,

@@ -22,6 +22,7 @@ from facegate.service.holidays import load_overrides
 from facegate.store import models as m
 from facegate.store.audit import AuditLog
 from facegate.store.obligation_models import ControllerCount, ControllerIndividual, FilingObligation
+from facegate.store.sets import among
 from facegate.store.sync_models import EdgeHolding
 
 _MEMBERS = m.Base.metadata.tables[ControllerIndividual.__tablename__]
@@ -54,6 +55,51 @@ def note_stored(session: Session, controller_id: str, subject_id: str, at: datet
         count, reached = int(row[0]), row[1]
     if reached is None and rules.threshold_reached(count):
         open_threshold_obligation(session, controller_id, count, at)
+
+
+def note_stored_many(
+    session: Session, controller_id: str, subject_ids: Iterable[str], at: datetime
+) -> int:
+    """``note_stored`` for many subjects of one controller (bulk enrolment): one query finds
+    who is already counted, one insert adds the others, one update moves the counter, and
+    the threshold is checked once. Returns how many joined the set."""
+    wanted = sorted(set(subject_ids))
+    if not wanted:
+        return 0
+    connection = session.connection()
+    present = set(
+        connection.execute(
+            select(_MEMBERS.c.subject_id).where(
+                _MEMBERS.c.controller_id == controller_id,
+                among(session, _MEMBERS.c.subject_id, wanted),
+            )
+        )
+        .scalars()
+        .all()
+    )
+    joining = [s for s in wanted if s not in present]
+    if not joining:
+        return 0
+    connection.execute(
+        insert(_MEMBERS),
+        [{"controller_id": controller_id, "subject_id": s, "since": at} for s in joining],
+    )
+    row = connection.execute(
+        update(_COUNTS)
+        .where(_COUNTS.c.controller_id == controller_id)
+        .values(individuals=_COUNTS.c.individuals + len(joining))
+        .returning(_COUNTS.c.individuals, _COUNTS.c.threshold_reached_at)
+    ).first()
+    if row is None:
+        connection.execute(
+            insert(_COUNTS).values(controller_id=controller_id, individuals=len(joining))
+        )
+        count, reached = len(joining), None
+    else:
+        count, reached = int(row[0]), row[1]
+    if reached is None and rules.threshold_reached(count):
+        open_threshold_obligation(session, controller_id, count, at)
+    return len(joining)
 
 
 def note_removed(session: Session, subject_id: str, controller_ids: Iterable[str]) -> None:
@@ -108,6 +154,75 @@ def note_removed_pairs(session: Session, pairs: Iterable[tuple[str, str]]) -> No
         by_subject.setdefault(subject_id, set()).add(controllers[deployment_id])
     for subject_id, controller_ids in by_subject.items():
         note_removed(session, subject_id, controller_ids)
+
+
+def note_removed_many(session: Session, pairs: Iterable[tuple[str, str]]) -> int:
+    """Set-based ``note_removed_pairs`` for a chunk of removals (the retention sweep): per
+    controller, one statement finds the subjects left with no stored template there and no
+    holding on an edge, one deletes them from its set, one updates its counter. Returns how
+    many left a set."""
+    by_deployment: dict[str, set[str]] = {}
+    for subject_id, deployment_id in pairs:
+        by_deployment.setdefault(deployment_id, set()).add(subject_id)
+    if not by_deployment:
+        return 0
+    owners = session.execute(
+        select(m.Deployment.id, m.Deployment.controller_id).where(
+            m.Deployment.id.in_(sorted(by_deployment))
+        )
+    ).all()
+    by_controller: dict[str, set[str]] = {}
+    for deployment_id, controller_id in owners:
+        by_controller.setdefault(controller_id, set()).update(by_deployment[deployment_id])
+    connection = session.connection()
+    gone_total = 0
+    for controller_id, subjects in sorted(by_controller.items()):
+        stored = (
+            select(m.Template.id)
+            .join(m.Deployment, m.Deployment.id == m.Template.deployment_id)
+            .where(
+                m.Template.subject_id == _MEMBERS.c.subject_id,
+                m.Deployment.controller_id == controller_id,
+            )
+            .exists()
+        )
+        held = (
+            select(EdgeHolding.template_id)
+            .join(m.Deployment, m.Deployment.id == EdgeHolding.deployment_id)
+            .where(
+                EdgeHolding.subject_id == _MEMBERS.c.subject_id,
+                m.Deployment.controller_id == controller_id,
+            )
+            .exists()
+        )
+        leaving = list(
+            connection.execute(
+                select(_MEMBERS.c.subject_id).where(
+                    _MEMBERS.c.controller_id == controller_id,
+                    among(session, _MEMBERS.c.subject_id, sorted(subjects)),
+                    ~stored,
+                    ~held,
+                )
+            )
+            .scalars()
+            .all()
+        )
+        gone = 0
+        if leaving:
+            gone = connection.execute(
+                delete(_MEMBERS).where(
+                    _MEMBERS.c.controller_id == controller_id,
+                    among(session, _MEMBERS.c.subject_id, leaving),
+                )
+            ).rowcount
+        if gone:
+            connection.execute(
+                update(_COUNTS)
+                .where(_COUNTS.c.controller_id == controller_id)
+                .values(individuals=_COUNTS.c.individuals - gone)
+            )
+        gone_total += gone
+    return gone_total
 
 
 def open_threshold_obligation(

@@ -81,3 +81,24 @@ def kiosk_facts(ctx: GateContext, device_id: str) -> KioskFacts:
         alternatives_en=tuple(str(e) for e in english),
         kinds=kinds or ("staff_check",),
     )
+
+
+def pin_holder(ctx: GateContext, device_id: str, name: str, unit: str = "") -> str | None:
+    """The subject a PIN is claimed for by name (and unit, where the person record has one),
+    among the people the front desk recorded for the device's controller: exactly one, or
+    nobody. No id to remember; the PIN itself is checked by the alternative's own rule."""
+    from facegate.service.persons import find_people
+
+    with ctx.db.transaction(readonly=True) as session:
+        controller_id = get_deployment(
+            session, get_device(session, device_id).deployment_id
+        ).controller_id
+    if not name.strip():
+        return None
+    wanted = "".join(unit.split()).casefold()
+    found = [
+        p
+        for p in find_people(ctx, controller_id, name=name)
+        if not wanted or "".join(p.unit.split()).casefold() == wanted
+    ]
+    return found[0].subject_id if len(found) == 1 else None

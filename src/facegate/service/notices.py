@@ -187,7 +187,8 @@ def consent_notice_hash(session: Session, deployment_id: str, given: str) -> str
     if known is None:
         raise BadRequest(
             f"notice {given[:12]}… was never published for deployment {deployment_id}; "
-            "a consent binds to the notice the person was shown"
+            "a consent binds to the notice the person was shown",
+            key="error.bad_request.notice_unknown",
         )
     return given
 

@@ -55,7 +55,10 @@ def register_subject_in(
 ) -> m.Subject:
     """``register_subject`` in the caller's transaction."""
     if date_of_birth is not None and age_attested:
-        raise BadRequest("give a date of birth or the attestation of being 14 or older, not both")
+        raise BadRequest(
+            "give a date of birth or the attestation of being 14 or older, not both",
+            key="error.bad_request.age_both",
+        )
     row = m.Subject(date_of_birth=date_of_birth, age_attested=age_attested)
     session.add(row)
     session.flush()

@@ -129,15 +129,24 @@ def blind_index(vault: Vault, controller_id: str, field: str, value: str) -> str
 def _clean(spec: PersonSpec) -> PersonSpec:
     name = " ".join(unicodedata.normalize("NFKC", spec.name).split())
     if not name:
-        raise BadRequest("a person needs a name")
+        raise BadRequest("a person needs a name", key="error.bad_request.person_name")
     if spec.kind not in KINDS:
-        raise BadRequest(f"kind must be one of {', '.join(KINDS)}")
+        raise BadRequest(
+            f"kind must be one of {', '.join(KINDS)}", key="error.bad_request.person_kind"
+        )
     fields = {"unit": spec.unit, "card_number": spec.card_number, "contact": spec.contact}
     for label, value in [("name", name), *fields.items()]:
         if len(value) > MAX_FIELD:
-            raise BadRequest(f"{label} is longer than {MAX_FIELD} characters")
+            raise BadRequest(
+                f"{label} is longer than {MAX_FIELD} characters",
+                key="error.bad_request.field_too_long",
+                params={"limit": MAX_FIELD},
+            )
     if spec.date_of_birth is not None and spec.age_attested:
-        raise BadRequest("give a date of birth or the attestation of being 14 or older, not both")
+        raise BadRequest(
+            "give a date of birth or the attestation of being 14 or older, not both",
+            key="error.bad_request.dob_or_attestation",
+        )
     return PersonSpec(
         name=name,
         kind=spec.kind,
@@ -281,7 +290,7 @@ def find_people(
     """The controller's people with exactly this name (normalised) and/or card number. Only
     digests are compared; nothing is decrypted but the people found."""
     if not normal_name(name) and not normal_card(card_number):
-        raise BadRequest("search by name or by card number")
+        raise BadRequest("search by name or by card number", key="error.bad_request.search_empty")
     with ctx.db.transaction(readonly=True) as session:
         get_controller(session, controller_id)
         query = select(Person).where(Person.controller_id == controller_id)

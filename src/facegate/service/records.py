@@ -67,7 +67,9 @@ def processing_records(
 ) -> ProcessingRecords:
     """The records of one deployment (or all, with ``None``) for the days ``start``..``end``."""
     if end < start:
-        raise BadRequest("the period ends before it starts")
+        raise BadRequest(
+            "the period ends before it starts", key="error.bad_request.period_reversed"
+        )
     low, high = china_day_bounds(start, end)
     with ctx.db.transaction(readonly=True) as session:
         name = controller = ""

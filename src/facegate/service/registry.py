@@ -138,7 +138,9 @@ def register_controller(
     ctx: GateContext, *, name: str, contact: str, address: str, dpo: str, actor: str
 ) -> m.Controller:
     if not name.strip() or not contact.strip():
-        raise BadRequest("a controller needs a name and a contact")
+        raise BadRequest(
+            "a controller needs a name and a contact", key="error.bad_request.controller_fields"
+        )
     with ctx.unit() as session:
         row = m.Controller(name=name, contact=contact, address=address, dpo=dpo)
         session.add(row)

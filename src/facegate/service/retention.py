@@ -13,18 +13,24 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, null, select
 from sqlalchemy.orm import Session
 
 from facegate import law
 from facegate.service.consents import subject_consents
 from facegate.service.context import GateContext, record
 from facegate.service.facts import consents_facts, deployment_facts
-from facegate.service.individuals import note_removed_pairs
+from facegate.service.individuals import note_removed_many
 from facegate.service.templates import shred_deployment
 from facegate.store import models as m
+from facegate.store.outbox import DELETE, holdings_changed
+from facegate.store.sets import among
+from facegate.store.vault import TemplateRef
 
-BATCH = 500
+CHUNK = 5000
+"""Expired templates purged per transaction (a few tenths of a second of the write lock): each
+chunk's journal entry names its templates and keys (~35 bytes each, ~350 KB at most), within
+what the journal reads back at its tail (1 MiB)."""
 
 
 @dataclass(frozen=True)
@@ -58,75 +64,121 @@ def due_count(ctx: GateContext) -> int:
 
 
 def sweep(
-    ctx: GateContext, *, actor: str, on_progress: Callable[[int], None] | None = None
+    ctx: GateContext,
+    *,
+    actor: str,
+    on_progress: Callable[[int], None] | None = None,
+    chunk: int | None = None,
 ) -> SweepReport:
-    """Purge expired templates in batches. Each batch deletes its templates, destroys the keys
-    no template needs any more and records its audit event in one transaction (journalled), so
-    a crash never leaves a purge without its record; a sweep with nothing due records one."""
+    """Purge expired templates in chunks of ``chunk`` (default ``CHUNK``), set-based
+    (``purge_expired_chunk``). Each chunk deletes its templates, destroys the keys no template
+    needs any more, records its audit event and its deletion-journal entry in one transaction,
+    so a crash never leaves a purge without its record; a sweep with nothing due records one
+    event."""
     now = ctx.now()
     not_renewed = _purge_not_renewed(ctx, now, actor=actor)
     suspended = _purge_long_suspended(ctx, now, actor=actor)
     purged = keys = 0
     touched: set[str] = set()
-    batches = 0
+    chunks = 0
     while True:
         with ctx.unit() as session:
-            batch = list(
-                session.scalars(select(m.Template).where(m.Template.expires_at <= now).limit(BATCH))
-            )
-            if not batch and batches:
-                break
-            pairs = {(row.subject_id, row.deployment_id) for row in batch}
-            doomed_keys: list[m.DataKey] = []
-            for subject_id, deployment_id in pairs:
-                remaining = session.scalar(
-                    select(func.count())
-                    .select_from(m.Template)
-                    .where(
-                        m.Template.subject_id == subject_id,
-                        m.Template.deployment_id == deployment_id,
-                        m.Template.expires_at > now,
-                    )
-                )
-                if not remaining:
-                    doomed_keys.extend(
-                        session.scalars(
-                            select(m.DataKey).where(
-                                m.DataKey.subject_id == subject_id,
-                                m.DataKey.deployment_id == deployment_id,
-                                m.DataKey.destroyed_at.is_(None),
-                            )
-                        )
-                    )
-            deleted = ctx.vault.destroy_keys(session, doomed_keys, batch)
-            note_removed_pairs(session, pairs)
-            batch_deployments = {d for _, d in pairs}
-            record(
-                ctx,
-                session,
-                actor=actor,
-                action="retention.sweep",
-                objects={
-                    "expired_templates": str(deleted),
-                    "keys_destroyed": str(len(doomed_keys)),
-                    "deployments": str(len(batch_deployments)),
-                    "batch": str(batches + 1),
-                },
-                articles=law.rule("storage.retention_minimum").articles,
-            )
-        batches += 1
-        for row in batch:
-            ctx.index.remove_template(row.id)
-        for key_row in doomed_keys:
-            ctx.index.remove_subject(key_row.subject_id, key_row.deployment_id)
-        purged += deleted
-        keys += len(doomed_keys)
-        touched |= batch_deployments
-        if on_progress and deleted:
-            on_progress(deleted)
-        if not batch:
+            done = purge_expired_chunk(
+                ctx, session, now, limit=chunk or CHUNK, number=chunks + 1, actor=actor,
+                first=not chunks,
+            )  # fmt: skip
+        if done is None:
+            break
+        chunks += 1
+        for ref in done.templates:
+            ctx.index.remove_template(ref.id)
+        purged += len(done.templates)
+        keys += done.keys_destroyed
+        touched |= done.deployments
+        if on_progress and done.templates:
+            on_progress(len(done.templates))
+        if not done.templates:
             break
     return SweepReport(purged, keys, len(touched), not_renewed, suspended)
+
+
+@dataclass(frozen=True)
+class PurgedChunk:
+    templates: list[TemplateRef]
+    keys_destroyed: int
+    deployments: set[str]
+
+
+def purge_expired_chunk(
+    ctx: GateContext,
+    session: Session,
+    now: datetime,
+    *,
+    limit: int,
+    number: int,
+    actor: str,
+    first: bool = False,
+) -> PurgedChunk | None:
+    """One chunk of the sweep, in the caller's transaction, in a handful of statements
+    whatever its size: pick up to ``limit`` expired templates; find their data keys that no
+    unexpired template needs (``NOT EXISTS``); delete the templates (and any other template
+    those keys seal), destroy the keys (crypto-shredding) and journal both (``Vault.purge``);
+    take the people who hold nothing more from their controllers' filing counts; bump the
+    galleries; report the holdings removed (edge node); one ``retention.sweep`` audit event.
+    None when nothing is due (and ``first`` is false: a sweep with nothing due still records
+    one event)."""
+    connection = session.connection()
+    # The expiry travels only in an edge's holding events: not converted otherwise.
+    expiry = m.Template.expires_at if ctx.site == law.SiteRole.EDGE else null()
+    picked = connection.execute(
+        select(
+            m.Template.id,
+            m.Template.subject_id,
+            m.Template.deployment_id,
+            expiry,
+            m.Template.data_key_id,
+        )
+        .where(m.Template.expires_at <= now)
+        .limit(limit)
+    ).all()
+    if not picked and not first:
+        return None
+    key_ids = sorted({row[4] for row in picked})
+    still_needed = (
+        select(m.Template.id)
+        .where(m.Template.data_key_id == m.DataKey.id, m.Template.expires_at > now)
+        .exists()
+    )
+    doomed = list(
+        connection.execute(
+            select(m.DataKey.id).where(
+                among(session, m.DataKey.id, key_ids),
+                m.DataKey.destroyed_at.is_(None),
+                ~still_needed,
+            )
+        )
+        .scalars()
+        .all()
+    )
+    removed = ctx.vault.purge(session, [TemplateRef(*row[:4]) for row in picked], doomed, at=now)
+    pairs = {(ref.subject_id, ref.deployment_id) for ref in removed}
+    note_removed_many(session, pairs)
+    deployments = {d for _, d in pairs}  # each one's removals went to its gallery change log
+    holdings_changed(session, ctx.site, DELETE, removed)
+    record(
+        ctx,
+        session,
+        actor=actor,
+        action="retention.sweep",
+        objects={
+            "expired_templates": str(len(removed)),
+            "keys_destroyed": str(len(doomed)),
+            "deployments": str(len(deployments)),
+            "batch": str(number),
+        },
+        articles=law.rule("storage.retention_minimum").articles,
+    )
+    return PurgedChunk(removed, len(doomed), deployments)
 
 
 def _purge_not_renewed(ctx: GateContext, now: datetime, *, actor: str) -> int:

@@ -58,7 +58,8 @@ def _scope(
         if len(holding) > 1:
             raise BadRequest(
                 "this person has data with several controllers; name the controller whose "
-                "data to show"
+                "data to show",
+                key="error.bad_request.several_controllers",
             )
         controller_id = next(iter(holding), None)
     if controller_id is None:

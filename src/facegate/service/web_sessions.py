@@ -1,6 +1,7 @@
 """Server-side console sessions: the browser holds a random session id, the database holds the
 session (found by the id's SHA-256). Logging out deletes it, and so does revoking the key it
-was opened with (``access.revoke_key``), so a copied cookie stops working at once."""
+was opened with (``access.revoke_key``), or disabling the named user who opened it, changing
+their role, password or second factor (``users``), so a copied cookie stops working at once."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from sqlalchemy import delete
 from facegate.service.access import Principal
 from facegate.service.context import GateContext
 from facegate.service.facts import aware
+from facegate.service.users import user_principal
 from facegate.store.access_models import ApiKey
 from facegate.store.durability_models import WebSession
+from facegate.store.people_models import ConsoleUser
 
 
 def _digest(token: str) -> str:
@@ -31,7 +34,8 @@ def start(ctx: GateContext, who: Principal, *, seconds: float) -> str:
         session.add(
             WebSession(
                 id=_digest(token),
-                key_id=who.key_id,
+                key_id="" if who.user_id else who.key_id,
+                user_id=who.user_id,
                 data=json.dumps({"role": who.role}),
                 created_at=now,
                 expires_at=now + timedelta(seconds=seconds),
@@ -51,8 +55,13 @@ def holder(ctx: GateContext, token: object) -> Principal | None:
         expires = aware(row.expires_at)
         if expires is None or expires <= ctx.now():
             return None
-        key = session.get(ApiKey, row.key_id)
         role = json.loads(row.data).get("role")
+        if row.user_id:
+            user = session.get(ConsoleUser, row.user_id)
+            if user is None or user.disabled_at is not None or user.role != role:
+                return None
+            return user_principal(user)
+        key = session.get(ApiKey, row.key_id)
         if key is None or key.revoked_at is not None or key.role != role:
             return None
         return Principal(key.id, key.role)

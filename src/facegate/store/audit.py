@@ -74,6 +74,17 @@ def stored_hash(row: AuditEvent) -> str:
 
 
 @dataclass(frozen=True)
+class AuditEntry:
+    """One event for ``AuditLog.append_many``."""
+
+    actor: str
+    action: str
+    objects: Mapping[str, str]
+    decision: str = "allowed"
+    articles: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
 class AuditVerification:
     ok: bool
     checked: int
@@ -175,6 +186,58 @@ class AuditLog:
         connection.execute(_INSERT_EVENT, values)
         connection.execute(_ADVANCE_HEAD, {"seq": seq, "hash": digest})
         return AuditEvent(**values)  # type: ignore[arg-type]
+
+    def append_many(
+        self,
+        session: Session,
+        events: Sequence[AuditEntry],
+        *,
+        at: datetime,
+    ) -> int:
+        """Append several events to the chain at once, in the caller's transaction: one head
+        lock, the hashes chained here, one multi-row insert, one head update (bulk writers).
+        Returns the last seq."""
+        if at.tzinfo is None or at.utcoffset() is None:
+            raise ValueError("the audit time must be timezone-aware")
+        moment = at.astimezone(UTC)
+        last_seq, last_hash = self._lock_head(session)
+        if not events:
+            return last_seq
+        rows = []
+        for event in events:
+            if event.decision not in DECISIONS:
+                raise ValueError(f"decision must be one of {sorted(DECISIONS)}")
+            objects = {str(k): str(v) for k, v in event.objects.items()}
+            articles = [str(a) for a in event.articles]
+            last_seq += 1
+            digest = event_hash(
+                seq=last_seq,
+                at=moment,
+                actor=event.actor,
+                action=event.action,
+                objects=objects,
+                decision=event.decision,
+                articles=articles,
+                prev_hash=last_hash,
+            )
+            rows.append(
+                {
+                    "seq": last_seq,
+                    "at": moment,
+                    "actor": event.actor,
+                    "action": event.action,
+                    "objects": canonical_json(objects),
+                    "decision": event.decision,
+                    "articles": canonical_json(articles),
+                    "prev_hash": last_hash,
+                    "hash": digest,
+                }
+            )
+            last_hash = digest
+        connection = session.connection()
+        connection.execute(_INSERT_EVENT, rows)
+        connection.execute(_ADVANCE_HEAD, {"seq": last_seq, "hash": last_hash})
+        return last_seq
 
     def verify(self, session: Session, *, now: datetime | None = None) -> AuditVerification:
         """Walk the chain in seq order; report the first break (bad hash, bad link, gap).

@@ -21,6 +21,7 @@ from facegate.store.models import Template
 from facegate.store.vault import Vault
 
 _INITIAL_CAPACITY = 16
+_BLOCK_CELLS = 1 << 22  # distances per block of ``search_many`` (16 MiB of float32)
 Vector = npt.NDArray[np.float32]
 
 
@@ -210,6 +211,54 @@ class GalleryIndex:
                 Match(shard.template_ids[i], shard.subject_ids[i], float(d))
                 for i, d in zip(candidates[order].tolist(), distances[order].tolist(), strict=True)
             ]
+
+    def search_many(
+        self,
+        deployment_id: str,
+        queries: npt.ArrayLike,
+        *,
+        threshold: float,
+        at: datetime,
+    ) -> list[Match | None]:
+        """For each row of ``queries``, its nearest unexpired template of this deployment
+        within ``threshold`` (as ``search`` with ``k=1``), or None: one matrix product per
+        block of queries instead of one pass per query (bulk enrolment's duplicate check)."""
+        block = np.asarray(queries, dtype=np.float32)
+        if block.ndim != 2:
+            raise ValueError("queries are a two-dimensional array, one vector per row")
+        found: list[Match | None] = [None] * len(block)
+        now = _timestamp(at)
+        with self._lock:
+            shard = self._shards.get(deployment_id)
+            if shard is None or not len(block):
+                return found
+            if block.shape[1] != shard.dim:
+                raise ValueError(f"expected {shard.dim}-d vectors, got {block.shape[1]}-d")
+            if getattr(shard, "ann", None) is not None:  # an approximate index: its own search
+                return [
+                    next(iter(self.search(deployment_id, q, threshold=threshold, at=at)), None)
+                    for q in block
+                ]
+            n = shard.size
+            live = shard.expires[:n] > now
+            step = max(1, _BLOCK_CELLS // max(n, 1))
+            limit = threshold * threshold + 1e-3  # float32 cancellation; exact check after
+            for start in range(0, len(block), step):
+                part = block[start : start + step]
+                qq = np.einsum("ij,ij->i", part, part)
+                approx = shard.norms[:n][None, :] - 2.0 * (part @ shard.vectors[:n].T)
+                approx += qq[:, None]
+                approx[:, ~live] = np.inf
+                nearest = np.argmin(approx, axis=1)
+                for offset, row in enumerate(nearest.tolist()):
+                    if not approx[offset, row] <= limit:
+                        continue
+                    exact = float(_exact(shard, np.array([row]), part[offset])[0])
+                    if exact <= threshold:
+                        found[start + offset] = Match(
+                            shard.template_ids[row], shard.subject_ids[row], exact
+                        )
+        return found
 
     def _shard(self, deployment_id: str, query: np.ndarray) -> _Shard | None:
         """The deployment's shard (None when it has none), checking the query's dimension.

@@ -42,7 +42,7 @@ from facegate.store.models import AuditHead
 from facegate.store.types import utc_now
 
 GENESIS = "0" * 64
-TAIL_BYTES = 1 << 20  # more than any one entry (a sweep batch names at most 500 templates)
+TAIL_BYTES = 1 << 20  # more than any one entry (a sweep chunk: <= 5000 templates + keys)
 HOOKS = "facegate_before_commit"
 PENDING = "facegate_journal_pending"
 KINDS = frozenset({"keys_destroyed", "subject_erased", "consent_withdrawn"})

@@ -16,7 +16,7 @@ an upsert or a delete, so a replayed event changes nothing.
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -160,7 +160,7 @@ def remove(session: Session, model: type[m.Base], payload: dict[str, Any]) -> bo
     return True
 
 
-def holding_payload(row: m.Template) -> dict[str, Any]:
+def holding_payload(row: Any) -> dict[str, Any]:
     """What an edge tells about a template it holds: never the template itself."""
     return {
         "template_id": row.id,
@@ -199,6 +199,55 @@ def append(
         )
     )
     return int(seq)
+
+
+def append_many(
+    session: Session, stream: str, events: Sequence[tuple[str, str, str, dict[str, Any]]]
+) -> None:
+    """``append`` for many events (kind, entity, row id, payload) at once: one counter update
+    and one multi-row insert, for set-based writers that bypass the flush hook."""
+    if not events:
+        return
+    connection = session.connection()
+    streams = _table(SyncStream)
+    last = connection.execute(
+        update(streams)
+        .where(streams.c.stream == stream)
+        .values(last_seq=streams.c.last_seq + len(events))
+        .returning(streams.c.last_seq)
+    ).scalar()
+    if last is None:
+        connection.execute(insert(streams).values(stream=stream, last_seq=len(events)))
+        last = len(events)
+    first, now = int(last) - len(events) + 1, utc_now()
+    connection.execute(
+        insert(_table(SyncEvent)),
+        [
+            {
+                "stream": stream,
+                "seq": first + n,
+                "kind": kind,
+                "entity": entity,
+                "row_id": row_id,
+                "payload": payload,
+                "at": now,
+            }
+            for n, (kind, entity, row_id, payload) in enumerate(events)
+        ],
+    )
+
+
+def holdings_changed(session: Session, role: str, kind: str, templates: Iterable[Any]) -> None:
+    """On an edge node, report templates stored (``UPSERT``) or removed (``DELETE``) by a
+    set-based writer as holdings, as ``EdgeOutbox`` does for ORM rows (other roles: nothing).
+    ``templates``: objects with ``id``, ``subject_id``, ``deployment_id``, ``expires_at``."""
+    if role != "edge":
+        return
+    append_many(
+        session,
+        UP_STREAM,
+        [(kind, HOLDING, t.id, holding_payload(t)) for t in templates],
+    )
 
 
 def stream_head(session: Session, stream: str) -> int:

@@ -35,14 +35,15 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from facegate.store import gallery_log
 from facegate.store.errors import IdentityUnreadable, MasterKeyMismatch, TemplateUnreadable
 from facegate.store.journal import DeletionJournal
 from facegate.store.keys import KEY_BYTES, fingerprint
-from facegate.store.models import DataKey, Identity, Template
+from facegate.store.models import DataKey, Identity, Template, new_id
+from facegate.store.sets import among
 from facegate.store.types import utc_now
 
 NONCE_BYTES = 12
@@ -82,6 +83,20 @@ def template_aad(subject_id: str, deployment_id: str, template_id: str) -> bytes
 
 def identity_aad(subject_id: str) -> bytes:
     return b"facegate-id|" + subject_id.encode()
+
+
+_TEMPLATES = Template.metadata.tables[Template.__tablename__]
+_DATA_KEYS = DataKey.metadata.tables[DataKey.__tablename__]
+
+
+@dataclass(frozen=True)
+class TemplateRef:
+    """A template's ids and expiry, without its ciphertext (what a purge reports)."""
+
+    id: str
+    subject_id: str
+    deployment_id: str
+    expires_at: datetime | None  # None where the caller did not need it
 
 
 @dataclass(frozen=True)
@@ -289,6 +304,105 @@ class Vault:
         gallery_log.log_added(session, deployment_id, [(template_id, subject_id)])
         return row
 
+    def seal_templates(
+        self,
+        session: Session,
+        deployment_id: str,
+        rows: Sequence[tuple[str, str, npt.ArrayLike]],
+        *,
+        engine: str,
+        model_version: str,
+        expires_at: datetime,
+        created_at: datetime,
+    ) -> tuple[list[TemplateRef], tuple[int, int]]:
+        """``seal_template`` for many (subject id, template id, embedding) rows of one
+        deployment: the live data keys found in one query, the missing ones created and
+        inserted together, each embedding sealed under its subject's own key, the templates
+        inserted with one multi-row statement and logged in the gallery change log under one
+        new gallery version. Returns what was stored and the (before, after) versions."""
+        if not rows:
+            version = gallery_log.current_version(session, deployment_id)
+            return [], (version, version)
+        vectors = []
+        for _, _, embedding in rows:
+            vector = np.asarray(embedding, dtype=EMBEDDING_DTYPE)
+            if vector.ndim != 1 or vector.size == 0 or not np.all(np.isfinite(vector)):
+                raise ValueError("an embedding is a non-empty one-dimensional finite vector")
+            vectors.append(vector)
+        keys = self._data_keys(session, deployment_id, sorted({s for s, _, _ in rows}))
+        values = []
+        for (subject_id, template_id, _), vector in zip(rows, vectors, strict=True):
+            key_id, sealer = keys[subject_id]
+            nonce = secrets.token_bytes(NONCE_BYTES)
+            values.append(
+                {
+                    "id": template_id,
+                    "subject_id": subject_id,
+                    "deployment_id": deployment_id,
+                    "data_key_id": key_id,
+                    "engine": engine,
+                    "model_version": model_version,
+                    "nonce": nonce,
+                    "ciphertext": sealer.encrypt(
+                        nonce,
+                        vector.tobytes(),
+                        template_aad(subject_id, deployment_id, template_id),
+                    ),
+                    "expires_at": expires_at,
+                    "created_at": created_at,
+                }
+            )
+        session.connection().execute(insert(_TEMPLATES), values)
+        versions = gallery_log.log_added(session, deployment_id, [(t, s) for s, t, _ in rows])
+        return [TemplateRef(t, s, deployment_id, expires_at) for s, t, _ in rows], versions
+
+    def _data_keys(
+        self, session: Session, deployment_id: str, subject_ids: Sequence[str]
+    ) -> dict[str, tuple[str, AESGCM]]:
+        """Each subject's live data key for the deployment (id and sealer), creating the
+        missing ones with one multi-row insert."""
+        found: dict[str, tuple[str, AESGCM]] = {}
+        for key_id, subject_id, wrapped, kek in session.execute(
+            select(DataKey.id, DataKey.subject_id, DataKey.wrapped_key, DataKey.kek).where(
+                DataKey.deployment_id == deployment_id,
+                among(session, DataKey.subject_id, subject_ids),
+                DataKey.destroyed_at.is_(None),
+            )
+        ):
+            if wrapped is None:
+                raise TemplateUnreadable("the data key has been destroyed")
+            try:
+                plain = self._for(kek).kek.decrypt(
+                    wrapped[:NONCE_BYTES],
+                    wrapped[NONCE_BYTES:],
+                    data_key_aad(subject_id, deployment_id),
+                )
+            except (InvalidTag, MasterKeyMismatch) as exc:
+                raise TemplateUnreadable("the data key fails authentication") from exc
+            found[subject_id] = (key_id, AESGCM(plain))
+        created = []
+        for subject_id in subject_ids:
+            if subject_id in found:
+                continue
+            nonce = secrets.token_bytes(NONCE_BYTES)
+            plain = AESGCM.generate_key(bit_length=KEY_BYTES * 8)
+            aad = data_key_aad(subject_id, deployment_id)
+            key_id = new_id()
+            created.append(
+                {
+                    "id": key_id,
+                    "subject_id": subject_id,
+                    "deployment_id": deployment_id,
+                    "wrapped_key": nonce + self._kek.encrypt(nonce, plain, aad),
+                    "kek": self.fingerprint,
+                    "created_at": utc_now(),
+                }
+            )
+            found[subject_id] = (key_id, AESGCM(plain))
+        if created:
+            session.connection().execute(insert(_DATA_KEYS), created)
+        return found
+
     def open_template(self, session: Session, template: Template) -> npt.NDArray[np.float32]:
         """The embedding, or ``TemplateUnreadable`` (key destroyed, or authentication fails)."""
         key_row = session.get(DataKey, template.data_key_id)
@@ -403,6 +517,57 @@ class Vault:
         if journal and self.journal is not None and (key_ids or doomed):
             self.journal.note(session, "keys_destroyed", keys=key_ids, templates=sorted(doomed))
         return len(doomed)
+
+    def purge(
+        self,
+        session: Session,
+        templates: Sequence[TemplateRef],
+        key_ids: Sequence[str],
+        *,
+        at: datetime | None = None,
+    ) -> list[TemplateRef]:
+        """Set-based ``destroy_keys``: delete ``templates`` and every other template sealed by
+        ``key_ids`` (logged in each gallery's change log), destroy those keys (the live ones),
+        and journal it all in the caller's transaction: a few Core statements whatever the
+        number, ids bound as one parameter (``among``), no ORM object per row. Returns the
+        templates deleted. Rows already loaded in ``session`` are not updated."""
+        now = at or utc_now()
+        connection = session.connection()
+        keys = sorted(set(key_ids))
+        found = {t.id: t for t in templates}
+        columns = (Template.id, Template.subject_id, Template.deployment_id, Template.expires_at)
+        if keys:  # the keys may seal templates beyond those named
+            for row in connection.execute(
+                select(*columns).where(
+                    among(session, Template.data_key_id, keys),
+                    ~among(session, Template.id, found),
+                )
+            ):
+                found[row[0]] = TemplateRef(*row)
+        doomed = sorted(found)
+        connection.execute(delete(_TEMPLATES).where(among(session, _TEMPLATES.c.id, doomed)))
+        removed: dict[str, list[tuple[str, str]]] = {}
+        for ref in found.values():
+            removed.setdefault(ref.deployment_id, []).append((ref.id, ref.subject_id))
+        for deployment_id, pairs in sorted(removed.items()):
+            gallery_log.log_removed(session, deployment_id, pairs)
+        live = sorted(
+            connection.execute(
+                select(DataKey.id).where(
+                    among(session, DataKey.id, keys), DataKey.destroyed_at.is_(None)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        connection.execute(
+            update(_DATA_KEYS)
+            .where(among(session, _DATA_KEYS.c.id, live))
+            .values(wrapped_key=None, destroyed_at=now)
+        )
+        if self.journal is not None and (live or doomed):
+            self.journal.note(session, "keys_destroyed", keys=live, templates=doomed)
+        return [found[t] for t in doomed]
 
     # -- identity records ------------------------------------------------------------------
 

@@ -74,11 +74,36 @@ def render(
     return response
 
 
+def console_error_page(request: Request, exc: FacegateError) -> Response:
+    """A refused console request as a page (a download the role may not take, a record that
+    is not there), in the console session's language; no session: the login page."""
+    from facegate.api.errors import status_for
+    from facegate.service.access import Unauthenticated
+    from facegate.web.common import visit
+    from facegate.web.sessions import CONSOLE_COOKIE
+
+    current = visit(request, CONSOLE_COOKIE)
+    if isinstance(exc, Unauthenticated):
+        current.data.pop("sid", None)
+        return current.redirect("/console/login")
+    context = {
+        "error": problem(exc, current.lang),
+        "lang": current.lang,
+        "who": None,
+        "csrf_token": current.csrf_token,
+        "flash": None,
+        "back": "/console",
+    }
+    return current.save(render(request, "console/error.html", context, status_for(exc)))
+
+
 def mount_web(app: FastAPI, gate: Gate, *, session_hours: float = 8.0) -> None:
     """Add the console (``/console``), the kiosk (``/kiosk``) and their static files."""
     from facegate.web.console import router as console_router
     from facegate.web.console_daily import MENU_ROLES, time_left
     from facegate.web.console_daily import router as daily_router
+    from facegate.web.console_people import router as people_router
+    from facegate.web.console_staff import router as staff_router
     from facegate.web.kiosk import KioskClosed, closed
     from facegate.web.kiosk import router as kiosk_router
 
@@ -96,6 +121,8 @@ def mount_web(app: FastAPI, gate: Gate, *, session_hours: float = 8.0) -> None:
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="web-static")
     app.include_router(console_router)
     app.include_router(daily_router)
+    app.include_router(people_router)
+    app.include_router(staff_router)
     app.include_router(kiosk_router)
 
     # A kiosk whose key or device is no longer live shows its login page, whichever step the
@@ -105,6 +132,18 @@ def mount_web(app: FastAPI, gate: Gate, *, session_hours: float = 8.0) -> None:
         return closed(request, exc)
 
     app.add_exception_handler(KioskClosed, kiosk_closed)
+
+    # The console's downloads and actions answer a refusal with a page in the session's
+    # language, never the REST API's JSON; everywhere else the API's handler answers as before.
+    from facegate.api.errors import facegate_error
+
+    async def console_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, FacegateError)
+        if not request.url.path.startswith("/console"):
+            return await facegate_error(request, exc)
+        return console_error_page(request, exc)
+
+    app.add_exception_handler(FacegateError, console_error)
 
     @app.get("/", include_in_schema=False)
     def home() -> Response:

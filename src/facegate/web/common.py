@@ -12,7 +12,7 @@ from starlette.datastructures import FormData
 from facegate.api.auth import limit
 from facegate.api.state import api_state, client_address
 from facegate.errors import FacegateError
-from facegate.messages import DEFAULT_LANG, LANGS
+from facegate.messages import DEFAULT_LANG, LANGS, t
 from facegate.web import csrf, sessions
 from facegate.web.app import problem, web_state
 
@@ -50,6 +50,10 @@ class Visit:
 
     def flash(self, kind: str, message: str, reasons: list[dict[str, Any]] | None = None) -> None:
         self.data["flash"] = {"kind": kind, "message": message, "reasons": reasons or []}
+
+    def flash_key(self, kind: str, key: str, **params: Any) -> None:
+        """A message from the catalogue, in this visit's language."""
+        self.flash(kind, t(key, self.lang, **params))
 
     def flash_error(self, exc: FacegateError) -> None:
         body = problem(exc, self.lang)

@@ -1,8 +1,9 @@
 """The compliance officer's console: dashboard, deployment wizard, PIPIA, notice, activation,
 devices, subjects' rights, processing records and the filing package.
 
-Staff log in with their API key (admin, dpo or operator); each action allows the same roles
-as the matching REST route.
+Staff log in with their user name, password and TOTP code (or an admin, dpo or operator API
+key). Each route is named after an action of ``web.permissions``, which says which roles may
+use it; the pages ask the same table (``can``) before showing a link, a button or a form.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from facegate.law.pipia import ASPECTS, Statement
 from facegate.messages import t
 from facegate.messages.errors import error_text
 from facegate.messages.times import local_date
-from facegate.service import ConsentSpec, DeploymentSpec, DeviceSpec, access, web_sessions
+from facegate.service import ConsentSpec, DeploymentSpec, DeviceSpec, access, users, web_sessions
 from facegate.service import console_views as views
 from facegate.service import filing as filing_service
 from facegate.service.access import STAFF_ROLES, Forbidden, Principal, Unauthenticated
@@ -34,6 +35,7 @@ from facegate.service.notices import NoNotice, PublicUrlMissing, public_notice_u
 from facegate.web import form_errors
 from facegate.web.app import render, web_state
 from facegate.web.common import Visit, failed_login, posted, text, visit
+from facegate.web.permissions import allowed, nav_for, require
 from facegate.web.sessions import CONSOLE_COOKIE
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -56,24 +58,37 @@ def principal(current: Visit) -> Principal | None:
 
 def need(who: Principal, *roles: str) -> None:
     if who.role not in roles:
-        allowed = ", ".join(roles)
+        names = ", ".join(roles)
         raise Forbidden(
-            f"the {who.role} role may not do this; allowed: {allowed}",
+            f"the {who.role} role may not do this; allowed: {names}",
             key="error.forbidden.roles",
-            params={"role": who.role, "allowed": allowed},
+            params={"role": who.role, "allowed": names},
         )
 
 
 def page(
     current: Visit, who: Principal | None, name: str, status_code: int = 200, **context: Any
 ) -> Response:
+    role = who.role if who is not None else None
     context.update(
         who=who,
         csrf_token=current.csrf_token,
         flash=current.take_flash(),
         lang=current.lang,
+        # what the reader's role may do: every link, button and form asks (no dead ends)
+        can=lambda action: allowed(role, action),
+        nav=nav_for(role),
+        # the sign's QR code needs the address people reach the service at (never guessed)
+        sign_ready=bool(web_state(current.request).gate.ctx.public_url),
     )
     return current.save(render(current.request, name, context, status_code))
+
+
+def refuse(current: Visit, who: Principal, action: str) -> Response:
+    """A page this role may not open (typed in, or an old bookmark: no menu leads there): the
+    console's 403 page saying why (``web.app``'s error page, never raw JSON)."""
+    require(who, action)  # raises Forbidden for a role the table does not list
+    return current.redirect("/console")
 
 
 def staff(request: Request) -> tuple[Visit, Principal]:
@@ -91,18 +106,29 @@ def login_redirect(request: Request) -> Response:
 
 
 # -- login ------------------------------------------------------------------------------------
-@router.get("/login", response_class=HTMLResponse)
+@router.get("/login", response_class=HTMLResponse, name="login")
 def login_form(request: Request) -> Response:
     current = console_visit(request)
     return page(current, None, "console/login.html", error=None)
 
 
-@router.post("/login")
+@router.post("/login", name="login")
 async def login(request: Request) -> Response:
+    """A named user (user name, password, TOTP code), or an API key (scripts, emergencies).
+    Every failure raises an intrusion alert and spends the address's allowance, as a wrong
+    key does at the REST API; a user name is also locked after repeated failures."""
     current = console_visit(request)
+    username = ""
     try:
         form = await posted(request, current)
-        who = access.authenticate(web_state(request).gate.ctx, text(form, "api_key"))
+        ctx = web_state(request).gate.ctx
+        if text(form, "api_key"):
+            who = access.authenticate(ctx, text(form, "api_key"))
+        else:
+            username = text(form, "username")
+            who = users.authenticate_user(
+                ctx, username, str(form.get("password") or ""), text(form, "otp")
+            )
         if who.role not in STAFF_ROLES:
             raise Forbidden(
                 "the console is for admin, dpo and operator keys", key="error.forbidden.console"
@@ -117,8 +143,9 @@ async def login(request: Request) -> Response:
             current,
             None,
             "console/login.html",
-            401,
+            429 if exc.code in ("locked_out", "rate_limited") else 401,
             error=error_text(exc, current.lang, precise=False),
+            username=username,
         )
     state = web_state(request)
     sid = web_sessions.start(state.gate.ctx, who, seconds=state.console.max_age)
@@ -126,7 +153,7 @@ async def login(request: Request) -> Response:
     return current.redirect("/console")
 
 
-@router.post("/logout")
+@router.post("/logout", name="logout")
 async def logout(request: Request) -> Response:
     current = console_visit(request)
     await posted(request, current)
@@ -136,7 +163,7 @@ async def logout(request: Request) -> Response:
 
 
 # -- dashboard ----------------------------------------------------------------------------------
-@router.get("", response_class=HTMLResponse)
+@router.get("", response_class=HTMLResponse, name="dashboard")
 def dashboard(request: Request) -> Response:
     try:
         current, who = staff(request)
@@ -238,16 +265,18 @@ def retention_defaults(lang: str) -> str:
     return separator.join(f"{names[key]} {days}" for key, days in views.retention_defaults())
 
 
-@router.get("/deployments/new", response_class=HTMLResponse)
+@router.get("/deployments/new", response_class=HTMLResponse, name="deployment.create")
 def wizard(request: Request) -> Response:
     try:
         current, who = staff(request)
     except LoginRequired:
         return login_redirect(request)
+    if not allowed(who.role, "deployment.create"):
+        return refuse(current, who, "deployment.create")
     return wizard_page(current, who, dict(WIZARD_DEFAULTS))
 
 
-@router.post("/deployments/new")
+@router.post("/deployments/new", name="deployment.create")
 async def create_deployment(request: Request) -> Response:
     try:
         current, who = staff(request)
@@ -267,7 +296,7 @@ async def create_deployment(request: Request) -> Response:
         current.flash("error", t("console.daily.fix_fields", current.lang))
         return wizard_page(current, who, values, 422, blank)
     try:
-        need(who, "admin")
+        require(who, "deployment.create")
         if values["location_type"] not in dict(views.location_choices()):
             raise Forbidden(
                 "choose one of the offered location types", key="error.forbidden.location"
@@ -315,7 +344,7 @@ async def create_deployment(request: Request) -> Response:
 
 
 # -- one deployment: PIPIA, notice, devices, activation ------------------------------------------
-@router.get("/deployments/{deployment_id}", response_class=HTMLResponse)
+@router.get("/deployments/{deployment_id}", response_class=HTMLResponse, name="deployment.view")
 def deployment_page(deployment_id: str, request: Request) -> Response:
     try:
         current, who = staff(request)
@@ -357,9 +386,7 @@ def deployment_page(deployment_id: str, request: Request) -> Response:
     )
 
 
-async def act(
-    request: Request, deployment_id: str, roles: tuple[str, ...], action: Any
-) -> Response:
+async def act(request: Request, deployment_id: str, permission: str, action: Any) -> Response:
     """Run one POSTed action on a deployment, then back to its page with the outcome."""
     try:
         current, who = staff(request)
@@ -367,7 +394,7 @@ async def act(
         return login_redirect(request)
     try:
         form = await posted(request, current)
-        need(who, *roles)
+        require(who, permission)
         message = action(current, who, form)
         current.flash("ok", message)
     except FacegateError as exc:
@@ -375,13 +402,13 @@ async def act(
     return current.redirect(f"/console/deployments/{deployment_id}")
 
 
-@router.post("/deployments/{deployment_id}/pipia")
+@router.post("/deployments/{deployment_id}/pipia", name="pipia.create")
 async def create_pipia(deployment_id: str, request: Request) -> Response:
     def run(current: Visit, who: Principal, form: Any) -> str:
         row = web_state(request).gate.create_pipia(deployment_id, actor=who.actor)
         return t("console.flash.pipia_drafted", current.lang, number=row.number)
 
-    return await act(request, deployment_id, ("admin", "dpo"), run)
+    return await act(request, deployment_id, "pipia.create", run)
 
 
 def aspect_title(key: str, lang: str) -> str:
@@ -402,7 +429,7 @@ def _statements(raw: str) -> list[Statement]:
     return items
 
 
-@router.post("/deployments/{deployment_id}/pipia/edit")
+@router.post("/deployments/{deployment_id}/pipia/edit", name="pipia.edit")
 async def edit_pipia(deployment_id: str, request: Request) -> Response:
     def run(current: Visit, who: Principal, form: Any) -> str:
         aspect = text(form, "aspect")
@@ -419,10 +446,10 @@ async def edit_pipia(deployment_id: str, request: Request) -> Response:
             aspect=aspect_title(aspect, current.lang),
         )
 
-    return await act(request, deployment_id, ("admin", "dpo"), run)
+    return await act(request, deployment_id, "pipia.edit", run)
 
 
-@router.post("/deployments/{deployment_id}/pipia/approve")
+@router.post("/deployments/{deployment_id}/pipia/approve", name="pipia.approve")
 async def approve_pipia(deployment_id: str, request: Request) -> Response:
     def run(current: Visit, who: Principal, form: Any) -> str:
         checked = [str(v) for v in form.getlist("confirm") if str(v).strip()]
@@ -438,25 +465,25 @@ async def approve_pipia(deployment_id: str, request: Request) -> Response:
             "console.flash.pipia_approved", current.lang, number=row.number, approver=row.approver
         )
 
-    return await act(request, deployment_id, ("dpo",), run)
+    return await act(request, deployment_id, "pipia.approve", run)
 
 
-@router.post("/deployments/{deployment_id}/notice")
+@router.post("/deployments/{deployment_id}/notice", name="notice.publish")
 async def publish_notice(deployment_id: str, request: Request) -> Response:
     def run(current: Visit, who: Principal, form: Any) -> str:
         row = web_state(request).gate.publish_notice(deployment_id, actor=who.actor)
         return t("console.flash.notice_published", current.lang, version=row.version)
 
-    return await act(request, deployment_id, ("admin", "dpo"), run)
+    return await act(request, deployment_id, "notice.publish", run)
 
 
-@router.post("/deployments/{deployment_id}/activate")
+@router.post("/deployments/{deployment_id}/activate", name="deployment.activate")
 async def activate(deployment_id: str, request: Request) -> Response:
     def run(current: Visit, who: Principal, form: Any) -> str:
         web_state(request).gate.activate(deployment_id, actor=who.actor)
         return t("console.flash.activated", current.lang)
 
-    return await act(request, deployment_id, ("admin",), run)
+    return await act(request, deployment_id, "deployment.activate", run)
 
 
 DEVICE_FIELDS = (
@@ -468,7 +495,7 @@ DEVICE_FIELDS = (
 )
 
 
-@router.post("/deployments/{deployment_id}/devices")
+@router.post("/deployments/{deployment_id}/devices", name="device.register")
 async def register_device(deployment_id: str, request: Request) -> Response:
     """Register a device. A refusal comes back beside the fields that would fix it, with every
     field as it was typed (kept in the session across the redirect)."""
@@ -484,7 +511,7 @@ async def register_device(deployment_id: str, request: Request) -> Response:
         current.flash("error", t("console.daily.fix_fields", current.lang))
     else:
         try:
-            need(who, "admin")
+            require(who, "device.register")
             if values["location_type"] not in dict(views.location_choices()):
                 raise Forbidden(
                     "choose one of the offered location types", key="error.forbidden.location"
@@ -518,7 +545,7 @@ async def register_device(deployment_id: str, request: Request) -> Response:
     return current.redirect(f"/console/deployments/{deployment_id}")
 
 
-@router.get("/deployments/{deployment_id}/notice", response_class=HTMLResponse)
+@router.get("/deployments/{deployment_id}/notice", response_class=HTMLResponse, name="notice.view")
 def notice_preview(deployment_id: str, request: Request) -> Response:
     try:
         current, who = staff(request)
@@ -540,10 +567,14 @@ def notice_preview(deployment_id: str, request: Request) -> Response:
     )
 
 
-@router.get("/deployments/{deployment_id}/sign.pdf")
+@router.get("/deployments/{deployment_id}/sign.pdf", name="notice.sign")
 def notice_sign(deployment_id: str, request: Request) -> Response:
-    current, who = staff(request)
-    need(who, "admin", "dpo")
+    try:
+        current, who = staff(request)
+    except LoginRequired:
+        return login_redirect(request)
+    if not allowed(who.role, "notice.sign"):
+        return refuse(current, who, "notice.sign")
     row = web_state(request).gate.notice(deployment_id).notice
     try:
         url = public_notice_url(web_state(request).gate.ctx, deployment_id)
@@ -555,17 +586,18 @@ def notice_sign(deployment_id: str, request: Request) -> Response:
 
 
 # -- subjects and their rights ------------------------------------------------------------------
-@router.get("/subjects", response_class=HTMLResponse)
+@router.get("/subjects", response_class=HTMLResponse, name="subjects.view")
 def subjects(request: Request, subject_id: str = "") -> Response:
     try:
         current, who = staff(request)
     except LoginRequired:
         return login_redirect(request)
+    if not allowed(who.role, "subjects.view"):
+        return refuse(current, who, "subjects.view")
     report = None
     error = None
     if subject_id.strip():
         try:
-            need(who, "dpo")
             report = web_state(request).gate.subject_report(subject_id.strip(), actor=who.actor)
         except FacegateError as exc:
             error = error_text(exc, current.lang, precise=False)
@@ -579,12 +611,12 @@ def subjects(request: Request, subject_id: str = "") -> Response:
     )
 
 
-@router.post("/subjects/{subject_id}/withdraw")
+@router.post("/subjects/{subject_id}/withdraw", name="subjects.withdraw")
 async def withdraw(subject_id: str, request: Request) -> Response:
     current, who = staff(request)
     try:
         form = await posted(request, current)
-        need(who, "dpo", "operator")
+        require(who, "subjects.withdraw")
         result = web_state(request).gate.withdraw_consent(
             subject_id, text(form, "deployment_id"), actor=who.actor
         )
@@ -597,7 +629,7 @@ async def withdraw(subject_id: str, request: Request) -> Response:
     return current.redirect(f"/console/subjects?subject_id={subject_id}")
 
 
-@router.post("/subjects/{subject_id}/reconsent")
+@router.post("/subjects/{subject_id}/reconsent", name="subjects.reconsent")
 async def reconsent(subject_id: str, request: Request) -> Response:
     """Staff-assisted renewal of a consent after the deployment's purpose or method changed
     (PIPL14 para. 2; NDSR22): the person has read the current notice and was offered the
@@ -606,7 +638,7 @@ async def reconsent(subject_id: str, request: Request) -> Response:
     current, who = staff(request)
     try:
         form = await posted(request, current)
-        need(who, "dpo", "operator")
+        require(who, "subjects.reconsent")
         if text(form, "notice_read") != "yes":
             raise BadRequest(
                 "the person must have read the current notice before consenting",
@@ -629,12 +661,12 @@ async def reconsent(subject_id: str, request: Request) -> Response:
     return current.redirect(f"/console/subjects?subject_id={subject_id}")
 
 
-@router.post("/subjects/{subject_id}/delete")
+@router.post("/subjects/{subject_id}/delete", name="subjects.delete")
 async def delete(subject_id: str, request: Request) -> Response:
     current, who = staff(request)
     try:
         await posted(request, current)
-        need(who, "dpo")
+        require(who, "subjects.delete")
         gate = web_state(request).gate
         counts = gate.delete_subject(subject_id, actor=who.actor)
         current.flash("ok", t("console.flash.subject_erased", current.lang, counts=counts))
@@ -644,21 +676,29 @@ async def delete(subject_id: str, request: Request) -> Response:
 
 
 # -- records and filing -------------------------------------------------------------------------
-@router.get("/records.csv")
+@router.get("/records.csv", name="records.export")
 def records(request: Request, start: date, end: date, deployment_id: str = "") -> Response:
-    _, who = staff(request)
-    need(who, "dpo", "admin")
+    try:
+        current, who = staff(request)
+    except LoginRequired:
+        return login_redirect(request)
+    if not allowed(who.role, "records.export"):
+        return refuse(current, who, "records.export")
     data = web_state(request).gate.processing_records(deployment_id or None, start, end)
     name = f"records-{deployment_id or 'all'}-{start.isoformat()}-{end.isoformat()}.csv"
     return attachment(records_csv(data).encode(), "text/csv; charset=utf-8", name)
 
 
-@router.get("/filing/{controller_id}/package.zip")
+@router.get("/filing/{controller_id}/package.zip", name="filing.package")
 def filing_package(controller_id: str, request: Request) -> Response:
     from facegate.documents.filing import write_package
 
-    _, who = staff(request)
-    need(who, "dpo")
+    try:
+        current, who = staff(request)
+    except LoginRequired:
+        return login_redirect(request)
+    if not allowed(who.role, "filing.package"):
+        return refuse(current, who, "filing.package")
     data = filing_service.package_data(web_state(request).gate.ctx, controller_id)
     with tempfile.TemporaryDirectory(prefix="facegate-filing-") as directory:
         archive = Path(write_package(data, Path(directory))["zip"]).read_bytes()

@@ -29,14 +29,15 @@ from facegate.web.app import web_state
 from facegate.web.charts import Bar, column_chart, row_chart
 from facegate.web.common import Visit
 from facegate.web.console import LoginRequired, login_redirect, need, page, staff
+from facegate.web.permissions import ACTIONS
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
-EVENT_ROLES = ("admin", "dpo", "operator")
+EVENT_ROLES = ACTIONS["events.view"]
 """Who reads the access-event log: counts only, nobody's identity (the front desk too)."""
-AUDIT_ROLES = ("admin", "dpo")
+AUDIT_ROLES = ACTIONS["audit.view"]
 """Who reads the audit log (as ``GET /v1/audit/verify``): it names subjects' pseudonymous ids."""
-PIPIA_ROLES = ("admin", "dpo")
+PIPIA_ROLES = ACTIONS["pipia.read"]
 """Who reads the impact assessment (as ``GET /v1/deployments/{id}/pipia``)."""
 MENU_ROLES = {"events": EVENT_ROLES, "audit": AUDIT_ROLES, "pipia": PIPIA_ROLES}
 """The roles that see each daily view's link (menus show only what the role may open)."""
@@ -106,7 +107,7 @@ def event_charts(log: access_events.AccessLog, lang: str) -> dict[str, Any]:
     return {"days": days, "devices": devices if per_device else None}
 
 
-@router.get("/events", response_class=HTMLResponse)
+@router.get("/events", response_class=HTMLResponse, name="events.view")
 def events(request: Request, device: str = "", start: str = "", end: str = "") -> Response:
     try:
         current, who = staff(request)
@@ -150,7 +151,7 @@ def events(request: Request, device: str = "", start: str = "", end: str = "") -
 
 
 # -- the audit-log viewer -----------------------------------------------------------------------
-@router.get("/audit", response_class=HTMLResponse)
+@router.get("/audit", response_class=HTMLResponse, name="audit.view")
 def audit(
     request: Request,
     action: str = "",
@@ -214,7 +215,7 @@ def audit(
 
 
 # -- the PIPIA, read in the console -------------------------------------------------------------
-@router.get("/deployments/{deployment_id}/pipia", response_class=HTMLResponse)
+@router.get("/deployments/{deployment_id}/pipia", response_class=HTMLResponse, name="pipia.read")
 def pipia_read(deployment_id: str, request: Request) -> Response:
     try:
         current, who = staff(request)
@@ -244,7 +245,7 @@ def pipia_read(deployment_id: str, request: Request) -> Response:
     )
 
 
-@router.get("/deployments/{deployment_id}/pipia.{fmt}")
+@router.get("/deployments/{deployment_id}/pipia.{fmt}", name="pipia.read")
 def pipia_download(deployment_id: str, fmt: str, request: Request, lang: str = "zh") -> Response:
     try:
         current, who = staff(request)

@@ -14,9 +14,9 @@ from facegate.api.auth import limit
 from facegate.api.routes.faces import check_lockout, note_outcome
 from facegate.api.state import api_state, client_address
 from facegate.errors import FacegateError
-from facegate.service.kiosk_views import kiosk_facts
+from facegate.service.kiosk_views import KioskFacts, kiosk_facts, pin_holder
 from facegate.web.app import web_state
-from facegate.web.common import posted, text
+from facegate.web.common import Visit, posted, text
 from facegate.web.kiosk_visit import device, fail, fail_key, kiosk_visit, page
 
 router: APIRouter = APIRouter()
@@ -51,13 +51,24 @@ async def alternative(request: Request) -> Response:
     field = SECRET_FIELDS[kind]
     secret = text(form, field)
     member = text(form, "member") if kind == "pin" else ""
-    kept = {"member": member} if member else {}
-    if kind == "pin" and not member:
-        fail_key(current, "kiosk.alternative.member_missing", field="member")
+    name, unit = (text(form, "name"), text(form, "unit")) if kind == "pin" else ("", "")
+    kept = {k: v for k, v in (("member", member), ("name", name), ("unit", unit)) if v}
+    if kind == "pin" and not member and not name:
+        fail_key(current, "kiosk.alternative.name_missing", field="name", values=kept)
         return current.redirect("/kiosk/alternative")
     if not secret:
         fail_key(current, f"kiosk.alternative.{kind}_missing", field=field, values=kept)
         return current.redirect("/kiosk/alternative")
+    if kind == "pin" and not member:
+        # By name (and unit): the person the front desk recorded, never an id to remember.
+        member = pin_holder(state.gate.ctx, who.device_id, name, unit) or ""
+        if not member:
+            try:
+                limit(state, "address", client_address(request))
+            except FacegateError as exc:
+                return refused(current, exc, field, kept, facts)
+            fail_key(current, "kiosk.alternative.pin_wrong", field=field, values=kept)
+            return current.redirect("/kiosk/alternative")
     try:
         if kind == "pin":
             check_lockout(state, who, member)
@@ -70,16 +81,23 @@ async def alternative(request: Request) -> Response:
         if not result.matched:  # no guessing cards, nor PINs across many numbers
             limit(state, "address", client_address(request))
     except FacegateError as exc:
-        fail(current, exc, field=field, values=kept)
-        retry = getattr(exc, "retry_after", None)
-        if not retry:
-            return current.redirect("/kiosk/alternative")
-        # Locked out (or too many tries from here): say when, on the page and in Retry-After.
-        response = page(current, "kiosk/alternative.html", 429, facts=facts)
-        response.headers["Retry-After"] = str(retry)
-        return response
+        return refused(current, exc, field, kept, facts)
     if not result.matched:
         # Try again: the same field, the number kept; the lockout comes after five tries.
         fail_key(current, f"kiosk.alternative.{kind}_wrong", field=field, values=kept)
         return current.redirect("/kiosk/alternative")
     return page(current, "kiosk/result.html", outcome="passed", method=kind, person=None)
+
+
+def refused(
+    current: Visit, exc: FacegateError, field: str, kept: dict[str, str], facts: KioskFacts
+) -> Response:
+    """A refusal beside ``field``; locked out (or too many tries from here): when to come
+    back, on the page and in ``Retry-After``."""
+    fail(current, exc, field=field, values=kept)
+    retry = getattr(exc, "retry_after", None)
+    if not retry:
+        return current.redirect("/kiosk/alternative")
+    response = page(current, "kiosk/alternative.html", 429, facts=facts)
+    response.headers["Retry-After"] = str(retry)
+    return response
