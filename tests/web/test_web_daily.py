@@ -296,3 +296,54 @@ def test_operator_sees_no_link_to_the_audit_log_or_pipia_and_is_told_why(
     assert page.get_by_test_id("flash").is_visible()
     page.goto(f"{base_url}/console/deployments/{daily.deployment_id}/pipia")
     assert page.get_by_test_id("flash").is_visible()
+
+
+def test_refused_forms_print_each_reason_once_beside_its_field_and_keep_every_value(
+    console: Any, base_url: str, daily: Daily, web_gate: Gate
+) -> None:
+    page = console
+    admin = issue_key(web_gate.ctx, "admin", label="daily admin", actor="test").token
+    log_in(page, base_url, admin)
+
+    # A device in a hotel lobby (a public place) for a residential gate: refused beside the
+    # place and the signs; what was typed stays.
+    page.goto(f"{base_url}/console/deployments/{daily.deployment_id}")
+    page.locator("#dev-name").fill("大堂闸机")
+    page.locator("#dev-loc").fill("酒店大堂左侧")
+    page.locator("#dev-type").select_option("hotel_lobby")
+    page.locator("form[action$='/devices'] button[type=submit]").click()
+    page.get_by_test_id("error-signage_confirmed").wait_for()
+    assert page.locator("#dev-name").input_value() == "大堂闸机"
+    assert page.locator("#dev-loc").input_value() == "酒店大堂左侧"
+    assert page.locator("#dev-type").input_value() == "hotel_lobby"
+    said = page.get_by_test_id("error-signage_confirmed").inner_text()
+    assert "《人脸识别技术应用安全管理办法》" in said and "location.public_place" in said
+    assert page.get_by_text(said.split("（")[0][:20]).count() == 1  # printed once
+    flash = page.get_by_test_id("flash").inner_text()
+    assert "location.public_place" not in flash  # not again at the top
+    box = page.locator("input[name=signage_confirmed]")
+    assert box.get_attribute("aria-invalid") == "true"
+    assert_accessible(page, "device form, refused")
+
+    # The wizard: the missing purpose, necessity and alternatives beside their fields.
+    page.goto(f"{base_url}/console/deployments/new")
+    page.locator("#name").fill("地下车库")
+    page.locator("#retention_days").fill("30")
+    page.evaluate(
+        "document.querySelectorAll('[required]').forEach(e => e.removeAttribute('required'))"
+    )
+    page.get_by_role("button", name="创建部署").click()
+    page.get_by_test_id("error-alternatives").wait_for()
+    assert page.locator("#name").input_value() == "地下车库"
+    assert page.locator("#retention_days").input_value() == "30"
+    assert page.get_by_test_id("error-purpose").is_visible()
+    assert page.locator("#necessity").get_attribute("aria-invalid") == "true"
+    assert "alternative.required" not in page.get_by_test_id("flash").inner_text()
+    assert_accessible(page, "wizard, refused")
+
+    # The deployments table fits a 390 px phone.
+    page.set_viewport_size(PHONE)
+    page.goto(f"{base_url}/console")
+    page.get_by_test_id("deployment-row").first.wait_for()
+    assert fits(page)
+    assert_accessible(page, "dashboard, 390 px")
