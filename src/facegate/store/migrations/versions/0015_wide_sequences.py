@@ -3,8 +3,8 @@ log (and the sequence that numbers it) and the deletion journal's position. Post
 INTEGER is 32-bit (2.1 billion audit events); SQLite's INTEGER is already 64-bit, so nothing
 changes there.
 
-Revision ID: 0013_wide_sequences
-Revises: 0012_daily_views
+Revision ID: 0015_wide_sequences
+Revises: 0014_index_snapshots
 Create Date: 2026-11-30
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0013_wide_sequences"
-down_revision: str | Sequence[str] | None = "0012_daily_views"
+revision: str = "0015_wide_sequences"
+down_revision: str | Sequence[str] | None = "0014_index_snapshots"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,8 +1,8 @@
 """Keys of the encrypted gallery index snapshots (issue 13): one wrapped random key per snapshot
 file, destroyed whenever a template leaves its deployment's gallery.
 
-Revision ID: 0013_index_snapshots
-Revises: 0012_daily_views
+Revision ID: 0014_index_snapshots
+Revises: 0013_operator_kind
 Create Date: 2026-11-30
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0013_index_snapshots"
-down_revision: str | Sequence[str] | None = "0012_daily_views"
+revision: str = "0014_index_snapshots"
+down_revision: str | Sequence[str] | None = "0013_operator_kind"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
