@@ -43,6 +43,11 @@ def gate_spec(**changes: object) -> DeploymentSpec:
         "english": dict(ENGLISH),
     }
     values.update(changes)
+    if "english" not in changes:
+        # The English beside a field describes the default Chinese: drop it for a field the
+        # caller replaced (a deployment whose alternative is a card has no English "PIN pad").
+        english = {k: v for k, v in ENGLISH.items() if k not in changes}
+        values["english"] = english
     return DeploymentSpec(**values)  # type: ignore[arg-type]
 
 
