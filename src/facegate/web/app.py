@@ -99,6 +99,7 @@ def console_error_page(request: Request, exc: FacegateError) -> Response:
 
 def mount_web(app: FastAPI, gate: Gate, *, session_hours: float = 8.0) -> None:
     """Add the console (``/console``), the kiosk (``/kiosk``) and their static files."""
+    from facegate.web.console import LoginRequired, login_redirect
     from facegate.web.console import router as console_router
     from facegate.web.console_daily import MENU_ROLES, time_left
     from facegate.web.console_daily import router as daily_router
@@ -132,6 +133,14 @@ def mount_web(app: FastAPI, gate: Gate, *, session_hours: float = 8.0) -> None:
         return closed(request, exc)
 
     app.add_exception_handler(KioskClosed, kiosk_closed)
+
+    # A console page asked for without a live staff session goes to the login page: one
+    # handler here rather than a clause in every console route.
+    async def login_required(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, LoginRequired)
+        return login_redirect(request)
+
+    app.add_exception_handler(LoginRequired, login_required)
 
     # The console's downloads and actions answer a refusal with a page in the session's
     # language, never the REST API's JSON; everywhere else the API's handler answers as before.

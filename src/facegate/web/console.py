@@ -165,10 +165,7 @@ async def logout(request: Request) -> Response:
 # -- dashboard ----------------------------------------------------------------------------------
 @router.get("", response_class=HTMLResponse, name="dashboard")
 def dashboard(request: Request) -> Response:
-    try:
-        current, who = staff(request)
-    except LoginRequired:
-        return login_redirect(request)
+    current, who = staff(request)  # LoginRequired: the login page
     gate = web_state(request).gate
     today = local_date(gate.ctx.now(), gate.ctx.time_zone)  # the day it is where people are
     return page(
@@ -267,10 +264,7 @@ def retention_defaults(lang: str) -> str:
 
 @router.get("/deployments/new", response_class=HTMLResponse, name="deployment.create")
 def wizard(request: Request) -> Response:
-    try:
-        current, who = staff(request)
-    except LoginRequired:
-        return login_redirect(request)
+    current, who = staff(request)  # LoginRequired: the login page
     if not allowed(who.role, "deployment.create"):
         return refuse(current, who, "deployment.create")
     return wizard_page(current, who, dict(WIZARD_DEFAULTS))
@@ -278,10 +272,7 @@ def wizard(request: Request) -> Response:
 
 @router.post("/deployments/new", name="deployment.create")
 async def create_deployment(request: Request) -> Response:
-    try:
-        current, who = staff(request)
-    except LoginRequired:
-        return login_redirect(request)
+    current, who = staff(request)  # LoginRequired: the login page
     form = await posted(request, current)
     values = {k: text(form, k, v) for k, v in WIZARD_DEFAULTS.items()}
     values.update(
@@ -346,10 +337,7 @@ async def create_deployment(request: Request) -> Response:
 # -- one deployment: PIPIA, notice, devices, activation ------------------------------------------
 @router.get("/deployments/{deployment_id}", response_class=HTMLResponse, name="deployment.view")
 def deployment_page(deployment_id: str, request: Request) -> Response:
-    try:
-        current, who = staff(request)
-    except LoginRequired:
-        return login_redirect(request)
+    current, who = staff(request)  # LoginRequired: the login page
     gate = web_state(request).gate
     try:
         card = views.deployment_cards(gate, only=deployment_id)[0]
@@ -388,10 +376,7 @@ def deployment_page(deployment_id: str, request: Request) -> Response:
 
 async def act(request: Request, deployment_id: str, permission: str, action: Any) -> Response:
     """Run one POSTed action on a deployment, then back to its page with the outcome."""
-    try:
-        current, who = staff(request)
-    except LoginRequired:
-        return login_redirect(request)
+    current, who = staff(request)  # LoginRequired: the login page
     try:
         form = await posted(request, current)
         require(who, permission)
@@ -499,10 +484,7 @@ DEVICE_FIELDS = (
 async def register_device(deployment_id: str, request: Request) -> Response:
     """Register a device. A refusal comes back beside the fields that would fix it, with every
     field as it was typed (kept in the session across the redirect)."""
-    try:
-        current, who = staff(request)
-    except LoginRequired:
-        return login_redirect(request)
+    current, who = staff(request)  # LoginRequired: the login page
     form = await posted(request, current)
     values = {k: text(form, k) for k in DEVICE_FIELDS}
     required = {k: t("console.daily.required", current.lang) for k in DEVICE_FIELDS[:2]}
@@ -547,10 +529,7 @@ async def register_device(deployment_id: str, request: Request) -> Response:
 
 @router.get("/deployments/{deployment_id}/notice", response_class=HTMLResponse, name="notice.view")
 def notice_preview(deployment_id: str, request: Request) -> Response:
-    try:
-        current, who = staff(request)
-    except LoginRequired:
-        return login_redirect(request)
+    current, who = staff(request)  # LoginRequired: the login page
     try:
         row = web_state(request).gate.notice(deployment_id).notice
     except FacegateError as exc:
@@ -569,10 +548,7 @@ def notice_preview(deployment_id: str, request: Request) -> Response:
 
 @router.get("/deployments/{deployment_id}/sign.pdf", name="notice.sign")
 def notice_sign(deployment_id: str, request: Request) -> Response:
-    try:
-        current, who = staff(request)
-    except LoginRequired:
-        return login_redirect(request)
+    current, who = staff(request)  # LoginRequired: the login page
     if not allowed(who.role, "notice.sign"):
         return refuse(current, who, "notice.sign")
     row = web_state(request).gate.notice(deployment_id).notice
@@ -588,10 +564,7 @@ def notice_sign(deployment_id: str, request: Request) -> Response:
 # -- subjects and their rights ------------------------------------------------------------------
 @router.get("/subjects", response_class=HTMLResponse, name="subjects.view")
 def subjects(request: Request, subject_id: str = "") -> Response:
-    try:
-        current, who = staff(request)
-    except LoginRequired:
-        return login_redirect(request)
+    current, who = staff(request)  # LoginRequired: the login page
     if not allowed(who.role, "subjects.view"):
         return refuse(current, who, "subjects.view")
     report = None
@@ -678,10 +651,7 @@ async def delete(subject_id: str, request: Request) -> Response:
 # -- records and filing -------------------------------------------------------------------------
 @router.get("/records.csv", name="records.export")
 def records(request: Request, start: date, end: date, deployment_id: str = "") -> Response:
-    try:
-        current, who = staff(request)
-    except LoginRequired:
-        return login_redirect(request)
+    current, who = staff(request)  # LoginRequired: the login page
     if not allowed(who.role, "records.export"):
         return refuse(current, who, "records.export")
     data = web_state(request).gate.processing_records(deployment_id or None, start, end)
@@ -693,10 +663,7 @@ def records(request: Request, start: date, end: date, deployment_id: str = "") -
 def filing_package(controller_id: str, request: Request) -> Response:
     from facegate.documents.filing import write_package
 
-    try:
-        current, who = staff(request)
-    except LoginRequired:
-        return login_redirect(request)
+    current, who = staff(request)  # LoginRequired: the login page
     if not allowed(who.role, "filing.package"):
         return refuse(current, who, "filing.package")
     data = filing_service.package_data(web_state(request).gate.ctx, controller_id)

@@ -28,7 +28,7 @@ from facegate.service.errors import BadRequest
 from facegate.web.app import web_state
 from facegate.web.charts import Bar, column_chart, row_chart
 from facegate.web.common import Visit
-from facegate.web.console import LoginRequired, login_redirect, need, page, staff
+from facegate.web.console import need, page, staff
 from facegate.web.permissions import ACTIONS
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -109,10 +109,7 @@ def event_charts(log: access_events.AccessLog, lang: str) -> dict[str, Any]:
 
 @router.get("/events", response_class=HTMLResponse, name="events.view")
 def events(request: Request, device: str = "", start: str = "", end: str = "") -> Response:
-    try:
-        current, who = staff(request)
-    except LoginRequired:
-        return login_redirect(request)
+    current, who = staff(request)  # LoginRequired: the login page
     try:
         need(who, *EVENT_ROLES)
     except FacegateError as exc:
@@ -162,10 +159,7 @@ def audit(
     page_number: int = 1,
     verify: bool = False,
 ) -> Response:
-    try:
-        current, who = staff(request)
-    except LoginRequired:
-        return login_redirect(request)
+    current, who = staff(request)  # LoginRequired: the login page
     try:
         need(who, *AUDIT_ROLES)
     except FacegateError as exc:
@@ -217,10 +211,7 @@ def audit(
 # -- the PIPIA, read in the console -------------------------------------------------------------
 @router.get("/deployments/{deployment_id}/pipia", response_class=HTMLResponse, name="pipia.read")
 def pipia_read(deployment_id: str, request: Request) -> Response:
-    try:
-        current, who = staff(request)
-    except LoginRequired:
-        return login_redirect(request)
+    current, who = staff(request)  # LoginRequired: the login page
     gate = web_state(request).gate
     lang = current.lang
     try:
@@ -247,10 +238,7 @@ def pipia_read(deployment_id: str, request: Request) -> Response:
 
 @router.get("/deployments/{deployment_id}/pipia.{fmt}", name="pipia.read")
 def pipia_download(deployment_id: str, fmt: str, request: Request, lang: str = "zh") -> Response:
-    try:
-        current, who = staff(request)
-    except LoginRequired:
-        return login_redirect(request)
+    current, who = staff(request)  # LoginRequired: the login page
     try:
         need(who, *PIPIA_ROLES)
         if fmt not in ("html", "pdf") or lang not in HTML_LANG:

@@ -36,7 +36,7 @@ from facegate.service.persons import (
 )
 from facegate.web.app import problem, web_state
 from facegate.web.common import Visit, posted, text
-from facegate.web.console import LoginRequired, login_redirect, page, staff
+from facegate.web.console import page, staff
 from facegate.web.permissions import require
 
 router = APIRouter(prefix="/console/people", include_in_schema=False)
@@ -83,10 +83,7 @@ def people(
     card_number: str = "",
     offset: int = 0,
 ) -> Response:
-    try:
-        current, who = staff(request)
-    except LoginRequired:
-        return login_redirect(request)
+    current, who = staff(request)  # LoginRequired: the login page
     require(who, "people.view")
     ctx = web_state(request).gate.ctx
     controllers = _controllers(request)
@@ -135,10 +132,7 @@ def _new_form(
 
 @router.get("/new", response_class=HTMLResponse, name="people.add")
 def new_person(request: Request, controller_id: str = "") -> Response:
-    try:
-        current, who = staff(request)
-    except LoginRequired:
-        return login_redirect(request)
+    current, who = staff(request)  # LoginRequired: the login page
     require(who, "people.add")
     values = {k: "" for k in PERSON_FIELDS} | {"kind": "resident", "age": "adult"}
     return _new_form(current, who, values, controller_id)
@@ -146,10 +140,7 @@ def new_person(request: Request, controller_id: str = "") -> Response:
 
 @router.post("/new", name="people.add")
 async def create_person(request: Request) -> Response:
-    try:
-        current, who = staff(request)
-    except LoginRequired:
-        return login_redirect(request)
+    current, who = staff(request)  # LoginRequired: the login page
     form = await posted(request, current)
     values = _values(form)
     controller_id = text(form, "controller_id")
@@ -203,10 +194,7 @@ def _person_page(
 
 @router.get("/{person_id}", response_class=HTMLResponse, name="people.view")
 def person(person_id: str, request: Request) -> Response:
-    try:
-        current, who = staff(request)
-    except LoginRequired:
-        return login_redirect(request)
+    current, who = staff(request)  # LoginRequired: the login page
     require(who, "people.view")
     try:
         return _person_page(current, who, person_id)
@@ -217,10 +205,7 @@ def person(person_id: str, request: Request) -> Response:
 
 @router.post("/{person_id}", name="people.edit")
 async def edit_person(person_id: str, request: Request) -> Response:
-    try:
-        current, who = staff(request)
-    except LoginRequired:
-        return login_redirect(request)
+    current, who = staff(request)  # LoginRequired: the login page
     form = await posted(request, current)
     values = _values(form)
     try:
@@ -238,10 +223,7 @@ async def issue_code(person_id: str, request: Request) -> Response:
     """Record the consent the person gives at the desk (never pre-ticked: both boxes come
     unticked and an unticked one is refused by the law, as any consent would be), and issue
     the one-time code. The code is kept in the session only until its page shows it once."""
-    try:
-        current, who = staff(request)
-    except LoginRequired:
-        return login_redirect(request)
+    current, who = staff(request)  # LoginRequired: the login page
     form = None
     try:
         form = await posted(request, current)
@@ -298,10 +280,7 @@ async def issue_code(person_id: str, request: Request) -> Response:
 def show_code(person_id: str, request: Request) -> Response:
     """The code, once: on screen with its QR code, and as a slip to print (the page prints
     as the slip alone). Reloading shows it no more."""
-    try:
-        current, who = staff(request)
-    except LoginRequired:
-        return login_redirect(request)
+    current, who = staff(request)  # LoginRequired: the login page
     require(who, "people.code")
     held = current.data.pop("enrolment_code", None)
     if not isinstance(held, dict) or held.get("person_id") != person_id:
@@ -323,10 +302,7 @@ def show_code(person_id: str, request: Request) -> Response:
 
 @router.post("/{person_id}/codes/{code_id}/revoke", name="people.code_revoke")
 async def revoke_code(person_id: str, code_id: str, request: Request) -> Response:
-    try:
-        current, who = staff(request)
-    except LoginRequired:
-        return login_redirect(request)
+    current, who = staff(request)  # LoginRequired: the login page
     try:
         await posted(request, current)
         require(who, "people.code_revoke")
@@ -341,10 +317,7 @@ async def revoke_code(person_id: str, code_id: str, request: Request) -> Respons
 async def withdraw(person_id: str, request: Request) -> Response:
     """The person withdraws their consent at the desk: their template there is destroyed at
     once (M6, PIPL15, PIPL47)."""
-    try:
-        current, who = staff(request)
-    except LoginRequired:
-        return login_redirect(request)
+    current, who = staff(request)  # LoginRequired: the login page
     try:
         form = await posted(request, current)
         require(who, "people.withdraw")
@@ -361,10 +334,7 @@ async def withdraw(person_id: str, request: Request) -> Response:
 async def erase(person_id: str, request: Request) -> Response:
     """Erase the person (PIPL47): faces, identity, record, consents, codes; the audit trail
     keeps only the pseudonym."""
-    try:
-        current, who = staff(request)
-    except LoginRequired:
-        return login_redirect(request)
+    current, who = staff(request)  # LoginRequired: the login page
     try:
         form = await posted(request, current)
         require(who, "people.erase")

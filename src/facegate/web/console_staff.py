@@ -19,7 +19,7 @@ from facegate.service.access import STAFF_ROLES, Principal
 from facegate.service.errors import BadRequest
 from facegate.web.app import web_state
 from facegate.web.common import Visit, posted, text
-from facegate.web.console import LoginRequired, login_redirect, page, staff
+from facegate.web.console import page, staff
 from facegate.web.permissions import require
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -52,20 +52,14 @@ def _users_page(
 
 @router.get("/users", response_class=HTMLResponse, name="users.view")
 def users_page(request: Request) -> Response:
-    try:
-        current, who = staff(request)
-    except LoginRequired:
-        return login_redirect(request)
+    current, who = staff(request)  # LoginRequired: the login page
     require(who, "users.view")
     return _users_page(current, who)
 
 
 @router.post("/users", name="users.add")
 async def add_user(request: Request) -> Response:
-    try:
-        current, who = staff(request)
-    except LoginRequired:
-        return login_redirect(request)
+    current, who = staff(request)  # LoginRequired: the login page
     form = await posted(request, current)
     values = {k: text(form, k) for k in ("username", "display_name", "role")}
     try:
@@ -87,10 +81,7 @@ async def add_user(request: Request) -> Response:
 
 
 async def _change(request: Request, user_id: str, run: Any) -> Response:
-    try:
-        current, who = staff(request)
-    except LoginRequired:
-        return login_redirect(request)
+    current, who = staff(request)  # LoginRequired: the login page
     try:
         form = await posted(request, current)
         require(who, "users.change")
@@ -177,20 +168,14 @@ def _keys_page(
 
 @router.get("/keys", response_class=HTMLResponse, name="keys.view")
 def keys_page(request: Request) -> Response:
-    try:
-        current, who = staff(request)
-    except LoginRequired:
-        return login_redirect(request)
+    current, who = staff(request)  # LoginRequired: the login page
     require(who, "keys.view")
     return _keys_page(current, who)
 
 
 @router.post("/keys", name="keys.create")
 async def create_key(request: Request) -> Response:
-    try:
-        current, who = staff(request)
-    except LoginRequired:
-        return login_redirect(request)
+    current, who = staff(request)  # LoginRequired: the login page
     form = await posted(request, current)
     values = {k: text(form, k) for k in ("role", "device_id", "label")}
     try:
@@ -212,10 +197,7 @@ async def create_key(request: Request) -> Response:
 
 @router.post("/keys/{key_id}/revoke", name="keys.revoke")
 async def revoke_key(key_id: str, request: Request) -> Response:
-    try:
-        current, who = staff(request)
-    except LoginRequired:
-        return login_redirect(request)
+    current, who = staff(request)  # LoginRequired: the login page
     try:
         await posted(request, current)
         require(who, "keys.revoke")
@@ -229,10 +211,7 @@ async def revoke_key(key_id: str, request: Request) -> Response:
 # -- one's own account ---------------------------------------------------------------------------
 @router.get("/account", response_class=HTMLResponse, name="account")
 def account(request: Request) -> Response:
-    try:
-        current, who = staff(request)
-    except LoginRequired:
-        return login_redirect(request)
+    current, who = staff(request)  # LoginRequired: the login page
     require(who, "account")
     me = users.get_user(web_state(request).gate.ctx, who.user_id) if who.user_id else None
     return page(current, who, "console/account.html", me=me)
@@ -240,10 +219,7 @@ def account(request: Request) -> Response:
 
 @router.post("/account/password", name="account.password")
 async def change_password(request: Request) -> Response:
-    try:
-        current, who = staff(request)
-    except LoginRequired:
-        return login_redirect(request)
+    current, who = staff(request)  # LoginRequired: the login page
     try:
         form = await posted(request, current)
         require(who, "account.password")
