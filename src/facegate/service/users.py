@@ -215,6 +215,21 @@ def end_user_sessions(session: Session, user_id: str) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+def _end_sessions_recorded(
+    ctx: GateContext, session: Session, user_id: str, *, actor: str, action: str, **objects: str
+) -> None:
+    """A change to who a user is or what they may do ends every session they have, and the
+    audit event says how many ended."""
+    ended = end_user_sessions(session, user_id)
+    record(
+        ctx,
+        session,
+        actor=actor,
+        action=action,
+        objects={"user": user_id, **objects, "sessions_ended": str(ended)},
+    )
+
+
 # -- use cases ------------------------------------------------------------------------------------
 def add_user(
     ctx: GateContext,
@@ -364,13 +379,8 @@ def set_role(ctx: GateContext, user_id: str, role: str, *, actor: str) -> UserVi
         if row.role == "admin" and row.disabled_at is None and _active_admins(session) <= 1:
             raise LastAdmin("the last active admin keeps the admin role")
         old, row.role = row.role, role
-        ended = end_user_sessions(session, row.id)
-        record(
-            ctx,
-            session,
-            actor=actor,
-            action="user.role",
-            objects={"user": row.id, "from": old, "to": role, "sessions_ended": str(ended)},
+        _end_sessions_recorded(
+            ctx, session, row.id, actor=actor, action="user.role", **{"from": old, "to": role}
         )
         return _view(row)
 
@@ -383,14 +393,7 @@ def disable_user(ctx: GateContext, user_id: str, *, actor: str) -> UserView:
             if row.role == "admin" and _active_admins(session) <= 1:
                 raise LastAdmin("the last active admin cannot be disabled")
             row.disabled_at = ctx.now()
-            ended = end_user_sessions(session, row.id)
-            record(
-                ctx,
-                session,
-                actor=actor,
-                action="user.disable",
-                objects={"user": row.id, "sessions_ended": str(ended)},
-            )
+            _end_sessions_recorded(ctx, session, row.id, actor=actor, action="user.disable")
         return _view(row)
 
 
@@ -410,14 +413,7 @@ def set_password(ctx: GateContext, user_id: str, password: str, *, actor: str) -
         _check_password(password, row.username)
         row.password_hash = _HASHER.hash(password)
         row.password_changed_at = ctx.now()
-        ended = end_user_sessions(session, row.id)
-        record(
-            ctx,
-            session,
-            actor=actor,
-            action="user.password",
-            objects={"user": row.id, "sessions_ended": str(ended)},
-        )
+        _end_sessions_recorded(ctx, session, row.id, actor=actor, action="user.password")
 
 
 def change_own_password(
@@ -444,14 +440,7 @@ def reset_totp(ctx: GateContext, user_id: str, *, actor: str) -> NewSecret:
         _seal_secret(ctx, row, secret)
         row.totp_last_step = 0
         row.totp_confirmed = False
-        ended = end_user_sessions(session, row.id)
-        record(
-            ctx,
-            session,
-            actor=actor,
-            action="user.totp_reset",
-            objects={"user": row.id, "sessions_ended": str(ended)},
-        )
+        _end_sessions_recorded(ctx, session, row.id, actor=actor, action="user.totp_reset")
         return _new_secret(row, secret)
 
 
