@@ -13,6 +13,7 @@ from typing import Any
 
 from facegate.engine import EngineConfig
 from facegate.engine.engine import BACKENDS
+from facegate.engine.recipe import RECIPES
 from facegate.engine.liveness.passive import DEFAULT_THRESHOLD as LIVENESS_THRESHOLD
 from facegate.errors import FacegateError
 
@@ -198,6 +199,7 @@ def _coerce_engine(values: dict[str, Any], base: EngineConfig) -> EngineConfig:
         "threshold": float,
         "upsample": int,
         "mirror": bool,
+        "recipe": str,
         "time_budget": float,
         "model": str,
     }
@@ -213,6 +215,8 @@ def _coerce_engine(values: dict[str, Any], base: EngineConfig) -> EngineConfig:
             raise ConfigError(f"engine setting {key!r} has a bad value: {value!r}") from exc
     if changes.get("backend", base.backend) not in BACKENDS:
         raise ConfigError(f"engine setting 'backend' must be one of {', '.join(BACKENDS)}")
+    if changes.get("recipe", base.recipe) not in (None, *RECIPES):
+        raise ConfigError(f"engine setting 'recipe' must be one of {', '.join(RECIPES)}")
     return replace(base, **changes)
 
 

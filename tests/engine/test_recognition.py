@@ -136,9 +136,16 @@ def test_templates_made_without_mirror_keep_their_verdicts_against_mirrored_prob
 
 def test_a_user_model_is_not_mirrored_unless_asked() -> None:
     from facegate.engine import EngineConfig
-    from facegate.engine.engine import mirror_default
+    from facegate.engine.engine import recipe_for
+    from facegate.engine.recipe import DEFAULT_RECIPE, MIRROR, PLAIN
 
-    assert mirror_default(EngineConfig(), "dlib-resnet-v1")
-    assert not mirror_default(EngineConfig(model="my-model.toml"), "my-model")
-    assert mirror_default(EngineConfig(model="my-model.toml", mirror=True), "my-model")
-    assert not mirror_default(EngineConfig(mirror=False), "dlib-resnet-v1")
+    assert recipe_for(EngineConfig(), "dlib-resnet-v1") == DEFAULT_RECIPE
+    assert DEFAULT_RECIPE.mirror
+    assert recipe_for(EngineConfig(model="my-model.toml"), "my-model") == PLAIN
+    assert recipe_for(EngineConfig(model="my-model.toml", mirror=True), "my-model") == MIRROR
+    assert recipe_for(EngineConfig(mirror=False), "dlib-resnet-v1") == PLAIN
+    assert recipe_for(EngineConfig(mirror=True), "dlib-resnet-v1") == MIRROR
+    # ``recipe`` names it and wins over ``mirror``; an unknown name is refused
+    assert recipe_for(EngineConfig(recipe="plain", mirror=True), "dlib-resnet-v1") == PLAIN
+    with pytest.raises(ValueError, match="recipe must be one of"):
+        recipe_for(EngineConfig(recipe="sharpen"), "dlib-resnet-v1")

@@ -7,6 +7,7 @@ Model files are found through the package's location on disk without importing i
 from __future__ import annotations
 
 import importlib.util
+import math
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
@@ -16,6 +17,7 @@ import dlib
 import numpy as np
 
 from facegate.engine.protocols import Detection
+from facegate.engine.recipe import Crop
 from facegate.engine.types import Box, Landmarks, RGBImage, Vector
 
 MODELS_PACKAGE = "face_recognition_models"
@@ -46,6 +48,18 @@ def model_path(filename: str) -> str:
     if not path.is_file():
         raise ModelFilesMissing(f"model file missing: {path}")
     return str(path)
+
+
+def _shape(landmarks: Landmarks) -> Any:
+    """A dlib ``full_object_detection`` of the landmarks (rounded to whole pixels, as dlib's
+    predictor gives them), its rectangle their bounding box."""
+    points = dlib.points()
+    for x, y in landmarks.points:
+        points.append(dlib.point(round(x), round(y)))
+    xs = [x for x, _ in landmarks.points]
+    ys = [y for _, y in landmarks.points]
+    rect = dlib.rectangle(round(min(xs)), round(min(ys)), round(max(xs)), round(max(ys)))
+    return dlib.full_object_detection(rect, points)
 
 
 def _box(rect: Any) -> Box:
@@ -106,15 +120,39 @@ class ResNetEmbedder:
     @staticmethod
     def align_chip(image: RGBImage, landmarks: Landmarks) -> RGBImage:
         """dlib's 150x150 face chip from five landmarks (both backends align with it)."""
-        points = dlib.points()
-        for x, y in landmarks.points:
-            points.append(dlib.point(round(x), round(y)))
-        xs = [x for x, _ in landmarks.points]
-        ys = [y for _, y in landmarks.points]
-        rect = dlib.rectangle(round(min(xs)), round(min(ys)), round(max(xs)), round(max(ys)))
-        shape = dlib.full_object_detection(rect, points)
-        chip: RGBImage = dlib.get_face_chip(image, shape, size=CHIP_SIZE, padding=CHIP_PADDING)
+        chip: RGBImage = dlib.get_face_chip(
+            image, _shape(landmarks), size=CHIP_SIZE, padding=CHIP_PADDING
+        )
         return chip
+
+    def crop_chips(
+        self, image: RGBImage, landmarks: Landmarks, crops: Sequence[Crop]
+    ) -> list[RGBImage]:
+        return self.cut_crops(image, landmarks, crops)
+
+    @staticmethod
+    def cut_crops(image: RGBImage, landmarks: Landmarks, crops: Sequence[Crop]) -> list[RGBImage]:
+        """Views of the face around dlib's chip (``facegate.engine.recipe.Crop``): the chip's
+        rectangle from ``get_face_chip_details``, scaled, shifted in its own frame and turned.
+        The plain crop is exactly ``align_chip``'s chip."""
+        details = dlib.get_face_chip_details(_shape(landmarks), CHIP_SIZE, CHIP_PADDING)
+        rect, angle = details.rect, details.angle
+        cx, cy = (rect.left() + rect.right()) / 2, (rect.top() + rect.bottom()) / 2
+        chips: list[RGBImage] = []
+        for crop in crops:
+            if crop.plain:
+                chip = dlib.extract_image_chip(image, details)
+            else:
+                w, h = rect.width() * crop.scale, rect.height() * crop.scale
+                ox, oy = crop.dx * rect.width(), crop.dy * rect.height()
+                x = cx + ox * math.cos(angle) - oy * math.sin(angle)
+                y = cy + ox * math.sin(angle) + oy * math.cos(angle)
+                moved = dlib.drectangle(x - w / 2, y - h / 2, x + w / 2, y + h / 2)
+                dims = dlib.chip_dims(CHIP_SIZE, CHIP_SIZE)
+                turned = angle + math.radians(crop.degrees)
+                chip = dlib.extract_image_chip(image, dlib.chip_details(moved, dims, turned))
+            chips.append(np.asarray(chip, dtype=np.uint8))
+        return chips
 
     def embed(self, chips: Sequence[RGBImage]) -> list[Vector]:
         if not chips:

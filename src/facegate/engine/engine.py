@@ -22,7 +22,16 @@ from facegate.engine.errors import FaceQualityTooLow, FaceSearchTimeout, Multipl
 from facegate.engine.image import DEFAULT_LIMITS, ImageLimits, ImageSource, load_image
 from facegate.engine.protocols import Detection, Detector, Embedder, Landmarker
 from facegate.engine.quality import DEFAULT_POLICY, QualityPolicy, assess
-from facegate.engine.types import Box, Embedding, Face, FaceEmbedding, RGBImage, Vector
+from facegate.engine.recipe import (
+    DEFAULT_RECIPE,
+    MIRROR,
+    PLAIN,
+    RECIPES,
+    Recipe,
+    combine,
+    with_mirrors,
+)
+from facegate.engine.types import Box, Embedding, Face, FaceEmbedding, RGBImage
 
 if TYPE_CHECKING:
     from facegate.engine.liveness.passive import PassiveLiveness
@@ -39,15 +48,15 @@ class EngineConfig:
     copy whose longest side is at most ``cnn_size``.
     ``threshold``: distance at or below which two faces are the same person (None: the
     embedder's default, 0.6 for dlib's ResNet).
-    ``mirror``: test-time augmentation (``None``: on for dlib's ResNet, where it was measured,
-    off for a user's own model): also embed the horizontally mirrored chip and use the mean of
-    the two vectors, rescaled to the unmirrored vector's length, so distances keep the plain
-    model's scale and the threshold its meaning. It costs one more embedding per face (about
-    5 ms on onnxruntime). The mean stays in the plain model's embedding space, so it keeps the
-    model id and templates enrolled without it keep matching: on LFW, 99.07% with it against
-    98.90% without, and 99.02% for templates made without it against probes made with it
-    (``bench/template_compat.py``). ``model_version`` records it (``...; mirror``), so each
-    template says how it was made.
+    ``recipe``: the embedding recipe (test-time augmentation, ``facegate.engine.recipe``) by
+    name: ``"plain"`` (the chip alone), ``"mirror"`` (the chip and its mirror image, averaged)
+    or another of ``RECIPES``; ``None``: the default for dlib's ResNet (``DEFAULT_RECIPE``, the
+    best measured on LFW within a few embeddings' cost), ``"plain"`` for a user's own model.
+    Every recipe stays in the plain model's embedding space, so it keeps the model id and
+    templates made with another recipe keep matching (``bench/template_compat.py``);
+    ``model_version`` records it (``...; mirror``), so each template says how it was made.
+    ``mirror``: the older switch: ``False`` means ``recipe="plain"``, ``True`` means
+    ``"mirror"`` (also for a user's own model); ``recipe`` wins when both are set.
     ``backend``: what runs the networks: ``"onnxruntime"`` (dlib's own models converted to ONNX
     at first use; the default) or ``"dlib"`` (the reference). Both give the same embeddings
     within float rounding, so they share the model id; templates record the backend apart.
@@ -70,6 +79,7 @@ class EngineConfig:
     cnn_size: int = 640
     threshold: float | None = None
     mirror: bool | None = None
+    recipe: str | None = None
     model: str = ""
     quality: QualityPolicy = field(default_factory=lambda: DEFAULT_POLICY)
     limits: ImageLimits = field(default_factory=lambda: DEFAULT_LIMITS)
@@ -77,7 +87,6 @@ class EngineConfig:
 
 DETECTORS = ("hog", "cnn")
 BACKENDS = ("onnxruntime", "dlib")
-MIRROR_RECIPE = "mirror"
 DLIB_RESNET_ID = "dlib-resnet-v1"  # dlib_models.ResNetEmbedder.model_id (not imported: dlib)
 # Below this many pixels on a side no detector can find a face (and dlib's CNN fails outright).
 MIN_IMAGE_SIDE = 20
@@ -135,34 +144,30 @@ def _area(box: Box) -> int:
     return max(0, box.width) * max(0, box.height)
 
 
-def mirror_default(config: EngineConfig, model_id: str) -> bool:
-    """``config.mirror``, or when unset: on for dlib's ResNet (measured on LFW), off for any
-    other model."""
-    if config.mirror is not None:
-        return config.mirror
-    return not config.model and model_id == DLIB_RESNET_ID
+def recipe_for(config: EngineConfig, model_id: str) -> Recipe:
+    """The embedding recipe ``config`` asks for: ``config.recipe`` by name, else ``mirror``'s
+    choice, else ``DEFAULT_RECIPE`` for dlib's ResNet (where it was measured) and ``PLAIN`` for
+    any other model."""
+    if config.recipe is not None:
+        if config.recipe not in RECIPES:
+            raise ValueError(f"recipe must be one of {', '.join(RECIPES)}")
+        recipe = RECIPES[config.recipe]
+    elif config.mirror is not None:
+        recipe = MIRROR if config.mirror else PLAIN
+    elif not config.model and model_id == DLIB_RESNET_ID:
+        recipe = DEFAULT_RECIPE
+    else:
+        recipe = PLAIN
+    if recipe.needs_crops and (config.model or model_id != DLIB_RESNET_ID):
+        raise ValueError(f"the recipe {recipe.name!r} cuts dlib's chips: dlib's ResNet only")
+    return recipe
 
 
-def model_version(model_id: str, backend: str, *, mirror: bool) -> str:
+def model_version(model_id: str, backend: str, recipe: Recipe) -> str:
     """What a template records of the engine that made it: ``dlib-resnet-v1; onnxruntime``,
-    with ``; mirror`` when each face was embedded with its mirror image."""
-    return f"{model_id}; {backend}" + (f"; {MIRROR_RECIPE}" if mirror else "")
-
-
-def mirrored(chip: RGBImage) -> RGBImage:
-    """The chip flipped left to right (contiguous, as dlib needs)."""
-    flipped: RGBImage = np.ascontiguousarray(chip[:, ::-1])
-    return flipped
-
-
-def mirror_mean(plain: Vector, flipped: Vector) -> Vector:
-    """The mean of a chip's vector and its mirror image's, at the plain vector's length."""
-    mean = (plain.astype(np.float64) + flipped.astype(np.float64)) / 2
-    length = float(np.linalg.norm(mean))
-    if length > 0:
-        mean *= float(np.linalg.norm(plain.astype(np.float64))) / length
-    result: Vector = mean.astype(plain.dtype)
-    return result
+    then ``; <recipe>`` unless the recipe is plain (``; mirror``: each face was embedded with
+    its mirror image)."""
+    return f"{model_id}; {backend}" + ("" if recipe == PLAIN else f"; {recipe.name}")
 
 
 class FaceEngine:
@@ -224,18 +229,23 @@ class FaceEngine:
 
     @property
     def model_version(self) -> str:
-        """The model id, the backend that computed it and the recipe (``mirror``), as templates
-        record it."""
-        return model_version(self.model_id, self.backend, mirror=self.mirror)
+        """The model id, the backend that computed it and the recipe (``mirror``, ...), as
+        templates record it."""
+        return model_version(self.model_id, self.backend, self.recipe)
 
     @property
     def model_id(self) -> str:
         return self.embedder.model_id
 
     @property
+    def recipe(self) -> Recipe:
+        """How each face is embedded (see ``EngineConfig.recipe``)."""
+        return recipe_for(self.config, self.embedder.model_id)
+
+    @property
     def mirror(self) -> bool:
-        """Is each face embedded with its mirror image (see ``EngineConfig.mirror``)?"""
-        return mirror_default(self.config, self.embedder.model_id)
+        """Is each face embedded with its mirror image too?"""
+        return self.recipe.mirror
 
     @property
     def threshold(self) -> float:
@@ -356,14 +366,21 @@ class FaceEngine:
         return faces
 
     def embed(self, image: RGBImage, faces: Sequence[Face]) -> list[FaceEmbedding]:
+        recipe = self.recipe
         with self._lock:
-            chips = [self.embedder.align(image, face.landmarks) for face in faces]
-            if self.mirror:
-                # One call for every chip and its mirror image: [c0, m0, c1, m1, ...].
-                both = self.embedder.embed([c for chip in chips for c in (chip, mirrored(chip))])
-                vectors = [mirror_mean(a, b) for a, b in zip(both[::2], both[1::2], strict=True)]
-            else:
-                vectors = self.embedder.embed(chips)
+            chips: list[RGBImage] = []
+            for face in faces:
+                if recipe.needs_crops:
+                    views = self.embedder.crop_chips(  # type: ignore[attr-defined]
+                        image, face.landmarks, recipe.crops
+                    )
+                else:
+                    views = [self.embedder.align(image, face.landmarks)]
+                chips.extend(with_mirrors(views, recipe.mirror))  # [c0, m0, c1, m1, ...]
+            # One call for every face's every chip.
+            flat = self.embedder.embed(chips) if chips else []
+            n = recipe.chips_per_face
+            vectors = [combine(flat[i : i + n]) for i in range(0, len(flat), n)]
         return [
             FaceEmbedding(face, Embedding(vector, self.model_id))
             for face, vector in zip(faces, vectors, strict=True)

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 from facegate.engine.compare import Comparison, compare
 from facegate.engine.dlib_models import ResNetEmbedder
-from facegate.engine.engine import EngineConfig, FaceEngine, mirror_default, model_version
+from facegate.engine.engine import EngineConfig, FaceEngine, model_version, recipe_for
 from facegate.engine.errors import EngineError, ImageUnreadable
 from facegate.engine.image import ImageSource, load_image
 from facegate.engine.liveness.passive import PassiveLiveness
@@ -114,8 +114,8 @@ class FacePool:
             self.model_id, self.model_version, self._threshold = self._warming[0].result()
         else:
             self.model_id = ResNetEmbedder.model_id
-            mirror = mirror_default(self.config, self.model_id)
-            self.model_version = model_version(self.model_id, self.config.backend, mirror=mirror)
+            recipe = recipe_for(self.config, self.model_id)
+            self.model_version = model_version(self.model_id, self.config.backend, recipe)
             self._threshold = ResNetEmbedder.default_threshold
 
     def wait_ready(self) -> None:

@@ -15,6 +15,7 @@ import numpy as np
 from facegate.engine.dlib_models import RESNET_FILE, ResNetEmbedder, model_path
 from facegate.engine.onnx.convert import converted
 from facegate.engine.onnx.runtime import session
+from facegate.engine.recipe import Crop
 from facegate.engine.types import Landmarks, RGBImage, Vector
 
 BATCH = 16
@@ -30,6 +31,11 @@ class OnnxResNetEmbedder:
 
     def align(self, image: RGBImage, landmarks: Landmarks) -> RGBImage:
         return ResNetEmbedder.align_chip(image, landmarks)
+
+    def crop_chips(
+        self, image: RGBImage, landmarks: Landmarks, crops: Sequence[Crop]
+    ) -> list[RGBImage]:
+        return ResNetEmbedder.cut_crops(image, landmarks, crops)
 
     def embed(self, chips: Sequence[RGBImage]) -> list[Vector]:
         vectors: list[Vector] = []
