@@ -13,8 +13,8 @@ from typing import Any
 
 from facegate.engine import EngineConfig
 from facegate.engine.engine import BACKENDS
-from facegate.engine.recipe import RECIPES
 from facegate.engine.liveness.passive import DEFAULT_THRESHOLD as LIVENESS_THRESHOLD
+from facegate.engine.recipe import RECIPES
 from facegate.errors import FacegateError
 
 CONFIG_FILE = "facegate.toml"
