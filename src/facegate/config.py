@@ -152,6 +152,9 @@ DEFAULT_TOML = """\
 # Test-time augmentation: also embed each face's mirror image and average (LFW 99.07% against
 # 98.90% without). Same model id and embedding space: templates made either way match.
 # mirror = true   (the default for dlib's ResNet; off by default for your own model)
+# The embedding recipe by name ("plain" or "mirror"; it wins over mirror). Recipes compared on
+# LFW: docs/benchmarks.md, bench/accuracy_variants.py.
+# recipe = "mirror"
 # Longest side, in pixels, of the copy that detection runs on.
 # working_size = 640
 # Distance at or below which two faces are the same person (dlib's ResNet: 0.6).

@@ -82,3 +82,15 @@ def test_the_engine_embeds_every_chip_of_every_face_in_one_call(
     assert recipe_for(EngineConfig(recipe=cropped.name), "dlib-resnet-v1") == cropped
     with pytest.raises(ValueError, match="dlib's ResNet only"):
         recipe_for(EngineConfig(recipe=cropped.name, model="mine.json"), "mine")
+
+
+def test_the_recipe_from_the_config_file(tmp_path: Path) -> None:
+    from facegate.config import ConfigError, load_settings
+
+    (tmp_path / "facegate.toml").write_text('[engine]\nrecipe = "plain"\n')
+    config = load_settings(tmp_path, env={}).engine
+    assert config.recipe == "plain"
+    assert recipe_for(config, "dlib-resnet-v1") == PLAIN
+    (tmp_path / "facegate.toml").write_text('[engine]\nrecipe = "sharpen"\n')
+    with pytest.raises(ConfigError, match="'recipe' must be one of plain, mirror"):
+        load_settings(tmp_path, env={})
