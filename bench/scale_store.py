@@ -9,6 +9,7 @@ names the model: no face is embedded here.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import secrets
 import tempfile
 import time
@@ -125,6 +126,10 @@ def sync(gate: Gate, deployment_id: str) -> None:
         sync_index(ctx, session, deployment, ctx.now())
 
 
+def load() -> str:
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def timed(fn: Callable[[], Any]) -> tuple[Any, float, float]:
     wall, cpu = time.perf_counter(), time.process_time()
     result = fn()
@@ -139,7 +144,12 @@ def run(
     queries: int,
 ) -> None:
     rng = np.random.default_rng(5)
-    rows: list[tuple[str, str]] = []
+    rows: list[tuple[str, str, str]] = []
+
+    def add(row: tuple[str, str]) -> None:
+        rows.append((*row, load()))
+        console.print(" | ".join(rows[-1]))
+
     expires = datetime.now(UTC) + timedelta(days=300)
     with tempfile.TemporaryDirectory(prefix="facegate-scale-") as tmp:
         data_dir = Path(tmp) / "data"
@@ -149,7 +159,7 @@ def run(
         fill_wall, fill_cpu = time.perf_counter(), time.process_time()
         seal_many(writer, deployment_id, vectors, expires)
         fill_wall, fill_cpu = time.perf_counter() - fill_wall, time.process_time() - fill_cpu
-        rows.append((f"fill the vault with {size:,} sealed templates (bench only)",
+        add((f"fill the vault with {size:,} sealed templates (bench only)",
                      f"{fill_wall:.0f} s wall, {fill_cpu:.0f} CPU s"))  # fmt: skip
         del vectors
 
@@ -170,15 +180,15 @@ def run(
         cold = open_gate(data_dir)
         cold.ctx.snapshot_from = 2**62  # time the load alone
         _, vault_wall, vault_cpu = timed(lambda: sync(cold, deployment_id))
-        rows.append(("cold start from the vault (bulk decryption + index build)",
+        add(("cold start from the vault (bulk decryption + index build)",
                      f"{vault_wall:.1f} s wall, {vault_cpu:.1f} CPU s "
                      f"({vault_cpu / size * 1e6:.0f} us CPU per template)"))  # fmt: skip
-        rows.append((f"per-template ORM path it replaced ({sample:,} sample)",
+        add((f"per-template ORM path it replaced ({sample:,} sample)",
                      f"{old_us:.0f} us CPU per template, {old_us * size / 60e6:.1f} CPU-min at "
                      f"{size:,}; bulk {bulk_cpu / 500 * 1e6:.0f} us on 500"))  # fmt: skip
         _, snap_wall, snap_cpu = timed(lambda: save_snapshot(cold.ctx, deployment_id))
         snap_file = data_dir / "index" / f"{deployment_id}.snap"
-        rows.append(("write the encrypted snapshot",
+        add(("write the encrypted snapshot",
                      f"{snap_wall:.1f} s wall, {snap_cpu:.1f} CPU s, "
                      f"{snap_file.stat().st_size / 2**20:.0f} MiB"))  # fmt: skip
         cold.close()
@@ -194,7 +204,7 @@ def run(
         found = warm.ctx.index.nearest_subjects(deployment_id, probe, at=warm.ctx.now(), k=2)
         assert found and found[0].distance < 1e-5, "the snapshot holds the enrolled faces"
         assert warm.ctx.index.approximate(deployment_id) or size < 100_000
-        rows.append(("cold start from the snapshot (open + decrypt + verify + ready)",
+        add(("cold start from the snapshot (open + decrypt + verify + ready)",
                      f"{warm_wall:.1f} s wall, {warm_cpu:.1f} CPU s "
                      f"({vault_wall / warm_wall:.1f}x faster than from the vault)"))  # fmt: skip
 
@@ -215,7 +225,7 @@ def run(
             sync(warm, deployment_id)
 
         _, reload_wall, _ = timed(reload)
-        rows.append(("delta replay: +1,000 / -100 templates from another process",
+        add(("delta replay: +1,000 / -100 templates from another process",
                      f"{delta_wall * 1e3:.0f} ms wall, {delta_cpu * 1e3:.0f} ms CPU "
                      f"(full reload: {reload_wall:.1f} s, "
                      f"{reload_wall / delta_wall:.0f}x)"))  # fmt: skip
@@ -224,6 +234,7 @@ def run(
     table = Table(title=f"Store at {size:,} templates (SQLite)")
     table.add_column("metric")
     table.add_column("value")
+    table.add_column("load 1/5/15 min")
     for row in rows:
         table.add_row(*row)
     console.print(table)

@@ -90,8 +90,7 @@ def sweep(
         if done is None:
             break
         chunks += 1
-        for ref in done.templates:
-            ctx.index.remove_template(ref.id)
+        ctx.index.remove_templates([ref.id for ref in done.templates])
         purged += len(done.templates)
         keys += done.keys_destroyed
         touched |= done.deployments

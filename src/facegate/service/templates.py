@@ -88,8 +88,7 @@ def sync_index(ctx: GateContext, session: Session, deployment: m.Deployment, at:
 def _apply(
     ctx: GateContext, session: Session, deployment_id: str, at: datetime, delta: gallery_log.Delta
 ) -> None:
-    for template_id in delta.removed:
-        ctx.index.remove_template(template_id)
+    ctx.index.remove_templates(delta.removed)
     for chunk in gallery_log.chunks(delta.added):
         _load(ctx, session, deployment_id, at, m.Template.id.in_(chunk), retune=False)
     ctx.index.retune(deployment_id)
