@@ -38,8 +38,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, insert, select
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from facegate import law
 from facegate.config import Settings
@@ -54,6 +53,7 @@ from facegate.service.individuals import note_removed_pairs
 from facegate.store import models as m
 from sites import CONSENT, Site, make_site
 
+HERE = Path(__file__).resolve().parent
 DIM = 128
 START = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
@@ -329,10 +329,7 @@ def _writer(
         for i, person in enumerate(people[1:], start=1):
             gate.enrol(person, deployment_id, cast(Any, i))
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        if writers is not None and queue:
-            held = writers.times()[1] - held
-        else:
-            held = float("nan")
+        held = writers.times()[1] - held if writers is not None and queue else float("nan")
         return wall, cpu, held
     finally:
         gate.close()

@@ -21,7 +21,7 @@ from facegate.service.consents import subject_consents
 from facegate.service.context import GateContext, record
 from facegate.service.facts import consents_facts, deployment_facts
 from facegate.service.individuals import note_removed_many
-from facegate.service.templates import shred_deployment
+from facegate.service.templates import open_snapshots, refresh_snapshots_of, shred_deployment
 from facegate.store import models as m
 from facegate.store.outbox import DELETE, holdings_changed
 from facegate.store.sets import among
@@ -76,6 +76,9 @@ def sweep(
     so a crash never leaves a purge without its record; a sweep with nothing due records one
     event."""
     now = ctx.now()
+    # Snapshots survive the sweep: open them while their keys live, write them again after.
+    due = _due_deployments(ctx, now)
+    open_snapshots(ctx, due)
     not_renewed = _purge_not_renewed(ctx, now, actor=actor)
     suspended = _purge_long_suspended(ctx, now, actor=actor)
     purged = keys = 0
@@ -98,7 +101,33 @@ def sweep(
             on_progress(len(done.templates))
         if not done.templates:
             break
+    refresh_snapshots_of(ctx, due | touched)
     return SweepReport(purged, keys, len(touched), not_renewed, suspended)
+
+
+def _due_deployments(ctx: GateContext, now: datetime) -> set[str]:
+    """The deployments the sweep will remove templates from (expired, not renewed after a
+    change of purpose, suspended too long): a superset is harmless."""
+    cutoff = now - timedelta(days=ctx.suspension_max_days)
+    changed = now - timedelta(days=ctx.reconsent_days)
+    with ctx.unit(readonly=True) as session:
+        expired = session.scalars(
+            select(m.Template.deployment_id).where(m.Template.expires_at <= now).distinct()
+        )
+        others = session.scalars(
+            select(m.Deployment.id).where(
+                (
+                    (m.Deployment.status == "suspended")
+                    & m.Deployment.suspended_at.is_not(None)
+                    & (m.Deployment.suspended_at <= cutoff)
+                )
+                | (
+                    m.Deployment.purpose_changed_at.is_not(None)
+                    & (m.Deployment.purpose_changed_at <= changed)
+                )
+            )
+        )
+        return set(expired) | set(others)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     ForeignKey,
@@ -41,6 +42,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
+from sqlalchemy.sql.elements import ColumnElement
 
 from facegate.store import snapshot_keys
 from facegate.store.models import ID, Base, Deployment
@@ -133,13 +135,19 @@ def _insert(
     chunk of thousands of removals costs one statement, not one bound row each."""
     template_ids = [t for t, _ in entries]
     subject_ids = [s for _, s in entries]
+    template_id: ColumnElement[Any]
+    subject_id: ColumnElement[Any]
+    ordered: ColumnElement[Any] | None = None
     if session.get_bind().dialect.name == "postgresql":
-        rows = func.unnest(
-            bindparam(None, template_ids, type_=ARRAY(String)),
-            bindparam(None, subject_ids, type_=ARRAY(String)),
-        ).table_valued("template_id", "subject_id").render_derived()
+        rows = (
+            func.unnest(
+                bindparam(None, template_ids, type_=ARRAY(String)),
+                bindparam(None, subject_ids, type_=ARRAY(String)),
+            )
+            .table_valued("template_id", "subject_id")
+            .render_derived()
+        )
         template_id, subject_id = rows.c.template_id, rows.c.subject_id
-        ordered = None
     else:
         packed = json.dumps([template_ids, subject_ids])
         rows = func.json_each(

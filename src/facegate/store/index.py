@@ -124,7 +124,7 @@ class _Ann:
             np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(rows, dtype=np.int64)
         )
 
-    def remove(self, rows: Sequence[int]) -> None:
+    def remove(self, rows: Sequence[int] | npt.NDArray[np.int64]) -> None:
         self.index.remove_ids(np.asarray(rows, dtype=np.int64))
 
     def propose(self, query: np.ndarray, count: int) -> np.ndarray:
