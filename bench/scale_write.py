@@ -472,17 +472,25 @@ HEADERS = [
 ]
 
 
-def run(*, sweep: int = 100_000, bulk: int = 20_000, baseline: int = 1_000) -> list[Row]:
+def run(
+    *,
+    sweep: int = 100_000,
+    bulk: int = 20_000,
+    baseline: int = 1_000,
+    parts: tuple[str, ...] = ("bulk", "sweep"),
+) -> list[Row]:
     """Measure everything; the rows of the table (``bench/scale.py`` prints them too)."""
-    single = bench_single(baseline)
-    bulk_m = bench_bulk(bulk)
-    legacy = bench_legacy_sweep(baseline)
-    swept, fill = bench_sweep(sweep)
-    return [
-        Row("bulk enrolment (engine excluded)", ">= 2,000/s", bulk_m, single),
-        Row("bulk enrolment into the sweep's gallery", ">= 2,000/s", fill, single),
-        Row(f"retention sweep of {sweep:,} expired", "<= 5 s", swept, legacy),
-    ]
+    rows = []
+    if "bulk" in parts:
+        single = bench_single(baseline)
+        bulk_m = bench_bulk(bulk)
+        rows.append(Row("bulk enrolment (engine excluded)", ">= 2,000/s", bulk_m, single))
+    if "sweep" in parts:
+        legacy = bench_legacy_sweep(baseline)
+        swept, fill = bench_sweep(sweep)
+        rows.append(Row("bulk enrolment into the sweep's gallery", ">= 2,000/s", fill, None))
+        rows.append(Row(f"retention sweep of {sweep:,} expired", "<= 5 s", swept, legacy))
+    return rows
 
 
 def table(rows: list[Row], title: str = "write paths at scale") -> Table:
@@ -507,13 +515,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--postgres", action="store_true", help="writers on a throwaway PostgreSQL cluster too"
     )
-    parser.add_argument("--only", default="paths,writers", help="paths (bulk + sweep), writers")
+    parser.add_argument("--only", default="bulk,sweep,writers", help="bulk, sweep, writers")
     args = parser.parse_args(argv)
     only = set(args.only.split(","))
     load_before = os.getloadavg()
     console = Console(width=200)
-    if "paths" in only:
-        rows = run(sweep=args.sweep, bulk=args.bulk, baseline=args.baseline)
+    parts = tuple(part for part in ("bulk", "sweep") if part in only)
+    if parts:
+        rows = run(sweep=args.sweep, bulk=args.bulk, baseline=args.baseline, parts=parts)
         console.print(table(rows))
     if "writers" in only:
         engines = tuple(args.engines.split(","))
