@@ -10,7 +10,7 @@ for longer than ``suspension_max_days`` (PIPL47; M8).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, null, select
@@ -21,7 +21,13 @@ from facegate.service.consents import subject_consents
 from facegate.service.context import GateContext, record
 from facegate.service.facts import consents_facts, deployment_facts
 from facegate.service.individuals import note_removed_many
-from facegate.service.templates import open_snapshots, refresh_snapshots_of, shred_deployment
+from facegate.service.templates import (
+    note_own_change,
+    open_snapshots,
+    refresh_snapshots_of,
+    shred_deployment,
+)
+from facegate.store import gallery_log
 from facegate.store import models as m
 from facegate.store.outbox import DELETE, holdings_changed
 from facegate.store.sets import among
@@ -94,6 +100,8 @@ def sweep(
             break
         chunks += 1
         ctx.index.remove_templates([ref.id for ref in done.templates])
+        for deployment_id, after in done.versions.items():
+            note_own_change(ctx, deployment_id, after - 1, after)  # no replay of it later
         purged += len(done.templates)
         keys += done.keys_destroyed
         touched |= done.deployments
@@ -135,6 +143,7 @@ class PurgedChunk:
     templates: list[TemplateRef]
     keys_destroyed: int
     deployments: set[str]
+    versions: dict[str, int] = field(default_factory=dict)  # each gallery's version after it
 
 
 def purge_expired_chunk(
@@ -206,7 +215,9 @@ def purge_expired_chunk(
         },
         articles=law.rule("storage.retention_minimum").articles,
     )
-    return PurgedChunk(removed, len(doomed), deployments)
+    # Each gallery's removals went to its change log under one new version (Vault.purge).
+    versions = {d: gallery_log.current_version(session, d) for d in sorted(deployments)}
+    return PurgedChunk(removed, len(doomed), deployments, versions)
 
 
 def _purge_not_renewed(ctx: GateContext, now: datetime, *, actor: str) -> int:

@@ -34,7 +34,6 @@ from sqlalchemy import (
     func,
     insert,
     literal,
-    literal_column,
     select,
     update,
 )
@@ -149,14 +148,11 @@ def _insert(
         )
         template_id, subject_id = rows.c.template_id, rows.c.subject_id
     else:
-        packed = json.dumps([template_ids, subject_ids])
-        rows = func.json_each(
-            bindparam(None, packed, type_=String), literal_column("'$[0]'")
-        ).table_valued("key", "value")
-        template_id = rows.c.value
-        subject_id = func.json_extract(
-            bindparam(None, packed, type_=String), func.printf("$[1][%d]", rows.c.key)
-        )
+        # One small JSON array per entry: each json_extract parses only its own pair.
+        packed = json.dumps([list(entry) for entry in entries])
+        rows = func.json_each(bindparam(None, packed, type_=String)).table_valued("key", "value")
+        template_id = func.json_extract(rows.c.value, "$[0]")
+        subject_id = func.json_extract(rows.c.value, "$[1]")
         ordered = rows.c.key
     chosen = select(
         literal(deployment_id, String),
