@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -29,9 +30,18 @@ from facegate.engine.recipe import (
     RECIPES,
     Recipe,
     combine,
+    mirrored,  # noqa: F401  (re-exported for bench/engine.py and bench/equality.py)
     with_mirrors,
 )
-from facegate.engine.types import Box, Embedding, Face, FaceEmbedding, RGBImage
+from facegate.engine.types import (
+    Box,
+    Embedding,
+    Face,
+    FaceEmbedding,
+    Landmarks,
+    RGBImage,
+    Vector,
+)
 
 if TYPE_CHECKING:
     from facegate.engine.liveness.passive import PassiveLiveness
@@ -144,6 +154,12 @@ def _area(box: Box) -> int:
     return max(0, box.width) * max(0, box.height)
 
 
+def mirror_mean(plain: Vector, flipped: Vector) -> Vector:
+    """The mirror recipe's vector: the mean of a chip's and its mirror image's vectors, at the
+    plain vector's length (``recipe.combine``; kept for the benchmarks that call it)."""
+    return combine([plain, flipped])
+
+
 def recipe_for(config: EngineConfig, model_id: str) -> Recipe:
     """The embedding recipe ``config`` asks for: ``config.recipe`` by name, else ``mirror``'s
     choice, else ``DEFAULT_RECIPE`` for dlib's ResNet (where it was measured) and ``PLAIN`` for
@@ -211,6 +227,9 @@ class FaceEngine:
         # dlib's models are not safe to call from several threads at once.
         self._lock = threading.RLock()
         self._liveness: PassiveLiveness | None = None
+        # The chips the last ``analyse`` aligned (for its quality checks), kept for ``embed`` of
+        # the same image so that no face is aligned twice; the image is only weakly referenced.
+        self._chips: tuple[weakref.ref[RGBImage] | None, dict[Landmarks, RGBImage]] = (None, {})
 
     def _default_embedder(self) -> Embedder:
         if self.config.backend == "dlib":
@@ -356,14 +375,23 @@ class FaceEngine:
 
     def _analyse(self, image: RGBImage, detections: Sequence[Detection]) -> list[Face]:
         faces = []
+        chips = {}
         for detection in detections:
             box = _clip(detection.box, image)
             outside = 1.0 - _area(box) / max(1, _area(detection.box))
             landmarks = self.landmarker.landmarks(image, detection.box)
-            chip = self.embedder.align(image, landmarks)
+            chip = chips[landmarks] = self.embedder.align(image, landmarks)
             quality = assess(box, landmarks, chip, self.config.quality, outside_fraction=outside)
             faces.append(Face(box, landmarks, quality, detection.score, self.detector.name))
+        self._chips = (weakref.ref(image), chips)
         return faces
+
+    def _aligned(self, image: RGBImage, landmarks: Landmarks) -> RGBImage:
+        """The chip at ``landmarks``: the one ``analyse`` aligned for this image, else a new
+        one (the same pixels either way)."""
+        source, chips = self._chips
+        chip = chips.get(landmarks) if source is not None and source() is image else None
+        return self.embedder.align(image, landmarks) if chip is None else chip
 
     def embed(self, image: RGBImage, faces: Sequence[Face]) -> list[FaceEmbedding]:
         recipe = self.recipe
@@ -375,8 +403,9 @@ class FaceEngine:
                         image, face.landmarks, recipe.crops
                     )
                 else:
-                    views = [self.embedder.align(image, face.landmarks)]
+                    views = [self._aligned(image, face.landmarks)]
                 chips.extend(with_mirrors(views, recipe.mirror))  # [c0, m0, c1, m1, ...]
+            self._chips = (None, {})
             # One call for every face's every chip.
             flat = self.embedder.embed(chips) if chips else []
             n = recipe.chips_per_face
