@@ -24,6 +24,8 @@ from facegate.service.individuals import open_threshold_obligation
 from facegate.store import models as m
 from sites import CONSENT, Clock
 
+pytestmark = pytest.mark.both_databases
+
 FRIDAY = date(2026, 9, 18)  # the clock's day in Beijing
 
 
