@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -124,7 +124,7 @@ class _Ann:
             np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(rows, dtype=np.int64)
         )
 
-    def remove(self, rows: Sequence[int]) -> None:
+    def remove(self, rows: Sequence[int] | npt.NDArray[np.int64]) -> None:
         self.index.remove_ids(np.asarray(rows, dtype=np.int64))
 
     def propose(self, query: np.ndarray, count: int) -> np.ndarray:
@@ -219,6 +219,36 @@ class _Shard:
             self.ann.remove([row, last] if moved is not None else [row])
             if moved is not None:
                 self.ann.add(np.array([row]), self.vectors[row : row + 1].astype(np.float32))
+        return moved
+
+    def pop_many(self, rows: Sequence[int]) -> list[tuple[str, int]]:
+        """Remove ``rows`` at once, filling the holes below the new size with the last rows
+        (as ``pop`` does one at a time): one gather per array and one ANN removal and addition
+        for the lot. The moved templates' (id, new row)."""
+        doomed = np.unique(np.asarray(rows, dtype=np.int64))
+        if not len(doomed):
+            return []
+        end = self.size - len(doomed)
+        holes = doomed[doomed < end]
+        tail = np.arange(end, self.size, dtype=np.int64)
+        movers = tail[~np.isin(tail, doomed, assume_unique=True)]
+        moved: list[tuple[str, int]] = []
+        if len(holes):
+            self.vectors[holes] = self.vectors[movers]
+            self.expires[holes] = self.expires[movers]
+            self.norms[holes] = self.norms[movers]
+            template_ids, subject_ids = self.template_ids, self.subject_ids
+            for hole, mover in zip(holes.tolist(), movers.tolist(), strict=True):
+                template_ids[hole] = template_ids[mover]
+                subject_ids[hole] = subject_ids[mover]
+                moved.append((template_ids[hole], hole))
+        del self.template_ids[end:]
+        del self.subject_ids[end:]
+        self.size = end
+        if self.ann is not None:
+            self.ann.remove(np.concatenate([holes, tail]))
+            if len(holes):
+                self.ann.add(holes, self.vectors[holes].astype(np.float32))
         return moved
 
     def retune(self) -> None:
@@ -345,6 +375,33 @@ class GalleryIndex:
             else:
                 shard.retune()
             return True
+
+    def remove_templates(self, template_ids: Iterable[str]) -> int:
+        """Forget many templates at once (a sweep's chunk, a delta's removals): per shard one
+        batched ``pop_many`` and one retune; how many were held."""
+        with self._lock:
+            rows: dict[str, list[int]] = {}
+            for template_id in template_ids:
+                place = self._where.pop(template_id, None)
+                if place is None:
+                    continue
+                deployment_id, row = place
+                rows.setdefault(deployment_id, []).append(row)
+                subject_id = self._shards[deployment_id].subject_ids[row]
+                templates = self._by_subject.get(subject_id)
+                if templates is not None:
+                    templates.discard(template_id)
+                    if not templates:
+                        del self._by_subject[subject_id]
+            for deployment_id, doomed in rows.items():
+                shard = self._shards[deployment_id]
+                for template_id, row in shard.pop_many(doomed):
+                    self._where[template_id] = (deployment_id, row)
+                if shard.size == 0:
+                    del self._shards[deployment_id]
+                else:
+                    shard.retune()
+            return sum(len(r) for r in rows.values())
 
     def remove_subject(self, subject_id: str, deployment_id: str | None = None) -> int:
         """Forget the subject's templates (in one deployment, or all); how many were held."""
