@@ -1,23 +1,32 @@
 """The in-memory gallery: 1:N search, one separate shard per deployment (no global gallery).
 
-Each shard keeps its vectors in one growable array (doubling, so ``add`` is amortised O(1));
-``remove`` swaps the last row into the hole (O(1)). Two ways to search a shard:
+Each shard keeps its templates in rows of preallocated numpy arrays (doubling, so ``add`` is
+amortised O(1)): vectors, expiries, squared norms, and the template and subject ids (facegate's
+uuid4 hex ids packed into 16 bytes, any other id as fixed-width UTF-8). A template's row is found
+through ``_RowMap`` (64-bit hashes of the ids in sorted arrays plus a small dict of recent
+changes), so the index holds no Python object per template: at 10M templates the bookkeeping is
+about 50 bytes a template instead of about 1 KiB. ``remove`` swaps the last row into the hole
+(O(1)); a subject's templates are found by one vectorised scan of the subject column. Two ways to
+search a shard:
 
 - **exact** (brute force): one vectorised pass over every row (float32 screen, float64 re-measure).
   The reference, and the default below ``IndexTuning.ann_from`` templates, where it is faster and
   needs no training.
 - **approximate with exact re-rank**, from ``ann_from`` templates up: an inverted-file index with
-  8-bit scalar-quantised codes (faiss ``IndexIVFScalarQuantizer``, 128 bytes per 128-d vector)
-  proposes ``candidates`` rows from the ``nprobe`` nearest of about 4 sqrt(N) lists; those rows are
-  then measured exactly against the held vectors, so every distance returned is exact and only
-  recall is approximate (measured against the exact path by ``bench/scale.py``). The faiss id of a
-  vector is its row; when a removal moves the last row into a hole, the moved vector is
-  re-added under its new row.
+  compressed codes (faiss IVF; 8-bit scalar-quantised codes by default, 128 bytes per 128-d
+  vector) proposes ``candidates`` rows from the ``nprobe`` nearest of about 4 sqrt(N) lists;
+  those rows are then measured exactly against the held vectors, so every distance returned is
+  exact and only recall is approximate (measured against the exact path by ``bench/scale.py``).
+  A threshold search (``search``: enrolment's duplicate check) asks a near-match question and
+  visits only ``near_nprobe`` lists. The faiss id of a vector is its row, and the list each row
+  went to is kept (4 bytes a row): a removal edits that one inverted list in place, and when a
+  removal moves the last row into a hole, the moved entry is renumbered in place.
 
 ``compact=True`` holds the vectors as float16 (half the memory; distances are then exact for the
 float16-rounded vectors, within about 1e-3 of the float32 ones): the mode for very large
-galleries (10M), measured by the benchmark. The index is a cache: the vault is the truth,
-``build_from_vault`` rebuilds it, and ``facegate.store.index_snapshot`` saves and restores it.
+galleries (10M), with smaller codes (``codes="SQ4"``), measured by the benchmark. The index is a
+cache: the vault is the truth, ``build_from_vault`` rebuilds it, and
+``facegate.store.index_snapshot`` saves and restores it (``ShardState`` keeps its shape).
 """
 
 from __future__ import annotations
