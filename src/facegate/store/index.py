@@ -64,10 +64,11 @@ class IndexTuning:
     ann_from: int = 100_000  # shards below this size are searched exactly (brute force)
     nprobe: int = 256  # inverted lists visited per query (6% of 1M's 4,096 lists)
     candidates: int = 128  # rows proposed by the approximate search, then measured exactly
-    near_nprobe: int = 16  # lists visited by a threshold search (``search``: the duplicate check)
+    near_nprobe: int = 64  # lists visited by a threshold search (``search``: the duplicate check)
     near_candidates: int = 32  # rows it proposes for exact measurement
     compact: bool = False  # float16 vectors (half the memory) instead of float32
     codes: str = "SQ8"  # faiss code of the IVF (``SQ8``: 8-bit scalar; ``PQ64``, ``SQ4``: less)
+    coarse: str = ""  # faiss coarse quantizer after IVF<n> ("": flat; "_HNSW32" for many lists)
     max_lists: int = 4096
     train_per_list: int = 64  # training vectors per list (a sample of the shard)
     threads: int = 1  # faiss threads per query (the service runs queries in parallel itself)
@@ -285,7 +286,9 @@ class _Ann:
         faiss = _faiss()
         n, dim = vectors.shape
         nlist = tuning.lists_for(n)
-        index = faiss.index_factory(dim, f"IVF{nlist},{tuning.codes}", faiss.METRIC_L2)
+        index = faiss.index_factory(
+            dim, f"IVF{nlist}{tuning.coarse},{tuning.codes}", faiss.METRIC_L2
+        )
         ivf = faiss.extract_index_ivf(index)
         ivf.cp.niter = 10
         ivf.cp.seed = seed
