@@ -25,6 +25,13 @@ On the fixture photos (tests/fixtures), after one warm-up pass:
 * the embedding alone, per face: onnxruntime backend against dlib's own (the reference) on the
   same aligned chips, CPU ms per face and the ratio (goal >= 8x);
 * facegate end-to-end on the dlib backend too (what v1 measured), for the record;
+* where the time goes, both systems, per photo: face_recognition's load / HOG (upsampled once)
+  / encodings against facegate's decode / detection / the embedding network (every pass the
+  recipe makes, mirror TTA included) / the rest, and the speed-up facegate would reach if
+  everything but its detector and its network were free (the bound that dlib's HOG and the
+  network's float32 cost put on the ratio);
+* the ``FacePool`` rows with and without the passive liveness check (face_recognition has none:
+  only the rows without it compare like with like);
 * same/different verdicts at threshold 0.6 for every pair of photos in which both systems find
   exactly one face: how many pairs the two systems agree on.
 """
@@ -51,7 +58,7 @@ from rich.table import Table
 
 from facegate.engine import EngineConfig, FaceEngine, embed_many
 from facegate.engine.batch import BatchItem
-from facegate.engine.engine import _clip
+from facegate.engine.engine import _clip, mirrored
 from facegate.engine.quality import assess
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -60,6 +67,7 @@ from cpu import process_cpu
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
 THRESHOLD = 0.6
 STAGES = ("decode", "detect", "landmarks", "quality", "embed")
+BASELINE_STAGES = ("load", "hog", "encodings")
 
 Vector = npt.NDArray[np.float64]
 
@@ -108,6 +116,10 @@ class PhotoTimes:
     stages: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in STAGES})
     end_to_end: list[float] = field(default_factory=list)
     baseline: list[float] = field(default_factory=list)
+    baseline_stages: dict[str, list[float]] = field(
+        default_factory=lambda: {s: [] for s in BASELINE_STAGES}
+    )
+    network: list[float] = field(default_factory=list)
 
 
 def facegate_stages(engine: FaceEngine, path: Path, times: PhotoTimes) -> None:
@@ -132,6 +144,28 @@ def facegate_stages(engine: FaceEngine, path: Path, times: PhotoTimes) -> None:
     times.stages["embed"].append(ms)
 
 
+def network_passes(engine: FaceEngine, path: Path) -> float:
+    """CPU ms of the embedding network alone on the photo's chips, with every pass the default
+    recipe makes (the chip and, with mirror TTA, its mirror image)."""
+    image = engine.load(path)
+    chips = [engine.embedder.align(image, f.landmarks) for f in engine.detect(image)]
+    if engine.mirror:
+        chips = [c for chip in chips for c in (chip, mirrored(chip))]
+    return timed(lambda: engine.embedder.embed(chips))[0]
+
+
+def baseline_stages(path: Path, times: PhotoTimes) -> None:
+    """face_recognition's default path, stage by stage."""
+    import face_recognition
+
+    ms, image = timed(lambda: face_recognition.load_image_file(str(path)))
+    times.baseline_stages["load"].append(ms)
+    ms, locations = timed(lambda: face_recognition.face_locations(image))
+    times.baseline_stages["hog"].append(ms)
+    ms, _ = timed(lambda: face_recognition.face_encodings(image, known_face_locations=locations))
+    times.baseline_stages["encodings"].append(ms)
+
+
 def facegate_faces(engine: FaceEngine, path: Path) -> list[Vector]:
     return [f.embedding.vector.astype(np.float64) for f in engine.faces_with_embeddings(path)]
 
@@ -143,6 +177,49 @@ def baseline_faces(path: Path) -> list[Vector]:
     locations = face_recognition.face_locations(image)
     encodings = face_recognition.face_encodings(image, known_face_locations=locations)
     return [np.asarray(e, dtype=np.float64) for e in encodings]
+
+
+def where_the_time_goes(photos: Sequence[Path], times: dict[Path, PhotoTimes]) -> Table:
+    """Both systems stage by stage, and the bound dlib's HOG and the network put on the ratio."""
+
+    def median(values: list[float]) -> float:
+        return statistics.median(values)
+
+    table = Table(title="Where the time goes, median CPU ms (same runs)")
+    for column in (
+        "photo",
+        "fr: load",
+        "fr: HOG (upsample 1)",
+        "fr: encodings",
+        "fr: total",
+        "fg: decode",
+        "fg: detect",
+        "fg: network (all passes)",
+        "fg: the rest",
+        "fg: total",
+        "speed-up",
+        "bound: fr / (fg detect + network)",
+    ):
+        table.add_column(column, justify="left" if column == "photo" else "right")
+    for p in photos:
+        t = times[p]
+        base = median(t.baseline)
+        ours = median(t.end_to_end)
+        decode, detect = median(t.stages["decode"]), median(t.stages["detect"])
+        network = median(t.network)
+        table.add_row(
+            p.name,
+            *(f"{median(t.baseline_stages[s]):.1f}" for s in BASELINE_STAGES),
+            f"{base:.1f}",
+            f"{decode:.1f}",
+            f"{detect:.1f}",
+            f"{network:.1f}",
+            f"{ours - decode - detect - network:.1f}",
+            f"{ours:.1f}",
+            f"{base / ours:.1f}x",
+            f"{base / (detect + network):.1f}x",
+        )
+    return table
 
 
 def throughput(paths: Sequence[Path], workers: int, warm_up: int) -> tuple[float, float]:
@@ -159,16 +236,19 @@ def throughput(paths: Sequence[Path], workers: int, warm_up: int) -> tuple[float
     return counted / (done[-1] - done[warm_up - 1]), done[0] - start
 
 
-def pool_throughput(paths: Sequence[Path], workers: int, clients: int) -> tuple[float, float]:
+def pool_throughput(
+    paths: Sequence[Path], workers: int, clients: int, *, liveness: bool = True
+) -> tuple[float, float]:
     """(photos/s, worker CPU ms per photo) through a ``FacePool`` of ``workers`` processes,
     ``clients`` threads calling it. Each photo is what the Gate asks of a worker for one
-    identification: ``examine`` (decode, search, liveness, embed every face) on its bytes."""
+    identification: ``examine`` (decode, search, liveness when asked, embed every face) on its
+    bytes."""
     from concurrent.futures import ThreadPoolExecutor
 
     from facegate.engine.photo import PhotoRequest
     from facegate.engine.pool import FacePool
 
-    request = PhotoRequest(one_face=False, liveness=0.5)
+    request = PhotoRequest(one_face=False, liveness=0.5 if liveness else None)
     with FacePool(workers=workers, queue=clients) as pool:
         pool.wait_ready()
         data = [p.read_bytes() for p in paths]
@@ -192,7 +272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per photo and stage")
     parser.add_argument("--rounds", type=int, default=20, help="passes over the fixture list")
     args = parser.parse_args(argv)
-    console = Console(width=140)
+    console = Console(width=None if sys.stdout.isatty() else 200)
 
     import dlib
 
@@ -228,6 +308,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             facegate_stages(engine, p, times[p])
             times[p].end_to_end.append(timed(lambda p=p: facegate_faces(engine, p))[0])
             times[p].baseline.append(timed(lambda p=p: baseline_faces(p))[0])
+            baseline_stages(p, times[p])
+            times[p].network.append(network_passes(engine, p))
 
     table = Table(title=f"Per photo, median CPU ms of {args.repeat} runs (warm-up excluded)")
     table.add_column("photo")
@@ -268,6 +350,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{base_total / e2e_total:.1f}x",
     )
     console.print(table)
+    console.print(where_the_time_goes(photos, times))
 
     # The dlib backend (the reference, v1's engine) on the same photos, and the embedding alone.
     reference = FaceEngine(EngineConfig(backend="dlib"))
@@ -298,10 +381,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Throughput: the list repeated, end-to-end from the file to the embeddings.
     paths = photos * args.rounds
     warm_up = 2 * len(photos)
-    rows = []
+    rows: list[tuple[str, float, float | None, float | None]] = []
     for workers in (1, 2):
         rate, first = throughput(paths, workers, warm_up)
-        rows.append((f"facegate embed_many(workers={workers})", rate, first))
+        rows.append((f"facegate embed_many(workers={workers})", rate, first, None))
     # face_recognition's rate from its CPU time (one process, one thread).
     base_rate = len(photos) * args.repeat / (sum(sum(times[p].baseline) for p in photos) / 1000)
     table = Table(
@@ -311,25 +394,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     table.add_column("photos/s (wall)", justify="right")
     table.add_column("vs face_recognition", justify="right")
     table.add_column("start-up to 1st photo", justify="right")
+    table.add_column("photos per CPU second", justify="right")
+    table.add_column("vs face_recognition (CPU)", justify="right")
     pool_rates, pool_cpu = {}, {}
-    for workers in (1, 2):
-        pool_rates[workers], pool_cpu[workers] = pool_throughput(paths, workers, clients=4)
-        name = f"facegate FacePool(workers={workers}).examine (+ liveness), 4 client threads"
-        rows.append((name, pool_rates[workers], None))
-    for name, rate, first in rows:
-        started = f"{first:.2f} s" if first is not None else ""
-        table.add_row(name, f"{rate:.2f}", f"{rate / base_rate:.1f}x", started)
+    for live in (False, True):
+        for workers in (1, 2):
+            key = (workers, live)
+            pool_rates[key], pool_cpu[key] = pool_throughput(
+                paths, workers, clients=4, liveness=live
+            )
+            what = "+ liveness" if live else "no liveness, like face_recognition"
+            name = f"facegate FacePool(workers={workers}).examine ({what}), 4 client threads"
+            rows.append((name, pool_rates[key], None, 1000 / pool_cpu[key]))
+    for name, rate, first, per_cpu in rows:
+        table.add_row(
+            name,
+            f"{rate:.2f}",
+            f"{rate / base_rate:.1f}x",
+            f"{first:.2f} s" if first is not None else "",
+            f"{per_cpu:.1f}" if per_cpu else "",
+            f"{per_cpu / base_rate:.1f}x" if per_cpu else "",
+        )
     table.add_row(
         f"face_recognition, 1 process (from its CPU time, x{args.repeat} runs)",
         f"{base_rate:.2f}",
         "1.0x",
         "",
+        f"{base_rate:.1f}",
+        "1.0x",
     )
     console.print(table)
-    console.print(
-        f"FacePool: 2 workers / 1 = {pool_rates[2] / pool_rates[1]:.2f}x photos/s; worker CPU "
-        f"per photo {pool_cpu[1]:.1f} ms (1 worker), {pool_cpu[2]:.1f} ms (2 workers)"
-    )
+    for live in (False, True):
+        console.print(
+            f"FacePool {'with' if live else 'without'} liveness: 2 workers / 1 = "
+            f"{pool_rates[2, live] / pool_rates[1, live]:.2f}x photos/s; worker CPU per photo "
+            f"{pool_cpu[1, live]:.1f} ms (1 worker), {pool_cpu[2, live]:.1f} ms (2 workers)"
+        )
 
     # Verdicts on every pair where both systems find exactly one face.
     single = [p for p in photos if len(faces[p]) == 1 and len(base_faces[p]) == 1]

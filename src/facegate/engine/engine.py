@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -22,7 +23,15 @@ from facegate.engine.errors import FaceQualityTooLow, FaceSearchTimeout, Multipl
 from facegate.engine.image import DEFAULT_LIMITS, ImageLimits, ImageSource, load_image
 from facegate.engine.protocols import Detection, Detector, Embedder, Landmarker
 from facegate.engine.quality import DEFAULT_POLICY, QualityPolicy, assess
-from facegate.engine.types import Box, Embedding, Face, FaceEmbedding, RGBImage, Vector
+from facegate.engine.types import (
+    Box,
+    Embedding,
+    Face,
+    FaceEmbedding,
+    Landmarks,
+    RGBImage,
+    Vector,
+)
 
 if TYPE_CHECKING:
     from facegate.engine.liveness.passive import PassiveLiveness
@@ -206,6 +215,9 @@ class FaceEngine:
         # dlib's models are not safe to call from several threads at once.
         self._lock = threading.RLock()
         self._liveness: PassiveLiveness | None = None
+        # The chips the last ``analyse`` aligned (for its quality checks), kept for ``embed`` of
+        # the same image so that no face is aligned twice; the image is only weakly referenced.
+        self._chips: tuple[weakref.ref[RGBImage] | None, dict[Landmarks, RGBImage]] = (None, {})
 
     def _default_embedder(self) -> Embedder:
         if self.config.backend == "dlib":
@@ -346,18 +358,28 @@ class FaceEngine:
 
     def _analyse(self, image: RGBImage, detections: Sequence[Detection]) -> list[Face]:
         faces = []
+        chips = {}
         for detection in detections:
             box = _clip(detection.box, image)
             outside = 1.0 - _area(box) / max(1, _area(detection.box))
             landmarks = self.landmarker.landmarks(image, detection.box)
-            chip = self.embedder.align(image, landmarks)
+            chip = chips[landmarks] = self.embedder.align(image, landmarks)
             quality = assess(box, landmarks, chip, self.config.quality, outside_fraction=outside)
             faces.append(Face(box, landmarks, quality, detection.score, self.detector.name))
+        self._chips = (weakref.ref(image), chips)
         return faces
+
+    def _aligned(self, image: RGBImage, landmarks: Landmarks) -> RGBImage:
+        """The chip at ``landmarks``: the one ``analyse`` aligned for this image, else a new
+        one (the same pixels either way)."""
+        source, chips = self._chips
+        chip = chips.get(landmarks) if source is not None and source() is image else None
+        return self.embedder.align(image, landmarks) if chip is None else chip
 
     def embed(self, image: RGBImage, faces: Sequence[Face]) -> list[FaceEmbedding]:
         with self._lock:
-            chips = [self.embedder.align(image, face.landmarks) for face in faces]
+            chips = [self._aligned(image, face.landmarks) for face in faces]
+            self._chips = (None, {})
             if self.mirror:
                 # One call for every chip and its mirror image: [c0, m0, c1, m1, ...].
                 both = self.embedder.embed([c for chip in chips for c in (chip, mirrored(chip))])
