@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -364,6 +364,10 @@ class _Ann:
         invlists.resize(number, last)
         self.ivf.ntotal -= 1
 
+    def remove_many(self, rows: np.ndarray) -> None:
+        """Drop many rows' entries in one pass over the lists (a batch: a sweep's chunk)."""
+        self.index.remove_ids(np.ascontiguousarray(rows, dtype=np.int64))
+
     def renumber(self, source: int, to: int) -> None:
         """The vector at row ``source`` now lives at row ``to`` (a swap-remove of the shard)."""
         number, offset, ids = self._offset(source)
@@ -490,6 +494,37 @@ class _Shard:
                 self.ann.renumber(last, row)
         self.size = last
 
+    def pop_many(self, rows: Sequence[int]) -> None:
+        """Remove ``rows`` at once, filling the holes below the new size with the last rows
+        (as ``pop`` does one at a time): one gather per array, one pass of the ANN index to
+        remove, and the moved rows re-added under their new numbers."""
+        doomed = np.unique(np.asarray(rows, dtype=np.int64))
+        if not len(doomed):
+            return
+        end = self.size - len(doomed)
+        holes = doomed[doomed < end]
+        tail = np.arange(end, self.size, dtype=np.int64)
+        movers = tail[~np.isin(tail, doomed, assume_unique=True)]
+        for template_id, row in zip(
+            self.template_ids.get_many(doomed), doomed.tolist(), strict=True
+        ):
+            self.rows.replace(hash(template_id), row, -1)
+        for template_id, mover, hole in zip(
+            self.template_ids.get_many(movers), movers.tolist(), holes.tolist(), strict=True
+        ):
+            self.rows.replace(hash(template_id), mover, hole)
+        if len(holes):
+            self.vectors[holes] = self.vectors[movers]
+            self.expires[holes] = self.expires[movers]
+            self.norms[holes] = self.norms[movers]
+            self.template_ids.data[holes] = self.template_ids.data[movers]
+            self.subject_ids.data[holes] = self.subject_ids.data[movers]
+        self.size = end
+        if self.ann is not None:
+            self.ann.remove_many(np.concatenate([holes, tail]))
+            if len(holes):
+                self.ann.add(holes, self.vectors[holes].astype(np.float32))
+
     def retune(self) -> None:
         """Build the ANN index once the shard reaches ``ann_from``; rebuild it when the shard
         has grown 4x (or shrunk 4x) since, so its lists stay about 4 sqrt(N); drop it below
@@ -614,6 +649,24 @@ class GalleryIndex:
                     self._remove_row(deployment_id, shard, row, template_id)
                     return True
             return False
+
+    def remove_templates(self, template_ids: Iterable[str]) -> int:
+        """Forget many templates at once (a sweep's chunk, a delta's removals): per shard one
+        batched ``pop_many`` and one retune; how many were held."""
+        wanted = list(dict.fromkeys(template_ids))
+        with self._lock:
+            removed = 0
+            for deployment_id, shard in list(self._shards.items()):
+                rows = [r for r in map(shard.row_of, shard.held(wanted)) if r is not None]
+                if not rows:
+                    continue
+                shard.pop_many(rows)
+                removed += len(rows)
+                if shard.size == 0:
+                    del self._shards[deployment_id]
+                else:
+                    shard.retune()
+            return removed
 
     def remove_subject(self, subject_id: str, deployment_id: str | None = None) -> int:
         """Forget the subject's templates (in one deployment, or all); how many were held."""
