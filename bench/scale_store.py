@@ -9,6 +9,7 @@ names the model: no face is embedded here.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import secrets
 import tempfile
 import time
@@ -50,8 +51,21 @@ class StubEngine:
     threshold = 0.6
 
 
+class Clock:
+    """Every Gate of the bench on one clock, moved forward for the sweep."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+CLOCK = Clock()
+
+
 def open_gate(data_dir: Path, *, create: bool = False) -> Gate:
-    return Gate.open(Settings(data_dir=data_dir), create=create, engine=StubEngine())  # type: ignore[arg-type]
+    return Gate.open(Settings(data_dir=data_dir), create=create, engine=StubEngine(), clock=CLOCK)  # type: ignore[arg-type]
 
 
 def make_deployment(gate: Gate) -> str:
@@ -125,6 +139,10 @@ def sync(gate: Gate, deployment_id: str) -> None:
         sync_index(ctx, session, deployment, ctx.now())
 
 
+def load() -> str:
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def timed(fn: Callable[[], Any]) -> tuple[Any, float, float]:
     wall, cpu = time.perf_counter(), time.process_time()
     result = fn()
@@ -137,20 +155,37 @@ def run(
     distractors: Callable[[int, np.random.Generator], Floats],
     size: int,
     queries: int,
+    *,
+    expiring: float = 0.1,
+    deltas: bool | None = None,
 ) -> None:
+    """Fill a vault of ``size`` templates (``expiring`` of them expire after a day), then:
+    cold start from the vault and from the snapshot, a retention sweep of the expired share by
+    a fresh process (the CLI's), a cold start after it, and (``deltas``, by default up to
+    200k) a delta replay against a full reload."""
     rng = np.random.default_rng(5)
-    rows: list[tuple[str, str]] = []
-    expires = datetime.now(UTC) + timedelta(days=300)
+    rows: list[tuple[str, str, str]] = []
+    deltas = size <= 200_000 if deltas is None else deltas
+
+    def add(row: tuple[str, str]) -> None:
+        rows.append((*row, load()))
+        console.print(" | ".join(rows[-1]))
+
+    expires = CLOCK.now + timedelta(days=300)
+    short = int(size * expiring)
     with tempfile.TemporaryDirectory(prefix="facegate-scale-") as tmp:
         data_dir = Path(tmp) / "data"
         writer = open_gate(data_dir, create=True)
         deployment_id = make_deployment(writer)
         vectors = np.concatenate([identities, distractors(size - len(identities), rng)])
         fill_wall, fill_cpu = time.perf_counter(), time.process_time()
-        seal_many(writer, deployment_id, vectors, expires)
+        seal_many(writer, deployment_id, vectors[: size - short], expires)
+        expiring_ids = seal_many(
+            writer, deployment_id, vectors[size - short :], CLOCK.now + timedelta(days=1)
+        )
         fill_wall, fill_cpu = time.perf_counter() - fill_wall, time.process_time() - fill_cpu
-        rows.append((f"fill the vault with {size:,} sealed templates (bench only)",
-                     f"{fill_wall:.0f} s wall, {fill_cpu:.0f} CPU s"))  # fmt: skip
+        add((f"fill the vault with {size:,} sealed templates, {short:,} of them expiring "
+             "tomorrow (bench only)", f"{fill_wall:.0f} s wall, {fill_cpu:.0f} CPU s"))  # fmt: skip
         del vectors
 
         # 1. The per-template path this replaced, on a sample.
@@ -170,18 +205,19 @@ def run(
         cold = open_gate(data_dir)
         cold.ctx.snapshot_from = 2**62  # time the load alone
         _, vault_wall, vault_cpu = timed(lambda: sync(cold, deployment_id))
-        rows.append(("cold start from the vault (bulk decryption + index build)",
-                     f"{vault_wall:.1f} s wall, {vault_cpu:.1f} CPU s "
-                     f"({vault_cpu / size * 1e6:.0f} us CPU per template)"))  # fmt: skip
-        rows.append((f"per-template ORM path it replaced ({sample:,} sample)",
-                     f"{old_us:.0f} us CPU per template, {old_us * size / 60e6:.1f} CPU-min at "
-                     f"{size:,}; bulk {bulk_cpu / 500 * 1e6:.0f} us on 500"))  # fmt: skip
+        add(("cold start from the vault (bulk decryption + index build)",
+             f"{vault_wall:.1f} s wall, {vault_cpu:.1f} CPU s "
+             f"({vault_cpu / size * 1e6:.0f} us CPU per template)"))  # fmt: skip
+        add((f"per-template ORM path it replaced ({sample:,} sample)",
+             f"{old_us:.0f} us CPU per template, {old_us * size / 60e6:.1f} CPU-min at "
+             f"{size:,}; bulk {bulk_cpu / 500 * 1e6:.0f} us on 500"))  # fmt: skip
         _, snap_wall, snap_cpu = timed(lambda: save_snapshot(cold.ctx, deployment_id))
         snap_file = data_dir / "index" / f"{deployment_id}.snap"
-        rows.append(("write the encrypted snapshot",
-                     f"{snap_wall:.1f} s wall, {snap_cpu:.1f} CPU s, "
-                     f"{snap_file.stat().st_size / 2**20:.0f} MiB"))  # fmt: skip
+        add(("write the encrypted snapshot",
+             f"{snap_wall:.1f} s wall, {snap_cpu:.1f} CPU s, "
+             f"{snap_file.stat().st_size / 2**20:.0f} MiB"))  # fmt: skip
         cold.close()
+        cold.ctx.index.clear()  # memory for the next starts
 
         # 3. Cold start from the snapshot: open the Gate, restore, verify against the vault.
         def start() -> Gate:
@@ -194,36 +230,60 @@ def run(
         found = warm.ctx.index.nearest_subjects(deployment_id, probe, at=warm.ctx.now(), k=2)
         assert found and found[0].distance < 1e-5, "the snapshot holds the enrolled faces"
         assert warm.ctx.index.approximate(deployment_id) or size < 100_000
-        rows.append(("cold start from the snapshot (open + decrypt + verify + ready)",
-                     f"{warm_wall:.1f} s wall, {warm_cpu:.1f} CPU s "
-                     f"({vault_wall / warm_wall:.1f}x faster than from the vault)"))  # fmt: skip
+        add(("cold start from the snapshot (open + decrypt + verify + ready)",
+             f"{warm_wall:.1f} s wall, {warm_cpu:.1f} CPU s "
+             f"({vault_wall / warm_wall:.1f}x faster than from the vault in wall, "
+             f"{vault_cpu / warm_cpu:.0f}x in CPU)"))  # fmt: skip
 
-        # 4. Deltas: another process adds 1,000 and removes 100; the first replays.
-        added = seal_many(writer, deployment_id, distractors(1000, rng), expires)
-        with writer.ctx.db.transaction() as session:
-            doomed = list(
-                session.scalars(select(m.DataKey).where(m.DataKey.deployment_id == deployment_id)
-                                .limit(100))
-            )  # fmt: skip
-            writer.ctx.vault.destroy_keys(session, doomed)
-        _, delta_wall, delta_cpu = timed(lambda: sync(warm, deployment_id))
-        assert all(t in warm.ctx.index for t in added[:10])
+        # 4. The next day: a fresh process sweeps the expired share, then a cold start.
+        CLOCK.now += timedelta(days=2)
+        sweeper = open_gate(data_dir)
+        report, sweep_wall, sweep_cpu = timed(sweeper.sweep)
+        assert report.expired_templates == short, report
+        sweeper.close()
+        sweeper.ctx.index.clear()
+        add((f"retention sweep of {short:,} expired by a fresh process (opens the snapshot "
+             "first, writes it again after)",
+             f"{sweep_wall:.1f} s wall, {sweep_cpu:.1f} CPU s"))  # fmt: skip
+        after, after_wall, after_cpu = timed(start)
+        assert all(t not in after.ctx.index for t in expiring_ids[:100])
+        assert after.ctx.index.approximate(deployment_id) or size < 100_000
+        source = "the snapshot" if deployment_id in after.ctx.snapshot_versions else "the vault"
+        add((f"cold start after the sweep (from {source})",
+             f"{after_wall:.1f} s wall, {after_cpu:.1f} CPU s "
+             f"({vault_cpu / after_cpu:.0f}x less CPU than from the vault)"))  # fmt: skip
+        after.close()
+        after.ctx.index.clear()
 
-        def reload() -> None:
-            warm.ctx.index_versions.pop(deployment_id, None)
-            warm.ctx.snapshot_dir = None
-            sync(warm, deployment_id)
+        # 5. Deltas: another process adds 1,000 and removes 100; the first replays.
+        if deltas:
+            added = seal_many(writer, deployment_id, distractors(1000, rng), expires)
+            with writer.ctx.db.transaction() as session:
+                doomed = list(
+                    session.scalars(
+                        select(m.DataKey).where(m.DataKey.deployment_id == deployment_id).limit(100)
+                    )
+                )
+                writer.ctx.vault.destroy_keys(session, doomed)
+            _, delta_wall, delta_cpu = timed(lambda: sync(warm, deployment_id))
+            assert all(t in warm.ctx.index for t in added[:10])
 
-        _, reload_wall, _ = timed(reload)
-        rows.append(("delta replay: +1,000 / -100 templates from another process",
-                     f"{delta_wall * 1e3:.0f} ms wall, {delta_cpu * 1e3:.0f} ms CPU "
-                     f"(full reload: {reload_wall:.1f} s, "
-                     f"{reload_wall / delta_wall:.0f}x)"))  # fmt: skip
+            def reload() -> None:
+                warm.ctx.index_versions.pop(deployment_id, None)
+                warm.ctx.snapshot_dir = None
+                sync(warm, deployment_id)
+
+            _, reload_wall, _ = timed(reload)
+            add(("delta replay: +1,000 / -100 templates from another process",
+                 f"{delta_wall * 1e3:.0f} ms wall, {delta_cpu * 1e3:.0f} ms CPU "
+                 f"(full reload: {reload_wall:.1f} s, "
+                 f"{reload_wall / delta_wall:.0f}x)"))  # fmt: skip
         warm.close()
         writer.close()
-    table = Table(title=f"Store at {size:,} templates (SQLite)")
+    table = Table(title=f"Store at {size:,} templates (SQLite, {os.cpu_count()} cores)")
     table.add_column("metric")
     table.add_column("value")
+    table.add_column("load 1/5/15 min")
     for row in rows:
         table.add_row(*row)
     console.print(table)
@@ -236,7 +296,7 @@ def _enrol_worker(data_dir: str, deployment_id: str, count: int, seed: int) -> f
     gate = open_gate(Path(data_dir))
     ctx = gate.ctx
     rng = np.random.default_rng(seed)
-    expires = datetime.now(UTC) + timedelta(days=300)
+    expires = CLOCK.now + timedelta(days=300)
     start = time.perf_counter()
     for _ in range(count):
         vector = rng.normal(0, 0.09, DIM).astype(np.float32)
@@ -267,7 +327,7 @@ def throughput(console: Console, base: int, count: int = 150) -> None:
         data_dir = Path(tmp) / "data"
         gate = open_gate(data_dir, create=True)
         deployment_id = make_deployment(gate)
-        expires = datetime.now(UTC) + timedelta(days=300)
+        expires = CLOCK.now + timedelta(days=300)
         seal_many(gate, deployment_id, rng.normal(0, 0.09, (base, DIM)).astype(np.float32), expires)
         gate.close()
         context = multiprocessing.get_context("spawn")

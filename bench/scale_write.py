@@ -44,6 +44,7 @@ from facegate import law
 from facegate.config import Settings
 from facegate.engine import FaceEngine
 from facegate.engine.dlib_models import ResNetEmbedder
+from facegate.engine.photo import Examination, PhotoRequest
 from facegate.engine.types import Box, Embedding, Face, FaceEmbedding, Landmarks, Quality
 from facegate.service import Gate
 from facegate.service.bulk import BulkRow
@@ -52,6 +53,7 @@ from facegate.service.individuals import note_removed_pairs
 from facegate.store import models as m
 from sites import CONSENT, Site, make_site
 
+HERE = Path(__file__).resolve().parent
 DIM = 128
 START = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
@@ -77,6 +79,26 @@ class StubEngine:
         vector = self.vectors[cast(int, image)]
         return FaceEmbedding(self.face, Embedding(vector, self.model_id))
 
+    def examine(self, source: object, request: object, *, liveness: object = None) -> Examination:
+        return Examination((), (), (self.single_face(source),))
+
+
+class RealEngine(StubEngine):
+    """The real engine's whole photo work (decode, detect, landmarks, quality, embedding) on a
+    fixture photo for every enrolment, as a gate does; the template stored is then the row's
+    own vector, so that every enrolment is a different person."""
+
+    def __init__(self, vectors: np.ndarray) -> None:
+        super().__init__(vectors)
+        self.real = FaceEngine()
+        self.photo = (HERE.parent / "tests" / "fixtures" / "obama_1.jpg").read_bytes()
+
+    def examine(self, source: object, request: object, *, liveness: object = None) -> Examination:
+        seen = self.real.examine(self.photo, cast(PhotoRequest, request))
+        vector = self.vectors[cast(int, source)]
+        face = FaceEmbedding(seen.faces[0].face, Embedding(vector, self.model_id))
+        return Examination(seen.located, seen.liveness, (face,))
+
 
 def unit_vectors(n: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
@@ -99,17 +121,19 @@ class Bed:
     clock: Clock
     people: list[str]
     vectors: np.ndarray
+    settings: Settings
 
 
 @contextmanager
-def bed(n: int, *, seed: int, retention_days: int = 365) -> Iterator[Bed]:
+def bed(n: int, *, seed: int, retention_days: int = 365, database_url: str = "") -> Iterator[Bed]:
     """A fresh data directory: one active 1:N deployment (liveness off), ``n`` people with a
     standing consent, ``n`` embeddings for them."""
     vectors = unit_vectors(n, seed)
     clock = Clock()
     with tempfile.TemporaryDirectory(prefix="facegate-bench-") as tmp:
+        settings = Settings(data_dir=Path(tmp) / "data", database_url=database_url)
         gate = Gate.open(
-            Settings(data_dir=Path(tmp) / "data"),
+            settings,
             create=True,
             clock=clock,
             engine=cast(FaceEngine, StubEngine(vectors)),
@@ -122,7 +146,7 @@ def bed(n: int, *, seed: int, retention_days: int = 365) -> Iterator[Bed]:
                 why_not_verify="",
             )  # fmt: skip
             people = add_people(gate, site, n)
-            yield Bed(gate, site, clock, people, vectors)
+            yield Bed(gate, site, clock, people, vectors, settings)
         finally:
             gate.close()
 
@@ -284,6 +308,125 @@ def legacy_sweep(ctx: GateContext, *, actor: str = "system", batch: int = 500) -
     return purged
 
 
+# -- writer processes -------------------------------------------------------------------------
+
+
+def _writer(
+    settings: Settings, deployment_id: str, people: list[str], engine: str, queue: bool, seed: int
+) -> tuple[float, float, float]:
+    """One writer process: ``Gate.enrol`` of each of ``people`` (the first one not timed: it
+    loads the gallery); (wall, CPU seconds, seconds holding the writer lock) of the rest."""
+    vectors = unit_vectors(len(people), seed)
+    face_engine = RealEngine(vectors) if engine == "real" else StubEngine(vectors)
+    gate = Gate.open(settings, clock=Clock(), engine=cast(FaceEngine, face_engine))
+    writers = gate.ctx.db.writers
+    if not queue:
+        gate.ctx.db.writers = None  # SQLite's busy handler alone (the code before issue 13)
+    try:
+        gate.enrol(people[0], deployment_id, cast(Any, 0))
+        held = writers.times()[1] if writers is not None else 0.0
+        wall, cpu = time.perf_counter(), time.process_time()
+        for i, person in enumerate(people[1:], start=1):
+            gate.enrol(person, deployment_id, cast(Any, i))
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        held = writers.times()[1] - held if writers is not None and queue else float("nan")
+        return wall, cpu, held
+    finally:
+        gate.close()
+
+
+@dataclass(frozen=True)
+class Writers:
+    backend: str
+    engine: str
+    queue: bool
+    count: int  # timed enrolments per process
+    one: tuple[float, float, float]  # wall, CPU, lock held of one process alone
+    two: list[tuple[float, float, float]]  # each of two processes at once
+    load: str
+
+    @property
+    def rate_one(self) -> float:
+        return self.count / self.one[0]
+
+    @property
+    def rate_two(self) -> float:
+        return 2 * self.count / max(wall for wall, _, _ in self.two)
+
+    def cells(self) -> list[str]:
+        return [
+            self.backend,
+            "real (obama_1.jpg)" if self.engine == "real" else "excluded",
+            ("advisory lock" if self.backend == "PostgreSQL" else "writer queue")
+            if self.queue
+            else "busy handler",
+            f"{self.rate_one:.1f}/s ({1000 * self.one[1] / self.count:.1f} ms CPU each)",
+            f"{self.rate_two:.1f}/s ({1000 * sum(c for _, c, _ in self.two) / (2 * self.count):.1f}"
+            " ms CPU each)",
+            "" if self.one[2] != self.one[2] else f"{100 * self.one[2] / self.one[0]:.0f}%",
+            f"{self.rate_two / self.rate_one:.2f}x",
+            self.load,
+        ]
+
+
+def bench_writers(
+    count: int,
+    *,
+    engines: tuple[str, ...] = ("stub", "real"),
+    queues: tuple[bool, ...] = (False, True),
+    base: int = 2000,
+    database_url: str = "",
+) -> list[Writers]:
+    """Enrolment throughput (``Gate.enrol``, every law check, vault, audit, change log) of two
+    processes at once against one, on one deployment already holding ``base`` templates."""
+    import multiprocessing
+
+    runs = [(e, q) for e in engines for q in queues]
+    per_run = 3 * (count + 1)
+    backend = "PostgreSQL" if database_url else "SQLite"
+    results = []
+    with bed(base + per_run * len(runs), seed=11, database_url=database_url) as b:
+        rows = [BulkRow(p, b.vectors[i]) for i, p in enumerate(b.people[:base])]
+        b.gate.bulk_enrol(b.site.deployment_id, rows)
+        settings = b.settings
+        context = multiprocessing.get_context("spawn")
+        people = iter(b.people[base:])
+
+        def take() -> list[str]:
+            return [next(people) for _ in range(count + 1)]
+
+        for number, (engine, queue) in enumerate(runs):
+            args = (settings, b.site.deployment_id)
+            with context.Pool(1) as pool:
+                [one] = pool.starmap(_writer, [(*args, take(), engine, queue, 100 + number)])
+            with context.Pool(2) as pool:
+                two = pool.starmap(
+                    _writer, [(*args, take(), engine, queue, 200 + 2 * number + i) for i in (0, 1)]
+                )
+            load = "/".join(f"{x:.1f}" for x in os.getloadavg())
+            results.append(Writers(backend, engine, queue, count, one, two, load))
+            Console(width=200).print(" | ".join(results[-1].cells()))
+    return results
+
+
+def writers_table(results: list[Writers]) -> Table:
+    table = Table(title="enrolment throughput, 2 writer processes against 1 (same run)", width=200)
+    for header in (
+        "database",
+        "engine",
+        "waiting",
+        "1 process",
+        "2 at once",
+        "write lock held (1 process)",
+        "ratio",
+        "load",
+    ):
+        table.add_column(header)
+    for result in results:
+        table.add_row(*result.cells())
+    return table
+
+
 # -- the table --------------------------------------------------------------------------------
 
 
@@ -329,17 +472,25 @@ HEADERS = [
 ]
 
 
-def run(*, sweep: int = 100_000, bulk: int = 20_000, baseline: int = 1_000) -> list[Row]:
+def run(
+    *,
+    sweep: int = 100_000,
+    bulk: int = 20_000,
+    baseline: int = 1_000,
+    parts: tuple[str, ...] = ("bulk", "sweep"),
+) -> list[Row]:
     """Measure everything; the rows of the table (``bench/scale.py`` prints them too)."""
-    single = bench_single(baseline)
-    bulk_m = bench_bulk(bulk)
-    legacy = bench_legacy_sweep(baseline)
-    swept, fill = bench_sweep(sweep)
-    return [
-        Row("bulk enrolment (engine excluded)", ">= 2,000/s", bulk_m, single),
-        Row("bulk enrolment into the sweep's gallery", ">= 2,000/s", fill, single),
-        Row(f"retention sweep of {sweep:,} expired", "<= 5 s", swept, legacy),
-    ]
+    rows = []
+    if "bulk" in parts:
+        single = bench_single(baseline)
+        bulk_m = bench_bulk(bulk)
+        rows.append(Row("bulk enrolment (engine excluded)", ">= 2,000/s", bulk_m, single))
+    if "sweep" in parts:
+        legacy = bench_legacy_sweep(baseline)
+        swept, fill = bench_sweep(sweep)
+        rows.append(Row("bulk enrolment into the sweep's gallery", ">= 2,000/s", fill, None))
+        rows.append(Row(f"retention sweep of {sweep:,} expired", "<= 5 s", swept, legacy))
+    return rows
 
 
 def table(rows: list[Row], title: str = "write paths at scale") -> Table:
@@ -357,11 +508,37 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sweep", type=int, default=100_000, help="expired templates to sweep")
     parser.add_argument("--bulk", type=int, default=20_000, help="rows to bulk-enrol")
     parser.add_argument("--baseline", type=int, default=1_000, help="rows for the old paths")
+    parser.add_argument(
+        "--writers", type=int, default=100, help="timed enrolments per writer process"
+    )
+    parser.add_argument("--engines", default="stub,real", help="writers: stub (excluded), real")
+    parser.add_argument(
+        "--postgres", action="store_true", help="writers on a throwaway PostgreSQL cluster too"
+    )
+    parser.add_argument("--only", default="bulk,sweep,writers", help="bulk, sweep, writers")
     args = parser.parse_args(argv)
+    only = set(args.only.split(","))
     load_before = os.getloadavg()
-    rows = run(sweep=args.sweep, bulk=args.bulk, baseline=args.baseline)
     console = Console(width=200)
-    console.print(table(rows))
+    parts = tuple(part for part in ("bulk", "sweep") if part in only)
+    if parts:
+        rows = run(sweep=args.sweep, bulk=args.bulk, baseline=args.baseline, parts=parts)
+        console.print(table(rows))
+    if "writers" in only:
+        engines = tuple(args.engines.split(","))
+        results = bench_writers(args.writers, engines=engines)
+        if args.postgres:
+            from postgres_cluster import PostgresCluster
+
+            cluster = PostgresCluster.start()
+            try:
+                url = cluster.create_database()
+                results += bench_writers(
+                    args.writers, engines=engines, queues=(True,), database_url=url
+                )
+            finally:
+                cluster.stop()
+        console.print(writers_table(results))
     console.print(f"load average before: {', '.join(f'{x:.1f}' for x in load_before)}")
 
 

@@ -5,7 +5,7 @@ shredded by a removal (the vault is read instead, and a fresh snapshot written).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +17,14 @@ from facegate.config import Settings
 from facegate.engine import FaceEngine
 from facegate.engine.liveness import PassiveLiveness
 from facegate.service import Gate
-from facegate.service.templates import sync_index
+from facegate.service.templates import save_snapshot, sync_index
 from facegate.store import models as m
-from facegate.store.index_snapshot import read_header, snapshot_path
+from facegate.store.index_snapshot import (
+    SnapshotUnusable,
+    read_header,
+    read_snapshot,
+    snapshot_path,
+)
 from sites import CONSENT, Clock, Site
 
 
@@ -58,8 +63,9 @@ def opener(
         other.close()
 
 
-def enrolled(gate: Gate, site: Site, count: int, seed: int) -> list[str]:
-    """``count`` people, one template each (sealed directly: no engine needed)."""
+def enrolled(gate: Gate, site: Site, count: int, seed: int, *, days: int = 366) -> list[str]:
+    """``count`` people, one template each (sealed directly: no engine needed), expiring in
+    ``days``."""
     rng = np.random.default_rng(seed)
     subjects = []
     for _ in range(count):
@@ -73,7 +79,7 @@ def enrolled(gate: Gate, site: Site, count: int, seed: int) -> list[str]:
                 session, subject, site.deployment_id, m.new_id(),
                 rng.normal(size=128).astype(np.float32), engine=ctx.engine.model_id,
                 model_version=ctx.engine.model_id,
-                expires_at=ctx.now().replace(year=ctx.now().year + 1),
+                expires_at=ctx.now() + timedelta(days=days),
             )  # fmt: skip
     return subjects
 
@@ -165,3 +171,67 @@ def test_closing_a_gate_refreshes_a_snapshot_its_index_moved_past(
     later, decrypted = opener()
     start(later, site)
     assert decrypted[0] == 0
+
+
+def templates_of(gate: Gate, subjects: list[str]) -> dict[str, np.ndarray]:
+    """The subjects' template ids and vectors, read from the vault."""
+    ctx = gate.ctx
+    with ctx.unit(readonly=True) as session:
+        return {
+            t.template_id: t.vector
+            for t in ctx.vault.open_templates(session, m.Template.subject_id.in_(subjects))
+        }
+
+
+def test_a_sweep_writes_the_snapshot_again_and_the_next_start_reads_no_vault(
+    gate: Gate, site: Site, opener: Opener, clock: Clock
+) -> None:
+    """A daily sweep no longer sends the next start to the vault (and its ANN training): the
+    sweeping process opens the snapshot while its key lives, applies its removals and writes a
+    new snapshot. The old file stays unreadable (crypto-shredding), the new one does not hold
+    the swept templates."""
+    enrolled(gate, site, 8, seed=1)
+    expiring = templates_of(gate, enrolled(gate, site, 3, seed=2, days=1))
+    first, _ = opener()
+    start(first, site)
+    path = snapshot_path(first.ctx.snapshot_dir or Path(), site.deployment_id)
+    before = path.read_bytes()
+    clock.advance(days=2)
+
+    sweeper, decrypted = opener()
+    assert sweeper.sweep().expired_templates == 3
+    assert decrypted[0] == 0, "the sweeper opened the snapshot, not the vault"
+    later, decrypted = opener()
+    assert len(start(later, site)) == 8
+    assert decrypted[0] == 0, "the snapshot written after the sweep was used"
+
+    ctx = later.ctx
+    with ctx.unit(readonly=True) as session:
+        header, state = read_snapshot(session, ctx.vault, path, site.deployment_id)
+        deployment = session.get(m.Deployment, site.deployment_id)
+        assert deployment is not None and header.gallery_version == deployment.gallery_version
+        assert not set(state.template_ids) & set(expiring)
+        for vector in expiring.values():
+            assert np.abs(state.vectors - vector).sum(axis=1).min() > 1e-3
+        old = path.with_name("before-the-sweep.snap")
+        old.write_bytes(before)
+        with pytest.raises(SnapshotUnusable, match="destroyed"):
+            read_snapshot(session, ctx.vault, old, site.deployment_id)
+
+
+def test_no_snapshot_is_written_from_an_index_behind_a_removal(
+    gate: Gate, site: Site, opener: Opener
+) -> None:
+    """A process whose index has not seen a removal yet must not snapshot it under a new (live)
+    key: the removed template would be readable again. The check runs in the write transaction
+    that adds the key."""
+    people = enrolled(gate, site, 8, seed=1)
+    first, _ = opener()
+    start(first, site)
+    gate.withdraw_consent(people[0], site.deployment_id)
+    assert not save_snapshot(first.ctx, site.deployment_id)
+    later, decrypted = opener()
+    start(later, site)
+    assert decrypted[0] == 7, "the old snapshot's key was destroyed and none replaced it"
+    start(first, site)  # the removal replayed: now it may write one
+    assert save_snapshot(first.ctx, site.deployment_id)

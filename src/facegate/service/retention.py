@@ -10,7 +10,7 @@ for longer than ``suspension_max_days`` (PIPL47; M8).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, null, select
@@ -21,7 +21,13 @@ from facegate.service.consents import subject_consents
 from facegate.service.context import GateContext, record
 from facegate.service.facts import consents_facts, deployment_facts
 from facegate.service.individuals import note_removed_many
-from facegate.service.templates import shred_deployment
+from facegate.service.templates import (
+    note_own_change,
+    open_snapshots,
+    refresh_snapshots_of,
+    shred_deployment,
+)
+from facegate.store import gallery_log
 from facegate.store import models as m
 from facegate.store.outbox import DELETE, holdings_changed
 from facegate.store.sets import among
@@ -76,6 +82,9 @@ def sweep(
     so a crash never leaves a purge without its record; a sweep with nothing due records one
     event."""
     now = ctx.now()
+    # Snapshots survive the sweep: open them while their keys live, write them again after.
+    due = _due_deployments(ctx, now)
+    open_snapshots(ctx, due)
     not_renewed = _purge_not_renewed(ctx, now, actor=actor)
     suspended = _purge_long_suspended(ctx, now, actor=actor)
     purged = keys = 0
@@ -90,8 +99,9 @@ def sweep(
         if done is None:
             break
         chunks += 1
-        for ref in done.templates:
-            ctx.index.remove_template(ref.id)
+        ctx.index.remove_templates([ref.id for ref in done.templates])
+        for deployment_id, after in done.versions.items():
+            note_own_change(ctx, deployment_id, after - 1, after)  # no replay of it later
         purged += len(done.templates)
         keys += done.keys_destroyed
         touched |= done.deployments
@@ -99,7 +109,33 @@ def sweep(
             on_progress(len(done.templates))
         if not done.templates:
             break
+    refresh_snapshots_of(ctx, due | touched)
     return SweepReport(purged, keys, len(touched), not_renewed, suspended)
+
+
+def _due_deployments(ctx: GateContext, now: datetime) -> set[str]:
+    """The deployments the sweep will remove templates from (expired, not renewed after a
+    change of purpose, suspended too long): a superset is harmless."""
+    cutoff = now - timedelta(days=ctx.suspension_max_days)
+    changed = now - timedelta(days=ctx.reconsent_days)
+    with ctx.unit(readonly=True) as session:
+        expired = session.scalars(
+            select(m.Template.deployment_id).where(m.Template.expires_at <= now).distinct()
+        )
+        others = session.scalars(
+            select(m.Deployment.id).where(
+                (
+                    (m.Deployment.status == "suspended")
+                    & m.Deployment.suspended_at.is_not(None)
+                    & (m.Deployment.suspended_at <= cutoff)
+                )
+                | (
+                    m.Deployment.purpose_changed_at.is_not(None)
+                    & (m.Deployment.purpose_changed_at <= changed)
+                )
+            )
+        )
+        return set(expired) | set(others)
 
 
 @dataclass(frozen=True)
@@ -107,6 +143,7 @@ class PurgedChunk:
     templates: list[TemplateRef]
     keys_destroyed: int
     deployments: set[str]
+    versions: dict[str, int] = field(default_factory=dict)  # each gallery's version after it
 
 
 def purge_expired_chunk(
@@ -178,7 +215,9 @@ def purge_expired_chunk(
         },
         articles=law.rule("storage.retention_minimum").articles,
     )
-    return PurgedChunk(removed, len(doomed), deployments)
+    # Each gallery's removals went to its change log under one new version (Vault.purge).
+    versions = {d: gallery_log.current_version(session, d) for d in sorted(deployments)}
+    return PurgedChunk(removed, len(doomed), deployments, versions)
 
 
 def _purge_not_renewed(ctx: GateContext, now: datetime, *, actor: str) -> int:

@@ -29,7 +29,9 @@ from facegate.service.individuals import note_removed
 from facegate.store import gallery_log
 from facegate.store import models as m
 from facegate.store.index_snapshot import (
+    SnapshotStale,
     SnapshotUnusable,
+    key_is_live,
     read_header,
     read_snapshot,
     snapshot_path,
@@ -88,8 +90,7 @@ def sync_index(ctx: GateContext, session: Session, deployment: m.Deployment, at:
 def _apply(
     ctx: GateContext, session: Session, deployment_id: str, at: datetime, delta: gallery_log.Delta
 ) -> None:
-    for template_id in delta.removed:
-        ctx.index.remove_template(template_id)
+    ctx.index.remove_templates(delta.removed)
     for chunk in gallery_log.chunks(delta.added):
         _load(ctx, session, deployment_id, at, m.Template.id.in_(chunk), retune=False)
     ctx.index.retune(deployment_id)
@@ -140,12 +141,67 @@ def save_snapshot(ctx: GateContext, deployment_id: str) -> bool:
     state = ctx.index.shard_state(deployment_id)
     if ctx.snapshot_dir is None or version is None or state is None:
         return False
-    with ctx.db.transaction() as session:
-        write_snapshot(
-            session, ctx.vault, ctx.snapshot_dir, deployment_id, version, ctx.engine.model_id, state
-        )
+    try:
+        with ctx.db.transaction() as session:
+            write_snapshot(
+                session, ctx.vault, ctx.snapshot_dir, deployment_id, version,
+                ctx.engine.model_id, state,
+            )  # fmt: skip
+    except SnapshotStale as exc:
+        log.info("index snapshot of deployment %s not written: %s", deployment_id, exc)
+        return False
     ctx.snapshot_versions[deployment_id] = version
     return True
+
+
+def open_snapshots(ctx: GateContext, deployment_ids: set[str]) -> int:
+    """Before a batch of removals (the retention sweep): load each deployment this process does
+    not hold yet from its snapshot while its key is still live (the removals destroy it), so
+    that ``refresh_snapshots_of`` can write the next snapshot from the index instead of the
+    next start reading the whole vault and retraining the ANN index. How many were opened."""
+    if ctx.snapshot_dir is None:
+        return 0
+    opened = 0
+    at = ctx.now()
+    for deployment_id in sorted(deployment_ids):
+        if deployment_id in ctx.index_versions:
+            continue
+        path = snapshot_path(ctx.snapshot_dir, deployment_id)
+        if not path.is_file():
+            continue
+        with ctx.unit(readonly=True) as session:
+            try:
+                if not key_is_live(session, read_header(path)):
+                    continue
+            except SnapshotUnusable:
+                continue
+            deployment = session.get(m.Deployment, deployment_id)
+            if deployment is None:
+                continue
+            sync_index(ctx, session, deployment, at)
+            opened += 1
+    return opened
+
+
+def refresh_snapshots_of(ctx: GateContext, deployment_ids: set[str]) -> int:
+    """After a batch of removals: bring the index of each deployment it holds up to date (the
+    removals are in the change log) and write its snapshot again, under a new key, when it is
+    large enough to have one; how many were written."""
+    if ctx.snapshot_dir is None:
+        return 0
+    written = 0
+    at = ctx.now()
+    for deployment_id in sorted(deployment_ids):
+        if deployment_id not in ctx.index_versions:
+            continue
+        with ctx.unit(readonly=True) as session:
+            deployment = session.get(m.Deployment, deployment_id)
+            if deployment is None:
+                continue
+            sync_index(ctx, session, deployment, at)
+        if ctx.index.size(deployment_id) >= ctx.snapshot_from:
+            written += save_snapshot(ctx, deployment_id)
+    return written
 
 
 def refresh_snapshots(ctx: GateContext) -> int:

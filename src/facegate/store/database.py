@@ -8,7 +8,10 @@ On SQLite every connection runs in WAL mode with a 30 s busy timeout and foreign
 write transactions begin with ``BEGIN IMMEDIATE`` (SQLAlchemy's documented pysqlite recipe:
 the driver's own transaction handling is switched off and the ``begin`` event emits the BEGIN),
 so concurrent writers from several processes queue on the lock instead of failing with
-"database is locked".
+"database is locked". Before it begins, a write transaction on a database file takes its place
+in the file's writer queue (``facegate.store.writer_lock``: a ``flock`` handed over within a
+millisecond) and leaves it after COMMIT or ROLLBACK, so writers wait their turn there rather than
+in SQLite's sleeping busy handler.
 
 On PostgreSQL a write transaction's first statement takes a transaction-scoped advisory lock
 (``pg_advisory_xact_lock``), the equivalent of ``BEGIN IMMEDIATE``: writers from every process
@@ -24,7 +27,7 @@ a silent rollback.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +38,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
+
+from facegate.store.writer_lock import WriterQueue
 
 DB_FILE = "facegate.db"
 HOOKS = "facegate_before_commit"  # facegate.store.journal.before_commit
@@ -85,6 +90,10 @@ class Database:
         self._reader = sessionmaker(
             bind=self.engine.execution_options(**reader_options), expire_on_commit=False
         )
+        self.writers: WriterQueue | None = None
+        database = self.url.database if self.is_sqlite else None
+        if database and database != ":memory:" and not database.startswith("file:"):
+            self.writers = WriterQueue(Path(database), timeout=BUSY_TIMEOUT_MS / 1000)
 
     @classmethod
     def for_data_dir(cls, path: Path | str, *, echo: bool = False) -> Database:
@@ -101,18 +110,21 @@ class Database:
         use it only for reads. Loaded objects stay readable after the block (no expiry on
         commit)."""
         factory = self._reader if readonly else self._writer
-        with factory() as session:
-            try:
-                yield session
-                if not readonly:
-                    _run_before_commit(session)
-                    session.commit()
-                # A read-only session is closed without commit: its connection is rolled
-                # back on return to the pool, and the objects it loaded stay readable.
-            except BaseException:
-                session.info.clear()
-                session.rollback()
-                raise
+        with ExitStack() as queued:
+            if not readonly and self.writers is not None:
+                queued.enter_context(self.writers.hold())
+            with factory() as session:
+                try:
+                    yield session
+                    if not readonly:
+                        _run_before_commit(session)
+                        session.commit()
+                    # A read-only session is closed without commit: its connection is rolled
+                    # back on return to the pool, and the objects it loaded stay readable.
+                except BaseException:
+                    session.info.clear()
+                    session.rollback()
+                    raise
 
     def before_flush(self, hook: Any) -> None:
         """Call ``hook(session, flush_context, instances)`` before every flush of a write
@@ -139,8 +151,11 @@ class Database:
     def upgrade(self, revision: str = "heads") -> None:
         """Run the migrations up to ``revision`` (every branch head by default), in one
         transaction."""
-        with self.engine.begin() as connection:
-            command.upgrade(self.alembic_config(connection), revision)
+        with ExitStack() as queued:
+            if self.writers is not None:
+                queued.enter_context(self.writers.hold())
+            with self.engine.begin() as connection:
+                command.upgrade(self.alembic_config(connection), revision)
 
     def dispose(self) -> None:
         """Close every pooled connection."""

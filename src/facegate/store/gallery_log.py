@@ -18,14 +18,30 @@ same statements run on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, delete, insert, select, update
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
+from sqlalchemy.sql.elements import ColumnElement
 
 from facegate.store import snapshot_keys
 from facegate.store.models import ID, Base, Deployment
@@ -103,22 +119,56 @@ def _log(
     if op == REMOVE:
         # A template left the gallery: no snapshot that still holds it may be opened again.
         snapshot_keys.destroy(session, deployment_id)
-    now = utc_now()
-    session.execute(
-        insert(GalleryChange),
-        [
-            {
-                "deployment_id": deployment_id,
-                "version": after,
-                "op": op,
-                "template_id": template_id,
-                "subject_id": subject_id,
-                "at": now,
-            }
-            for template_id, subject_id in entries
-        ],
-    )
+    _insert(session, deployment_id, after, op, entries)
     return before, after
+
+
+_CHANGES = GalleryChange.metadata.tables[GalleryChange.__tablename__]
+
+
+def _insert(
+    session: Session, deployment_id: str, version: int, op: str, entries: list[tuple[str, str]]
+) -> None:
+    """One ``INSERT ... SELECT`` for all the entries, their ids bound as two parameters (a
+    JSON array unpacked by SQLite's ``json_each``, arrays by PostgreSQL's ``unnest``): a sweep's
+    chunk of thousands of removals costs one statement, not one bound row each."""
+    template_ids = [t for t, _ in entries]
+    subject_ids = [s for _, s in entries]
+    template_id: ColumnElement[Any]
+    subject_id: ColumnElement[Any]
+    ordered: ColumnElement[Any] | None = None
+    if session.get_bind().dialect.name == "postgresql":
+        rows = (
+            func.unnest(
+                bindparam(None, template_ids, type_=ARRAY(String)),
+                bindparam(None, subject_ids, type_=ARRAY(String)),
+            )
+            .table_valued("template_id", "subject_id")
+            .render_derived()
+        )
+        template_id, subject_id = rows.c.template_id, rows.c.subject_id
+    else:
+        # One small JSON array per entry: each json_extract parses only its own pair.
+        packed = json.dumps([list(entry) for entry in entries])
+        rows = func.json_each(bindparam(None, packed, type_=String)).table_valued("key", "value")
+        template_id = func.json_extract(rows.c.value, "$[0]")
+        subject_id = func.json_extract(rows.c.value, "$[1]")
+        ordered = rows.c.key
+    chosen = select(
+        literal(deployment_id, String),
+        literal(version, Integer),
+        literal(op, String),
+        template_id,
+        subject_id,
+        literal(utc_now(), _CHANGES.c.at.type),
+    ).select_from(rows)
+    if ordered is not None:
+        chosen = chosen.order_by(ordered)
+    session.connection().execute(
+        insert(_CHANGES).from_select(
+            ["deployment_id", "version", "op", "template_id", "subject_id", "at"], chosen
+        )
+    )
 
 
 def log_added(

@@ -33,7 +33,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from facegate.private_files import private_file
-from facegate.store import snapshot_keys
+from facegate.store import gallery_log, snapshot_keys
 from facegate.store.errors import MasterKeyMismatch
 from facegate.store.index import ShardState
 from facegate.store.snapshot_keys import SnapshotKey
@@ -48,6 +48,11 @@ _SECTIONS = ("template_ids", "subject_ids", "vectors", "expires", "ann")
 class SnapshotUnusable(Exception):
     """The snapshot is missing, unreadable, tampered with or not this deployment's: load from
     the vault."""
+
+
+class SnapshotStale(SnapshotUnusable):
+    """The index to snapshot is older than a removal already committed: a snapshot of it would
+    hold a template that has left the gallery under a live key. Not written."""
 
 
 @dataclass(frozen=True)
@@ -120,7 +125,19 @@ def write_snapshot(
 ) -> Path:
     """Seal ``state`` (the deployment's shard at ``gallery_version``) into the deployment's
     snapshot file under a new key, wrapped in this transaction; older keys are destroyed. The
-    file is replaced atomically; it is usable once the transaction commits."""
+    file is replaced atomically; it is usable once the transaction commits.
+
+    ``SnapshotStale`` when a template left the gallery after ``gallery_version``: the state may
+    still hold it, and the removal's transaction destroyed only the keys that existed then.
+    The check runs in this (write) transaction, so no removal can commit between it and the
+    new key: any later one destroys it."""
+    current = gallery_log.current_version(session, deployment_id)
+    if current > gallery_version:
+        delta = gallery_log.changes_since(session, deployment_id, gallery_version, current)
+        if delta is None or delta.removed:
+            raise SnapshotStale(
+                f"templates left the gallery after version {gallery_version} (now {current})"
+            )
     snapshot_keys.destroy(session, deployment_id)
     key = snapshot_keys.fresh_key()
     row = SnapshotKey(deployment_id=deployment_id, gallery_version=gallery_version)
@@ -161,6 +178,19 @@ def write_snapshot(
     finally:
         partial.unlink(missing_ok=True)
     return path
+
+
+def key_is_live(session: Session, header: SnapshotHeader) -> bool:
+    """Is the key named in the (unauthenticated) header live, for that deployment and version?
+    A cheap test before opening a large file."""
+    row = session.scalar(select(SnapshotKey).where(SnapshotKey.id == header.key_id))
+    return (
+        row is not None
+        and row.deployment_id == header.deployment_id
+        and row.gallery_version == header.gallery_version
+        and row.wrapped_key is not None
+        and row.destroyed_at is None
+    )
 
 
 def read_header(path: Path) -> SnapshotHeader:

@@ -27,7 +27,7 @@ import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -89,9 +89,9 @@ _TEMPLATES = Template.metadata.tables[Template.__tablename__]
 _DATA_KEYS = DataKey.metadata.tables[DataKey.__tablename__]
 
 
-@dataclass(frozen=True)
-class TemplateRef:
-    """A template's ids and expiry, without its ciphertext (what a purge reports)."""
+class TemplateRef(NamedTuple):
+    """A template's ids and expiry, without its ciphertext (what a purge reports). A named
+    tuple: a sweep makes 100,000 of them."""
 
     id: str
     subject_id: str
