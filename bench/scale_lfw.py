@@ -6,7 +6,7 @@ id>.npz``, shared with that benchmark, so a full identification run fills it too
 person's first image is enrolled (an identity), their other images probe; single-image people's
 images seed the synthetic distractors.
 
-    python bench/scale_lfw.py ../shared/datasets/lfw [--people 400] [--workers 1]
+    python bench/scale_lfw.py ../shared/datasets/lfw [--people 1000] [--workers 1]
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from identification import (
 
 SEED = 13
 PER_PERSON = 4  # images per chosen person at most: 1 enrolled, up to 3 probes
-SEEDS = 600  # single-image people whose embeddings seed the synthetic distractors
+SEEDS = 1400  # single-image people: 1,000 non-mated probes, the rest seed the distractors
 
 Floats = npt.NDArray[np.float32]
 
@@ -126,7 +126,7 @@ def arrange(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("dataset", type=Path)
-    parser.add_argument("--people", type=int, default=400)
+    parser.add_argument("--people", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args(argv)
     console = Console()

@@ -1,23 +1,32 @@
 """The in-memory gallery: 1:N search, one separate shard per deployment (no global gallery).
 
-Each shard keeps its vectors in one growable array (doubling, so ``add`` is amortised O(1));
-``remove`` swaps the last row into the hole (O(1)). Two ways to search a shard:
+Each shard keeps its templates in rows of preallocated numpy arrays (doubling, so ``add`` is
+amortised O(1)): vectors, expiries, squared norms, and the template and subject ids (facegate's
+uuid4 hex ids packed into 16 bytes, any other id as fixed-width UTF-8). A template's row is found
+through ``_RowMap`` (64-bit hashes of the ids in sorted arrays plus a small dict of recent
+changes), so the index holds no Python object per template: at 10M templates the bookkeeping is
+about 50 bytes a template instead of about 1 KiB. ``remove`` swaps the last row into the hole
+(O(1)); a subject's templates are found by one vectorised scan of the subject column. Two ways to
+search a shard:
 
 - **exact** (brute force): one vectorised pass over every row (float32 screen, float64 re-measure).
   The reference, and the default below ``IndexTuning.ann_from`` templates, where it is faster and
   needs no training.
 - **approximate with exact re-rank**, from ``ann_from`` templates up: an inverted-file index with
-  8-bit scalar-quantised codes (faiss ``IndexIVFScalarQuantizer``, 128 bytes per 128-d vector)
-  proposes ``candidates`` rows from the ``nprobe`` nearest of about 4 sqrt(N) lists; those rows are
-  then measured exactly against the held vectors, so every distance returned is exact and only
-  recall is approximate (measured against the exact path by ``bench/scale.py``). The faiss id of a
-  vector is its row; when a removal moves the last row into a hole, the moved vector is
-  re-added under its new row.
+  compressed codes (faiss IVF; 8-bit scalar-quantised codes by default, 128 bytes per 128-d
+  vector) proposes ``candidates`` rows from the ``nprobe`` nearest of about 4 sqrt(N) lists;
+  those rows are then measured exactly against the held vectors, so every distance returned is
+  exact and only recall is approximate (measured against the exact path by ``bench/scale.py``).
+  A threshold search (``search``: enrolment's duplicate check) asks a near-match question and
+  visits only ``near_nprobe`` lists. The faiss id of a vector is its row, and the list each row
+  went to is kept (4 bytes a row): a removal edits that one inverted list in place, and when a
+  removal moves the last row into a hole, the moved entry is renumbered in place.
 
 ``compact=True`` holds the vectors as float16 (half the memory; distances are then exact for the
 float16-rounded vectors, within about 1e-3 of the float32 ones): the mode for very large
-galleries (10M), measured by the benchmark. The index is a cache: the vault is the truth,
-``build_from_vault`` rebuilds it, and ``facegate.store.index_snapshot`` saves and restores it.
+galleries (10M), with smaller codes (``codes="SQ4"``), measured by the benchmark. The index is a
+cache: the vault is the truth, ``build_from_vault`` rebuilds it, and
+``facegate.store.index_snapshot`` saves and restores it (``ShardState`` keeps its shape).
 """
 
 from __future__ import annotations
@@ -55,8 +64,13 @@ class IndexTuning:
     ann_from: int = 100_000  # shards below this size are searched exactly (brute force)
     nprobe: int = 256  # inverted lists visited per query (6% of 1M's 4,096 lists)
     candidates: int = 128  # rows proposed by the approximate search, then measured exactly
+    near_nprobe: int = 64  # lists visited by a threshold search (``search``: the duplicate check)
+    near_candidates: int = 32  # rows it proposes for exact measurement
     compact: bool = False  # float16 vectors (half the memory) instead of float32
+    codes: str = "SQ8"  # faiss code of the IVF (``SQ8``: 8-bit scalar; ``PQ64``, ``SQ4``: less)
+    coarse: str = ""  # faiss coarse quantizer after IVF<n> ("": flat; "_HNSW32" for many lists)
     max_lists: int = 4096
+    train_per_list: int = 64  # training vectors per list (a sample of the shard)
     threads: int = 1  # faiss threads per query (the service runs queries in parallel itself)
 
     def lists_for(self, size: int) -> int:
@@ -77,60 +91,299 @@ def _faiss() -> Any:
     return faiss
 
 
+class _Ids:
+    """A column of string ids held in one numpy array, not as Python objects: facegate's ids
+    (uuid4 as 32 lowercase hex digits) packed into 16 bytes each; as soon as any other id
+    arrives, the column holds UTF-8 bytes of a fixed width that grows with the longest id."""
+
+    def __init__(self, capacity: int) -> None:
+        self.packed = True
+        self.data: np.ndarray = np.empty((capacity, 16), dtype=np.uint8)
+
+    def reserve(self, capacity: int, size: int) -> None:
+        if capacity <= len(self.data):
+            return
+        data = np.empty((capacity, *self.data.shape[1:]), dtype=self.data.dtype)
+        data[:size] = self.data[:size]
+        self.data = data
+
+    def put(self, start: int, ids: Sequence[str]) -> None:
+        end = start + len(ids)
+        if self.packed:
+            packed = _pack(ids)
+            if packed is not None:
+                self.data[start:end] = packed
+                return
+            self._unpack(start)
+        encoded = np.array([i.encode() for i in ids], dtype=np.bytes_)
+        if encoded.dtype.itemsize > self.data.dtype.itemsize:
+            self.data = self.data.astype(encoded.dtype)
+        self.data[start:end] = encoded
+
+    def _unpack(self, size: int) -> None:
+        held = self.get_many(np.arange(size))
+        width = max([32, *(len(i.encode()) for i in held)])
+        data = np.empty(len(self.data), dtype=f"S{width}")
+        data[:size] = np.array([i.encode() for i in held], dtype=f"S{width}")
+        self.packed, self.data = False, data
+
+    def move(self, to: int, source: int) -> None:
+        self.data[to] = self.data[source]
+
+    def get(self, row: int) -> str:
+        if self.packed:
+            return bytes(self.data[row]).hex()
+        return bytes(self.data[row]).decode()
+
+    def get_many(self, rows: np.ndarray) -> list[str]:
+        if self.packed:
+            text = self.data[rows].tobytes().hex()
+            return [text[i : i + 32] for i in range(0, len(text), 32)]
+        return [bytes(v).decode() for v in self.data[rows]]
+
+    def find(self, value: str, size: int) -> np.ndarray:
+        """The rows (of the first ``size``) holding ``value``: one vectorised scan."""
+        if self.packed:
+            packed = _pack([value])
+            if packed is None:
+                return np.empty(0, dtype=np.int64)
+            words = self.data[:size].view(np.uint64)
+            want = packed.view(np.uint64)[0]
+            return np.flatnonzero((words[:, 0] == want[0]) & (words[:, 1] == want[1]))
+        encoded = value.encode()
+        if len(encoded) > self.data.dtype.itemsize:
+            return np.empty(0, dtype=np.int64)
+        return np.flatnonzero(self.data[:size] == np.bytes_(encoded))
+
+
+def _pack(ids: Sequence[str]) -> np.ndarray | None:
+    """32-hex-digit ids as an (n, 16) byte array, or None when any id is not one."""
+    if not all(len(i) == 32 for i in ids):
+        return None
+    joined = "".join(ids)
+    try:
+        raw = bytes.fromhex(joined)
+    except ValueError:
+        return None
+    if raw.hex() != joined:  # upper case, or spaces: would not come back the same
+        return None
+    return np.frombuffer(raw, dtype=np.uint8).reshape(len(ids), 16)
+
+
+def _keys(ids: Sequence[str]) -> npt.NDArray[np.int64]:
+    """A 64-bit key per id (Python's string hash: the map is never saved)."""
+    return np.fromiter((hash(i) for i in ids), dtype=np.int64, count=len(ids))
+
+
+class _RowMap:
+    """Template id -> row without a Python object per template: the keys (64-bit hashes of the
+    ids) and rows of most templates in two sorted numpy arrays, recent changes in a small dict,
+    merged into the arrays when it grows. A removed entry of the arrays is marked row -1. Two ids
+    with one key both live here; the caller checks the id held at the row."""
+
+    def __init__(self) -> None:
+        self.keys: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
+        self.rows: npt.NDArray[np.int32] = np.empty(0, dtype=np.int32)
+        self.recent: dict[int, list[int]] = {}
+        self.pending = 0
+
+    def _limit(self) -> int:
+        return max(4096, len(self.keys) // 32)
+
+    def add_many(self, keys: npt.NDArray[np.int64], rows: np.ndarray) -> None:
+        if len(keys) >= self._limit():
+            self._merge(keys, np.asarray(rows, dtype=np.int32))
+            return
+        for key, row in zip(keys.tolist(), np.asarray(rows).tolist(), strict=True):
+            self.recent.setdefault(key, []).append(row)
+        self.pending += len(keys)
+        if self.pending >= self._limit():
+            self._merge()
+
+    def _merge(
+        self,
+        keys: npt.NDArray[np.int64] | None = None,
+        rows: npt.NDArray[np.int32] | None = None,
+    ) -> None:
+        live = self.rows >= 0
+        parts_k, parts_r = [self.keys[live]], [self.rows[live]]
+        if self.recent:
+            count = sum(len(v) for v in self.recent.values())
+            parts_k.append(
+                np.fromiter(
+                    (k for k, v in self.recent.items() for _ in v), dtype=np.int64, count=count
+                )
+            )
+            parts_r.append(
+                np.fromiter((r for v in self.recent.values() for r in v), np.int32, count=count)
+            )
+        if keys is not None and rows is not None:
+            parts_k.append(keys)
+            parts_r.append(rows)
+        all_keys, all_rows = np.concatenate(parts_k), np.concatenate(parts_r)
+        order = np.argsort(all_keys, kind="stable")
+        self.keys, self.rows = all_keys[order], all_rows[order]
+        self.recent, self.pending = {}, 0
+
+    def rows_of(self, key: int) -> list[int]:
+        lo = int(np.searchsorted(self.keys, key, side="left"))
+        hi = int(np.searchsorted(self.keys, key, side="right"))
+        found = [int(r) for r in self.rows[lo:hi].tolist() if r >= 0]
+        return found + self.recent.get(key, [])
+
+    def lookup_many(self, keys: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+        """Which keys may be held (a superset: the caller checks the ids)."""
+        hit = np.zeros(len(keys), dtype=bool)
+        if len(self.keys):
+            pos = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+            hit = self.keys[pos] == keys
+        if self.recent:
+            hit |= np.fromiter((k in self.recent for k in keys.tolist()), bool, count=len(keys))
+        return hit
+
+    def replace(self, key: int, row: int, to: int) -> None:
+        """Point the entry (key, row) at row ``to`` (-1: remove it)."""
+        held = self.recent.get(key)
+        if held is not None and row in held:
+            if to < 0:
+                held.remove(row)
+                if not held:
+                    del self.recent[key]
+            else:
+                held[held.index(row)] = to
+            return
+        lo = int(np.searchsorted(self.keys, key, side="left"))
+        hi = int(np.searchsorted(self.keys, key, side="right"))
+        for at in range(lo, hi):
+            if self.rows[at] == row:
+                self.rows[at] = to
+                return
+        raise KeyError(key)
+
+    def nbytes(self) -> int:
+        return int(self.keys.nbytes + self.rows.nbytes)
+
+
 class _Ann:
-    """An IVF index with 8-bit codes over one shard's rows; faiss ids are row numbers."""
+    """An IVF index with compressed codes (8-bit scalar quantisation by default) over one
+    shard's rows; faiss ids are row numbers. The list each row went to is kept in ``lists``
+    (4 bytes a row), so a removal edits one inverted list in place: no faiss direct map (a hash
+    table of about 50 bytes a vector) and no scan of every list."""
 
     def __init__(self, index: Any, trained_size: int, tuning: IndexTuning) -> None:
+        faiss = _faiss()
         self.index = index
+        self.ivf = faiss.extract_index_ivf(index)
         self.trained_size = trained_size
-        self.index.nprobe = min(tuning.nprobe, int(index.nlist))
-        _faiss().omp_set_num_threads(tuning.threads)
+        self.nprobe = min(tuning.nprobe, int(self.ivf.nlist))
+        self.near_nprobe = min(tuning.near_nprobe, int(self.ivf.nlist))
+        self.ivf.nprobe = self.nprobe
+        self.lists: npt.NDArray[np.int32] = np.empty(0, dtype=np.int32)
+        faiss.omp_set_num_threads(tuning.threads)
 
     @classmethod
     def build(cls, vectors: np.ndarray, tuning: IndexTuning, seed: int = 1234) -> _Ann:
         faiss = _faiss()
         n, dim = vectors.shape
         nlist = tuning.lists_for(n)
-        quantizer = faiss.IndexFlatL2(dim)
-        index = faiss.IndexIVFScalarQuantizer(
-            quantizer, dim, nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_L2
+        index = faiss.index_factory(
+            dim, f"IVF{nlist}{tuning.coarse},{tuning.codes}", faiss.METRIC_L2
         )
-        index.cp.niter = 10
-        index.cp.seed = seed
-        index.cp.max_points_per_centroid = 64
-        index.cp.min_points_per_centroid = 1  # no warning for small shards
-        step = max(1, n // (64 * nlist))
+        ivf = faiss.extract_index_ivf(index)
+        ivf.cp.niter = 10
+        ivf.cp.seed = seed
+        ivf.cp.max_points_per_centroid = tuning.train_per_list
+        ivf.cp.min_points_per_centroid = 1  # no warning for small shards
+        step = max(1, n // (tuning.train_per_list * nlist))
         faiss.omp_set_num_threads(2)  # training: both cores once
         index.train(np.ascontiguousarray(vectors[::step], dtype=np.float32))
-        index.set_direct_map_type(faiss.DirectMap.Hashtable)
+        ann = cls(index, n, tuning)
+        faiss.omp_set_num_threads(2)
         for start in range(0, n, 65536):
-            chunk = np.ascontiguousarray(vectors[start : start + 65536], dtype=np.float32)
-            index.add_with_ids(chunk, np.arange(start, start + len(chunk), dtype=np.int64))
-        return cls(index, n, tuning)
+            chunk = vectors[start : start + 65536]
+            ann.add(np.arange(start, start + len(chunk)), chunk)
+        faiss.omp_set_num_threads(tuning.threads)
+        return ann
 
     @classmethod
     def restore(cls, blob: npt.NDArray[np.uint8], size: int, tuning: IndexTuning) -> _Ann:
-        faiss = _faiss()
-        index = faiss.deserialize_index(blob)
-        index.set_direct_map_type(faiss.DirectMap.Hashtable)
-        return cls(index, size, tuning)
+        ann = cls(_faiss().deserialize_index(blob), size, tuning)
+        invlists = ann.ivf.invlists
+        for number in range(int(ann.ivf.nlist)):
+            rows = ann._ids(number, int(invlists.list_size(number)))
+            if len(rows):
+                ann._reserve(int(rows.max()) + 1)
+                ann.lists[rows] = number
+        return ann
 
     def serialize(self) -> npt.NDArray[np.uint8]:
         blob: npt.NDArray[np.uint8] = _faiss().serialize_index(self.index)
         return blob
 
+    def _reserve(self, needed: int) -> None:
+        if needed > len(self.lists):
+            lists = np.empty(max(needed, 2 * len(self.lists)), dtype=np.int32)
+            lists[: len(self.lists)] = self.lists
+            self.lists = lists
+
+    def _ids(self, number: int, size: int) -> npt.NDArray[np.int64]:
+        faiss = _faiss()
+        if size == 0:
+            return np.empty(0, dtype=np.int64)
+        ids: npt.NDArray[np.int64] = faiss.rev_swig_ptr(self.ivf.invlists.get_ids(number), size)
+        return ids
+
     def add(self, rows: np.ndarray, vectors: np.ndarray) -> None:
-        self.index.add_with_ids(
-            np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(rows, dtype=np.int64)
-        )
+        faiss = _faiss()
+        x = np.ascontiguousarray(vectors, dtype=np.float32)
+        ids = np.ascontiguousarray(rows, dtype=np.int64)
+        _, assigned = self.ivf.quantizer.search(x, 1)
+        lists = np.ascontiguousarray(assigned[:, 0], dtype=np.int64)
+        self.ivf.add_core(len(x), faiss.swig_ptr(x), faiss.swig_ptr(ids), faiss.swig_ptr(lists))
+        self._reserve(int(ids.max()) + 1)
+        self.lists[ids] = lists
 
-    def remove(self, rows: Sequence[int] | npt.NDArray[np.int64]) -> None:
-        self.index.remove_ids(np.asarray(rows, dtype=np.int64))
+    def _offset(self, row: int) -> tuple[int, int, npt.NDArray[np.int64]]:
+        number = int(self.lists[row])
+        size = int(self.ivf.invlists.list_size(number))
+        ids = self._ids(number, size)
+        where = np.flatnonzero(ids == row)
+        if not len(where):
+            raise KeyError(row)
+        return number, int(where[0]), ids
 
-    def propose(self, query: np.ndarray, count: int) -> np.ndarray:
-        _, found = self.index.search(query.reshape(1, -1).astype(np.float32), count)
+    def remove(self, row: int) -> None:
+        """Drop ``row``'s entry: the list's last entry moves into its place."""
+        number, offset, ids = self._offset(row)
+        invlists = self.ivf.invlists
+        last = len(ids) - 1
+        if offset != last:
+            invlists.update_entry(
+                number, offset, int(ids[last]), invlists.get_single_code(number, last)
+            )
+        invlists.resize(number, last)
+        self.ivf.ntotal -= 1
+
+    def remove_many(self, rows: np.ndarray) -> None:
+        """Drop many rows' entries in one pass over the lists (a batch: a sweep's chunk)."""
+        self.index.remove_ids(np.ascontiguousarray(rows, dtype=np.int64))
+
+    def renumber(self, source: int, to: int) -> None:
+        """The vector at row ``source`` now lives at row ``to`` (a swap-remove of the shard)."""
+        number, offset, ids = self._offset(source)
+        ids[offset] = to
+        self.lists[to] = number
+
+    def propose(self, query: np.ndarray, count: int, nprobe: int) -> np.ndarray:
+        params = _faiss().SearchParametersIVF(nprobe=nprobe)
+        _, found = self.index.search(query.reshape(1, -1).astype(np.float32), count, params=params)
         rows: np.ndarray = found[0]
         return rows[rows >= 0]
+
+    def nbytes(self) -> int:
+        """Memory of the codes, ids and list numbers (the centroids excluded)."""
+        ivf = self.ivf
+        return int(ivf.ntotal) * (int(ivf.code_size) + 8) + int(self.lists.nbytes)
 
 
 @dataclass
@@ -147,7 +400,8 @@ class ShardState:
 
 
 class _Shard:
-    """One deployment's vectors, in rows 0..size-1 of preallocated arrays."""
+    """One deployment's templates, in rows 0..size-1 of preallocated numpy arrays: vectors,
+    expiries, norms, template and subject ids; ``rows`` finds a template's row."""
 
     def __init__(self, dim: int, tuning: IndexTuning) -> None:
         self.dim = dim
@@ -158,8 +412,9 @@ class _Shard:
         self.expires: npt.NDArray[np.float64] = np.empty(_INITIAL_CAPACITY, dtype=np.float64)
         # Squared norms, so a search is one matrix-vector product: |x-q|^2 = |x|^2 - 2x.q + |q|^2
         self.norms: npt.NDArray[np.float32] = np.empty(_INITIAL_CAPACITY, dtype=np.float32)
-        self.template_ids: list[str] = []
-        self.subject_ids: list[str] = []
+        self.template_ids = _Ids(_INITIAL_CAPACITY)
+        self.subject_ids = _Ids(_INITIAL_CAPACITY)
+        self.rows = _RowMap()
         self.ann: _Ann | None = None
 
     def _reserve(self, needed: int) -> None:
@@ -173,6 +428,25 @@ class _Shard:
         norms = np.empty(capacity, dtype=np.float32)
         norms[: self.size] = self.norms[: self.size]
         self.vectors, self.expires, self.norms = vectors, expiries, norms
+        self.template_ids.reserve(capacity, self.size)
+        self.subject_ids.reserve(capacity, self.size)
+
+    def row_of(self, template_id: str) -> int | None:
+        for row in self.rows.rows_of(hash(template_id)):
+            if self.template_ids.get(row) == template_id:
+                return row
+        return None
+
+    def held(self, template_ids: Sequence[str]) -> list[str]:
+        """Which of ``template_ids`` this shard holds (one vectorised lookup)."""
+        if not self.size:
+            return []
+        maybe = self.rows.lookup_many(_keys(template_ids))
+        return [
+            t
+            for t, m in zip(template_ids, maybe.tolist(), strict=True)
+            if m and self.row_of(t) is not None
+        ]
 
     def extend(
         self,
@@ -192,8 +466,9 @@ class _Shard:
         self.expires[first:end] = expires
         held = self.vectors[first:end].astype(np.float32)
         self.norms[first:end] = np.einsum("ij,ij->i", held, held)
-        self.template_ids.extend(template_ids)
-        self.subject_ids.extend(subject_ids)
+        self.template_ids.put(first, template_ids)
+        self.subject_ids.put(first, subject_ids)
+        self.rows.add_many(_keys(template_ids), np.arange(first, end))
         self.size = end
         if self.ann is not None:
             self.ann.add(np.arange(first, end), held)
@@ -201,55 +476,54 @@ class _Shard:
             self.retune()
         return first
 
-    def pop(self, row: int) -> str | None:
-        """Remove ``row`` by moving the last row into it; the moved template's id, if any."""
+    def pop(self, row: int, template_id: str) -> None:
+        """Remove ``row`` (holding ``template_id``) by moving the last row into it."""
         last = self.size - 1
-        moved: str | None = None
+        self.rows.replace(hash(template_id), row, -1)
+        if self.ann is not None:
+            self.ann.remove(row)
         if row != last:
+            moved = self.template_ids.get(last)
+            self.rows.replace(hash(moved), last, row)
             self.vectors[row] = self.vectors[last]
             self.expires[row] = self.expires[last]
             self.norms[row] = self.norms[last]
-            self.template_ids[row] = self.template_ids[last]
-            self.subject_ids[row] = self.subject_ids[last]
-            moved = self.template_ids[row]
-        self.template_ids.pop()
-        self.subject_ids.pop()
+            self.template_ids.move(row, last)
+            self.subject_ids.move(row, last)
+            if self.ann is not None:
+                self.ann.renumber(last, row)
         self.size = last
-        if self.ann is not None:
-            self.ann.remove([row, last] if moved is not None else [row])
-            if moved is not None:
-                self.ann.add(np.array([row]), self.vectors[row : row + 1].astype(np.float32))
-        return moved
 
-    def pop_many(self, rows: Sequence[int]) -> list[tuple[str, int]]:
+    def pop_many(self, rows: Sequence[int]) -> None:
         """Remove ``rows`` at once, filling the holes below the new size with the last rows
-        (as ``pop`` does one at a time): one gather per array and one ANN removal and addition
-        for the lot. The moved templates' (id, new row)."""
+        (as ``pop`` does one at a time): one gather per array, one pass of the ANN index to
+        remove, and the moved rows re-added under their new numbers."""
         doomed = np.unique(np.asarray(rows, dtype=np.int64))
         if not len(doomed):
-            return []
+            return
         end = self.size - len(doomed)
         holes = doomed[doomed < end]
         tail = np.arange(end, self.size, dtype=np.int64)
         movers = tail[~np.isin(tail, doomed, assume_unique=True)]
-        moved: list[tuple[str, int]] = []
+        for template_id, row in zip(
+            self.template_ids.get_many(doomed), doomed.tolist(), strict=True
+        ):
+            self.rows.replace(hash(template_id), row, -1)
+        for template_id, mover, hole in zip(
+            self.template_ids.get_many(movers), movers.tolist(), holes.tolist(), strict=True
+        ):
+            self.rows.replace(hash(template_id), mover, hole)
         if len(holes):
             self.vectors[holes] = self.vectors[movers]
             self.expires[holes] = self.expires[movers]
             self.norms[holes] = self.norms[movers]
-            template_ids, subject_ids = self.template_ids, self.subject_ids
-            for hole, mover in zip(holes.tolist(), movers.tolist(), strict=True):
-                template_ids[hole] = template_ids[mover]
-                subject_ids[hole] = subject_ids[mover]
-                moved.append((template_ids[hole], hole))
-        del self.template_ids[end:]
-        del self.subject_ids[end:]
+            self.template_ids.data[holes] = self.template_ids.data[movers]
+            self.subject_ids.data[holes] = self.subject_ids.data[movers]
         self.size = end
         if self.ann is not None:
-            self.ann.remove(np.concatenate([holes, tail]))
+            self.ann.remove_many(np.concatenate([holes, tail]))
             if len(holes):
                 self.ann.add(holes, self.vectors[holes].astype(np.float32))
-        return moved
 
     def retune(self) -> None:
         """Build the ANN index once the shard reaches ``ann_from``; rebuild it when the shard
@@ -266,27 +540,36 @@ class _Shard:
             self.ann = _Ann.build(self.vectors[: self.size], self.tuning)
 
     def state(self) -> ShardState:
+        every = np.arange(self.size)
         return ShardState(
-            list(self.template_ids),
-            list(self.subject_ids),
+            self.template_ids.get_many(every),
+            self.subject_ids.get_many(every),
             self.vectors[: self.size].copy(),
             self.expires[: self.size].copy(),
             None if self.ann is None else self.ann.serialize(),
             0 if self.ann is None else self.ann.trained_size,
         )
 
+    def nbytes(self) -> int:
+        """Memory held for the rows in use (vectors, norms, expiries, ids, map, ANN codes)."""
+        per_row = (
+            self.vectors.itemsize * self.dim
+            + 4
+            + 8
+            + self.template_ids.data[:1].nbytes
+            + self.subject_ids.data[:1].nbytes
+        )
+        return self.size * per_row + self.rows.nbytes() + (self.ann.nbytes() if self.ann else 0)
+
 
 class GalleryIndex:
-    """Thread-safe in-memory 1:N index, partitioned by deployment."""
+    """Thread-safe in-memory 1:N index, partitioned by deployment. Per template it holds no
+    Python object: ids, rows and vectors live in numpy arrays (``_Shard``)."""
 
     def __init__(self, tuning: IndexTuning | None = None) -> None:
         self.tuning = tuning or IndexTuning()
         self._lock = threading.RLock()
         self._shards: dict[str, _Shard] = {}
-        # template id -> deployment id (the row is found in the shard's own map)
-        self._where: dict[str, tuple[str, int]] = {}
-        # subject id -> template ids
-        self._by_subject: dict[str, set[str]] = {}
 
     def add(
         self,
@@ -329,88 +612,76 @@ class GalleryIndex:
             raise ValueError("one id, subject, vector and expiry per template")
         if not len(template_ids):
             return
+        if len(set(template_ids)) != len(template_ids):  # the last one of an id wins
+            last = {t: n for n, t in enumerate(template_ids)}
+            keep = sorted(last.values())
+            template_ids = [template_ids[n] for n in keep]
+            subject_ids = [subject_ids[n] for n in keep]
+            array, stamps = array[keep], stamps[keep]
         with self._lock:
-            for template_id in template_ids:
-                if template_id in self._where:
-                    self.remove_template(template_id)
             shard = self._shards.get(deployment_id)
-            if shard is None:
-                shard = self._shards[deployment_id] = _Shard(array.shape[1], self.tuning)
-            elif shard.dim != array.shape[1]:
+            if shard is not None and shard.dim != array.shape[1]:
                 raise ValueError(
                     f"deployment {deployment_id} holds {shard.dim}-d vectors, "
                     f"not {array.shape[1]}-d"
                 )
-            first = shard.extend(template_ids, subject_ids, array, stamps, retune=retune)
-            where, by_subject = self._where, self._by_subject
-            for offset, (template_id, subject_id) in enumerate(
-                zip(template_ids, subject_ids, strict=True)
-            ):
-                where[template_id] = (deployment_id, first + offset)
-                held = by_subject.get(subject_id)
-                if held is None:
-                    by_subject[subject_id] = {template_id}
-                else:
-                    held.add(template_id)
+            for other in list(self._shards.values()):
+                for template_id in other.held(template_ids):
+                    self.remove_template(template_id)
+            shard = self._shards.get(deployment_id)
+            if shard is None:
+                shard = self._shards[deployment_id] = _Shard(array.shape[1], self.tuning)
+            shard.extend(template_ids, subject_ids, array, stamps, retune=retune)
+
+    def _remove_row(self, deployment_id: str, shard: _Shard, row: int, template_id: str) -> None:
+        shard.pop(row, template_id)
+        if shard.size == 0:
+            del self._shards[deployment_id]
+        else:
+            shard.retune()
 
     def remove_template(self, template_id: str) -> bool:
         """Forget one template; False when it was not held."""
         with self._lock:
-            place = self._where.pop(template_id, None)
-            if place is None:
-                return False
-            deployment_id, row = place
-            shard = self._shards[deployment_id]
-            subject_id = shard.subject_ids[row]
-            moved = shard.pop(row)
-            if moved is not None:
-                self._where[moved] = (deployment_id, row)
-            templates = self._by_subject.get(subject_id)
-            if templates is not None:
-                templates.discard(template_id)
-                if not templates:
-                    del self._by_subject[subject_id]
-            if shard.size == 0:
-                del self._shards[deployment_id]
-            else:
-                shard.retune()
-            return True
+            for deployment_id, shard in list(self._shards.items()):
+                row = shard.row_of(template_id)
+                if row is not None:
+                    self._remove_row(deployment_id, shard, row, template_id)
+                    return True
+            return False
 
     def remove_templates(self, template_ids: Iterable[str]) -> int:
         """Forget many templates at once (a sweep's chunk, a delta's removals): per shard one
         batched ``pop_many`` and one retune; how many were held."""
+        wanted = list(dict.fromkeys(template_ids))
         with self._lock:
-            rows: dict[str, list[int]] = {}
-            for template_id in template_ids:
-                place = self._where.pop(template_id, None)
-                if place is None:
+            removed = 0
+            for deployment_id, shard in list(self._shards.items()):
+                rows = [r for r in map(shard.row_of, shard.held(wanted)) if r is not None]
+                if not rows:
                     continue
-                deployment_id, row = place
-                rows.setdefault(deployment_id, []).append(row)
-                subject_id = self._shards[deployment_id].subject_ids[row]
-                templates = self._by_subject.get(subject_id)
-                if templates is not None:
-                    templates.discard(template_id)
-                    if not templates:
-                        del self._by_subject[subject_id]
-            for deployment_id, doomed in rows.items():
-                shard = self._shards[deployment_id]
-                for template_id, row in shard.pop_many(doomed):
-                    self._where[template_id] = (deployment_id, row)
+                shard.pop_many(rows)
+                removed += len(rows)
                 if shard.size == 0:
                     del self._shards[deployment_id]
                 else:
                     shard.retune()
-            return sum(len(r) for r in rows.values())
+            return removed
 
     def remove_subject(self, subject_id: str, deployment_id: str | None = None) -> int:
         """Forget the subject's templates (in one deployment, or all); how many were held."""
         with self._lock:
-            held = list(self._by_subject.get(subject_id, ()))
             removed = 0
-            for template_id in held:
-                if deployment_id is None or self._where[template_id][0] == deployment_id:
-                    removed += self.remove_template(template_id)
+            for dep, shard in list(self._shards.items()):
+                if deployment_id is not None and dep != deployment_id:
+                    continue
+                rows = shard.subject_ids.find(subject_id, shard.size)
+                # highest rows first: a swap-remove only moves rows from above
+                for row in sorted(rows.tolist(), reverse=True):
+                    self._remove_row(dep, shard, row, shard.template_ids.get(row))
+                    removed += 1
+                    if dep not in self._shards:
+                        break
             return removed
 
     def clear(self, deployment_id: str | None = None) -> None:
@@ -418,25 +689,21 @@ class GalleryIndex:
         with self._lock:
             if deployment_id is None:
                 self._shards.clear()
-                self._where.clear()
-                self._by_subject.clear()
-                return
-            shard = self._shards.pop(deployment_id, None)
-            if shard is None:
-                return
-            for template_id, subject_id in zip(shard.template_ids, shard.subject_ids, strict=True):
-                self._where.pop(template_id, None)
-                templates = self._by_subject.get(subject_id)
-                if templates is not None:
-                    templates.discard(template_id)
-                    if not templates:
-                        del self._by_subject[subject_id]
+            else:
+                self._shards.pop(deployment_id, None)
 
     def size(self, deployment_id: str) -> int:
         """How many templates the deployment's shard holds (expired ones included)."""
         with self._lock:
             shard = self._shards.get(deployment_id)
             return 0 if shard is None else shard.size
+
+    def nbytes(self, deployment_id: str) -> int:
+        """Bytes the deployment's shard holds for its templates (what ``bench/scale.py``
+        compares with the process's RSS)."""
+        with self._lock:
+            shard = self._shards.get(deployment_id)
+            return 0 if shard is None else shard.nbytes()
 
     def retune(self, deployment_id: str) -> None:
         """Build (or drop) the deployment's ANN index for its current size."""
@@ -452,8 +719,8 @@ class GalleryIndex:
             shard = self._shards.get(deployment_id)
             if shard is None:
                 return set()
-            live = shard.expires[: shard.size] > now
-            return {t for t, keep in zip(shard.template_ids, live.tolist(), strict=True) if keep}
+            live = np.flatnonzero(shard.expires[: shard.size] > now)
+            return set(shard.template_ids.get_many(live))
 
     def approximate(self, deployment_id: str) -> bool:
         """Is the deployment's shard searched approximately (with exact re-rank)?"""
@@ -462,8 +729,10 @@ class GalleryIndex:
             return shard is not None and shard.ann is not None
 
     def __contains__(self, template_id: object) -> bool:
+        if not isinstance(template_id, str):
+            return False
         with self._lock:
-            return template_id in self._where
+            return any(s.row_of(template_id) is not None for s in self._shards.values())
 
     # -- snapshots -------------------------------------------------------------------------
 
@@ -504,7 +773,9 @@ class GalleryIndex:
         k: int = 1,
     ) -> list[Match]:
         """Up to ``k`` unexpired templates of this deployment within ``threshold`` (Euclidean
-        distance, inclusive), nearest first."""
+        distance, inclusive), nearest first. Under an ANN index this near-match question
+        visits only ``IndexTuning.near_nprobe`` lists (a match within the threshold lies in
+        one of the query's nearest lists; recall measured by ``bench/scale.py``)."""
         query = np.asarray(vector, dtype=np.float32)
         now = _timestamp(at)
         if k <= 0:
@@ -514,8 +785,8 @@ class GalleryIndex:
             if shard is None:
                 return []
             if shard.ann is not None:
-                want = max(self.tuning.candidates, 4 * k)
-                rows = _live(shard, shard.ann.propose(query, want), now)
+                want = max(self.tuning.near_candidates, 4 * k)
+                rows = _live(shard, shard.ann.propose(query, want, shard.ann.near_nprobe), now)
             else:
                 n = shard.size
                 approx, qq = _screen(shard, query)
@@ -527,9 +798,15 @@ class GalleryIndex:
             keep = exact <= threshold
             candidates, distances = rows[keep], exact[keep]
             order = np.argsort(distances, kind="stable")[:k]
+            chosen = candidates[order]
             return [
-                Match(shard.template_ids[i], shard.subject_ids[i], float(d))
-                for i, d in zip(candidates[order].tolist(), distances[order].tolist(), strict=True)
+                Match(t, s, float(d))
+                for t, s, d in zip(
+                    shard.template_ids.get_many(chosen),
+                    shard.subject_ids.get_many(chosen),
+                    distances[order].tolist(),
+                    strict=True,
+                )
             ]
 
     def search_many(
@@ -554,7 +831,7 @@ class GalleryIndex:
                 return found
             if block.shape[1] != shard.dim:
                 raise ValueError(f"expected {shard.dim}-d vectors, got {block.shape[1]}-d")
-            if getattr(shard, "ann", None) is not None:  # an approximate index: its own search
+            if shard.ann is not None:  # an approximate index: its own search
                 return [
                     next(iter(self.search(deployment_id, q, threshold=threshold, at=at)), None)
                     for q in block
@@ -576,7 +853,7 @@ class GalleryIndex:
                     exact = float(_exact(shard, np.array([row]), part[offset])[0])
                     if exact <= threshold:
                         found[start + offset] = Match(
-                            shard.template_ids[row], shard.subject_ids[row], exact
+                            shard.template_ids.get(row), shard.subject_ids.get(row), exact
                         )
         return found
 
@@ -605,15 +882,17 @@ class GalleryIndex:
             if rows is None:
                 return []
             exact = _exact(shard, rows, query)
+            order = rows[np.argsort(exact, kind="stable")]
+            distances = np.sort(exact, kind="stable")
+            subjects = shard.subject_ids.get_many(order)
             found: list[Match] = []
             seen: set[str] = set()
-            for i in np.argsort(exact, kind="stable").tolist():
-                row = int(rows[i])
-                subject = shard.subject_ids[row]
+            for n, subject in enumerate(subjects):
                 if subject in seen:
                     continue
                 seen.add(subject)
-                found.append(Match(shard.template_ids[row], subject, float(exact[i])))
+                row = int(order[n])
+                found.append(Match(shard.template_ids.get(row), subject, float(distances[n])))
                 if len(found) == k:
                     break
             return found
@@ -628,8 +907,8 @@ def _nearest_rows(shard: _Shard, query: np.ndarray, now: float, k: int) -> np.nd
         # A subject may hold several templates: widen until the candidates hold k subjects.
         want = max(shard.tuning.candidates, take)
         while True:
-            rows = _live(shard, shard.ann.propose(query, want), now)
-            subjects = {shard.subject_ids[i] for i in rows.tolist()}
+            rows = _live(shard, shard.ann.propose(query, want, shard.ann.nprobe), now)
+            subjects = set(shard.subject_ids.get_many(rows))
             if len(subjects) >= k or want >= n:
                 return rows
             if want >= 16 * max(shard.tuning.candidates, take):
@@ -643,7 +922,7 @@ def _nearest_rows(shard: _Shard, query: np.ndarray, now: float, k: int) -> np.nd
             return None
         rows = np.argpartition(approx, take - 1)[:take] if take < n else np.arange(n)
         rows = rows[np.isfinite(approx[rows])]
-        subjects = {shard.subject_ids[i] for i in rows.tolist()}
+        subjects = set(shard.subject_ids.get_many(rows))
         if len(subjects) >= k or take >= live:
             return rows
         take = min(live, take * 4)

@@ -24,6 +24,7 @@ import fcntl
 import os
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,34 +35,20 @@ _LONGEST_PAUSE = 0.001
 
 
 class _FileQueue:
-    """One database file's writer lock in this process: a thread lock and the file's ``flock``."""
+    """One database file's writer lock in this process: a thread lock, and the file's ``flock``
+    taken on a descriptor opened for each turn (closed with it: nothing stays open)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.threads = threading.Lock()
-        self._fd: int | None = None
-        self._pid = 0
         self.waited = 0.0  # seconds this process waited for the lock (for benchmarks)
         self.held = 0.0  # seconds this process held it
 
-    def _descriptor(self) -> int:
-        if self._fd is None or self._pid != os.getpid():  # not a descriptor inherited by fork
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-            self._pid = os.getpid()
-        return self._fd
-
-    def try_file(self) -> bool:
-        try:
-            fcntl.flock(self._descriptor(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True
-
-    def release_file(self) -> None:
-        fcntl.flock(self._descriptor(), fcntl.LOCK_UN)
+    def open(self) -> int:
+        return os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
 
 
-_queues: dict[Path, _FileQueue] = {}
+_queues: weakref.WeakValueDictionary[Path, _FileQueue] = weakref.WeakValueDictionary()
 _queues_lock = threading.Lock()
 
 
@@ -97,15 +84,17 @@ class WriterQueue:
             yield False
             return
         try:
-            held = _wait_for_file(queue, deadline)
-            got = time.monotonic()
-            queue.waited += got - asked
+            fd = queue.open()
             try:
-                yield held
+                held = _wait_for_file(fd, deadline)
+                got = time.monotonic()
+                queue.waited += got - asked
+                try:
+                    yield held
+                finally:
+                    queue.held += time.monotonic() - got
             finally:
-                if held:
-                    queue.release_file()
-                queue.held += time.monotonic() - got
+                os.close(fd)  # releases the flock
         finally:
             queue.threads.release()
 
@@ -114,11 +103,14 @@ class WriterQueue:
         return self._queue.waited, self._queue.held
 
 
-def _wait_for_file(queue: _FileQueue, deadline: float) -> bool:
+def _wait_for_file(fd: int, deadline: float) -> bool:
     pause = _FIRST_PAUSE
-    while not queue.try_file():
-        if time.monotonic() >= deadline:
-            return False
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
         time.sleep(pause)
         pause = min(_LONGEST_PAUSE, pause * 2)
-    return True
