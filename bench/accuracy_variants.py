@@ -572,7 +572,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             ms += cpu_ensemble - cpu_five  # the engine's own 5-point call is one of the boxes
         return ms
 
-    mirror_cost = cost(VARIANTS[1])
+    mirror_cost = cost(VARIANTS[1]) if all(c in cpu for c in VARIANTS[1].chips) else float("nan")
     for variant in VARIANTS:
         if any(c not in vectors for c in variant.chips):
             continue
