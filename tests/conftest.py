@@ -12,7 +12,7 @@ except those marked ``sqlite_only``: they check SQLite's own mechanics).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -45,11 +45,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         both = both or os.environ.get("FACEGATE_TEST_DATABASES", "") == "all"
         both = both and metafunc.definition.get_closest_marker("sqlite_only") is None
         backends = BACKENDS if both else BACKENDS[:1]
-        metafunc.parametrize("database_backend", backends, indirect=True)
+        metafunc.parametrize("database_backend", backends, indirect=True, scope="module")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def database_backend(request: pytest.FixtureRequest) -> str:
+    """``sqlite`` or ``postgresql``; module-scoped, so that a module's shared Gate (the web
+    tests' live server) can run on either."""
     return str(getattr(request, "param", "sqlite"))
 
 
@@ -96,6 +98,43 @@ def database_url(database_backend: str, request: pytest.FixtureRequest) -> Itera
     url = cluster.create_database(template=template)
     yield url
     cluster.drop_database(url)
+
+
+@pytest.fixture(scope="module")
+def module_database_url(database_backend: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """``database_url`` for a Gate shared by a module's tests (one database per module)."""
+    if database_backend == "sqlite":
+        yield ""
+        return
+    cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
+    template: str = request.getfixturevalue("postgres_template")
+    url = cluster.create_database(template=template)
+    yield url
+    cluster.drop_database(url)
+
+
+@pytest.fixture(scope="module")
+def new_database_url(
+    database_backend: str, request: pytest.FixtureRequest
+) -> Iterator[Callable[[], str]]:
+    """A factory of ``database_url``s, one new database per call, for a test that opens
+    several Gates (a control plane and its edge nodes each have a database of their own). The
+    databases are dropped at the end of the module."""
+    created: list[str] = []
+    cluster: list[PostgresCluster] = []
+
+    def new() -> str:
+        if database_backend == "sqlite":
+            return ""
+        if not cluster:
+            cluster.append(request.getfixturevalue("postgres_cluster"))
+        template: str = request.getfixturevalue("postgres_template")
+        created.append(cluster[0].create_database(template=template))
+        return created[-1]
+
+    yield new
+    for url in created:
+        cluster[0].drop_database(url)
 
 
 @pytest.fixture

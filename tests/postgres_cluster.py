@@ -198,6 +198,23 @@ class PostgresCluster:
         self._created.append(name)
         return make_url(self.url).set(database=name).render_as_string(hide_password=False)
 
+    def copy_database(self, url: str) -> str:
+        """A copy of the database at ``url`` (nobody may be connected to it): a backup; its
+        URL."""
+        return self.create_database(template=make_url(url).database)
+
+    def put_back(self, copy_url: str, url: str) -> None:
+        """Replace the database at ``url`` by a copy of ``copy_url``, under the same name: a
+        restore (``pg_restore --clean``)."""
+        name, copy = make_url(url).database, make_url(copy_url).database
+        admin = create_engine(self.url, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{copy}"'))
+        finally:
+            admin.dispose()
+
     def drop_database(self, url: str) -> None:
         name = make_url(url).database
         admin = create_engine(self.url, isolation_level="AUTOCOMMIT")

@@ -4,6 +4,7 @@ file itself, or a plain connection to the PostgreSQL database (not one of the st
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, inspect
@@ -21,7 +22,8 @@ def raw_rows(db: Database, sql: str, *params: object) -> list[tuple[Any, ...]]:
         outside = create_engine(db.url)
         try:
             with outside.begin() as connection:
-                result = connection.exec_driver_sql(sql.replace("?", "%s"), params)
+                driver_sql = sql.replace("%", "%%").replace("?", "%s")
+                result = connection.exec_driver_sql(driver_sql, params)
                 rows = result.fetchall() if result.returns_rows else []
         finally:
             outside.dispose()
@@ -35,3 +37,26 @@ def raw_columns(db: Database, table: str) -> set[str]:
         return {column["name"] for column in inspect(outside).get_columns(table)}
     finally:
         outside.dispose()
+
+
+def stored_bytes(db: Database) -> bytes:
+    """What the database holds, as an attacker who copies it would read it: the SQLite file and
+    its write-ahead log as they are on disk; for PostgreSQL, every table's name followed by
+    every value of every row (text as UTF-8, byte columns as they are)."""
+    if db.is_sqlite:
+        assert db.url.database is not None
+        path = Path(db.url.database)
+        return b"".join(p.read_bytes() for p in sorted(path.parent.glob(path.name + "*")))
+    outside = create_engine(db.url)
+    try:
+        tables = inspect(outside).get_table_names()
+    finally:
+        outside.dispose()
+    out = bytearray()
+    for table in sorted(tables):
+        out += table.encode() + b"\n"
+        for row in raw_rows(db, f'SELECT * FROM "{table}"'):
+            for value in row:
+                out += value if isinstance(value, bytes) else str(value).encode()
+                out += b"\n"
+    return bytes(out)

@@ -21,6 +21,8 @@ from facegate.service import Gate
 from facegate.service.individuals import open_threshold_obligation
 from sites import CONSENT, Site
 
+pytestmark = pytest.mark.both_databases
+
 NEW_DEPLOYMENT = {
     "name": "East gate",
     "purpose_type": "access_control",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 
+import pytest
 from api_support import Keys, photo, upload
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -14,6 +15,8 @@ from fastapi.testclient import TestClient
 from facegate.sealed_box import open_sealed
 from facegate.service import Gate
 from sites import Site, gate_spec, prepare_activation
+
+pytestmark = pytest.mark.both_databases
 
 CONSENT = {"alternative_offered": True}
 

@@ -21,8 +21,9 @@ def clock() -> TestClock:
 
 
 @pytest.fixture
-def gate(tmp_path: Path, clock: TestClock, engine: FaceEngine) -> Iterator[Gate]:
-    gate = Gate.open(Settings(data_dir=tmp_path / "data"), create=True, clock=clock, engine=engine)
+def gate(tmp_path: Path, database_url: str, clock: TestClock, engine: FaceEngine) -> Iterator[Gate]:
+    settings = Settings(data_dir=tmp_path / "data", database_url=database_url)
+    gate = Gate.open(settings, create=True, clock=clock, engine=engine)
     yield gate
     gate.close()
 

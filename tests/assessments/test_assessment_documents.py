@@ -27,6 +27,8 @@ from facegate.law.notice import NoticeFacts, unlimited_grants
 from facegate.service import Gate
 from facegate.service.assessments import pipia_document
 
+pytestmark = pytest.mark.both_databases
+
 FACTS = NoticeFacts(
     controller_name="Sunrise Property Co.",
     controller_contact="dpo@sunrise.cn",

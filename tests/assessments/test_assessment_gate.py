@@ -15,6 +15,8 @@ from facegate.service import BadRequest, Conflict, Gate
 from facegate.service.assessments import mark_stale
 from facegate.store.models import AuditEvent
 
+pytestmark = pytest.mark.both_databases
+
 
 def refused_codes(exc: pytest.ExceptionInfo[Refused]) -> tuple[str, ...]:
     return exc.value.decision.codes

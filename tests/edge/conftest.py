@@ -22,13 +22,20 @@ def clock() -> Clock:
 
 @pytest.fixture
 def open_gate(
-    tmp_path: Path, clock: Clock, engine: FaceEngine
+    tmp_path: Path, clock: Clock, engine: FaceEngine, new_database_url: Callable[[], str]
 ) -> Iterator[Callable[[str, str], Gate]]:
+    """``open_gate(name, role)``: a Gate on the data directory ``name`` and its own database
+    (the same one when a name is opened again)."""
     opened: list[Gate] = []
+    urls: dict[str, str] = {}
 
     def open_one(name: str, role: str) -> Gate:
+        url = urls.setdefault(name, new_database_url())
         gate = Gate.open(
-            Settings(data_dir=tmp_path / name, role=role), create=True, clock=clock, engine=engine
+            Settings(data_dir=tmp_path / name, role=role, database_url=url),
+            create=True,
+            clock=clock,
+            engine=engine,
         )
         opened.append(gate)
         return gate

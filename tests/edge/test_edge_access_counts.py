@@ -16,6 +16,8 @@ from facegate.service.access_events import REPORT_DAYS, access_log, record_edge_
 from facegate.service.sync import SyncRejected, UpBatch
 from sites import CONSENT, Clock, Site, make_site
 
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.fixture
 def site(control: Gate) -> Site:

@@ -5,16 +5,19 @@ the edge sealed under its own master key."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from datetime import date
-from pathlib import Path
+
+import pytest
 
 from facegate.service import Gate
 from facegate.store import models as m
 from facegate.store.keyring import DEPLOYMENT_LOOKUP
 from facegate.store.vault import deployment_lookup_key
+from raw_sql import raw_rows
 from sites import CONSENT, Site, make_site
+
+pytestmark = pytest.mark.both_databases
 
 CARD, QR = "CARD-0042-7781", "qr-token-5b1e9c0d"
 
@@ -54,15 +57,13 @@ def test_alternative_required_card_and_qr_verify_at_an_edge(
     assert control.verify_alternative(site.device_id, "card", CARD).subject_id == holder
 
     # The edge keeps the key sealed under its own master key: restarted, it still finds cards.
-    data_dir = Path(edge.ctx.db.url.database or "").parent
-    with sqlite3.connect(Path(edge.ctx.db.url.database or "")) as connection:
-        ring = dict(connection.execute("SELECT name, wrapped FROM key_ring").fetchall())
+    ring = dict(raw_rows(edge.ctx.db, "SELECT name, wrapped FROM key_ring"))
     key = edge.ctx.vault.deployment_lookup_key(site.deployment_id)
     assert key is not None
     sealed = [w for n, w in ring.items() if n.startswith(DEPLOYMENT_LOOKUP)]
     assert len(sealed) == 1 and key not in sealed[0]
     edge.close()
-    again = open_gate(data_dir.name, "edge")
+    again = open_gate("edge", "edge")
     assert again.verify_alternative(site.device_id, "card", CARD).subject_id == holder
 
 

@@ -21,6 +21,8 @@ from facegate.service.sync import SyncRejected, UpBatch, WireEvent
 from facegate.store.people_models import EnrolmentCode
 from sites import make_site
 
+pytestmark = pytest.mark.both_databases
+
 
 def down(control: Gate, edge: Gate, device_id: str) -> None:
     edge.sync_apply_down(control.sync_down_batch(device_id, edge.edge_state().down_applied_seq))

@@ -7,9 +7,9 @@ to the edges only; the control plane's files must never hold one.
 
 from __future__ import annotations
 
+import json
 import re
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -26,9 +26,11 @@ import pytest
 from facegate.config import Settings, write_config
 from facegate.engine import FaceEngine
 from facegate.service import ConsentSpec, DeviceSpec, Gate, access
+from facegate.store import Database
+from raw_sql import raw_rows, stored_bytes
 from sites import CONSENT, Site, make_site
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = [pytest.mark.timeout(240), pytest.mark.both_databases]
 
 JPEG_MAGIC = re.compile(rb"\xff\xd8\xff[\xdb\xe0\xe1\xe2\xe8\xee]")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -47,6 +49,7 @@ class Process:
     args: list[str]
     log: Path
     url: str
+    database_url: str = ""  # "": SQLite in its data directory
     popen: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -87,8 +90,12 @@ class Cluster:
     edges: dict[str, Process] = field(default_factory=dict)  # device id -> edge process
     extra: dict[str, Any] = field(default_factory=dict)
 
+    new_database_url: Callable[[], str] = str
+
     def edge(self, device_id: str, name: str, *options: str) -> Process:
         port = free_port()
+        url = self.new_database_url()
+        use_database(self.root / name, "edge", url)
         process = Process(
             name,
             [
@@ -107,6 +114,7 @@ class Cluster:
             ],
             self.root / f"{name}.log",
             f"http://127.0.0.1:{port}",
+            url,
         )
         process.start()
         self.edges[device_id] = process
@@ -128,11 +136,24 @@ def device(gate: Gate, deployment_id: str, name: str) -> str:
     ).id
 
 
+def use_database(data_dir: Path, role: str, url: str) -> None:
+    """Write the process's facegate.toml, naming its database (if not SQLite's default)."""
+    path = write_config(data_dir, role)
+    if url:
+        path.write_text(f"database_url = {json.dumps(url)}\n" + path.read_text())
+
+
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory, engine: FaceEngine) -> Iterator[Cluster]:
+def cluster(
+    tmp_path_factory: pytest.TempPathFactory,
+    engine: FaceEngine,
+    new_database_url: Callable[[], str],
+) -> Iterator[Cluster]:
     root = tmp_path_factory.mktemp("cluster")
-    write_config(root / "control", "control")
-    gate = Gate.open(Settings(data_dir=root / "control", role="control"), create=True)
+    url = new_database_url()
+    use_database(root / "control", "control", url)
+    settings = Settings(data_dir=root / "control", role="control", database_url=url)
+    gate = Gate.open(settings, create=True)
     site = make_site(gate)
     devices = [site.device_id] + [
         device(gate, site.deployment_id, f"lane {n}") for n in ("B", "C", "D")
@@ -146,9 +167,10 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, engine: FaceEngine) -> Ite
         ["--data-dir", str(root / "control"), "serve", "--port", str(port)],
         root / "control.log",
         f"http://127.0.0.1:{port}",
+        url,
     )
     control.start()
-    found = Cluster(root, control, gate, site, keys)
+    found = Cluster(root, control, gate, site, keys, new_database_url=new_database_url)
     found.extra["devices"] = devices
     try:
         yield found
@@ -182,16 +204,17 @@ def held(cluster: Cluster, device_id: str) -> int:
     return {d["device_id"]: d for d in cluster.gate.devices_status()}[device_id]["templates_held"]
 
 
-def rows(data_dir: Path, sql: str) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(f"file:{data_dir / 'facegate.db'}?mode=ro", uri=True) as connection:
-        return list(connection.execute(sql))
+def rows(process: Process, sql: str) -> list[tuple[Any, ...]]:
+    """Rows of the process's database, read from outside it."""
+    data_dir = Path(process.args[1])
+    return raw_rows(
+        Database(Settings(data_dir, database_url=process.database_url).resolved_database_url), sql
+    )
 
 
 def knows(edge: Process, subject_id: str) -> Callable[[], bool]:
     def check() -> bool:
-        found = rows(
-            Path(edge.args[1]), f"SELECT id FROM credentials WHERE subject_id = '{subject_id}'"
-        )
+        found = rows(edge, f"SELECT id FROM credentials WHERE subject_id = '{subject_id}'")
         return bool(found)
 
     return check
@@ -255,7 +278,7 @@ def test_an_enrolment_on_edge_a_is_unknown_to_edge_b(cluster: Cluster, fixtures_
     # key of the deployment the down sync carries); a wrong card is not.
     cluster.gate.add_credential(person, cluster.site.deployment_id, "card", "CARD-7781-0042")
     until(
-        lambda: bool(rows(Path(edge_b.args[1]), "SELECT id FROM credentials WHERE kind = 'card'")),
+        lambda: bool(rows(edge_b, "SELECT id FROM credentials WHERE kind = 'card'")),
         "B to learn the card",
     )
     for secret, matched in (("CARD-7781-0042", True), ("CARD-7781-0043", False)):
@@ -320,10 +343,13 @@ def test_the_control_planes_files_and_logs_hold_no_photo_and_no_embedding(
     until(lambda: held(cluster, cluster.site.device_id) >= 1, "A to report its template")
     files = [p for p in (cluster.root / "control").rglob("*") if p.is_file()]
     files.append(cluster.control.log)
-    assert any(p.name == "facegate.db" for p in files)
+    assert any(p.name == "facegate.db" for p in files) == (not cluster.control.database_url)
     for path in files:
         assert not finds_face(path.read_bytes()), path
-    assert rows(cluster.root / "control", "SELECT count(*) FROM templates") == [(0,)]
+    if cluster.control.database_url:  # and the PostgreSQL database, every row of every table
+        settings = Settings(cluster.root / "control", database_url=cluster.control.database_url)
+        assert not finds_face(stored_bytes(Database(settings.resolved_database_url)))
+    assert rows(cluster.control, "SELECT count(*) FROM templates") == [(0,)]
 
 
 def console_session(url: str, key: str) -> tuple[httpx.Client, str]:
@@ -345,8 +371,7 @@ def test_withdrawal_at_the_console_shreds_on_a_stopped_edge_before_its_first_rec
     edge_a, _ = edges_a_and_b(cluster)
     key_a = cluster.keys[device_a]
     person = obama_on_edge_a(cluster, fixtures_dir)
-    edge_dir = Path(edge_a.args[1])
-    (template_id,) = rows(edge_dir, f"SELECT id FROM templates WHERE subject_id = '{person}'")[0]
+    (template_id,) = rows(edge_a, f"SELECT id FROM templates WHERE subject_id = '{person}'")[0]
     edge_a.stop()
 
     dpo = access.issue_key(cluster.gate.ctx, "dpo", actor="test").token
@@ -368,12 +393,12 @@ def test_withdrawal_at_the_console_shreds_on_a_stopped_edge_before_its_first_rec
         assert sorted(int(n) for n in held_here)[-1] >= 1
     finally:
         console.close()
-    assert rows(edge_dir, f"SELECT id FROM templates WHERE id = '{template_id}'")  # still there
+    assert rows(edge_a, f"SELECT id FROM templates WHERE id = '{template_id}'")  # still there
 
     edge_a.start()  # syncs before it serves
-    assert rows(edge_dir, f"SELECT id FROM templates WHERE subject_id = '{person}'") == []
+    assert rows(edge_a, f"SELECT id FROM templates WHERE subject_id = '{person}'") == []
     shred = rows(
-        edge_dir,
+        edge_a,
         "SELECT seq FROM audit_events WHERE action = 'consent.withdraw' "
         f"AND objects LIKE '%{person}%' AND objects LIKE '%\"origin\":\"control\"%'",
     )
@@ -381,7 +406,7 @@ def test_withdrawal_at_the_console_shreds_on_a_stopped_edge_before_its_first_rec
     found = post_photo(f"{edge_a.url}/v1/identify", key_a, fixtures_dir / "obama_2.jpg")
     assert person not in found.text
     first_recognition = rows(
-        edge_dir,
+        edge_a,
         f"SELECT min(seq) FROM audit_events WHERE action = 'identify' AND seq > {shred[0][0]}",
     )
     assert first_recognition[0][0] > shred[0][0]
@@ -470,11 +495,10 @@ def test_a_replayed_sync_batch_changes_nothing_and_a_gap_is_detected(cluster: Cl
     }
     event = {"seq": 1, "kind": "upsert", "entity": "consent_refusals", "row_id": "f" * 32}
     batch = {"events": [{**event, "payload": refusal}], "down_applied_seq": first["head"]}
-    control_dir = cluster.root / "control"
 
     def state() -> list[tuple[Any, ...]]:
-        return rows(control_dir, "SELECT * FROM consent_refusals ORDER BY id") + rows(
-            control_dir, "SELECT count(*) FROM sync_events"
+        return rows(cluster.control, "SELECT * FROM consent_refusals ORDER BY id") + rows(
+            cluster.control, "SELECT count(*) FROM sync_events"
         )
 
     sent = httpx.post(f"{url}/v1/sync/up", json=batch, headers=auth)

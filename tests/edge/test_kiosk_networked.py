@@ -7,6 +7,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -15,6 +16,8 @@ from facegate.service import Gate
 from facegate.service.access import issue_key
 from facegate.store import models as m
 from sites import Site, make_site
+
+pytestmark = pytest.mark.both_databases
 
 
 def field(html: str, name: str) -> str:

@@ -5,7 +5,6 @@ learns. (tests/edge/test_edge_processes.py runs the same over HTTP with real pro
 from __future__ import annotations
 
 import dataclasses
-import sqlite3
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -15,7 +14,10 @@ import pytest
 from facegate.law import Refused
 from facegate.service import ConsentSpec, DeviceSpec, Gate, access
 from facegate.service.sync import Applied, SyncGap
+from raw_sql import raw_rows
 from sites import CONSENT, Clock, Site, make_site
+
+pytestmark = pytest.mark.both_databases
 
 REPLICATED = (
     "controllers",
@@ -36,12 +38,10 @@ REPLICATED = (
 
 
 def dump(gate: Gate) -> dict[str, list[tuple[object, ...]]]:
-    path = Path(gate.ctx.db.url.database or "")
-    with sqlite3.connect(path) as connection:
-        return {
-            table: sorted(map(tuple, connection.execute(f"SELECT * FROM {table}")), key=repr)
-            for table in REPLICATED
-        }
+    return {
+        table: sorted(raw_rows(gate.ctx.db, f"SELECT * FROM {table}"), key=repr)
+        for table in REPLICATED
+    }
 
 
 def second_device(control: Gate, site: Site) -> str:

@@ -21,9 +21,9 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def gate(tmp_path: Path, clock: Clock, engine: FaceEngine) -> Iterator[Gate]:
+def gate(tmp_path: Path, database_url: str, clock: Clock, engine: FaceEngine) -> Iterator[Gate]:
     gate = Gate.open(
-        Settings(data_dir=tmp_path / "data"),
+        Settings(data_dir=tmp_path / "data", database_url=database_url),
         create=True,
         clock=clock,
         engine=engine,

@@ -49,35 +49,48 @@ def bulk_store(
     gate: Gate, deployment_id: str, first: int, last: int, at: datetime, *, new: bool
 ) -> None:
     """Store a template in ``deployment_id`` for persons ``first``..``last`` (ids from
-    ``person``), creating the subjects if ``new``: the test's fast path, generated inside
-    SQLite (no engine, no ORM, SQLite's storage format for times)."""
-    moment = at.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-    expires = (at + timedelta(days=365)).astimezone(UTC).replace(tzinfo=None)
-    until = expires.isoformat(" ", "microseconds")
-    numbers = (
-        "WITH RECURSIVE n(i) AS (SELECT :first UNION ALL SELECT i + 1 FROM n WHERE i < :last) "
-    )
+    ``person``), creating the subjects if ``new``: the test's fast path, generated inside the
+    database (no engine, no ORM; on SQLite in its storage format for times)."""
+    expires = at + timedelta(days=365)
+    if gate.ctx.db.is_sqlite:
+        numbers = (
+            "WITH RECURSIVE n(i) AS (SELECT :first UNION ALL SELECT i + 1 FROM n WHERE i < :last) "
+        )
+        moment = at.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+        until = expires.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+        ids = {32: "printf('%032d', i)", 16: "printf('%016d', i)"}
+        zero, at_sql, until_sql = "x'00'", ":at", ":until"
+    else:
+        numbers = (
+            "WITH n(i) AS (SELECT generate_series(CAST(:first AS bigint), CAST(:last AS bigint))) "
+        )
+        moment, until = at.astimezone(UTC).isoformat(), expires.astimezone(UTC).isoformat()
+        ids = {32: "lpad(i::text, 32, '0')", 16: "lpad(i::text, 16, '0')"}
+        zero, at_sql, until_sql = (
+            "'\\x00'::bytea",
+            "CAST(:at AS timestamptz)",
+            ("CAST(:until AS timestamptz)"),
+        )
     prefix = deployment_id[:15]
     with gate.ctx.db.transaction() as session:
         params = {"first": first, "last": last, "at": moment, "until": until, "p": prefix}
         if new:
             session.execute(
-                text(numbers + "INSERT INTO subjects (id, created_at) "
-                     "SELECT printf('%032d', i), :at FROM n"),
+                text(numbers + f"INSERT INTO subjects (id, created_at) SELECT {ids[32]}, {at_sql} "
+                     "FROM n"),
                 params,
             )  # fmt: skip
         session.execute(
             text(numbers + "INSERT INTO data_keys (id, subject_id, deployment_id, wrapped_key, "
-                 "created_at) SELECT :p || 'k' || printf('%016d', i), printf('%032d', i), "
-                 ":d, x'00', :at FROM n"),
+                 f"created_at) SELECT :p || 'k' || {ids[16]}, {ids[32]}, :d, {zero}, {at_sql} "
+                 "FROM n"),
             {**params, "d": deployment_id},
         )  # fmt: skip
         session.execute(
             text(numbers + "INSERT INTO templates (id, subject_id, deployment_id, data_key_id, "
                  "engine, model_version, nonce, ciphertext, expires_at, created_at) "
-                 "SELECT :p || 't' || printf('%016d', i), printf('%032d', i), :d, "
-                 ":p || 'k' || printf('%016d', i), 'test', 'test', x'00', x'00', :until, :at "
-                 "FROM n"),
+                 f"SELECT :p || 't' || {ids[16]}, {ids[32]}, :d, :p || 'k' || {ids[16]}, "
+                 f"'test', 'test', {zero}, {zero}, {until_sql}, {at_sql} FROM n"),
             {**params, "d": deployment_id},
         )  # fmt: skip
 

@@ -28,6 +28,8 @@ from facegate.service.incidents import IncidentSpec, get_incident
 from facegate.service.individuals import open_threshold_obligation
 from sites import CONSENT, Clock
 
+pytestmark = pytest.mark.both_databases
+
 VOCABULARIES: tuple[type[StrEnum], ...] = (
     facts.PurposeType,
     facts.Method,

@@ -20,6 +20,8 @@ from facegate.service.individuals import open_threshold_obligation, rebuild
 from facegate.store import models as m
 from sites import Clock
 
+pytestmark = pytest.mark.both_databases
+
 
 def _changes(gate: Gate) -> list[str]:
     obligations = filing_service.status(gate.ctx)[0]["obligations"]

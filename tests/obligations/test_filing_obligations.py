@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
 from obligation_helpers import bulk_store, make_org, person
 from sqlalchemy import func, select
 
@@ -20,6 +21,8 @@ from facegate.service.individuals import (
 from facegate.store import models as m
 from facegate.store.obligation_models import FilingObligation
 from sites import CONSENT, Clock
+
+pytestmark = pytest.mark.both_databases
 
 
 def _threshold_rows(gate: Gate, controller_id: str) -> list[FilingObligation]:

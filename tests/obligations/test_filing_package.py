@@ -7,6 +7,7 @@ import subprocess
 import zipfile
 from pathlib import Path
 
+import pytest
 from obligation_helpers import make_org
 from typer.testing import CliRunner
 
@@ -15,6 +16,8 @@ from facegate.documents.filing import write_package
 from facegate.law.filing import CHECKLIST, MATERIALS
 from facegate.service import Gate
 from facegate.service import filing as filing_service
+
+pytestmark = pytest.mark.both_databases
 
 
 def test_filing_materials_package_lists_every_material(gate: Gate, tmp_path: Path) -> None:

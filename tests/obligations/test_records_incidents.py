@@ -20,6 +20,8 @@ from facegate.service.incidents import IncidentSpec, get_incident
 from facegate.store import models as m
 from sites import CONSENT, Clock
 
+pytestmark = pytest.mark.both_databases
+
 
 def test_records_processing_counts_from_the_audit_log(
     gate: Gate, clock: Clock, fixtures_dir: Path

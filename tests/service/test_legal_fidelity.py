@@ -25,6 +25,8 @@ from facegate.store import models as m
 from photos import two_people
 from sites import CONSENT, Clock, Site, gate_spec, make_site, prepare_activation
 
+pytestmark = pytest.mark.both_databases
+
 
 def refused_codes(excinfo: pytest.ExceptionInfo[Refused]) -> set[str]:
     return set(excinfo.value.decision.codes)

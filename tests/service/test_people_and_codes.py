@@ -3,7 +3,6 @@ the front desk and redeemed at a kiosk (issue 15)."""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date
 from pathlib import Path
 
@@ -28,19 +27,16 @@ from facegate.service.persons import (
     person_of_subject,
     update_person,
 )
+from raw_sql import raw_rows, stored_bytes
 from sites import CONSENT, Clock, Site, make_site
+
+pytestmark = pytest.mark.both_databases
 
 DESK = "operator:desk"
 
 
-def raw(data_dir: Path, sql: str) -> list[tuple[object, ...]]:
-    with sqlite3.connect(data_dir / "facegate.db") as connection:
-        return list(connection.execute(sql))
-
-
-def stored_bytes(data_dir: Path) -> bytes:
-    """The database file and its write-ahead log, as they are on disk."""
-    return b"".join(p.read_bytes() for p in sorted(data_dir.glob("facegate.db*")))
+def raw(gate: Gate, sql: str) -> list[tuple[object, ...]]:
+    return raw_rows(gate.ctx.db, sql)
 
 
 def test_a_person_record_is_sealed_and_found_by_exact_name_or_card(
@@ -58,11 +54,11 @@ def test_a_person_record_is_sealed_and_found_by_exact_name_or_card(
 
     # Nothing of the identity is stored in the clear (GB/T 35273 6.3): not in people, not in
     # identities, not anywhere in the database file.
-    blob = stored_bytes(data_dir)
+    blob = stored_bytes(gate.ctx.db)
     assert b"3-1201" not in blob and b"people" in blob
     for secret in ("张伟".encode(), b"3-1201", b"A1-0042", b"138 0000 0000", b"Zhang"):
         assert secret not in blob
-    assert raw(data_dir, "SELECT count(*) FROM people")[0][0] == 2
+    assert raw(gate, "SELECT count(*) FROM people")[0][0] == 2
 
     assert [p.id for p in find_people(gate.ctx, site.controller_id, name=" 张伟 ")] == [zhang.id]
     # card numbers are found however they are typed: spaces, hyphens, full-width, case
@@ -82,7 +78,7 @@ def test_a_person_record_is_sealed_and_found_by_exact_name_or_card(
     elsewhere = make_site(gate, name="Canteen")
     add_person(gate.ctx, elsewhere.controller_id, PersonSpec(name="张伟"), actor=DESK)
     assert [p.id for p in find_people(gate.ctx, site.controller_id, name="张伟")] == [zhang.id]
-    indexes = raw(data_dir, "SELECT name_index FROM people")
+    indexes = raw(gate, "SELECT name_index FROM people")
     assert len({row[0] for row in indexes}) == 3
 
     # A card belongs to one person of a controller.
@@ -123,7 +119,7 @@ def test_the_front_desk_issues_a_code_and_a_kiosk_enrols_that_person(
     with pytest.raises(Refused) as refused:
         issue_enrolment_code(gate.ctx, obama.id, site.deployment_id, actor=DESK)
     assert "consent.separate" in refused.value.decision.codes
-    assert raw(data_dir, "SELECT count(*) FROM enrolment_codes")[0][0] == 0
+    assert raw(gate, "SELECT count(*) FROM enrolment_codes")[0][0] == 0
 
     issued = issue_enrolment_code(
         gate.ctx,
@@ -134,7 +130,7 @@ def test_the_front_desk_issues_a_code_and_a_kiosk_enrols_that_person(
     )
     assert len(issued.code) == 9 and issued.code[4] == "-"
     # stored as a keyed digest only
-    assert issued.code.replace("-", "").encode() not in stored_bytes(data_dir)
+    assert issued.code.replace("-", "").encode() not in stored_bytes(gate.ctx.db)
 
     ticket = redeem_enrolment_code(
         gate.ctx, issued.code.lower().replace("-", " "), device_id=site.device_id, actor="device:k"
@@ -245,20 +241,21 @@ def test_erasing_a_person_leaves_no_record_digest_or_code(
     gate.record_consent(person.subject_id, site.deployment_id, CONSENT)
     issue_enrolment_code(gate.ctx, person.id, site.deployment_id, actor=DESK)
     gate.delete_subject(person.subject_id, actor="dpo:x")
-    assert raw(data_dir, "SELECT count(*) FROM people")[0][0] == 0
-    assert raw(data_dir, "SELECT count(*) FROM enrolment_codes")[0][0] == 0
+    assert raw(gate, "SELECT count(*) FROM people")[0][0] == 0
+    assert raw(gate, "SELECT count(*) FROM enrolment_codes")[0][0] == 0
     assert find_people(gate.ctx, site.controller_id, name="Wang Fang") == []
     assert person_of_subject(gate.ctx, person.subject_id) is None
 
 
 def test_a_consent_recorded_at_the_desk_is_standing_for_its_code_on_a_live_clock(
-    data_dir: Path, engine: object
+    data_dir: Path, database_url: str, engine: object
 ) -> None:
     """With the real clock (every call a later instant), the consent the desk records is the
     one the code is issued under."""
     from facegate.config import Settings
 
-    live = Gate.open(Settings(data_dir=data_dir / "live"), create=True, engine=engine)  # type: ignore[arg-type]
+    settings = Settings(data_dir=data_dir / "live", database_url=database_url)
+    live = Gate.open(settings, create=True, engine=engine)  # type: ignore[arg-type]
     try:
         site = make_site(live)
         person = add_person(

@@ -3,7 +3,6 @@ security.measures: Measures art. 14, PIPL art. 51)."""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
@@ -26,7 +25,10 @@ from facegate.service.users import (
     set_password,
     set_role,
 )
+from raw_sql import raw_rows
 from sites import Clock
+
+pytestmark = pytest.mark.both_databases
 
 PASSWORD = "correct horse battery"
 
@@ -42,10 +44,7 @@ def test_security_measures_a_user_logs_in_with_password_and_a_fresh_totp_code(
     assert new.username == "li.wei"
     assert new.otpauth_uri.startswith("otpauth://totp/facegate:li.wei?secret=")
     # neither the password nor the TOTP secret is stored in the clear
-    with sqlite3.connect(data_dir / "facegate.db") as connection:
-        stored = connection.execute(
-            "SELECT password_hash, totp_sealed FROM console_users"
-        ).fetchone()
+    stored = raw_rows(gate.ctx.db, "SELECT password_hash, totp_sealed FROM console_users")[0]
     assert stored[0].startswith("$argon2id$") and PASSWORD not in stored[0]
     assert new.totp_secret.encode() not in stored[1]
 
@@ -126,7 +125,7 @@ def test_disable_role_change_reset_and_the_last_admin(gate: Gate, clock: Clock) 
 
 
 def test_users_and_person_records_survive_a_master_key_rotation(
-    data_dir: Path, clock: Clock, engine: object
+    data_dir: Path, database_url: str, clock: Clock, engine: object
 ) -> None:
     """The TOTP secrets (sealed under the key ring) and the person records (the identity key,
     their digests under the key ring's lookup key) open after ``facegate key rotate-master``."""
@@ -135,7 +134,7 @@ def test_users_and_person_records_survive_a_master_key_rotation(
     from facegate.service.persons import PersonSpec, add_person, find_people
     from sites import make_site
 
-    settings = Settings(data_dir=data_dir / "rotating")
+    settings = Settings(data_dir=data_dir / "rotating", database_url=database_url)
     first = Gate.open(settings, create=True, clock=clock, engine=engine)  # type: ignore[arg-type]
     new = add_user(first.ctx, "root", "admin", PASSWORD, actor="cli")
     site = make_site(first)

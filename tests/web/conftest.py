@@ -17,9 +17,12 @@ from facegate.service import Gate
 
 
 @pytest.fixture(scope="module")
-def web_gate(tmp_path_factory: pytest.TempPathFactory, engine: FaceEngine) -> Iterator[Gate]:
+def web_gate(
+    tmp_path_factory: pytest.TempPathFactory, module_database_url: str, engine: FaceEngine
+) -> Iterator[Gate]:
     directory = tmp_path_factory.mktemp("web")
-    gate = Gate.open(Settings(data_dir=directory / "data"), create=True, engine=engine)
+    settings = Settings(data_dir=directory / "data", database_url=module_database_url)
+    gate = Gate.open(settings, create=True, engine=engine)
     yield gate
     gate.close()
 

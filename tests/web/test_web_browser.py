@@ -63,6 +63,7 @@ def open_kiosk(browser: Any, base_url: str, device_key: str) -> tuple[Any, Any]:
     return context, page
 
 
+@pytest.mark.both_databases  # a representative walk on PostgreSQL too
 def test_officer_sets_up_and_a_person_enrols_through_the_camera(
     browser: Any, base_url: str, web_gate: Gate, tmp_path: Path
 ) -> None:

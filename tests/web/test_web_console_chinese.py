@@ -18,6 +18,8 @@ from facegate.messages.times import local_time
 from facegate.service import ConsentSpec, DeploymentSpec, Gate
 from facegate.service.access import issue_key
 
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.fixture(scope="module")
 def client(web_gate: Gate) -> Iterator[TestClient]:

@@ -128,6 +128,7 @@ def fits(page: Any, width: int = PHONE["width"]) -> bool:
     return bool(page.evaluate(f"document.documentElement.scrollWidth <= {width}"))
 
 
+@pytest.mark.both_databases  # a representative walk on PostgreSQL too
 def test_access_event_log_counts_per_device_with_charts(
     console: Any, base_url: str, daily: Daily, tmp_path: Path
 ) -> None:
@@ -177,6 +178,7 @@ def test_access_event_log_counts_per_device_with_charts(
     page.screenshot(path=str(screenshot_dir(tmp_path) / "console-events-phone.png"))
 
 
+@pytest.mark.both_databases  # a representative walk on PostgreSQL too
 def test_audit_viewer_filters_pages_and_shows_where_the_chain_breaks(
     console: Any, base_url: str, daily: Daily, web_gate: Gate, tmp_path: Path
 ) -> None:

@@ -13,6 +13,8 @@ from facegate.service import Gate
 from facegate.service.access import issue_key, revoke_key
 from facegate.web.sessions import CONSOLE_COOKIE
 
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.fixture(scope="module")
 def client(web_gate: Gate) -> Iterator[TestClient]:

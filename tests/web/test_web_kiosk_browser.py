@@ -46,6 +46,7 @@ def shoot(page: Any) -> None:
     page.get_by_role("button", name="拍照").click()
 
 
+@pytest.mark.both_databases  # a representative walk on PostgreSQL too
 def test_a_returning_resident_is_verified_at_the_kiosk_without_any_id(
     browser: Any, base_url: str, web_gate: Gate
 ) -> None:

@@ -28,6 +28,8 @@ from facegate.store import models as m
 from facegate.web.sessions import KIOSK_COOKIE
 from sites import CONSENT, Site, make_site
 
+pytestmark = pytest.mark.both_databases
+
 IDLE = 1.5
 OBAMA_1 = (photos.FIXTURES / "obama_1.jpg").read_bytes()
 OBAMA_2 = (photos.FIXTURES / "obama_2.jpg").read_bytes()

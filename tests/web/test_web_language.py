@@ -14,6 +14,8 @@ from facegate.api import create_app
 from facegate.service import Gate
 from facegate.service.access import issue_key
 
+pytestmark = pytest.mark.both_databases
+
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 

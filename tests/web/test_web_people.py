@@ -183,6 +183,7 @@ def test_each_role_sees_only_what_it_may_use(
     assert f"/console/deployments/{world['draft']}" in reached["dpo"]
 
 
+@pytest.mark.both_databases  # a representative walk on PostgreSQL too
 def test_the_front_desk_issues_a_code_shown_once_with_its_qr(
     browser: Any, app_and_url: tuple[Any, str], world: dict[str, Any], tmp_path: Path
 ) -> None:
@@ -252,6 +253,7 @@ def _gate(app_and_url: tuple[Any, str]) -> Any:
     return app.state.web.gate.ctx
 
 
+@pytest.mark.both_databases  # a representative walk on PostgreSQL too
 def test_the_admin_manages_users_and_keys(
     browser: Any, app_and_url: tuple[Any, str], world: dict[str, Any], tmp_path: Path
 ) -> None:

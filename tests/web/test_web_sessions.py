@@ -14,6 +14,8 @@ from facegate.service import Gate
 from facegate.service.access import issue_key
 from facegate.web.sessions import CONSOLE_COOKIE, Signer
 
+pytestmark = pytest.mark.both_databases
+
 
 def test_signed_cookies_refuse_tampering_and_age() -> None:
     signer = Signer(b"k" * 32, max_age=60)

@@ -97,7 +97,9 @@ class AuditPage:
 
 def _conditions(query: AuditQuery) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
-    action = query.action.strip().removesuffix(".*")
+    # Actions are lower-case codes. The filters ignore case the same way on every database
+    # (SQLite's LIKE ignores ASCII case, PostgreSQL's does not).
+    action = query.action.strip().lower().removesuffix(".*")
     if action:
         where.append(
             or_(
@@ -106,7 +108,7 @@ def _conditions(query: AuditQuery) -> list[ColumnElement[bool]]:
             )
         )
     if query.actor.strip():
-        where.append(m.AuditEvent.actor.contains(query.actor.strip(), autoescape=True))
+        where.append(m.AuditEvent.actor.icontains(query.actor.strip(), autoescape=True))
     if query.start is not None or query.end is not None:
         start = query.start or date(1970, 1, 1)
         end = query.end or date(9999, 12, 30)

@@ -25,7 +25,12 @@ from facegate.service.individuals import note_removed_pairs
 from facegate.service.people import erase_subject_rows
 from facegate.store import models as m
 from facegate.store.access_models import ApiKey
-from facegate.store.durability_models import KeyCheck, KeyRingEntry, WebSession
+from facegate.store.durability_models import (
+    DeletionJournalPosition,
+    KeyCheck,
+    KeyRingEntry,
+    WebSession,
+)
 from facegate.store.models import AuditHead
 
 
@@ -104,22 +109,30 @@ def replay(ctx: GateContext) -> ReplayReport:
                 f"the deletion journal {journal.path} is damaged ({state.problem}); entries "
                 "after that point are not applied"
             )
+        position: DeletionJournalPosition | None = None
+        recorded = check.journal_seq
         if check.journal_id and state.journal_id and check.journal_id != state.journal_id:
-            report.warnings.append(
-                f"this database belongs to another deletion journal than {journal.path}; "
-                "its entries are not applied"
-            )
-            _audit_warning(ctx, session, "journal_mismatch")
-            return report
-        if check.journal_seq > state.last_seq:
+            # Another host's journal on a shared database: its position is a row of its own.
+            position = session.get(DeletionJournalPosition, state.journal_id, with_for_update=True)
+            if position is None:
+                position = DeletionJournalPosition(journal_id=state.journal_id, journal_seq=0)
+                session.add(position)
+                report.warnings.append(
+                    f"the deletion journal {journal.path} is registered with this database "
+                    "beside the journal of the host that created it: keep every host's journal "
+                    "(after a restore, each host re-applies the deletions it journalled)"
+                )
+                _audit_warning(ctx, session, "journal_registered")
+            recorded = position.journal_seq
+        if recorded > state.last_seq:
             report.warnings.append(
                 f"the deletion journal {journal.path} is behind the database (entry "
-                f"{state.last_seq} of {check.journal_seq}): it was replaced or restored from an "
+                f"{state.last_seq} of {recorded}): it was replaced or restored from an "
                 "older copy, so deletions after it are not protected against a restore"
             )
             _audit_warning(ctx, session, "journal_behind")
             return report
-        pending = [e for e in state.entries if int(e["seq"]) > check.journal_seq]
+        pending = [e for e in state.entries if int(e["seq"]) > recorded]
         if not pending:
             return report
         head = session.get(AuditHead, 1)
@@ -131,7 +144,10 @@ def replay(ctx: GateContext) -> ReplayReport:
             _apply(ctx, session, entry, report, pairs)
         session.flush()
         note_removed_pairs(session, pairs)
-        check.journal_seq = state.last_seq
+        if position is None:
+            check.journal_seq = state.last_seq
+        else:
+            position.journal_seq = state.last_seq
         record(
             ctx,
             session,

@@ -4,6 +4,8 @@ throttle state every process shares, and server-side console sessions.
 ``key_check`` is one row (id=1): the fingerprint of the master key the data is wrapped under (a
 key check value: opening with another key is refused before anything is read or written), the
 id of the deletion journal bound to this database and the last journal entry committed in it.
+``deletion_journals`` holds the same position for every other host's journal: several hosts on
+one database (PostgreSQL) each keep a journal of their own (``facegate.store.journal``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,17 @@ class KeyCheck(Base, kw_only=True):
     journal_seq: Mapped[int] = mapped_column(SEQUENCE, default=0)
     created_at: Mapped[datetime] = mapped_column(default_factory=utc_now)
     rotated_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class DeletionJournalPosition(Base, kw_only=True):
+    """The last entry of another host's deletion journal committed in this database (the first
+    journal's position is ``key_check.journal_seq``)."""
+
+    __tablename__ = "deletion_journals"
+
+    journal_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    journal_seq: Mapped[int] = mapped_column(SEQUENCE, default=0)
+    registered_at: Mapped[datetime] = mapped_column(default_factory=utc_now)
 
 
 class KeyRingEntry(Base, kw_only=True):

@@ -9,6 +9,11 @@ a database is opened whose recorded seq is behind the journal (an old backup was
 crash fell between the fsync and the commit), the entries after it are replayed: every key
 destroyed since is destroyed again (``facegate.service.durability``).
 
+Several hosts on one database (PostgreSQL) each keep their own journal, beside their own copy
+of the master key: the first journal's position is ``key_check.journal_seq``, every other's a
+row of ``deletion_journals`` (``recorded_position``/``record_position``), and each host replays
+its own journal when it opens a restored database.
+
 Format: JSON lines. The first line is a header naming the journal (a random id the database
 is bound to); each entry holds ``seq``, ``at``, ``kind``, its facts (ids only: data keys,
 templates, subjects, deployments, never identity or face data) and ``prev``/``hash``, the
@@ -32,10 +37,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.orm import Session
 
-from facegate.store.durability_models import KeyCheck
+from facegate.store.durability_models import DeletionJournalPosition, KeyCheck
 from facegate.store.errors import JournalDamaged
 from facegate.store.keys import fsync_path
 from facegate.store.models import AuditHead
@@ -75,6 +80,7 @@ def before_commit(session: Session, hook: Callable[[Session], None]) -> None:
 class DeletionJournal:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        self._journal_id = ""
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -162,10 +168,9 @@ class DeletionJournal:
         if not pending:
             return
         connection = session.connection()
-        row = connection.execute(
-            select(KeyCheck.journal_seq).where(KeyCheck.id == 1).with_for_update()
-        ).one_or_none()
-        recorded = int(row[0]) if row is not None else 0
+        journal_id = self.journal_id()
+        position = recorded_position(connection, journal_id)
+        recorded = position or 0
         # The audit chain's head after this transaction: a restored database whose chain is
         # shorter has lost events, and the replay says how many.
         head = connection.execute(
@@ -190,8 +195,21 @@ class DeletionJournal:
             handle.write("".join(lines).encode("ascii"))
             handle.flush()
             os.fsync(handle.fileno())
-        if row is not None:
-            connection.execute(update(KeyCheck).where(KeyCheck.id == 1).values(journal_seq=seq))
+        if position is not None:
+            record_position(connection, journal_id, seq)
+
+    def journal_id(self) -> str:
+        """The id in the journal's header (read once)."""
+        if not self._journal_id:
+            with self.path.open("rb") as handle:
+                first = handle.readline()
+            try:
+                self._journal_id = str(json.loads(first)["journal"])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise JournalDamaged(
+                    f"the deletion journal {self.path} has no valid header"
+                ) from exc
+        return self._journal_id
 
     def _tail(self, handle: Any) -> tuple[int, str]:
         """(seq, hash) of the last whole entry, reading only the end of the file; a torn last
@@ -233,3 +251,46 @@ class DeletionJournal:
                 yield handle
             finally:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def recorded_position(connection: Connection, journal_id: str) -> int | None:
+    """The last entry of the journal ``journal_id`` that this database committed, its row locked
+    until the transaction ends; ``None`` before the database has a key check row. The first
+    journal bound to the database keeps its position in ``key_check``, another host's in
+    ``deletion_journals`` (0 until it journals its first deletion here)."""
+    check = connection.execute(
+        select(KeyCheck.journal_id, KeyCheck.journal_seq).where(KeyCheck.id == 1).with_for_update()
+    ).one_or_none()
+    if check is None:
+        return None
+    if not check.journal_id or check.journal_id == journal_id:
+        return int(check.journal_seq)
+    seq = connection.execute(
+        select(DeletionJournalPosition.journal_seq)
+        .where(DeletionJournalPosition.journal_id == journal_id)
+        .with_for_update()
+    ).scalar_one_or_none()
+    return int(seq) if seq is not None else 0
+
+
+def record_position(connection: Connection, journal_id: str, seq: int) -> None:
+    """Record that this database committed the journal's entries up to ``seq``."""
+    bound = connection.execute(
+        select(KeyCheck.journal_id).where(KeyCheck.id == 1)
+    ).scalar_one_or_none()
+    if bound is None:
+        return
+    if not bound or bound == journal_id:
+        connection.execute(update(KeyCheck).where(KeyCheck.id == 1).values(journal_seq=seq))
+        return
+    moved = connection.execute(
+        update(DeletionJournalPosition)
+        .where(DeletionJournalPosition.journal_id == journal_id)
+        .values(journal_seq=seq)
+    )
+    if not moved.rowcount:
+        connection.execute(
+            insert(DeletionJournalPosition).values(
+                journal_id=journal_id, journal_seq=seq, registered_at=utc_now()
+            )
+        )

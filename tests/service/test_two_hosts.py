@@ -1,0 +1,157 @@
+"""Two hosts on one database (docs/operations.md, "Several hosts on one database"): each has its
+own data directory (its own copy of the master key, its own deletion journal), the database is
+shared. A host with another master key is refused before it reads or writes anything; each
+host's deletion journal stays whole, and after the database is restored from an older copy,
+every host re-applies the deletions it journalled (PIPL art. 47; Measures art. 8)."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import closing
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from facegate.config import Settings
+from facegate.engine import FaceEngine
+from facegate.service import Gate
+from facegate.store.errors import MasterKeyMismatch, MasterKeyMissing
+from facegate.store.journal import DeletionJournal
+from facegate.store.keys import write_new_key_file
+from postgres_cluster import PostgresCluster
+from raw_sql import raw_rows
+from sites import CONSENT, Clock, make_site
+
+pytestmark = pytest.mark.both_databases
+
+
+@pytest.fixture
+def shared_url(database_backend: str, database_url: str, tmp_path: Path) -> str:
+    """The one database of both hosts: on SQLite a file outside either data directory."""
+    return database_url or f"sqlite:///{tmp_path / 'shared.db'}"
+
+
+@pytest.fixture
+def host(
+    tmp_path: Path, shared_url: str, clock: Clock, engine: FaceEngine
+) -> Iterator[Callable[..., Gate]]:
+    opened: list[Gate] = []
+
+    def open_host(name: str, **options: object) -> Gate:
+        settings = Settings(data_dir=tmp_path / name, database_url=shared_url)
+        gate = Gate.open(settings, clock=clock, engine=engine, **options)  # type: ignore[arg-type]
+        opened.append(gate)
+        return gate
+
+    yield open_host
+    for gate in opened:
+        gate.close()
+
+
+def copy_key(tmp_path: Path, source: str, target: str) -> None:
+    """The master key given to a second host (a copy of the file; or FACEGATE_MASTER_KEY)."""
+    (tmp_path / target).mkdir(mode=0o700)
+    shutil.copy2(tmp_path / source / "master.key", tmp_path / target / "master.key")
+
+
+def audit_length(gate: Gate) -> int:
+    return int(raw_rows(gate.ctx.db, "SELECT count(*) FROM audit_events")[0][0])
+
+
+def test_a_host_with_another_master_key_or_none_is_refused_before_it_writes(
+    host: Callable[..., Gate], tmp_path: Path
+) -> None:
+    first = host("a", create=True)
+    first.register_subject(date_of_birth=None, identity={"name": "A"})
+    before = audit_length(first)
+
+    with pytest.raises(MasterKeyMissing):  # a new host without the key: never a new key
+        host("b", create=True)
+    (tmp_path / "c").mkdir(mode=0o700)
+    write_new_key_file(tmp_path / "c" / "master.key")
+    with pytest.raises(MasterKeyMismatch) as refused:
+        host("c", create=True)
+    assert refused.value.code == "master_key_mismatch"
+    assert audit_length(first) == before
+
+
+def test_each_hosts_deletion_journal_stays_whole_and_is_replayed_after_a_restore(
+    host: Callable[..., Gate],
+    tmp_path: Path,
+    shared_url: str,
+    database_backend: str,
+    request: pytest.FixtureRequest,
+) -> None:
+    a = host("a", create=True)
+    site = make_site(a)
+    copy_key(tmp_path, "a", "b")
+    b = host("b", create=True)
+    # The second host's journal is registered beside the first's, once, and said so.
+    assert [n for n in b.notices if "journal" in n] == [
+        f"the deletion journal {tmp_path / 'b' / 'deletions.journal'} is registered with this "
+        "database beside the journal of the host that created it: keep every host's journal "
+        "(after a restore, each host re-applies the deletions it journalled)"
+    ], b.notices
+    people = [
+        a.register_subject(date_of_birth=date(1980, 1, n), identity={"name": f"P{n}"}).id
+        for n in range(1, 6)
+    ]
+    for person in people:
+        a.record_consent(person, site.deployment_id, CONSENT)
+
+    # A backup of the shared database, taken with every host stopped.
+    a.close()
+    b.close()
+    if database_backend == "sqlite":
+        path = Path(shared_url.removeprefix("sqlite:///"))
+        backup = tmp_path / "backup.db"
+        with closing(sqlite3.connect(path)) as source, closing(sqlite3.connect(backup)) as to:
+            source.backup(to)
+    else:
+        cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
+        backup_url = cluster.copy_database(shared_url)
+    a, b = host("a"), host("b")
+
+    # Deletions through both hosts, interleaved.
+    a.delete_subject(people[0], actor="dpo:a")
+    b.delete_subject(people[1], actor="dpo:b")
+    a.withdraw_consent(people[2], site.deployment_id, actor="dpo:a")
+    b.delete_subject(people[3], actor="dpo:b")
+    for name in ("a", "b"):
+        state = DeletionJournal(tmp_path / name / "deletions.journal").read()
+        assert state.problem == "", (name, state.problem)
+        assert [int(e["seq"]) for e in state.entries] == [1, 2], name
+
+    # The database is restored from the backup; each host, opened, re-applies its deletions.
+    a.close()
+    b.close()
+    if database_backend == "sqlite":
+        for suffix in ("-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        path.write_bytes(backup.read_bytes())
+    else:
+        cluster.put_back(backup_url, shared_url)
+        cluster.drop_database(backup_url)
+    a = host("a")
+    assert any("re-applied 2 deletion(s)" in n for n in a.notices), a.notices
+    b = host("b")
+    assert any("re-applied 2 deletion(s)" in n for n in b.notices), b.notices
+    assert not [n for n in a.notices + b.notices if "another deletion journal" in n]
+    for gate in (a, b):
+        for erased in (people[0], people[1], people[3]):
+            assert gate.subject_report(erased)["deleted"] is True
+        assert gate.subject_report(people[4])["held"] is True
+        assert gate.verify_audit().ok
+    consents = raw_rows(
+        a.ctx.db, "SELECT withdrawn_at FROM consents WHERE subject_id = ?", people[2]
+    )
+    assert consents and all(row[0] is not None for row in consents)
+
+    # Replayed once: neither host re-applies anything at its next start.
+    a.close()
+    b.close()
+    again = [host("a"), host("b")]
+    assert not [n for gate in again for n in gate.notices if "re-applied" in n]
