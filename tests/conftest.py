@@ -86,10 +86,7 @@ def postgres_template(postgres_cluster: PostgresCluster) -> str:
     return url.rsplit("/", 1)[1]
 
 
-@pytest.fixture
-def database_url(database_backend: str, request: pytest.FixtureRequest) -> Iterator[str]:
-    """``""`` for SQLite (the data directory's file), else the URL of a new PostgreSQL
-    database migrated to head (dropped after the test)."""
+def _one_database(database_backend: str, request: pytest.FixtureRequest) -> Iterator[str]:
     if database_backend == "sqlite":
         yield ""
         return
@@ -98,19 +95,19 @@ def database_url(database_backend: str, request: pytest.FixtureRequest) -> Itera
     url = cluster.create_database(template=template)
     yield url
     cluster.drop_database(url)
+
+
+@pytest.fixture
+def database_url(database_backend: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """``""`` for SQLite (the data directory's file), else the URL of a new PostgreSQL
+    database migrated to head (dropped after the test)."""
+    yield from _one_database(database_backend, request)
 
 
 @pytest.fixture(scope="module")
 def module_database_url(database_backend: str, request: pytest.FixtureRequest) -> Iterator[str]:
     """``database_url`` for a Gate shared by a module's tests (one database per module)."""
-    if database_backend == "sqlite":
-        yield ""
-        return
-    cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
-    template: str = request.getfixturevalue("postgres_template")
-    url = cluster.create_database(template=template)
-    yield url
-    cluster.drop_database(url)
+    yield from _one_database(database_backend, request)
 
 
 @pytest.fixture(scope="module")

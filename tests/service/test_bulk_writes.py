@@ -22,6 +22,8 @@ from facegate.service.individuals import recount, stored_count
 from facegate.store import models as m
 from sites import CONSENT, Clock, Site, make_site
 
+pytestmark = pytest.mark.both_databases
+
 DIM = 128
 
 
@@ -222,12 +224,14 @@ def test_another_process_follows_bulk_enrolment_and_the_sweep_by_deltas_not_relo
     gate: Gate,
     clock: Clock,
     data_dir: Path,
+    database_url: str,
     engine: Any,
     liveness: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     site = make_site(gate, retention_days=1)
-    other = Gate.open(Settings(data_dir=data_dir), clock=clock, engine=engine, liveness=liveness)
+    settings = Settings(data_dir=data_dir, database_url=database_url)
+    other = Gate.open(settings, clock=clock, engine=engine, liveness=liveness)
     try:
         assert follow(other, site) == set()
         reloads = Reloads(other)

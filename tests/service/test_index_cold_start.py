@@ -27,18 +27,26 @@ from facegate.store.index_snapshot import (
 )
 from sites import CONSENT, Clock, Site
 
+pytestmark = pytest.mark.both_databases
+
 
 class Opener:
     """Opens further Gates on the same data directory (other processes, later starts), each
     counting the templates it decrypts from the vault."""
 
-    def __init__(self, data_dir: Path, clock: Clock, engine: FaceEngine, live: PassiveLiveness):
-        self.args = (data_dir, clock, engine, live)
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        engine: FaceEngine,
+        live: PassiveLiveness,
+    ):
+        self.args = (settings, clock, engine, live)
         self.opened: list[Gate] = []
 
     def __call__(self) -> tuple[Gate, list[int]]:
-        data_dir, clock, engine, live = self.args
-        gate = Gate.open(Settings(data_dir=data_dir), clock=clock, engine=engine, liveness=live)
+        settings, clock, engine, live = self.args
+        gate = Gate.open(settings, clock=clock, engine=engine, liveness=live)
         gate.ctx.snapshot_from = 5
         self.opened.append(gate)
         decrypted = [0]
@@ -55,9 +63,15 @@ class Opener:
 
 @pytest.fixture
 def opener(
-    gate: Gate, data_dir: Path, clock: Clock, engine: FaceEngine, liveness: PassiveLiveness
+    gate: Gate,
+    data_dir: Path,
+    database_url: str,
+    clock: Clock,
+    engine: FaceEngine,
+    liveness: PassiveLiveness,
 ) -> Iterator[Opener]:
-    opening = Opener(data_dir, clock, engine, liveness)
+    settings = Settings(data_dir=data_dir, database_url=database_url)
+    opening = Opener(settings, clock, engine, liveness)
     yield opening
     for other in opening.opened:
         other.close()

@@ -65,6 +65,10 @@ def test_random_removals_and_re_adds_keep_ids_rows_and_lists_consistent(
     for n in range(600, 700):  # additions one at a time
         index.add("dep", templates[n], owner[n], held[n], NOW + timedelta(days=1))
         model[templates[n]] = (owner[n], held[n])
+    batch = [t for t in list(model)[20:80]]  # a batch (a sweep's chunk): one pass of the IVF
+    assert index.remove_templates([*batch, "never-held", batch[0]]) == len(batch)
+    for t in batch:
+        del model[t]
     removed = [t for t in list(model)[:20]]
     for t in removed[:10]:  # re-adding a removed id, and replacing a held one
         index.remove_template(t)
