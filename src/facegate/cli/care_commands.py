@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from facegate.cli.common import JsonOption, open_gate, reporting, show
-from facegate.cli.output import EXIT_REFUSED, console, emit_json
+from facegate.cli.output import EXIT_REFUSED, console, emit_json, progress_bars
 
 retention_app = typer.Typer(help="Templates expire with their purpose.")
 transfer_app = typer.Typer(
@@ -27,13 +26,7 @@ def retention_sweep(ctx: typer.Context, as_json: JsonOption = False) -> None:
     with reporting(as_json):
         gate = open_gate(ctx)
         due = gate.retention_due()
-        with Progress(
-            TextColumn("purging"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            console=console,
-            disable=as_json,
-        ) as progress:
+        with progress_bars(console, quiet=as_json, label="purging") as progress:
             task = progress.add_task("purge", total=due)
             report = gate.sweep(actor="cli", on_progress=lambda n: progress.advance(task, n))
         show(

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from facegate.cli.output import (
@@ -16,6 +15,7 @@ from facegate.cli.output import (
     console,
     emit_json,
     fail,
+    progress_bars,
 )
 from facegate.engine import EngineConfig, EngineError, FaceEngine, embed_many
 from facegate.engine.compare import compare
@@ -149,14 +149,7 @@ def check_photos(
         raise typer.Exit(EXIT_BAD_INPUT)
     engine_config = EngineConfig(backend=backend)
     items = []
-    with Progress(
-        TextColumn("embedding"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        disable=as_json,
-    ) as progress:
+    with progress_bars(console, quiet=as_json, label="embedding") as progress:
         task = progress.add_task("photos", total=len(paths))
         for item in embed_many(paths, workers=workers, config=engine_config):
             items.append(item)

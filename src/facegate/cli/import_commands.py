@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from facegate.cli.common import JsonOption, open_gate, reporting, state
@@ -35,6 +34,7 @@ from facegate.cli.output import (
     console,
     emit_json,
     err_console,
+    progress_bars,
 )
 from facegate.law.catalogue import RULES
 from facegate.messages import Lang, has, t
@@ -187,14 +187,7 @@ def import_photos(
                 jobs.append((index, found))
         screening = gate.liveness_setting(deployment) != "off"
         enrolled = 0
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=console,
-            disable=as_json,
-        ) as progress:
+        with progress_bars(console, quiet=as_json) as progress:
             embedding = progress.add_task(t("cli.import.embedding", lang), total=len(jobs))
             enrolling = progress.add_task(t("cli.import.enrolling", lang), total=len(jobs))
 

@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from facegate.errors import FacegateError
 from facegate.messages import Lang, t
@@ -122,3 +123,15 @@ def _cell(value: Any) -> str:
     if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
+
+
+def progress_bars(on: Console, *, quiet: bool, label: str = "{task.description}") -> Progress:
+    """The CLI's one look for long work: label, bar, done of total, time left; none with --json."""
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=on,
+        disable=quiet,
+    )
