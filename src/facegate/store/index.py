@@ -587,11 +587,18 @@ class _Shard:
             self.template_ids.data[holes] = self.template_ids.data[movers]
             self.subject_ids.data[holes] = self.subject_ids.data[movers]
         self.size = end
-        if self.ann is not None:
-            lists = self.ann.lists[movers]  # the movers go back to the lists they were in
-            self.ann.remove_many(np.concatenate([holes, tail]))
-            if len(holes):
-                self.ann.add(holes, self.vectors[holes].astype(np.float32), lists)
+        if self.ann is None:
+            return
+        if len(doomed) <= max(16, end >> 12):  # a few (one subject): edit their lists in place
+            for row in doomed.tolist():
+                self.ann.remove(row)
+            for mover, hole in zip(movers.tolist(), holes.tolist(), strict=True):
+                self.ann.renumber(mover, hole)
+            return
+        lists = self.ann.lists[movers]  # a pass over every list; movers go back where they were
+        self.ann.remove_many(np.concatenate([holes, tail]))
+        if len(holes):
+            self.ann.add(holes, self.vectors[holes].astype(np.float32), lists)
 
     def retune(self) -> None:
         """Build the ANN index once the shard reaches ``ann_from``; rebuild it when the shard
