@@ -111,6 +111,32 @@ class OpenTemplate:
 
 
 @dataclass(frozen=True)
+class SealedTemplate:
+    """A template sealed ahead of its write transaction (``Vault.seal_ahead``): the ciphertext,
+    the data key it is sealed under (``new_key``: that key wrapped, when it is to be created),
+    and the vector, to seal it again should the key change before the write."""
+
+    template_id: str
+    subject_id: str
+    deployment_id: str
+    data_key_id: str
+    new_key: bytes | None
+    kek: str
+    nonce: bytes
+    ciphertext: bytes
+    vector: npt.NDArray[np.float32]
+    engine: str
+    model_version: str
+
+
+def _embedding(embedding: npt.ArrayLike) -> npt.NDArray[np.float32]:
+    vector = np.asarray(embedding, dtype=EMBEDDING_DTYPE)
+    if vector.ndim != 1 or vector.size == 0 or not np.all(np.isfinite(vector)):
+        raise ValueError("an embedding is a non-empty one-dimensional finite vector")
+    return vector
+
+
+@dataclass(frozen=True)
 class _Sealers:
     kek: AESGCM
     identity: AESGCM
@@ -280,9 +306,7 @@ class Vault:
         expires_at: datetime,
     ) -> Template:
         """Encrypt the embedding (as little-endian float32) and add the template row."""
-        vector = np.asarray(embedding, dtype=EMBEDDING_DTYPE)
-        if vector.ndim != 1 or vector.size == 0 or not np.all(np.isfinite(vector)):
-            raise ValueError("an embedding is a non-empty one-dimensional finite vector")
+        vector = _embedding(embedding)
         key_row = self.data_key(session, subject_id, deployment_id)
         nonce = secrets.token_bytes(NONCE_BYTES)
         ciphertext = self._unwrap(key_row).encrypt(
@@ -303,6 +327,104 @@ class Vault:
         session.flush()
         gallery_log.log_added(session, deployment_id, [(template_id, subject_id)])
         return row
+
+    def seal_ahead(
+        self,
+        session: Session,
+        subject_id: str,
+        deployment_id: str,
+        template_id: str,
+        embedding: npt.ArrayLike,
+        *,
+        engine: str,
+        model_version: str,
+    ) -> SealedTemplate:
+        """Seal a template before the write transaction (in a read, outside the write lock):
+        under the subject's live data key for the deployment, or under a new key generated and
+        wrapped here. Nothing is written; ``store_sealed`` writes it."""
+        vector = _embedding(embedding)
+        key_row = self.live_data_key(session, subject_id, deployment_id)
+        new_key: bytes | None = None
+        if key_row is None:
+            plain = AESGCM.generate_key(bit_length=KEY_BYTES * 8)
+            key_nonce = secrets.token_bytes(NONCE_BYTES)
+            new_key = key_nonce + self._kek.encrypt(
+                key_nonce, plain, data_key_aad(subject_id, deployment_id)
+            )
+            key_id = new_id()
+            sealer = AESGCM(plain)
+        else:
+            key_id = key_row.id
+            sealer = self._unwrap(key_row)
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        ciphertext = sealer.encrypt(
+            nonce, vector.tobytes(), template_aad(subject_id, deployment_id, template_id)
+        )
+        return SealedTemplate(
+            template_id, subject_id, deployment_id, key_id, new_key, self.fingerprint, nonce,
+            ciphertext, vector, engine, model_version,
+        )  # fmt: skip
+
+    def store_sealed(
+        self,
+        session: Session,
+        sealed: SealedTemplate,
+        *,
+        expires_at: datetime,
+        created_at: datetime,
+    ) -> tuple[Template, tuple[int, int]]:
+        """Write a template sealed by ``seal_ahead`` in the caller's write transaction, logged in
+        the gallery change log; (the row, the gallery's (before, after) versions). When the
+        subject's live key is no longer the one it was sealed under (destroyed by a withdrawal,
+        or created meanwhile by another writer) it is sealed again here under the live one."""
+        live = (
+            session.connection()
+            .execute(
+                select(_DATA_KEYS.c.id).where(
+                    _DATA_KEYS.c.subject_id == sealed.subject_id,
+                    _DATA_KEYS.c.deployment_id == sealed.deployment_id,
+                    _DATA_KEYS.c.destroyed_at.is_(None),
+                )
+            )
+            .scalar()
+        )
+        expected = None if sealed.new_key is not None else sealed.data_key_id
+        if live != expected or (sealed.new_key is not None and sealed.kek != self.fingerprint):
+            row = self.seal_template(
+                session, sealed.subject_id, sealed.deployment_id, sealed.template_id,
+                sealed.vector, sealed.engine, sealed.model_version, expires_at,
+            )  # fmt: skip
+            row.created_at = created_at
+            version = gallery_log.current_version(session, sealed.deployment_id)
+            return row, (version - 1, version)
+        if sealed.new_key is not None:
+            session.add(
+                DataKey(
+                    id=sealed.data_key_id,
+                    subject_id=sealed.subject_id,
+                    deployment_id=sealed.deployment_id,
+                    wrapped_key=sealed.new_key,
+                    kek=sealed.kek,
+                )
+            )
+        row = Template(
+            id=sealed.template_id,
+            subject_id=sealed.subject_id,
+            deployment_id=sealed.deployment_id,
+            data_key_id=sealed.data_key_id,
+            engine=sealed.engine,
+            model_version=sealed.model_version,
+            nonce=sealed.nonce,
+            ciphertext=sealed.ciphertext,
+            expires_at=expires_at,
+            created_at=created_at,
+        )
+        session.add(row)
+        session.flush()
+        versions = gallery_log.log_added(
+            session, sealed.deployment_id, [(sealed.template_id, sealed.subject_id)]
+        )
+        return row, versions
 
     def seal_templates(
         self,
