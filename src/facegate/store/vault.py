@@ -35,7 +35,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import ColumnElement, delete, insert, select, update
+from sqlalchemy import ColumnElement, delete, insert, null, select, update
 from sqlalchemy.orm import Session
 
 from facegate.store import gallery_log
@@ -675,21 +675,72 @@ class Vault:
             gallery_log.log_removed(session, deployment_id, pairs)
         live = sorted(
             connection.execute(
-                select(DataKey.id).where(
-                    among(session, DataKey.id, keys), DataKey.destroyed_at.is_(None)
-                )
+                update(_DATA_KEYS)
+                .where(among(session, _DATA_KEYS.c.id, keys), _DATA_KEYS.c.destroyed_at.is_(None))
+                .values(wrapped_key=None, destroyed_at=now)
+                .returning(_DATA_KEYS.c.id)
             )
             .scalars()
             .all()
         )
-        connection.execute(
-            update(_DATA_KEYS)
-            .where(among(session, _DATA_KEYS.c.id, live))
-            .values(wrapped_key=None, destroyed_at=now)
-        )
         if self.journal is not None and (live or doomed):
             self.journal.note(session, "keys_destroyed", keys=live, templates=doomed)
         return [found[t] for t in doomed]
+
+    def purge_expired(
+        self, session: Session, now: datetime, *, limit: int, with_expiry: bool = False
+    ) -> tuple[list[TemplateRef], list[str]]:
+        """One chunk of the retention sweep in the caller's transaction, in three statements
+        whatever its size: delete up to ``limit`` templates expired at ``now`` (``DELETE ...
+        RETURNING``); destroy those of their data keys that no unexpired template needs
+        (``UPDATE ... RETURNING``, crypto-shredding); delete any other template those keys
+        sealed (expired too, by then unreadable). Logged in each gallery's change log and
+        journalled. Returns (templates deleted, by id; keys destroyed). ``with_expiry``: the
+        refs carry the expiry (else None, not converted)."""
+        connection = session.connection()
+        t = _TEMPLATES.c
+        expiry = t.expires_at if with_expiry else null()
+        columns = (t.id, t.subject_id, t.deployment_id, expiry, t.data_key_id)
+        due = select(t.id).where(t.expires_at <= now).limit(limit)
+        rows = connection.execute(delete(_TEMPLATES).where(t.id.in_(due)).returning(*columns))
+        found = {row[0]: row for row in rows}
+        key_ids = sorted({row[4] for row in found.values()})
+        still_needed = (
+            select(t.id).where(t.data_key_id == _DATA_KEYS.c.id, t.expires_at > now).exists()
+        )
+        destroyed = sorted(
+            connection.execute(
+                update(_DATA_KEYS)
+                .where(
+                    among(session, _DATA_KEYS.c.id, key_ids),
+                    _DATA_KEYS.c.destroyed_at.is_(None),
+                    ~still_needed,
+                )
+                .values(wrapped_key=None, destroyed_at=now)
+                .returning(_DATA_KEYS.c.id)
+            )
+            .scalars()
+            .all()
+        )
+        if destroyed:  # the keys may seal other (expired) templates beyond this chunk
+            found.update(
+                (row[0], row)
+                for row in connection.execute(
+                    delete(_TEMPLATES)
+                    .where(among(session, t.data_key_id, destroyed))
+                    .returning(*columns)
+                )
+            )
+        doomed = sorted(found)
+        removed = [TemplateRef(*found[i][:4]) for i in doomed]
+        by_deployment: dict[str, list[tuple[str, str]]] = {}
+        for ref in removed:
+            by_deployment.setdefault(ref.deployment_id, []).append((ref.id, ref.subject_id))
+        for deployment_id, pairs in sorted(by_deployment.items()):
+            gallery_log.log_removed(session, deployment_id, pairs)
+        if self.journal is not None and (destroyed or doomed):
+            self.journal.note(session, "keys_destroyed", keys=destroyed, templates=doomed)
+        return removed, destroyed
 
     # -- identity records ------------------------------------------------------------------
 
