@@ -138,7 +138,10 @@ def enrol(
             engine=ctx.engine.model_id, model_version=ctx.engine.model_version,
         )  # fmt: skip
 
-    with ctx.unit() as session:
+    # On PostgreSQL the write queues only behind writes for the same controller (its gallery,
+    # keys and filing count) and behind every other kind of writer; the audit chain's head
+    # locks itself. SQLite has one writer at a time anyway.
+    with ctx.unit(scope=controller_id) as session:
         if not reads.unchanged(session):
             # Something the decision read has changed since (a consent withdrawn, a PIPIA gone
             # stale...): the whole decision again, here, refusing with the law's own error.
