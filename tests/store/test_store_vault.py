@@ -294,10 +294,9 @@ def test_sealed_ahead_under_a_new_key_is_stored_with_it(db: Database, vault: Vau
     sealed = _ahead(vault, db, subject_id, deployment_id, 1)
     assert sealed.new_key is not None
     with db.transaction() as session:
-        row, (before, after) = vault.store_sealed(
-            session, sealed, expires_at=LATER, created_at=LATER
-        )
-    assert after == before + 1 and row.data_key_id == sealed.data_key_id
+        stored = vault.store_sealed(session, sealed, expires_at=LATER, created_at=LATER)
+    before, after = stored.versions
+    assert after == before + 1 and stored.data_key_id == sealed.data_key_id
     assert _live_keys(db, subject_id) == 1
     assert _opens(vault, db, sealed.template_id, 1)
 
@@ -312,8 +311,8 @@ def test_sealed_ahead_when_another_writer_made_the_key_is_sealed_again_under_it(
     with db.transaction() as session:
         other = _seal(vault, session, subject_id, deployment_id, 2)
     with db.transaction() as session:
-        row, _ = vault.store_sealed(session, sealed, expires_at=LATER, created_at=LATER)
-    assert row.data_key_id == other.data_key_id != sealed.data_key_id
+        stored = vault.store_sealed(session, sealed, expires_at=LATER, created_at=LATER)
+    assert stored.data_key_id == other.data_key_id != sealed.data_key_id
     assert _live_keys(db, subject_id) == 1
     assert _opens(vault, db, sealed.template_id, 1)
 
@@ -331,7 +330,7 @@ def test_sealed_ahead_under_a_key_destroyed_meanwhile_is_never_stored_under_it(
     with db.transaction() as session:
         vault.shred(session, subject_id, deployment_id)
     with db.transaction() as session:
-        row, _ = vault.store_sealed(session, sealed, expires_at=LATER, created_at=LATER)
-    assert row.data_key_id != first.data_key_id
+        stored = vault.store_sealed(session, sealed, expires_at=LATER, created_at=LATER)
+    assert stored.data_key_id != first.data_key_id
     assert _live_keys(db, subject_id) == 1
     assert _opens(vault, db, sealed.template_id, 1)

@@ -49,6 +49,7 @@ from facegate.service.sites import (
 from facegate.service.templates import note_own_change, sync_index
 from facegate.store import models as m
 from facegate.store.index import Match
+from facegate.store.outbox import UPSERT, holdings_changed
 from facegate.store.read_set import recording
 
 
@@ -150,19 +151,19 @@ def enrol(
             retention_days = deployment.retention_days
         expires_at = law.template_expires_at(now, retention_days)
         # The Gate's clock: expiries are counted from it.
-        template, (before, after) = ctx.vault.store_sealed(
-            session, sealed, expires_at=expires_at, created_at=now
-        )
+        stored = ctx.vault.store_sealed(session, sealed, expires_at=expires_at, created_at=now)
+        holdings_changed(session, ctx.site, UPSERT, [stored.ref])  # an edge reports it
         note_stored(session, controller_id, subject_id, now)
+        template_id = stored.ref.id
         record(
             ctx,
             session,
             actor=actor,
             action="enrol",
-            objects={**objects, "template": template.id},
+            objects={**objects, "template": template_id},
             articles=law.rule("consent.separate").articles,
         )
-        template_id = template.id
+    before, after = stored.versions
     if note_own_change(ctx, deployment_id, before, after):
         ctx.index.add(deployment_id, template_id, subject_id, face.embedding.vector, expires_at)
     return Enrolment(

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 VOLATILE = frozenset({"gallery_version", "updated_at"})
 """Columns that are not compared (see the module's docstring)."""
+_VOLATILE_NAMES = tuple(VOLATILE)  # a result column named so, or labelled ``<table>_<name>``
 
 
 @dataclass(frozen=True)
@@ -81,8 +82,11 @@ def _rows(cursor: Any, statement: str, parameters: Any) -> tuple[tuple[Any, ...]
         cursor.execute(statement)
     else:
         cursor.execute(statement, parameters)
-    names = [str(column[0]).lower() for column in cursor.description or ()]
-    masked = [i for i, name in enumerate(names) if any(name.endswith(v) for v in VOLATILE)]
+    masked = [
+        i
+        for i, column in enumerate(cursor.description or ())
+        if str(column[0]).lower().endswith(_VOLATILE_NAMES)
+    ]
     rows = cursor.fetchall()
     if not masked:
         return tuple(tuple(row) for row in rows)

@@ -129,6 +129,15 @@ class SealedTemplate:
     model_version: str
 
 
+class StoredTemplate(NamedTuple):
+    """What ``Vault.store_sealed`` wrote: the template, its data key, the gallery's (before,
+    after) versions."""
+
+    ref: TemplateRef
+    data_key_id: str
+    versions: tuple[int, int]
+
+
 def _embedding(embedding: npt.ArrayLike) -> npt.NDArray[np.float32]:
     vector = np.asarray(embedding, dtype=EMBEDDING_DTYPE)
     if vector.ndim != 1 or vector.size == 0 or not np.all(np.isfinite(vector)):
@@ -372,59 +381,58 @@ class Vault:
         *,
         expires_at: datetime,
         created_at: datetime,
-    ) -> tuple[Template, tuple[int, int]]:
-        """Write a template sealed by ``seal_ahead`` in the caller's write transaction, logged in
-        the gallery change log; (the row, the gallery's (before, after) versions). When the
-        subject's live key is no longer the one it was sealed under (destroyed by a withdrawal,
-        or created meanwhile by another writer) it is sealed again here under the live one."""
-        live = (
-            session.connection()
-            .execute(
-                select(_DATA_KEYS.c.id).where(
-                    _DATA_KEYS.c.subject_id == sealed.subject_id,
-                    _DATA_KEYS.c.deployment_id == sealed.deployment_id,
-                    _DATA_KEYS.c.destroyed_at.is_(None),
-                )
+    ) -> StoredTemplate:
+        """Write a template sealed by ``seal_ahead`` in the caller's write transaction (Core
+        inserts, no ORM object), logged in the gallery change log. When the subject's live key
+        is no longer the one it was sealed under (destroyed by a withdrawal, or created
+        meanwhile by another writer) it is sealed again here under the live one (or a new
+        one): never written under a destroyed key."""
+        connection = session.connection()
+        live = connection.execute(
+            select(_DATA_KEYS.c.id).where(
+                _DATA_KEYS.c.subject_id == sealed.subject_id,
+                _DATA_KEYS.c.deployment_id == sealed.deployment_id,
+                _DATA_KEYS.c.destroyed_at.is_(None),
             )
-            .scalar()
-        )
-        expected = None if sealed.new_key is not None else sealed.data_key_id
-        if live != expected or (sealed.new_key is not None and sealed.kek != self.fingerprint):
-            row = self.seal_template(
-                session, sealed.subject_id, sealed.deployment_id, sealed.template_id,
-                sealed.vector, sealed.engine, sealed.model_version, expires_at,
-            )  # fmt: skip
-            row.created_at = created_at
-            version = gallery_log.current_version(session, sealed.deployment_id)
-            return row, (version - 1, version)
-        if sealed.new_key is not None:
-            session.add(
-                DataKey(
+        ).scalar()
+        key_id, nonce, ciphertext = sealed.data_key_id, sealed.nonce, sealed.ciphertext
+        if live != (None if sealed.new_key is not None else sealed.data_key_id):
+            key_id, sealer = self._data_keys(session, sealed.deployment_id, [sealed.subject_id])[
+                sealed.subject_id
+            ]
+            nonce = secrets.token_bytes(NONCE_BYTES)
+            aad = template_aad(sealed.subject_id, sealed.deployment_id, sealed.template_id)
+            ciphertext = sealer.encrypt(nonce, sealed.vector.tobytes(), aad)
+        elif sealed.new_key is not None:
+            connection.execute(
+                insert(_DATA_KEYS).values(
                     id=sealed.data_key_id,
                     subject_id=sealed.subject_id,
                     deployment_id=sealed.deployment_id,
                     wrapped_key=sealed.new_key,
                     kek=sealed.kek,
+                    created_at=utc_now(),
                 )
             )
-        row = Template(
-            id=sealed.template_id,
-            subject_id=sealed.subject_id,
-            deployment_id=sealed.deployment_id,
-            data_key_id=sealed.data_key_id,
-            engine=sealed.engine,
-            model_version=sealed.model_version,
-            nonce=sealed.nonce,
-            ciphertext=sealed.ciphertext,
-            expires_at=expires_at,
-            created_at=created_at,
+        connection.execute(
+            insert(_TEMPLATES).values(
+                id=sealed.template_id,
+                subject_id=sealed.subject_id,
+                deployment_id=sealed.deployment_id,
+                data_key_id=key_id,
+                engine=sealed.engine,
+                model_version=sealed.model_version,
+                nonce=nonce,
+                ciphertext=ciphertext,
+                expires_at=expires_at,
+                created_at=created_at,
+            )
         )
-        session.add(row)
-        session.flush()
         versions = gallery_log.log_added(
             session, sealed.deployment_id, [(sealed.template_id, sealed.subject_id)]
         )
-        return row, versions
+        ref = TemplateRef(sealed.template_id, sealed.subject_id, sealed.deployment_id, expires_at)
+        return StoredTemplate(ref, key_id, versions)
 
     def seal_templates(
         self,
