@@ -161,22 +161,18 @@ def restore(settings: Settings, source: Path) -> tuple[dict[str, object], list[s
     """Put a backup back, then open it once so that the deletion journal is replayed. Returns
     what was restored and what the operator must be told.
 
-    On PostgreSQL the database is shared by every host, each with its own deletion journal:
-    the backup must carry the journal the database it replaces was created with (the first
-    host's), and every host re-applies its own journal when it next opens the database."""
+    The backup must carry the deletion journal the database it replaces was created with
+    (``key_check.journal_id``, the first host's); with several hosts on one PostgreSQL
+    database, each host re-applies its own journal when it next opens the database."""
     url = _postgres_url(settings)
     lock = DataDirLock(settings.data_dir).acquire(exclusive=True, what="restore")
     try:
         gate = Gate.open(settings, held_lock=lock)  # the current key and journal, checked
         key_fp = gate.ctx.vault.fingerprint
-        journal = gate.ctx.vault.journal
-        if url is not None:
-            with gate.ctx.db.transaction(readonly=True) as session:
-                check = session.get(KeyCheck, 1)
-                journal_id = check.journal_id if check is not None else ""
+        with gate.ctx.db.transaction(readonly=True) as session:
+            check = session.get(KeyCheck, 1)
+            journal_id = check.journal_id if check is not None else ""
         gate.close()
-        if url is None:
-            journal_id = journal.read().journal_id if journal is not None else ""
         manifest = backups.verify(
             Path(source),
             fingerprint=key_fp,

@@ -212,8 +212,8 @@ def verify(source: Path, *, fingerprint: str, journal_id: str, backend: str = "s
         )
     if journal_id and stored_journal and stored_journal != journal_id:
         raise BackupError(
-            "the backup belongs to another deletion journal than this data directory's; "
-            "restoring it would skip the deletions recorded here"
+            "the backup belongs to another deletion journal than the database it replaces; "
+            "restoring it would skip the deletions recorded in this database's journals"
         )
     return manifest
 
