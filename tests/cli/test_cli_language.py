@@ -17,7 +17,7 @@ from facegate.law.catalogue import RULES
 runner = CliRunner()
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
-# Every command on SQLite and on PostgreSQL (FACEGATE_DATABASE_URL; tests/cli/conftest.py).
+# Every command on SQLite and on PostgreSQL (FACEGATE_DATABASE_URL; cli_database).
 pytestmark = pytest.mark.both_databases
 
 

@@ -17,7 +17,7 @@ from facegate.cli import COMMANDS, app, hoist_global_options
 
 runner = CliRunner()
 
-# Every command on SQLite and on PostgreSQL (FACEGATE_DATABASE_URL; tests/cli/conftest.py).
+# Every command on SQLite and on PostgreSQL (FACEGATE_DATABASE_URL; cli_database).
 pytestmark = pytest.mark.both_databases
 
 

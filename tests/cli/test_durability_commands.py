@@ -13,7 +13,7 @@ from facegate.cli import app
 
 runner = CliRunner()
 
-# The SQLite file's online backup, and pg_dump/pg_restore on PostgreSQL (tests/cli/conftest.py).
+# The SQLite file's online backup, and pg_dump/pg_restore on PostgreSQL (cli_database).
 pytestmark = pytest.mark.both_databases
 
 

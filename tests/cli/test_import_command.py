@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from test_gate_commands import Cli, setup_site
 
-# Every command on SQLite and on PostgreSQL (FACEGATE_DATABASE_URL; tests/cli/conftest.py).
+# Every command on SQLite and on PostgreSQL (FACEGATE_DATABASE_URL; cli_database).
 pytestmark = pytest.mark.both_databases
 
 

@@ -16,7 +16,7 @@ from facegate.service.users import authenticate_user
 
 runner = CliRunner()
 
-# Every command on SQLite and on PostgreSQL (FACEGATE_DATABASE_URL; tests/cli/conftest.py).
+# Every command on SQLite and on PostgreSQL (FACEGATE_DATABASE_URL; cli_database).
 pytestmark = pytest.mark.both_databases
 
 
