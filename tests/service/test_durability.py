@@ -13,8 +13,10 @@ from facegate.engine import FaceEngine
 from facegate.law import Refused
 from facegate.service import Gate, maintenance
 from facegate.service.errors import UnknownSubject
+from facegate.store import Database
 from facegate.store.errors import MasterKeyMismatch, MasterKeyMissing
 from facegate.store.keys import write_new_key_file
+from raw_sql import stored_bytes
 from sites import CONSENT, Clock, make_site
 
 # The store on SQLite and on PostgreSQL (tests/conftest.py).
@@ -87,26 +89,41 @@ def test_rights_delete_and_withdrawal_survive_a_restored_backup_pipl_47(
     again.close()
 
 
+def stored(settings: Settings) -> bytes:
+    """The SQLite file as it is on disk, or every row of the PostgreSQL database."""
+    if not settings.database_url:
+        return (settings.data_dir / "facegate.db").read_bytes()
+    db = Database(settings.database_url)
+    try:
+        return stored_bytes(db)
+    finally:
+        db.dispose()
+
+
 def test_a_wrong_master_key_is_refused_before_anything_is_written(
-    data_dir: Path, clock: Clock, engine: FaceEngine, tmp_path: Path
+    data_dir: Path, database_url: str, clock: Clock, engine: FaceEngine, tmp_path: Path
 ) -> None:
-    settings = Settings(data_dir=data_dir)
+    settings = Settings(data_dir=data_dir, database_url=database_url)
     gate = Gate.open(settings, create=True, clock=clock, engine=engine)
     gate.register_subject(date_of_birth=None, identity={"name": "A"})
     gate.close()
-    before = (data_dir / "facegate.db").read_bytes()
+    before = stored(settings)
     other = tmp_path / "other.key"
     write_new_key_file(other)
     with pytest.raises(MasterKeyMismatch) as refused:
-        Gate.open(Settings(data_dir=data_dir, key_file=other), clock=clock, engine=engine)
+        Gate.open(
+            Settings(data_dir=data_dir, database_url=database_url, key_file=other),
+            clock=clock,
+            engine=engine,
+        )
     assert refused.value.code == "master_key_mismatch"
-    assert (data_dir / "facegate.db").read_bytes() == before
+    assert stored(settings) == before
 
 
 def test_init_over_a_keyless_directory_is_refused_unless_data_is_abandoned(
-    data_dir: Path, clock: Clock, engine: FaceEngine
+    data_dir: Path, database_url: str, clock: Clock, engine: FaceEngine
 ) -> None:
-    settings = Settings(data_dir=data_dir)
+    settings = Settings(data_dir=data_dir, database_url=database_url)
     gate = Gate.open(settings, create=True, clock=clock, engine=engine)
     person = gate.register_subject(date_of_birth=None, identity={"name": "A"})
     gate.close()
@@ -123,14 +140,18 @@ def test_init_over_a_keyless_directory_is_refused_unless_data_is_abandoned(
         fresh.close()
 
 
-def test_a_new_data_directory_is_private(data_dir: Path, clock: Clock, engine: FaceEngine) -> None:
-    gate = Gate.open(Settings(data_dir=data_dir), create=True, clock=clock, engine=engine)
+def test_a_new_data_directory_is_private(
+    data_dir: Path, database_url: str, clock: Clock, engine: FaceEngine
+) -> None:
+    settings = Settings(data_dir=data_dir, database_url=database_url)
+    gate = Gate.open(settings, create=True, clock=clock, engine=engine)
     gate.close()
     assert data_dir.stat().st_mode & 0o777 == 0o700
-    for name in ("facegate.db", "master.key", "deletions.journal"):
+    files = ("master.key", "deletions.journal") + (() if database_url else ("facegate.db",))
+    for name in files:
         assert (data_dir / name).stat().st_mode & 0o777 == 0o600, name
     data_dir.chmod(0o755)
-    reopened = Gate.open(Settings(data_dir=data_dir), clock=clock, engine=engine)
+    reopened = Gate.open(settings, clock=clock, engine=engine)
     reopened.close()
     assert any("mode 0755" in n for n in reopened.notices)
 
@@ -150,12 +171,13 @@ def test_the_sweep_records_each_batch_with_its_purge(
 
 def test_an_interrupted_master_key_rotation_resumes(
     data_dir: Path,
+    database_url: str,
     clock: Clock,
     engine: FaceEngine,
     fixtures: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    settings = Settings(data_dir=data_dir)
+    settings = Settings(data_dir=data_dir, database_url=database_url)
     gate = Gate.open(settings, create=True, clock=clock, engine=engine)
     site = make_site(gate)
     people = []
