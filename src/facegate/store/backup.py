@@ -98,7 +98,23 @@ def _new_partial(target: Path, name: str) -> Path:
     return partial
 
 
-def _write_manifest(target: Path, manifest: Manifest) -> Manifest:
+def _write_manifest(
+    target: Path, final: Path, described: tuple[str, str, int, int], backend: str
+) -> Manifest:
+    """The manifest of the copy ``final``: its checksum and what ``described`` read in it
+    (fingerprint, journal id, journal seq, audit events)."""
+    fingerprint, journal_id, journal_seq, events = described
+    manifest = Manifest(
+        created_at=utc_now().isoformat(),
+        database=final.name,
+        sha256=_sha256(final),
+        bytes=final.stat().st_size,
+        fingerprint=fingerprint,
+        journal_id=journal_id,
+        journal_seq=journal_seq,
+        audit_events=events,
+        backend=backend,
+    )
     manifest_file = target / MANIFEST
     fd = os.open(manifest_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -131,18 +147,7 @@ def backup(
     fsync_path(partial)
     final = target / DB_NAME
     os.replace(partial, final)
-    fingerprint, journal_id, journal_seq, events = _describe(final)
-    manifest = Manifest(
-        created_at=utc_now().isoformat(),
-        database=DB_NAME,
-        sha256=_sha256(final),
-        bytes=final.stat().st_size,
-        fingerprint=fingerprint,
-        journal_id=journal_id,
-        journal_seq=journal_seq,
-        audit_events=events,
-    )
-    return _write_manifest(target, manifest)
+    return _write_manifest(target, final, _describe(final), "sqlite")
 
 
 def backup_postgres(
@@ -162,18 +167,8 @@ def backup_postgres(
             raise BackupError(f"{final} does not hold the key check value it was dumped with")
     except pg.PostgresToolError as exc:
         raise BackupError(str(exc)) from exc
-    manifest = Manifest(
-        created_at=utc_now().isoformat(),
-        database=pg.DUMP_NAME,
-        sha256=_sha256(final),
-        bytes=final.stat().st_size,
-        fingerprint=fingerprint,
-        journal_id=journal_id,
-        journal_seq=journal_seq,
-        audit_events=events,
-        backend="postgresql",
-    )
-    return _write_manifest(target, manifest)
+    described = (fingerprint, journal_id, journal_seq, events)
+    return _write_manifest(target, final, described, "postgresql")
 
 
 def read_manifest(source: Path) -> Manifest:
