@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from facegate.config import Settings
 from facegate.engine import FaceEngine
@@ -249,3 +249,65 @@ def test_no_snapshot_is_written_from_an_index_behind_a_removal(
     assert decrypted[0] == 7, "the old snapshot's key was destroyed and none replaced it"
     start(first, site)  # the removal replayed: now it may write one
     assert save_snapshot(first.ctx, site.deployment_id)
+
+
+def test_a_template_deleted_behind_the_logs_back_sends_the_start_to_the_vault(
+    gate: Gate, site: Site, opener: Opener
+) -> None:
+    """The check against the vault no longer reads every id, but still sees the vault's own
+    count: a template deleted without the change log (by hand, a bug) is noticed."""
+    enrolled(gate, site, 8, seed=1)
+    first, _ = opener()
+    held = start(first, site)
+    with gate.ctx.db.transaction() as session:
+        session.execute(delete(m.Template).where(m.Template.id == sorted(held)[0]))
+    later, decrypted = opener()
+    assert len(start(later, site)) == 7
+    assert decrypted[0] == 7, "the snapshot holds a template the vault has not: the vault"
+
+
+def test_a_snapshot_holding_other_ids_than_the_vault_is_not_used(
+    gate: Gate, site: Site, opener: Opener
+) -> None:
+    """Same count, one id different (what a replay bug would leave): the digest differs."""
+    enrolled(gate, site, 8, seed=1)
+    first, _ = opener()
+    held = start(first, site)
+    ctx = first.ctx
+    ctx.index.remove_template(sorted(held)[0])
+    ctx.index.add(
+        site.deployment_id, m.new_id(), m.new_id(), np.ones(128, np.float32),
+        ctx.now() + timedelta(days=30),
+    )  # fmt: skip
+    assert save_snapshot(ctx, site.deployment_id)
+    later, decrypted = opener()
+    assert start(later, site) == held
+    assert decrypted[0] == 8, "the digests differ: the vault"
+
+
+def test_templates_expired_or_of_another_model_do_not_spoil_the_snapshot(
+    gate: Gate, site: Site, opener: Opener, clock: Clock
+) -> None:
+    """The digest of what the index should hold leaves out the expired templates and another
+    model's, as the index does: the snapshot is still used."""
+    enrolled(gate, site, 8, seed=1)
+    enrolled(gate, site, 2, seed=2, days=1)
+    first, _ = opener()
+    start(first, site)
+    clock.advance(days=2)
+    ctx = gate.ctx
+    with ctx.unit() as session:
+        person = gate.register_subject(date_of_birth=date(1980, 1, 1)).id
+        ctx.vault.seal_template(
+            session, person, site.deployment_id, m.new_id(), np.ones(128, np.float32),
+            engine="another-model", model_version="1", expires_at=ctx.now() + timedelta(days=30),
+        )  # fmt: skip
+    later, decrypted = opener()
+    lctx = later.ctx
+    with lctx.unit(readonly=True) as session:
+        deployment = session.get(m.Deployment, site.deployment_id)
+        assert deployment is not None
+        sync_index(lctx, session, deployment, lctx.now())
+    assert decrypted[0] == 0, "restored from the snapshot"
+    assert site.deployment_id in lctx.snapshot_versions
+    assert len(lctx.index.live_ids(site.deployment_id, lctx.now())) == 8

@@ -21,12 +21,12 @@ import logging
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from facegate.service.context import GateContext
 from facegate.service.individuals import note_removed
-from facegate.store import gallery_log
+from facegate.store import gallery_digest, gallery_log
 from facegate.store import models as m
 from facegate.store.index_snapshot import (
     SnapshotStale,
@@ -115,16 +115,7 @@ def _restore(ctx: GateContext, session: Session, deployment: m.Deployment, at: d
             raise SnapshotUnusable("the change log does not reach back to the snapshot")
         ctx.index.load_shard(deployment.id, state)
         _apply(ctx, session, deployment.id, at, delta)
-        stored = set(
-            session.scalars(
-                select(m.Template.id).where(
-                    m.Template.deployment_id == deployment.id,
-                    m.Template.expires_at > at,
-                    m.Template.engine == ctx.engine.model_id,
-                )
-            )
-        )
-        if ctx.index.live_ids(deployment.id, at) != stored:
+        if _held_digest(ctx, deployment.id, at) != _stored_digest(ctx, session, deployment, at):
             raise SnapshotUnusable("the snapshot does not hold the vault's templates")
     except SnapshotUnusable as exc:
         ctx.index.clear(deployment.id)
@@ -132,6 +123,47 @@ def _restore(ctx: GateContext, session: Session, deployment: m.Deployment, at: d
         return False
     ctx.snapshot_versions[deployment.id] = header.gallery_version
     return True
+
+
+def _held_digest(ctx: GateContext, deployment_id: str, at: datetime) -> tuple[int, int]:
+    """How many unexpired templates the index holds for the deployment, and their digest."""
+    held = ctx.index.live_ids(deployment_id, at)
+    return len(held), gallery_digest.digest(held)
+
+
+def _stored_digest(
+    ctx: GateContext, session: Session, deployment: m.Deployment, at: datetime
+) -> tuple[int, int]:
+    """How many unexpired templates of this engine's model the vault holds for the deployment,
+    and their digest, without reading every id: the count and digest the change log keeps for
+    the whole gallery, less the templates the index leaves out (expired, or another model's),
+    which are the only ids read. The gallery's count is also taken from the templates
+    themselves (an index-only count), so a template added or deleted behind the log's back is
+    noticed."""
+    count, value = session.execute(
+        select(m.Deployment.gallery_count, m.Deployment.gallery_digest).where(
+            m.Deployment.id == deployment.id
+        )
+    ).one()
+    stored = session.scalar(
+        select(func.count())
+        .select_from(m.Template)
+        .where(m.Template.deployment_id == deployment.id)
+    )
+    if stored != count:
+        raise SnapshotUnusable(
+            f"the vault holds {stored} templates, the change log counts {count}: changed "
+            "outside the log"
+        )
+    left_out = list(
+        session.scalars(
+            select(m.Template.id).where(
+                m.Template.deployment_id == deployment.id,
+                or_(m.Template.expires_at <= at, m.Template.engine != ctx.engine.model_id),
+            )
+        )
+    )
+    return count - len(left_out), gallery_digest.combine(value, gallery_digest.digest(left_out))
 
 
 def save_snapshot(ctx: GateContext, deployment_id: str) -> bool:
