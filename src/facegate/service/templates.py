@@ -24,6 +24,7 @@ import numpy as np
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
+from facegate.service import snapshot_keeper
 from facegate.service.context import GateContext
 from facegate.service.individuals import note_removed
 from facegate.store import gallery_digest, gallery_log
@@ -72,6 +73,7 @@ def sync_index(ctx: GateContext, session: Session, deployment: m.Deployment, at:
         return
     if held is None and _restore(ctx, session, deployment, at):
         ctx.index_versions[deployment.id] = current
+        snapshot_keeper.watch(ctx, deployment.id)
         return
     delta = None
     if held is not None:
@@ -82,9 +84,10 @@ def sync_index(ctx: GateContext, session: Session, deployment: m.Deployment, at:
         ctx.index_versions[deployment.id] = current
         if loaded >= ctx.snapshot_from:
             save_snapshot(ctx, deployment.id)
-        return
-    _apply(ctx, session, deployment.id, at, delta)
-    ctx.index_versions[deployment.id] = current
+    else:
+        _apply(ctx, session, deployment.id, at, delta)
+        ctx.index_versions[deployment.id] = current
+    snapshot_keeper.watch(ctx, deployment.id)
 
 
 def _apply(
@@ -237,8 +240,9 @@ def refresh_snapshots_of(ctx: GateContext, deployment_ids: set[str]) -> int:
 
 
 def refresh_snapshots(ctx: GateContext) -> int:
-    """Snapshot every large deployment whose index moved since its snapshot (``Gate.close``);
-    how many were written."""
+    """Snapshot every large deployment whose index moved since its snapshot (``Gate.close``:
+    the snapshot keeper is stopped first); how many were written."""
+    snapshot_keeper.stop(ctx)
     written = 0
     for deployment_id, version in list(ctx.index_versions.items()):
         if ctx.index.size(deployment_id) < ctx.snapshot_from or ctx.snapshot_dir is None:

@@ -12,7 +12,7 @@ read and the set comparison cost about 4 CPU s, the digest of the index well und
 its own inverse, so templates are added and removed by the same operation, and the ids the
 index leaves out (expired, another model's) are taken out by XOR-ing their hashes again.
 
-The hash of an id of 32 lowercase hex digits (every id facegate makes) is its 16 bytes read as two
+The hash of an id of 32 hex digits (every id facegate makes) is its 16 bytes read as two
 little-endian 64-bit words, each multiplied by an odd constant and summed (vectorised over a
 whole gallery in numpy); any other id is hashed with BLAKE2b. It is a consistency check against
 bugs and writes that bypass the log, not a security control: the snapshot itself is
@@ -34,8 +34,14 @@ _K2 = np.uint64(0xC2B2AE3D27D4EB4F)
 def _hex_part(ids: list[str]) -> tuple[int, list[str]]:
     """The XOR of the hashes of the ids made of 32 lowercase hex digits (as an unsigned int),
     and the other ids."""
-    hexed = [i for i in ids if len(i) == 32]
-    others = [i for i in ids if len(i) != 32]
+    if not ids:
+        return 0, []
+    lengths = list(map(len, ids))  # C loops, not generators: a gallery is 1M ids
+    if min(lengths) == max(lengths) == 32:
+        hexed, others = ids, []
+    else:
+        hexed = [i for i, n in zip(ids, lengths, strict=True) if n == 32]
+        others = [i for i, n in zip(ids, lengths, strict=True) if n != 32]
     if not hexed:
         return 0, others
     joined = "".join(hexed)
@@ -43,7 +49,9 @@ def _hex_part(ids: list[str]) -> tuple[int, list[str]]:
         raw = bytes.fromhex(joined)
     except ValueError:
         raw = b""
-    if not raw or raw.hex() != joined:  # some are not lowercase hex: hash those one by one
+    # fromhex skips spaces between digit pairs: all 16 bytes per id, or hash them one by one
+    # (an id in upper case hashes as in lower case: harmless for a consistency check)
+    if len(raw) != 16 * len(hexed):
         good = [i for i in hexed if _is_hex(i)]
         bad = [i for i in hexed if not _is_hex(i)]
         value, rest = _hex_part(good) if good else (0, [])
@@ -56,7 +64,7 @@ def _hex_part(ids: list[str]) -> tuple[int, list[str]]:
 
 def _is_hex(value: str) -> bool:
     try:
-        return bytes.fromhex(value).hex() == value
+        return len(bytes.fromhex(value)) == 16
     except ValueError:
         return False
 

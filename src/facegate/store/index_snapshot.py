@@ -284,7 +284,7 @@ def _state(header: SnapshotHeader, parts: dict[str, bytes]) -> ShardState:
     return ShardState(
         template_ids,
         subject_ids,
-        vectors.copy(),
+        vectors,  # read-only, over the decrypted bytes: the index copies it into its shard
         expires.copy(),
         ann,
         header.ann_trained_size,
