@@ -298,6 +298,14 @@ def test_templates_expired_or_of_another_model_do_not_spoil_the_snapshot(
     first, _ = opener()
     start(first, site)
     clock.advance(days=2)
+    quiet, decrypted = opener()  # nothing changed since the snapshot: the fast path
+    qctx = quiet.ctx
+    with qctx.unit(readonly=True) as session:
+        deployment = session.get(m.Deployment, site.deployment_id)
+        assert deployment is not None
+        sync_index(qctx, session, deployment, qctx.now())
+    assert decrypted[0] == 0 and site.deployment_id in qctx.snapshot_versions
+    assert len(qctx.index.live_ids(site.deployment_id, qctx.now())) == 8
     ctx = gate.ctx
     with ctx.unit() as session:
         person = gate.register_subject(date_of_birth=date(1980, 1, 1)).id

@@ -17,11 +17,12 @@ failure (missing, unreadable, tampered, stale) means: load from the vault instea
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import secrets
 import struct
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -107,11 +108,12 @@ def _payload(state: ShardState) -> dict[str, bytes]:
     }
 
 
-def _chunks(data: bytes) -> Iterator[tuple[int, bytes, bool]]:
+def _chunks(data: bytes) -> Iterator[tuple[int, memoryview, bool]]:
+    """The section's chunks as views (no copy: 700 MiB at 1M templates)."""
     view = memoryview(data)
     count = max(1, -(-len(data) // CHUNK))
     for number in range(count):
-        yield number, bytes(view[number * CHUNK : (number + 1) * CHUNK]), number == count - 1
+        yield number, view[number * CHUNK : (number + 1) * CHUNK], number == count - 1
 
 
 def write_snapshot(
@@ -165,13 +167,17 @@ def write_snapshot(
     partial = path.with_name(f"{path.name}.{secrets.token_hex(4)}.tmp")
     private_file(partial)
     try:
+        sealed = bytearray(CHUNK + _TAG)
         with partial.open("wb") as out:
             out.write(MAGIC + struct.pack(">I", len(raw)) + raw)
             for section, name in enumerate(_SECTIONS):
                 for number, plain, last in _chunks(payload[name]):
                     nonce = secrets.token_bytes(NONCE_BYTES)
-                    sealed = sealer.encrypt(nonce, plain, _aad(header_hash, section, number, last))
-                    out.write(nonce + sealed)
+                    aad = _aad(header_hash, section, number, last)
+                    into = memoryview(sealed)[: len(plain) + _TAG]
+                    sealer.encrypt_into(nonce, plain, aad, into)
+                    out.write(nonce)
+                    out.write(into)
             out.flush()
             os.fsync(out.fileno())
         os.replace(partial, path)
@@ -238,12 +244,13 @@ def read_snapshot(
                 raise SnapshotUnusable("the snapshot belongs to another deployment")
             sealer = AESGCM(_open_key(session, vault, header))
             header_hash = hashlib.sha256(raw).digest()
-            parts: dict[str, bytes] = {}
+            parts: dict[str, bytearray] = {}
+            sealed = bytearray(NONCE_BYTES + CHUNK + _TAG)
             for section, name in enumerate(_SECTIONS):
                 length = header.sections.get(name, -1)
                 if length < 0:
                     raise SnapshotUnusable("the snapshot lacks a section")
-                parts[name] = b"".join(_open_chunks(source, sealer, header_hash, section, length))
+                parts[name] = _open_section(source, sealer, header_hash, section, length, sealed)
             if source.read(1):
                 raise SnapshotUnusable("the snapshot has trailing bytes")
     except OSError as exc:
@@ -251,23 +258,34 @@ def read_snapshot(
     return header, _state(header, parts)
 
 
-def _open_chunks(
-    source: BinaryIO, sealer: AESGCM, header_hash: bytes, section: int, length: int
-) -> Iterable[bytes]:
+def _open_section(
+    source: io.BufferedReader,
+    sealer: AESGCM,
+    header_hash: bytes,
+    section: int,
+    length: int,
+    sealed: bytearray,
+) -> bytearray:
+    """Read and open one section's chunks straight into one buffer: each chunk is read into
+    ``sealed`` (reused) and decrypted into its place, with no copy per chunk."""
+    plain = bytearray(length)
+    into, scratch = memoryview(plain), memoryview(sealed)
     count = max(1, -(-length // CHUNK))
     for number in range(count):
         size = min(CHUNK, length - number * CHUNK) if length else 0
-        blob = source.read(NONCE_BYTES + size + _TAG)
-        if len(blob) != NONCE_BYTES + size + _TAG:
+        blob = scratch[: NONCE_BYTES + size + _TAG]
+        if source.readinto(blob) != len(blob):
             raise SnapshotUnusable("the snapshot is truncated")
         aad = _aad(header_hash, section, number, number == count - 1)
+        place = into[number * CHUNK : number * CHUNK + size]
         try:
-            yield sealer.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], aad)
+            sealer.decrypt_into(bytes(blob[:NONCE_BYTES]), blob[NONCE_BYTES:], aad, place)
         except InvalidTag as exc:
             raise SnapshotUnusable("the snapshot fails authentication") from exc
+    return plain
 
 
-def _state(header: SnapshotHeader, parts: dict[str, bytes]) -> ShardState:
+def _state(header: SnapshotHeader, parts: dict[str, bytearray]) -> ShardState:
     def ids(name: str) -> list[str]:
         return parts[name].decode().split("\n") if header.count else []
 
@@ -280,12 +298,12 @@ def _state(header: SnapshotHeader, parts: dict[str, bytes]) -> ShardState:
         raise SnapshotUnusable("the snapshot's content is malformed") from exc
     if not len(template_ids) == len(subject_ids) == len(expires) == header.count:
         raise SnapshotUnusable("the snapshot's sections disagree")
-    ann = np.frombuffer(parts["ann"], dtype=np.uint8).copy() if parts["ann"] else None
+    ann = np.frombuffer(parts["ann"], dtype=np.uint8) if parts["ann"] else None
     return ShardState(
         template_ids,
         subject_ids,
-        vectors,  # read-only, over the decrypted bytes: the index copies it into its shard
-        expires.copy(),
+        vectors,  # over the decrypted buffer (no copy)
+        expires,
         ann,
         header.ann_trained_size,
     )
