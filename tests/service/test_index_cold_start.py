@@ -17,7 +17,7 @@ from sqlalchemy import delete, select
 from facegate.config import Settings
 from facegate.engine import FaceEngine
 from facegate.engine.liveness import PassiveLiveness
-from facegate.service import Gate
+from facegate.service import Gate, templates
 from facegate.service.snapshot_keeper import SnapshotKeeper, missing_snapshots
 from facegate.service.templates import save_snapshot, sync_index
 from facegate.store import models as m
@@ -419,3 +419,27 @@ def test_the_keeper_thread_runs_in_a_serving_process_and_stops_at_close(
     opener.opened.remove(serving)
     serving.close()
     assert not keeper.running
+
+
+def test_a_removal_committed_while_the_snapshot_is_sealed_voids_it(
+    gate: Gate, site: Site, opener: Opener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file is sealed with no transaction open (the write lock is not held for seconds);
+    a removal that commits meanwhile is caught when the key would be stored: no key, no file."""
+    people = enrolled(gate, site, 8, seed=1)
+    serving, _ = opener()
+    start(serving, site)
+    directory = serving.ctx.snapshot_dir or Path()
+    path = snapshot_path(directory, site.deployment_id)
+    path.unlink()
+    sealing = templates.seal_snapshot
+
+    def meanwhile(*args: Any, **kwargs: Any) -> Any:
+        sealed = sealing(*args, **kwargs)
+        gate.withdraw_consent(people[0], site.deployment_id)  # another process, during sealing
+        return sealed
+
+    monkeypatch.setattr(templates, "seal_snapshot", meanwhile)
+    assert not save_snapshot(serving.ctx, site.deployment_id)
+    assert not path.exists() and not list(directory.glob("*.tmp"))
+    assert missing_snapshots(serving.ctx) == {site.deployment_id: current_version(gate, site)}

@@ -34,11 +34,13 @@ from facegate.store.index import ShardState
 from facegate.store.index_snapshot import (
     SnapshotStale,
     SnapshotUnusable,
+    check_current,
+    commit_snapshot,
     key_is_live,
     read_header,
     read_snapshot,
+    seal_snapshot,
     snapshot_path,
-    write_snapshot,
 )
 from facegate.store.vault import OpenTemplate
 
@@ -188,15 +190,23 @@ def save_snapshot(ctx: GateContext, deployment_id: str) -> bool:
     state = ctx.index.shard_state(deployment_id)
     if ctx.snapshot_dir is None or version is None or state is None:
         return False
+    # Sealed with no transaction open (seconds at 1M templates); the write transaction only
+    # checks for removals since ``version``, stores the key and moves the file into place.
     try:
-        with ctx.db.transaction() as session:
-            write_snapshot(
-                session, ctx.vault, ctx.snapshot_dir, deployment_id, version,
-                ctx.engine.model_id, state,
-            )  # fmt: skip
+        with ctx.db.transaction(readonly=True) as session:
+            check_current(session, deployment_id, version)  # not worth sealing: stale already
     except SnapshotStale as exc:
         log.info("index snapshot of deployment %s not written: %s", deployment_id, exc)
         return False
+    sealed = seal_snapshot(ctx.snapshot_dir, deployment_id, version, ctx.engine.model_id, state)
+    try:
+        with ctx.db.transaction() as session:
+            commit_snapshot(session, ctx.vault, sealed)
+    except SnapshotStale as exc:
+        log.info("index snapshot of deployment %s not written: %s", deployment_id, exc)
+        return False
+    finally:
+        sealed.discard()
     ctx.snapshot_versions[deployment_id] = version
     return True
 

@@ -38,6 +38,7 @@ from facegate.private_files import private_file
 from facegate.store import gallery_log, snapshot_keys
 from facegate.store.errors import MasterKeyMismatch
 from facegate.store.index import ShardState
+from facegate.store.models import new_id
 from facegate.store.snapshot_keys import SnapshotKey
 from facegate.store.vault import NONCE_BYTES, Vault
 
@@ -117,41 +118,34 @@ def _chunks(data: bytes) -> Iterator[tuple[int, memoryview, bool]]:
         yield number, view[number * CHUNK : (number + 1) * CHUNK], number == count - 1
 
 
-def write_snapshot(
-    session: Session,
-    vault: Vault,
-    directory: Path,
-    deployment_id: str,
-    gallery_version: int,
-    model: str,
-    state: ShardState,
-) -> Path:
-    """Seal ``state`` (the deployment's shard at ``gallery_version``) into the deployment's
-    snapshot file under a new key, wrapped in this transaction; older keys are destroyed. The
-    file is replaced atomically; it is usable once the transaction commits.
+@dataclass
+class SealedSnapshot:
+    """A snapshot file sealed under a fresh key, not yet in place nor its key stored."""
 
-    ``SnapshotStale`` when a template left the gallery after ``gallery_version``: the state may
-    still hold it, and the removal's transaction destroyed only the keys that existed then.
-    The check runs in this (write) transaction, so no removal can commit between it and the
-    new key: any later one destroys it."""
-    current = gallery_log.current_version(session, deployment_id)
-    if current > gallery_version:
-        delta = gallery_log.changes_since(session, deployment_id, gallery_version, current)
-        if delta is None or delta.removed:
-            raise SnapshotStale(
-                f"templates left the gallery after version {gallery_version} (now {current})"
-            )
-    snapshot_keys.destroy(session, deployment_id)
+    deployment_id: str
+    gallery_version: int
+    key_id: str
+    key: bytes
+    partial: Path
+    path: Path
+
+    def discard(self) -> None:
+        self.partial.unlink(missing_ok=True)
+
+
+def seal_snapshot(
+    directory: Path, deployment_id: str, gallery_version: int, model: str, state: ShardState
+) -> SealedSnapshot:
+    """Seal ``state`` (the deployment's shard at ``gallery_version``) under a fresh key into a
+    temporary file beside the deployment's snapshot. No transaction is open meanwhile (at 1M
+    templates this is seconds of work); ``commit_snapshot`` then stores the key and puts the file
+    in place, or ``discard`` removes it."""
     key = snapshot_keys.fresh_key()
-    row = SnapshotKey(deployment_id=deployment_id, gallery_version=gallery_version)
-    row.wrapped_key = vault.wrap_secret(snapshot_keys.key_name(row.id), key)
-    row.kek = vault.fingerprint
-    session.add(row)
-    session.flush()
+    key_id = new_id()
     payload = _payload(state)
     header = SnapshotHeader(
         deployment_id=deployment_id,
-        key_id=row.id,
+        key_id=key_id,
         gallery_version=gallery_version,
         model=model,
         count=len(state.template_ids),
@@ -167,24 +161,75 @@ def write_snapshot(
     path = snapshot_path(directory, deployment_id)
     partial = path.with_name(f"{path.name}.{secrets.token_hex(4)}.tmp")
     private_file(partial)
+    sealed = SealedSnapshot(deployment_id, gallery_version, key_id, key, partial, path)
     try:
-        sealed = bytearray(CHUNK + _TAG)
+        buffer = bytearray(CHUNK + _TAG)
         with partial.open("wb") as out:
             out.write(MAGIC + struct.pack(">I", len(raw)) + raw)
             for section, name in enumerate(_SECTIONS):
                 for number, plain, last in _chunks(payload[name]):
                     nonce = secrets.token_bytes(NONCE_BYTES)
                     aad = _aad(header_hash, section, number, last)
-                    into = memoryview(sealed)[: len(plain) + _TAG]
+                    into = memoryview(buffer)[: len(plain) + _TAG]
                     sealer.encrypt_into(nonce, plain, aad, into)
                     out.write(nonce)
                     out.write(into)
             out.flush()
             os.fsync(out.fileno())
-        os.replace(partial, path)
+    except BaseException:
+        sealed.discard()
+        raise
+    return sealed
+
+
+def check_current(session: Session, deployment_id: str, version: int) -> None:
+    """``SnapshotStale`` when a template left the deployment's gallery after ``version``."""
+    current = gallery_log.current_version(session, deployment_id)
+    if current > version:
+        delta = gallery_log.changes_since(session, deployment_id, version, current)
+        if delta is None or delta.removed:
+            raise SnapshotStale(
+                f"templates left the gallery after version {version} (now {current})"
+            )
+
+
+def commit_snapshot(session: Session, vault: Vault, sealed: SealedSnapshot) -> Path:
+    """In the caller's (write) transaction: store the sealed snapshot's key, wrapped, destroy the
+    deployment's older keys, and move the file into place; it is usable once the transaction
+    commits. The write lock is held for this only, not while the file is sealed.
+
+    ``SnapshotStale`` when a template left the gallery after the snapshot's version: the state
+    may still hold it, and the removal's transaction destroyed only the keys that existed then.
+    The check runs in this (write) transaction, so no removal can commit between it and the
+    new key: any later one destroys it."""
+    deployment_id, version = sealed.deployment_id, sealed.gallery_version
+    check_current(session, deployment_id, version)
+    snapshot_keys.destroy(session, deployment_id)
+    row = SnapshotKey(id=sealed.key_id, deployment_id=deployment_id, gallery_version=version)
+    row.wrapped_key = vault.wrap_secret(snapshot_keys.key_name(row.id), sealed.key)
+    row.kek = vault.fingerprint
+    session.add(row)
+    session.flush()
+    os.replace(sealed.partial, sealed.path)
+    return sealed.path
+
+
+def write_snapshot(
+    session: Session,
+    vault: Vault,
+    directory: Path,
+    deployment_id: str,
+    gallery_version: int,
+    model: str,
+    state: ShardState,
+) -> Path:
+    """``seal_snapshot`` then ``commit_snapshot`` in ``session`` (whose write transaction is
+    then held while the file is sealed: the service seals first, then opens the transaction)."""
+    sealed = seal_snapshot(directory, deployment_id, gallery_version, model, state)
+    try:
+        return commit_snapshot(session, vault, sealed)
     finally:
-        partial.unlink(missing_ok=True)
-    return path
+        sealed.discard()
 
 
 def key_is_live(session: Session, header: SnapshotHeader) -> bool:
