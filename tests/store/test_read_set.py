@@ -38,12 +38,13 @@ def test_nothing_changed_is_unchanged(db: Database) -> None:
 
 
 def test_gallery_version_alone_is_not_a_change(db: Database) -> None:
-    """Every enrolment bumps the gallery version; no legal decision reads it."""
+    """Every enrolment bumps the gallery's version, count and digest; no legal decision reads
+    them."""
     with db.transaction() as session:
         deployment_id = add_deployment(session).id
     reads = _decide(db, deployment_id)
     with db.transaction() as session:
-        gallery_log.bump_version(session, deployment_id)
+        gallery_log.bump_version(session, deployment_id, count=1, digest=12345)
     assert _unchanged(db, reads)
 
 

@@ -15,10 +15,12 @@ the transaction, so a refusal is the same typed error, with the same article, as
 
 Complete by construction: nothing has to list what a check reads. What is NOT compared is a
 column in ``VOLATILE``, which every enrolment moves and no legal decision reads:
-``gallery_version`` (the gallery's change-log version; the gallery's size, where a check needs
-it, is read by counting templates, which is compared) and ``updated_at`` (moved with it; a
-change of a legal fact changes the fact's own column too, which is compared). Replaying the
-raw statements costs a few tens of microseconds each, against milliseconds for the decision.
+``gallery_version`` (the gallery's change-log version), ``gallery_count`` and
+``gallery_digest`` (kept with it for the cold start's check; the gallery's size, where a legal
+check needs it, is read by counting templates, which is compared) and ``updated_at`` (moved
+with them; a change of a legal fact changes the fact's own column too, which is compared).
+Replaying the raw statements costs a few tens of microseconds each, against milliseconds for
+the decision.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from typing import Any
 from sqlalchemy import Connection, event
 from sqlalchemy.orm import Session
 
-VOLATILE = frozenset({"gallery_version", "updated_at"})
+VOLATILE = frozenset({"gallery_version", "gallery_count", "gallery_digest", "updated_at"})
 """Columns that are not compared (see the module's docstring)."""
 _VOLATILE_NAMES = tuple(VOLATILE)  # a result column named so, or labelled ``<table>_<name>``
 
