@@ -9,7 +9,8 @@ STAMP := $(VENV)/.facegate-installed
 # Debian packages the project needs: a CJK font for the PDFs, pdftotext to check them,
 # Chromium for the browser tests of the web console and kiosk, PostgreSQL's server for the
 # tests that run the store on a throwaway cluster (tests/postgres_cluster.py; the service only
-# needs a server when FACEGATE_DATABASE_URL names one).
+# needs a server when FACEGATE_DATABASE_URL names one), with its client tools (pg_dump,
+# pg_restore, psql: `facegate backup`/`restore` on PostgreSQL).
 DEBIAN_PACKAGES := fonts-wqy-microhei poppler-utils chromium postgresql
 
 $(BIN)/python:

@@ -135,6 +135,18 @@ def new_database_url(
 
 
 @pytest.fixture
+def cli_database(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """``database_url`` for a test of the command line, given the operator's way: in
+    ``FACEGATE_DATABASE_URL`` for every command the test runs (in process with CliRunner, or
+    as a subprocess), unset for SQLite in the data directory."""
+    if database_url:
+        monkeypatch.setenv("FACEGATE_DATABASE_URL", database_url)
+    else:
+        monkeypatch.delenv("FACEGATE_DATABASE_URL", raising=False)
+    return database_url
+
+
+@pytest.fixture
 def empty_database_url(
     database_backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> str:

@@ -17,6 +17,9 @@ from facegate.cli import app
 
 runner = CliRunner()
 
+# Every command (and `serve` as a process) on SQLite and on PostgreSQL (FACEGATE_DATABASE_URL).
+pytestmark = pytest.mark.both_databases
+
 
 def cli(data_dir: Path, *args: str) -> dict[str, object]:
     result = runner.invoke(app, ["--data-dir", str(data_dir), *args, "--json"])
@@ -24,7 +27,7 @@ def cli(data_dir: Path, *args: str) -> dict[str, object]:
     return dict(json.loads(result.stdout))
 
 
-def test_key_commands(tmp_path: Path) -> None:
+def test_key_commands(tmp_path: Path, cli_database: str) -> None:
     data = tmp_path / "data"
     cli(data, "init")
     created = cli(data, "key", "create", "--role", "admin", "--label", "ops")
@@ -39,7 +42,7 @@ def test_key_commands(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_serve_with_tls(tmp_path: Path) -> None:
+def test_serve_with_tls(tmp_path: Path, cli_database: str) -> None:
     data = tmp_path / "data"
     cli(data, "init")
     token = str(cli(data, "key", "create", "--role", "dpo")["token"])
@@ -79,7 +82,7 @@ def test_serve_with_tls(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_demo_is_idempotent(tmp_path: Path) -> None:
+def test_demo_is_idempotent(tmp_path: Path, cli_database: str) -> None:
     data = tmp_path / "demo-data"
     args = ["--data-dir", str(data), "demo", "--no-serve", "--photos", str(FIXTURES)]
     first = runner.invoke(app, args)

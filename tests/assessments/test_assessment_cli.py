@@ -14,6 +14,9 @@ from facegate.cli import app
 
 runner = CliRunner()
 
+# Every command on SQLite and on PostgreSQL (FACEGATE_DATABASE_URL; cli_database).
+pytestmark = pytest.mark.both_databases
+
 
 class AssessmentCli:
     def __init__(self, data_dir: Path) -> None:
@@ -26,7 +29,7 @@ class AssessmentCli:
 
 
 @pytest.fixture
-def cli(tmp_path: Path) -> AssessmentCli:
+def cli(tmp_path: Path, cli_database: str) -> AssessmentCli:
     cli = AssessmentCli(tmp_path / "data")
     cli.run("init")
     return cli

@@ -17,9 +17,12 @@ from facegate.law.catalogue import RULES
 runner = CliRunner()
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
+# Every command on SQLite and on PostgreSQL (FACEGATE_DATABASE_URL; cli_database).
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
+def data_dir(tmp_path: Path, cli_database: str) -> Path:
     directory = tmp_path / "data"
     assert runner.invoke(app, ["--data-dir", str(directory), "init"]).exit_code == 0
     return directory

@@ -17,6 +17,9 @@ from facegate.cli import COMMANDS, app, hoist_global_options
 
 runner = CliRunner()
 
+# Every command on SQLite and on PostgreSQL (FACEGATE_DATABASE_URL; cli_database).
+pytestmark = pytest.mark.both_databases
+
 
 def run(args: list[str], code: int = 0) -> Any:
     result = runner.invoke(app, args)
@@ -25,7 +28,7 @@ def run(args: list[str], code: int = 0) -> Any:
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> dict[str, str]:
+def site(tmp_path: Path, cli_database: str) -> dict[str, str]:
     d = str(tmp_path / "data")
     run(["init", "--data-dir", d, "--json"])  # both options after the subcommand
     controller = run(["controller", "add", "--name", "Sunrise", "--contact", "dpo@sunrise.cn",

@@ -58,8 +58,9 @@ def test_a_missing_data_directory_or_server_is_a_clear_error(tmp_path: Path) -> 
 def test_the_service_runs_with_data_rights_only_after_the_owner_migrated(
     tmp_path: Path, empty_database_url: str, postgres_cluster: PostgresCluster
 ) -> None:
-    """README: the owner role runs `facegate db upgrade`; the service's role has only
-    SELECT/INSERT/UPDATE/DELETE (and sequences), so it can never change the schema."""
+    """README: the owner role runs `facegate db upgrade` (and `facegate restore`); the
+    service's role has only SELECT/INSERT/UPDATE/DELETE (and sequences), so it can never
+    change the schema, and `facegate backup` works with it."""
     owner = create_engine(empty_database_url, isolation_level="AUTOCOMMIT")
     name = make_url(empty_database_url).database
     with owner.connect() as connection:  # the README's grants, before the first migration
@@ -86,6 +87,17 @@ def test_the_service_runs_with_data_rights_only_after_the_owner_migrated(
             denied = pytest.raises(Exception, match="permission denied")
             with denied, gate.ctx.db.transaction() as session:
                 session.connection().exec_driver_sql("CREATE TABLE intruder (x int)")
+        finally:
+            gate.close()
+        # docs/operations.md: the service's role backs up, the owner restores, and the service
+        # runs on with its grants after the restore.
+        data = tmp_path / "data"
+        assert run(data, service_url, "backup", str(tmp_path / "b"))["backend"] == "postgresql"
+        assert run(data, empty_database_url, "restore", str(tmp_path / "b"))["audit_chain_ok"]
+        gate = Gate.open(settings)
+        try:
+            make_site(gate)
+            assert gate.verify_audit().ok
         finally:
             gate.close()
     finally:

@@ -6,11 +6,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from facegate.cli import app
 
 runner = CliRunner()
+
+# The SQLite file's online backup, and pg_dump/pg_restore on PostgreSQL (cli_database).
+pytestmark = pytest.mark.both_databases
 
 
 def run(data_dir: Path, *args: str, code: int = 0) -> dict[str, object]:
@@ -20,14 +24,16 @@ def run(data_dir: Path, *args: str, code: int = 0) -> dict[str, object]:
     return body
 
 
-def test_backup_delete_restore_rotate(tmp_path: Path) -> None:
+def test_backup_delete_restore_rotate(tmp_path: Path, cli_database: str) -> None:
     data = tmp_path / "data"
     run(data, "init")
     person = run(data, "subject", "add", "--dob", "1961-08-04", "--name", "B. Obama")["id"]
     other = run(data, "subject", "add", "--dob", "1970-01-01", "--name", "C. Kept")["id"]
     assert isinstance(person, str) and isinstance(other, str)
     backup = run(data, "backup", str(tmp_path / "backup-1"))
-    for name in ("facegate.db", "manifest.json", "facegate.toml"):
+    copy = "facegate.dump" if cli_database else "facegate.db"
+    assert backup["backend"] == ("postgresql" if cli_database else "sqlite")
+    for name in (copy, "manifest.json", "facegate.toml"):
         assert (tmp_path / "backup-1" / name).stat().st_mode & 0o777 == 0o600, name
     assert backup["journal_seq"] == 0
 
@@ -53,7 +59,7 @@ def test_backup_delete_restore_rotate(tmp_path: Path) -> None:
     assert refused.exit_code == 2 and "another master key" in refused.output
 
 
-def test_init_over_a_keyless_directory_is_refused(tmp_path: Path) -> None:
+def test_init_over_a_keyless_directory_is_refused(tmp_path: Path, cli_database: str) -> None:
     data = tmp_path / "data"
     run(data, "init")
     run(data, "subject", "add", "--dob", "1961-08-04", "--name", "B. Obama")

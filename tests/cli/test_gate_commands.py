@@ -15,6 +15,9 @@ from facegate.cli import app
 
 runner = CliRunner()
 
+# Every command on SQLite and on PostgreSQL (FACEGATE_DATABASE_URL; cli_database).
+pytestmark = pytest.mark.both_databases
+
 
 class Cli:
     def __init__(self, data_dir: Path) -> None:
@@ -31,7 +34,7 @@ class Cli:
 
 
 @pytest.fixture
-def cli(tmp_path: Path) -> Cli:
+def cli(tmp_path: Path, cli_database: str) -> Cli:
     cli = Cli(tmp_path / "data")
     cli.run("init")
     return cli
@@ -137,7 +140,7 @@ def test_unknown_device_is_bad_input(cli: Cli, fixtures_dir: Path) -> None:
     assert body["error"]["code"] == "unknown_device"
 
 
-def test_commands_before_init_say_so(tmp_path: Path) -> None:
+def test_commands_before_init_say_so(tmp_path: Path, cli_database: str) -> None:
     result = runner.invoke(
         app, ["--data-dir", str(tmp_path / "none"), "deployment", "list", "--json"]
     )

@@ -9,9 +9,12 @@ from pathlib import Path
 import pytest
 from test_gate_commands import Cli, setup_site
 
+# Every command on SQLite and on PostgreSQL (FACEGATE_DATABASE_URL; cli_database).
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.fixture
-def cli(tmp_path: Path) -> Cli:
+def cli(tmp_path: Path, cli_database: str) -> Cli:
     cli = Cli(tmp_path / "data")
     cli.run("init")
     return cli
@@ -108,14 +111,14 @@ def test_import_into_a_deployment_that_may_not_enrol_embeds_nothing_m9(
 def test_import_names_people_by_their_person_record_of_this_controller(
     cli: Cli, fixtures_dir: Path, tmp_path: Path
 ) -> None:
-    from facegate.config import Settings
+    from facegate.config import load_settings
     from facegate.service import Gate
     from facegate.service.persons import PersonSpec, add_person
 
     ids = setup_site(cli)
     deployment = ids["deployment"]
     controller = cli.run("deployment", "show", deployment)["controller_id"]
-    gate = Gate.open(Settings(data_dir=cli.data_dir))
+    gate = Gate.open(load_settings(cli.data_dir))  # the CLI's database
     try:
         person = add_person(
             gate.ctx, controller, PersonSpec(name="Barack Obama", age_attested=True), actor="desk"

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pyotp
+import pytest
 from typer.testing import CliRunner
 
 from facegate.cli import app
@@ -15,8 +16,13 @@ from facegate.service.users import authenticate_user
 
 runner = CliRunner()
 
+# Every command on SQLite and on PostgreSQL (FACEGATE_DATABASE_URL; cli_database).
+pytestmark = pytest.mark.both_databases
 
-def test_users_add_prints_the_totp_secret_once_and_the_user_can_log_in(tmp_path: Path) -> None:
+
+def test_users_add_prints_the_totp_secret_once_and_the_user_can_log_in(
+    tmp_path: Path, cli_database: str
+) -> None:
     d = str(tmp_path / "data")
     assert runner.invoke(app, ["init", "--data-dir", d, "--json"]).exit_code == 0
     made = runner.invoke(
@@ -43,7 +49,7 @@ def test_users_add_prints_the_totp_secret_once_and_the_user_can_log_in(tmp_path:
     assert [(r["username"], r["role"]) for r in rows] == [("root", "admin")]
     assert "secret" not in listed.stdout  # never shown again
 
-    gate = Gate.open(Settings(data_dir=Path(d)))
+    gate = Gate.open(Settings(data_dir=Path(d), database_url=cli_database))
     try:
         who = authenticate_user(
             gate.ctx, "root", "a long admin passphrase", pyotp.TOTP(secret).now()

@@ -336,7 +336,9 @@ def test_filing_cancel_stopping_a_deployment_disposes_of_its_faces_on_the_edge(
     assert [c["individuals"] for c in control.filing_status()] == [0]
 
 
-def test_init_writes_the_role_and_an_existing_directory_keeps_it(tmp_path: Path) -> None:
+def test_init_writes_the_role_and_an_existing_directory_keeps_it(
+    tmp_path: Path, cli_database: str
+) -> None:
     from typer.testing import CliRunner
 
     from facegate.cli import app

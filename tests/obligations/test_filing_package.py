@@ -69,7 +69,7 @@ def test_filing_due_cli_json_exactly(tmp_path: Path) -> None:
     assert bad.exit_code == 2
 
 
-def test_filing_status_cli(tmp_path: Path) -> None:
+def test_filing_status_cli(tmp_path: Path, cli_database: str) -> None:
     data_dir = str(tmp_path / "data")
     assert runner.invoke(app, ["--data-dir", data_dir, "init", "--json"]).exit_code == 0
     runner.invoke(

@@ -3,7 +3,6 @@ deletion commits with its audit event (PIPL art. 47; Measures art. 8)."""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date
 from pathlib import Path
 
@@ -14,24 +13,14 @@ from facegate.engine import FaceEngine
 from facegate.law import Refused
 from facegate.service import Gate, maintenance
 from facegate.service.errors import UnknownSubject
+from facegate.store import Database
 from facegate.store.errors import MasterKeyMismatch, MasterKeyMissing
 from facegate.store.keys import write_new_key_file
+from raw_sql import stored_bytes
 from sites import CONSENT, Clock, make_site
 
 # The store on SQLite and on PostgreSQL (tests/conftest.py).
 pytestmark = pytest.mark.both_databases
-
-
-def copy_database(source: Path, target: Path) -> None:
-    """An online copy with SQLite's backup API (what `facegate backup` does)."""
-    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
-
-
-def put_back(copy: Path, data_dir: Path) -> None:
-    for suffix in ("-wal", "-shm"):
-        (data_dir / f"facegate.db{suffix}").unlink(missing_ok=True)
-    (data_dir / "facegate.db").write_bytes(copy.read_bytes())
 
 
 def actions(gate: Gate) -> list[str]:
@@ -44,9 +33,16 @@ def actions(gate: Gate) -> list[str]:
 
 
 def test_rights_delete_and_withdrawal_survive_a_restored_backup_pipl_47(
-    data_dir: Path, clock: Clock, engine: FaceEngine, fixtures: Path, tmp_path: Path
+    data_dir: Path,
+    database_url: str,
+    clock: Clock,
+    engine: FaceEngine,
+    fixtures: Path,
+    tmp_path: Path,
 ) -> None:
-    settings = Settings(data_dir=data_dir)
+    """`facegate backup` while the Gate runs (SQLite's online backup, or pg_dump), then
+    deletions, then `facegate restore`: the deletions are applied again."""
+    settings = Settings(data_dir=data_dir, database_url=database_url)
     gate = Gate.open(settings, create=True, clock=clock, engine=engine)
     site = make_site(gate)
     erased = gate.register_subject(date_of_birth=date(1961, 8, 4), identity={"name": "B. Obama"})
@@ -56,21 +52,21 @@ def test_rights_delete_and_withdrawal_survive_a_restored_backup_pipl_47(
     gate.add_credential(erased.id, site.deployment_id, "pin", "246810")
     gate.enrol(erased.id, site.deployment_id, fixtures / "obama_1.jpg")
     gate.enrol(withdrawn.id, site.deployment_id, fixtures / "biden.jpg")
-    backup = tmp_path / "backup.db"
-    copy_database(data_dir / "facegate.db", backup)
+    backup = tmp_path / "backup"
+    maintenance.backup(settings, backup)
 
     gate.delete_subject(erased.id)
     gate.withdraw_consent(withdrawn.id, site.deployment_id)
     gate.close()
-    put_back(backup, data_dir)
+    put_back, notices = maintenance.restore(settings, backup)
+    assert put_back["audit_chain_ok"] is True
+    assert any(
+        "2 data key(s) destroyed, 2 template(s) deleted, 1 person(s) erased" in n for n in notices
+    ), notices
+    assert any("2 event(s) shorter" in n for n in notices), notices
 
     restored = Gate.open(settings, clock=clock, engine=engine)
     try:
-        assert any(
-            "2 data key(s) destroyed, 2 template(s) deleted, 1 person(s) erased" in n
-            for n in restored.notices
-        ), restored.notices
-        assert any("2 event(s) shorter" in n for n in restored.notices), restored.notices
         # Erased again: the person is unknown, nothing is held about them (issue 12).
         with pytest.raises(UnknownSubject):
             restored.verify(site.device_id, erased.id, fixtures / "obama_2.jpg")
@@ -93,26 +89,41 @@ def test_rights_delete_and_withdrawal_survive_a_restored_backup_pipl_47(
     again.close()
 
 
+def stored(settings: Settings) -> bytes:
+    """The SQLite file as it is on disk, or every row of the PostgreSQL database."""
+    if not settings.database_url:
+        return (settings.data_dir / "facegate.db").read_bytes()
+    db = Database(settings.database_url)
+    try:
+        return stored_bytes(db)
+    finally:
+        db.dispose()
+
+
 def test_a_wrong_master_key_is_refused_before_anything_is_written(
-    data_dir: Path, clock: Clock, engine: FaceEngine, tmp_path: Path
+    data_dir: Path, database_url: str, clock: Clock, engine: FaceEngine, tmp_path: Path
 ) -> None:
-    settings = Settings(data_dir=data_dir)
+    settings = Settings(data_dir=data_dir, database_url=database_url)
     gate = Gate.open(settings, create=True, clock=clock, engine=engine)
     gate.register_subject(date_of_birth=None, identity={"name": "A"})
     gate.close()
-    before = (data_dir / "facegate.db").read_bytes()
+    before = stored(settings)
     other = tmp_path / "other.key"
     write_new_key_file(other)
     with pytest.raises(MasterKeyMismatch) as refused:
-        Gate.open(Settings(data_dir=data_dir, key_file=other), clock=clock, engine=engine)
+        Gate.open(
+            Settings(data_dir=data_dir, database_url=database_url, key_file=other),
+            clock=clock,
+            engine=engine,
+        )
     assert refused.value.code == "master_key_mismatch"
-    assert (data_dir / "facegate.db").read_bytes() == before
+    assert stored(settings) == before
 
 
 def test_init_over_a_keyless_directory_is_refused_unless_data_is_abandoned(
-    data_dir: Path, clock: Clock, engine: FaceEngine
+    data_dir: Path, database_url: str, clock: Clock, engine: FaceEngine
 ) -> None:
-    settings = Settings(data_dir=data_dir)
+    settings = Settings(data_dir=data_dir, database_url=database_url)
     gate = Gate.open(settings, create=True, clock=clock, engine=engine)
     person = gate.register_subject(date_of_birth=None, identity={"name": "A"})
     gate.close()
@@ -129,14 +140,18 @@ def test_init_over_a_keyless_directory_is_refused_unless_data_is_abandoned(
         fresh.close()
 
 
-def test_a_new_data_directory_is_private(data_dir: Path, clock: Clock, engine: FaceEngine) -> None:
-    gate = Gate.open(Settings(data_dir=data_dir), create=True, clock=clock, engine=engine)
+def test_a_new_data_directory_is_private(
+    data_dir: Path, database_url: str, clock: Clock, engine: FaceEngine
+) -> None:
+    settings = Settings(data_dir=data_dir, database_url=database_url)
+    gate = Gate.open(settings, create=True, clock=clock, engine=engine)
     gate.close()
     assert data_dir.stat().st_mode & 0o777 == 0o700
-    for name in ("facegate.db", "master.key", "deletions.journal"):
+    files = ("master.key", "deletions.journal") + (() if database_url else ("facegate.db",))
+    for name in files:
         assert (data_dir / name).stat().st_mode & 0o777 == 0o600, name
     data_dir.chmod(0o755)
-    reopened = Gate.open(Settings(data_dir=data_dir), clock=clock, engine=engine)
+    reopened = Gate.open(settings, clock=clock, engine=engine)
     reopened.close()
     assert any("mode 0755" in n for n in reopened.notices)
 
@@ -156,12 +171,13 @@ def test_the_sweep_records_each_batch_with_its_purge(
 
 def test_an_interrupted_master_key_rotation_resumes(
     data_dir: Path,
+    database_url: str,
     clock: Clock,
     engine: FaceEngine,
     fixtures: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    settings = Settings(data_dir=data_dir)
+    settings = Settings(data_dir=data_dir, database_url=database_url)
     gate = Gate.open(settings, create=True, clock=clock, engine=engine)
     site = make_site(gate)
     people = []

@@ -2,14 +2,13 @@
 own data directory (its own copy of the master key, its own deletion journal), the database is
 shared. A host with another master key is refused before it reads or writes anything; each
 host's deletion journal stays whole, and after the database is restored from an older copy,
-every host re-applies the deletions it journalled (PIPL art. 47; Measures art. 8)."""
+every host re-applies the deletions it journalled (PIPL art. 47; Measures art. 8): `facegate
+backup` and `restore` through either host, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
 import shutil
-import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import closing
 from datetime import date
 from pathlib import Path
 
@@ -17,11 +16,10 @@ import pytest
 
 from facegate.config import Settings
 from facegate.engine import FaceEngine
-from facegate.service import Gate
+from facegate.service import Gate, maintenance
 from facegate.store.errors import MasterKeyMismatch, MasterKeyMissing
 from facegate.store.journal import DeletionJournal
 from facegate.store.keys import write_new_key_file
-from postgres_cluster import PostgresCluster
 from raw_sql import raw_rows
 from sites import CONSENT, Clock, make_site
 
@@ -41,8 +39,8 @@ def host(
     opened: list[Gate] = []
 
     def open_host(name: str, **options: object) -> Gate:
-        settings = Settings(data_dir=tmp_path / name, database_url=shared_url)
-        gate = Gate.open(settings, clock=clock, engine=engine, **options)  # type: ignore[arg-type]
+        where = settings(tmp_path, name, shared_url)
+        gate = Gate.open(where, clock=clock, engine=engine, **options)  # type: ignore[arg-type]
         opened.append(gate)
         return gate
 
@@ -55,6 +53,11 @@ def copy_key(tmp_path: Path, source: str, target: str) -> None:
     """The master key given to a second host (a copy of the file; or FACEGATE_MASTER_KEY)."""
     (tmp_path / target).mkdir(mode=0o700)
     shutil.copy2(tmp_path / source / "master.key", tmp_path / target / "master.key")
+
+
+def settings(tmp_path: Path, name: str, shared_url: str) -> Settings:
+    """What the operator's commands on that host read: its data directory, the URL."""
+    return Settings(data_dir=tmp_path / name, database_url=shared_url)
 
 
 def audit_length(gate: Gate) -> int:
@@ -82,8 +85,6 @@ def test_each_hosts_deletion_journal_stays_whole_and_is_replayed_after_a_restore
     host: Callable[..., Gate],
     tmp_path: Path,
     shared_url: str,
-    database_backend: str,
-    request: pytest.FixtureRequest,
 ) -> None:
     a = host("a", create=True)
     site = make_site(a)
@@ -102,18 +103,8 @@ def test_each_hosts_deletion_journal_stays_whole_and_is_replayed_after_a_restore
     for person in people:
         a.record_consent(person, site.deployment_id, CONSENT)
 
-    # A backup of the shared database, taken with every host stopped.
-    a.close()
-    b.close()
-    if database_backend == "sqlite":
-        path = Path(shared_url.removeprefix("sqlite:///"))
-        backup = tmp_path / "backup.db"
-        with closing(sqlite3.connect(path)) as source, closing(sqlite3.connect(backup)) as to:
-            source.backup(to)
-    else:
-        cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
-        backup_url = cluster.copy_database(shared_url)
-    a, b = host("a"), host("b")
+    # `facegate backup` of the shared database through the second host, while both run.
+    maintenance.backup(settings(tmp_path, "b", shared_url), tmp_path / "backup")
 
     # Deletions through both hosts, interleaved.
     a.delete_subject(people[0], actor="dpo:a")
@@ -125,21 +116,20 @@ def test_each_hosts_deletion_journal_stays_whole_and_is_replayed_after_a_restore
         assert state.problem == "", (name, state.problem)
         assert [int(e["seq"]) for e in state.entries] == [1, 2], name
 
-    # The database is restored from the backup; each host, opened, re-applies its deletions.
+    # Every host stopped, `facegate restore` through the second host: it re-applies its own
+    # deletions at once, the first host its own when it next opens the database.
     a.close()
     b.close()
-    if database_backend == "sqlite":
-        for suffix in ("-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        path.write_bytes(backup.read_bytes())
-    else:
-        cluster.put_back(backup_url, shared_url)
-        cluster.drop_database(backup_url)
+    restored, notices = maintenance.restore(
+        settings(tmp_path, "b", shared_url), tmp_path / "backup"
+    )
+    assert restored["audit_chain_ok"] is True
+    assert any("re-applied 2 deletion(s)" in n for n in notices), notices
+    b = host("b")
+    assert not any("re-applied" in n for n in b.notices), b.notices
     a = host("a")
     assert any("re-applied 2 deletion(s)" in n for n in a.notices), a.notices
-    b = host("b")
-    assert any("re-applied 2 deletion(s)" in n for n in b.notices), b.notices
-    assert not [n for n in a.notices + b.notices if "another deletion journal" in n]
+    assert not [n for n in notices + a.notices + b.notices if "another deletion journal" in n]
     for gate in (a, b):
         for erased in (people[0], people[1], people[3]):
             assert gate.subject_report(erased)["deleted"] is True

@@ -50,7 +50,7 @@ def test_downgrade_to_base_and_back(db: Database) -> None:
     assert set(Base.metadata.tables) <= set(inspect(db.engine).get_table_names())
 
 
-@pytest.mark.sqlite_only
+@pytest.mark.sqlite_only(reason="SQLite's PRAGMAs; PostgreSQL has no such settings")
 def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(db: Database) -> None:
     with db.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -87,7 +87,9 @@ def test_transaction_commits_on_success_and_rolls_back_on_error(db: Database) ->
         assert session.scalars(select(m.Subject.id)).all() == ["kept"]
 
 
-@pytest.mark.sqlite_only
+@pytest.mark.sqlite_only(
+    reason="SQLite rolls a read-only write back silently; PostgreSQL refuses it (below)"
+)
 def test_readonly_transaction_writes_nothing(db: Database) -> None:
     with db.transaction(readonly=True) as session:
         session.add(m.Subject(id="ghost"))
@@ -96,7 +98,7 @@ def test_readonly_transaction_writes_nothing(db: Database) -> None:
         assert session.scalar(select(func.count()).select_from(m.Subject)) == 0
 
 
-@pytest.mark.sqlite_only
+@pytest.mark.sqlite_only(reason="BEGIN IMMEDIATE; PostgreSQL's advisory lock is tested below")
 def test_write_transactions_take_the_write_lock_at_begin(db: Database) -> None:
     """BEGIN IMMEDIATE: while one transaction is open, even before it writes, no other
     writer can begin; a read-only transaction does not take the lock."""

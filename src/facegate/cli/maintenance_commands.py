@@ -38,12 +38,12 @@ def backup(
     target: Annotated[Path, typer.Argument(help="A new directory for the backup.")],
     as_json: JsonOption = False,
 ) -> None:
-    """Copy the database while facegate runs (SQLite's online backup), with a manifest. The
-    master key and the deletion journal are not in it: back them up apart, and never put an
-    older journal back."""
+    """Copy the database while facegate runs (SQLite's online backup, or pg_dump of one
+    snapshot on PostgreSQL), with a manifest. The master key and the deletion journal are not
+    in it: back them up apart, and never put an older journal back."""
     with reporting(as_json):
         settings = load_settings(state(ctx).data_dir)
-        with progress_bar("backing up (pages)", not as_json) as update:
+        with progress_bar("backing up", not as_json) as update:
             body = maintenance.backup(settings, target, on_progress=update)
         apart = ", ".join(
             str(p) for p in (settings.resolved_key_file, settings.resolved_journal_file)
@@ -62,8 +62,9 @@ def restore(
     source: Annotated[Path, typer.Argument(help="A directory written by `facegate backup`.")],
     as_json: JsonOption = False,
 ) -> None:
-    """Put a backup's database back (stop `facegate serve` first). Every deletion made since the
-    backup is applied again from the deletion journal, and reported."""
+    """Put a backup's database back (stop `facegate serve` first: on PostgreSQL, on every
+    host). Every deletion made since the backup is applied again from the deletion journal,
+    and reported; on PostgreSQL in one transaction, as the database's owner."""
     with reporting(as_json):
         settings = load_settings(state(ctx).data_dir)
         body, notices = maintenance.restore(settings, source)

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -64,6 +64,10 @@ class GateContext:
     snapshot_dir: Path | None = None
     snapshot_from: int = 50_000
     snapshot_versions: dict[str, int] = field(default_factory=dict)
+    # After a removal destroyed a held deployment's snapshot key, write a new snapshot once the
+    # gallery has been quiet this many seconds (None: only at close); the thread that does it.
+    snapshot_delay: float | None = 10.0
+    snapshot_keeper: Any = None
     liveness_factory: Callable[[], PassiveLiveness] = PassiveLiveness
     liveness_threshold: float = LIVENESS_THRESHOLD  # the passive check's, from the settings
     _engine: FaceWork | None = None
@@ -126,13 +130,14 @@ class GateContext:
         return self.clock()
 
     @contextmanager
-    def unit(self, *, readonly: bool = False) -> Iterator[Session]:
-        """One transaction (``readonly``: no write lock on SQLite, nothing committed).
+    def unit(self, *, readonly: bool = False, scope: str | None = None) -> Iterator[Session]:
+        """One transaction (``readonly``: no write lock on SQLite, nothing committed;
+        ``scope``: see ``Database.transaction``).
 
         A refusal raised inside by ``require`` rolls the transaction back; its audit event is
         then written in a transaction of its own and the law's ``Refused`` is raised."""
         try:
-            with self.db.transaction(readonly=readonly) as session:
+            with self.db.transaction(readonly=readonly, scope=scope) as session:
                 yield session
         except _Refusal as refusal:
             with self.db.transaction() as session:

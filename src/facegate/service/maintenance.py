@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, make_url, or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -38,7 +38,6 @@ from facegate.service.gate import Gate, next_key_file
 from facegate.store import AuditLog, Database, keyring
 from facegate.store import backup as backups
 from facegate.store import models as m
-from facegate.store.database import DB_FILE
 from facegate.store.durability_models import KeyCheck
 from facegate.store.errors import MasterKeyMismatch
 from facegate.store.journal import DeletionJournal
@@ -62,13 +61,25 @@ class MaintenanceRefused(FacegateError):
     code = "maintenance_refused"
 
 
-def _sqlite_file(settings: Settings, what: str) -> Path:
-    if settings.database_url and not settings.database_url.startswith("sqlite"):
-        raise MaintenanceRefused(
-            f"{what} copies SQLite databases; for PostgreSQL use pg_dump / pg_restore (the "
-            "deletion journal is replayed when facegate next opens the restored database)"
-        )
-    return settings.data_dir / DB_FILE
+def _postgres_url(settings: Settings) -> str | None:
+    """The configured PostgreSQL URL, or None for SQLite in the data directory."""
+    url = settings.database_url
+    if url and not url.startswith("sqlite"):
+        if not url.startswith("postgresql"):
+            raise MaintenanceRefused(
+                "backup and restore know SQLite and PostgreSQL; back this database up with "
+                "its own tools (the deletion journal is replayed when facegate next opens it)"
+            )
+        return url
+    return None
+
+
+def _sqlite_file(settings: Settings) -> Path:
+    """The SQLite file: the data directory's, or the one ``database_url`` names."""
+    database = make_url(settings.resolved_database_url).database
+    if not database or database == ":memory:":
+        raise MaintenanceRefused("an in-memory SQLite database has nothing to back up")
+    return Path(database)
 
 
 class DatabaseUnreachable(FacegateError):
@@ -122,11 +133,16 @@ def migrate(settings: Settings) -> dict[str, object]:
 def backup(
     settings: Settings, target: Path, *, on_progress: Progress | None = None
 ) -> dict[str, object]:
-    """A consistent online copy of the database in ``target``, with its manifest."""
-    db_file = _sqlite_file(settings, "backup")
-    if not db_file.is_file():
-        raise MaintenanceRefused(f"no database at {db_file}: nothing to back up")
-    manifest = backups.backup(db_file, Path(target), on_progress=on_progress)
+    """A consistent online copy of the database in ``target``, with its manifest: SQLite's
+    online backup, or ``pg_dump`` of one snapshot on PostgreSQL."""
+    url = _postgres_url(settings)
+    if url is not None:
+        manifest = backups.backup_postgres(url, Path(target), on_progress=on_progress)
+    else:
+        db_file = _sqlite_file(settings)
+        if not db_file.is_file():
+            raise MaintenanceRefused(f"no database at {db_file}: nothing to back up")
+        manifest = backups.backup(db_file, Path(target), on_progress=on_progress)
     config = settings.data_dir / CONFIG_FILE
     if config.is_file():  # the settings belong with the data (no secrets in them)
         private_file(Path(target) / CONFIG_FILE)
@@ -143,17 +159,30 @@ def backup(
 
 def restore(settings: Settings, source: Path) -> tuple[dict[str, object], list[str]]:
     """Put a backup back, then open it once so that the deletion journal is replayed. Returns
-    what was restored and what the operator must be told."""
-    db_file = _sqlite_file(settings, "restore")
+    what was restored and what the operator must be told.
+
+    The backup must carry the deletion journal the database it replaces was created with
+    (``key_check.journal_id``, the first host's); with several hosts on one PostgreSQL
+    database, each host re-applies its own journal when it next opens the database."""
+    url = _postgres_url(settings)
     lock = DataDirLock(settings.data_dir).acquire(exclusive=True, what="restore")
     try:
         gate = Gate.open(settings, held_lock=lock)  # the current key and journal, checked
         key_fp = gate.ctx.vault.fingerprint
-        journal = gate.ctx.vault.journal
+        with gate.ctx.db.transaction(readonly=True) as session:
+            check = session.get(KeyCheck, 1)
+            journal_id = check.journal_id if check is not None else ""
         gate.close()
-        journal_id = journal.read().journal_id if journal is not None else ""
-        manifest = backups.verify(Path(source), fingerprint=key_fp, journal_id=journal_id)
-        kept = backups.put_back(Path(source), manifest, db_file)
+        manifest = backups.verify(
+            Path(source),
+            fingerprint=key_fp,
+            journal_id=journal_id,
+            backend="sqlite" if url is None else "postgresql",
+        )
+        if url is None:
+            kept = backups.put_back(Path(source), manifest, _sqlite_file(settings))
+        else:
+            kept = backups.put_back_postgres(Path(source), manifest, url, settings.data_dir)
         reopened = Gate.open(settings, held_lock=lock)  # replays before anyone else opens it
         notices = list(reopened.notices)
         ok = reopened.verify_audit().ok

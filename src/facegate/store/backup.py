@@ -1,4 +1,5 @@
-"""Consistent online copies of the SQLite database, and putting one back.
+"""Consistent online copies of the database, and putting one back: SQLite here, PostgreSQL with
+its own client tools (``store/backup_postgres.py``), one manifest for both.
 
 ``backup`` copies with SQLite's online backup API (a consistent snapshot while the service
 runs), checks the copy's integrity and writes a manifest: the copy's SHA-256, the master key
@@ -9,7 +10,10 @@ restored database is opened (``facegate.service.durability``).
 
 ``restore`` refuses a copy that fails its checksum or integrity check, is sealed under another
 master key or belongs to another deletion journal; it keeps the database it replaces as
-``facegate.db.pre-restore`` (mode 0600) until the operator removes it.
+``facegate.db.pre-restore`` (mode 0600) until the operator removes it. On PostgreSQL,
+``backup_postgres`` writes a ``pg_dump`` archive (``facegate.dump``) of one snapshot and
+``put_back_postgres`` keeps the replaced database as a dump in the data directory
+(``facegate.pre-restore.dump``) and restores in one transaction.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from facegate.private_files import private_directory
+from facegate.store import backup_postgres as pg
 from facegate.store.errors import StoreError
 from facegate.store.keys import fsync_path
 from facegate.store.types import utc_now
@@ -47,6 +52,7 @@ class Manifest:
     journal_id: str
     journal_seq: int
     audit_events: int
+    backend: str = "sqlite"  # or "postgresql" (a pg_dump archive); older manifests: SQLite
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -81,16 +87,50 @@ def _describe(path: Path) -> tuple[str, str, int, int]:
     return str(row[0]), str(row[1]), int(row[2]), int(events[0])
 
 
+def _new_partial(target: Path, name: str) -> Path:
+    """An empty ``name``.partial (0600) in the new, private directory ``target``."""
+    if target.exists() and any(target.iterdir()):
+        raise BackupError(f"{target} exists and is not empty; name a new directory")
+    private_directory(target)
+    partial = target / (name + ".partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.close(fd)
+    return partial
+
+
+def _write_manifest(
+    target: Path, final: Path, described: tuple[str, str, int, int], backend: str
+) -> Manifest:
+    """The manifest of the copy ``final``: its checksum and what ``described`` read in it
+    (fingerprint, journal id, journal seq, audit events)."""
+    fingerprint, journal_id, journal_seq, events = described
+    manifest = Manifest(
+        created_at=utc_now().isoformat(),
+        database=final.name,
+        sha256=_sha256(final),
+        bytes=final.stat().st_size,
+        fingerprint=fingerprint,
+        journal_id=journal_id,
+        journal_seq=journal_seq,
+        audit_events=events,
+        backend=backend,
+    )
+    manifest_file = target / MANIFEST
+    fd = os.open(manifest_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(manifest.to_dict(), handle, indent=2)
+        handle.write("\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    fsync_path(target)
+    return manifest
+
+
 def backup(
     db_file: Path, target: Path, *, on_progress: Callable[[int, int], None] | None = None
 ) -> Manifest:
     """Copy the live database into the new directory ``target`` (0700, files 0600)."""
-    if target.exists() and any(target.iterdir()):
-        raise BackupError(f"{target} exists and is not empty; name a new directory")
-    private_directory(target)
-    partial = target / (DB_NAME + ".partial")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.close(fd)
+    partial = _new_partial(target, DB_NAME)
     source = sqlite3.connect(f"file:{db_file}?mode=ro", uri=True, timeout=30)
     copy = sqlite3.connect(partial)
     try:
@@ -107,26 +147,28 @@ def backup(
     fsync_path(partial)
     final = target / DB_NAME
     os.replace(partial, final)
-    fingerprint, journal_id, journal_seq, events = _describe(final)
-    manifest = Manifest(
-        created_at=utc_now().isoformat(),
-        database=DB_NAME,
-        sha256=_sha256(final),
-        bytes=final.stat().st_size,
-        fingerprint=fingerprint,
-        journal_id=journal_id,
-        journal_seq=journal_seq,
-        audit_events=events,
-    )
-    manifest_file = target / MANIFEST
-    fd = os.open(manifest_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(manifest.to_dict(), handle, indent=2)
-        handle.write("\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    fsync_path(target)
-    return manifest
+    return _write_manifest(target, final, _describe(final), "sqlite")
+
+
+def backup_postgres(
+    url: str, target: Path, *, on_progress: Callable[[int, int], None] | None = None
+) -> Manifest:
+    """``pg_dump`` the live PostgreSQL database at ``url`` into the new directory ``target``
+    (0700, files 0600), from one snapshot; the dump is read back before it counts."""
+    partial = _new_partial(target, pg.DUMP_NAME)
+    try:
+        fingerprint, journal_id, journal_seq, events = pg.dump(
+            url, partial, on_progress=on_progress
+        )
+        fsync_path(partial)
+        final = target / pg.DUMP_NAME
+        os.replace(partial, final)
+        if pg.describe(final) != (fingerprint, journal_id, journal_seq):
+            raise BackupError(f"{final} does not hold the key check value it was dumped with")
+    except pg.PostgresToolError as exc:
+        raise BackupError(str(exc)) from exc
+    described = (fingerprint, journal_id, journal_seq, events)
+    return _write_manifest(target, final, described, "postgresql")
 
 
 def read_manifest(source: Path) -> Manifest:
@@ -137,13 +179,27 @@ def read_manifest(source: Path) -> Manifest:
         raise BackupError(f"{source} holds no readable facegate backup manifest") from exc
 
 
-def verify(source: Path, *, fingerprint: str, journal_id: str) -> Manifest:
-    """Check a backup before it is restored: checksum, integrity, key and journal."""
+def verify(source: Path, *, fingerprint: str, journal_id: str, backend: str = "sqlite") -> Manifest:
+    """Check a backup before it is restored: its database, checksum, integrity, key and
+    journal."""
     manifest = read_manifest(source)
+    if manifest.backend != backend:
+        raise BackupError(
+            f"the backup is of a {manifest.backend} database and facegate is configured for "
+            f"{backend}: restore it into a {manifest.backend} database"
+        )
     copy = source / manifest.database
+    if Path(manifest.database).name != manifest.database:
+        raise BackupError(f"{source}'s manifest names a file outside the backup")
     if not copy.is_file() or _sha256(copy) != manifest.sha256:
         raise BackupError(f"{copy} does not match its manifest's checksum")
-    stored_fp, stored_journal, _, _ = _describe(copy)
+    if backend == "postgresql":
+        try:
+            stored_fp, stored_journal, _ = pg.describe(copy)
+        except pg.PostgresToolError as exc:
+            raise BackupError(str(exc)) from exc
+    else:
+        stored_fp, stored_journal, _, _ = _describe(copy)
     if stored_fp != fingerprint:
         raise BackupError(
             f"the backup is sealed under another master key (fingerprint {stored_fp[:16]}, the "
@@ -151,10 +207,22 @@ def verify(source: Path, *, fingerprint: str, journal_id: str) -> Manifest:
         )
     if journal_id and stored_journal and stored_journal != journal_id:
         raise BackupError(
-            "the backup belongs to another deletion journal than this data directory's; "
-            "restoring it would skip the deletions recorded here"
+            "the backup belongs to another deletion journal than the database it replaces; "
+            "restoring it would skip the deletions recorded in this database's journals"
         )
     return manifest
+
+
+def put_back_postgres(source: Path, manifest: Manifest, url: str, data_dir: Path) -> Path:
+    """Replace the PostgreSQL database's content with the backup's, in one transaction; the
+    database it replaces is kept as a dump in ``data_dir`` (0600)."""
+    kept = data_dir / "facegate.pre-restore.dump"
+    try:
+        pg.put_back(url, source / manifest.database, kept)
+    except pg.PostgresToolError as exc:
+        raise BackupError(str(exc)) from exc
+    fsync_path(data_dir)
+    return kept
 
 
 def put_back(source: Path, manifest: Manifest, db_file: Path) -> Path:

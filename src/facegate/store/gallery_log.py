@@ -43,7 +43,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql.elements import ColumnElement
 
-from facegate.store import snapshot_keys
+from facegate.store import gallery_digest, snapshot_keys
 from facegate.store.models import ID, Base, Deployment
 from facegate.store.types import SEQUENCE, utc_now
 
@@ -84,25 +84,42 @@ class Delta:
         return bool(self.added or self.removed)
 
 
-def bump_version(session: Session, deployment_id: str) -> tuple[int, int]:
-    """Increment the deployment's gallery version in this transaction; (before, after).
+def bump_version(
+    session: Session, deployment_id: str, *, count: int = 0, digest: int = 0
+) -> tuple[int, int]:
+    """Increment the deployment's gallery version in this transaction; (before, after). ``count``
+    templates joined (negative: left) the gallery, the XOR of whose id hashes is ``digest``
+    (``facegate.store.gallery_digest``): the same statement keeps the gallery's count and digest.
 
     One ``UPDATE ... SET gallery_version = gallery_version + 1``: on PostgreSQL it takes the
     row's lock, so two writers never hand out the same version. The deployment object already
     in the session (if any) is told the new value."""
-    result = session.execute(
-        update(Deployment)
-        .where(Deployment.id == deployment_id)
-        .values(gallery_version=Deployment.gallery_version + 1)
-        .execution_options(synchronize_session=False)
+    d = _DEPLOYMENTS.c
+    values: dict[str, Any] = {"gallery_version": d.gallery_version + 1}
+    if count:
+        values["gallery_count"] = d.gallery_count + count
+    if digest:  # XOR, written (a | b) - (a & b): the same on SQLite and PostgreSQL
+        values["gallery_digest"] = d.gallery_digest.bitwise_or(
+            digest
+        ) - d.gallery_digest.bitwise_and(digest)
+    session.flush()
+    after = (
+        session.connection()
+        .execute(
+            update(_DEPLOYMENTS)
+            .where(d.id == deployment_id)
+            .values(**values)
+            .returning(d.gallery_version)
+        )
+        .scalar()
     )
-    if getattr(result, "rowcount", 1) == 0:
+    if after is None:
         raise LookupError(f"no deployment {deployment_id}")
-    after = session.scalar(select(Deployment.gallery_version).where(Deployment.id == deployment_id))
-    assert after is not None
     held = session.identity_map.get(identity_key(Deployment, deployment_id))
     if held is not None:
         set_committed_value(held, "gallery_version", after)
+        if count or digest:
+            session.expire(held, ["gallery_count", "gallery_digest"])
     return after - 1, after
 
 
@@ -115,7 +132,10 @@ def _log(
             select(Deployment.gallery_version).where(Deployment.id == deployment_id)
         )
         return (version or 0), (version or 0)
-    before, after = bump_version(session, deployment_id)
+    count = len(entries) if op == ADD else -len(entries)
+    before, after = bump_version(
+        session, deployment_id, count=count, digest=gallery_digest.digest(t for t, _ in entries)
+    )
     if op == REMOVE:
         # A template left the gallery: no snapshot that still holds it may be opened again.
         snapshot_keys.destroy(session, deployment_id)
@@ -124,6 +144,8 @@ def _log(
 
 
 _CHANGES = GalleryChange.metadata.tables[GalleryChange.__tablename__]
+_DEPLOYMENTS = Deployment.metadata.tables[Deployment.__tablename__]
+_FEW = 16  # entries written as plain rows (an enrolment's one): cheaper than building the JSON
 
 
 def _insert(
@@ -132,6 +154,17 @@ def _insert(
     """One ``INSERT ... SELECT`` for all the entries, their ids bound as two parameters (a
     JSON array unpacked by SQLite's ``json_each``, arrays by PostgreSQL's ``unnest``): a sweep's
     chunk of thousands of removals costs one statement, not one bound row each."""
+    if len(entries) <= _FEW:
+        at = utc_now()
+        session.connection().execute(
+            insert(_CHANGES),
+            [
+                {"deployment_id": deployment_id, "version": version, "op": op,
+                 "template_id": t, "subject_id": s, "at": at}
+                for t, s in entries
+            ],
+        )  # fmt: skip
+        return
     template_ids = [t for t, _ in entries]
     subject_ids = [s for _, s in entries]
     template_id: ColumnElement[Any]

@@ -1,0 +1,132 @@
+"""`facegate backup`/`restore` on PostgreSQL (store/backup_postgres.py): a restore is one
+transaction (a failure leaves the database as it was), it also drops what a newer migration
+added, a backup is refused where it does not belong, and a password never reaches a command
+line. The round trip with deletions replayed runs on both databases in test_durability.py,
+test_two_hosts.py and tests/cli/test_durability_commands.py."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
+
+from facegate.config import Settings
+from facegate.service import Gate, maintenance
+from facegate.store.backup import BackupError
+from facegate.store.backup_postgres import libpq
+from sites import Clock
+
+# pg_dump and pg_restore: PostgreSQL's own (SQLite's backup is tested in test_durability.py).
+on_postgresql = pytest.mark.parametrize(
+    "database_backend", ["postgresql"], indirect=True, scope="module"
+)
+
+
+def sql(url: str, *statements: str) -> list[tuple[object, ...]]:
+    engine = create_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            rows: list[tuple[object, ...]] = []
+            for statement in statements:
+                result = connection.execute(text(statement))
+                rows = [tuple(r) for r in result] if result.returns_rows else []
+            return rows
+    finally:
+        engine.dispose()
+
+
+def people(settings: Settings, clock: Clock) -> set[str]:
+    gate = Gate.open(settings, clock=clock)
+    try:
+        rows = sql(settings.database_url, "SELECT id FROM subjects")
+        return {str(r[0]) for r in rows}
+    finally:
+        gate.close()
+
+
+def a_backup_and_a_later_person(
+    settings: Settings, clock: Clock, tmp_path: Path
+) -> tuple[Path, str, str]:
+    gate = Gate.open(settings, create=True, clock=clock)
+    kept = gate.register_subject(date_of_birth=date(1980, 1, 1), identity={"name": "K"}).id
+    backup = tmp_path / "backup"
+    maintenance.backup(settings, backup)
+    later = gate.register_subject(date_of_birth=date(1990, 1, 1), identity={"name": "L"}).id
+    gate.close()
+    return backup, kept, later
+
+
+@on_postgresql
+def test_a_failing_restore_leaves_the_database_as_it_was(
+    data_dir: Path, database_url: str, clock: Clock, tmp_path: Path
+) -> None:
+    settings = Settings(data_dir=data_dir, database_url=database_url)
+    gate = Gate.open(settings, create=True, clock=clock)
+    kept = gate.register_subject(date_of_birth=date(1980, 1, 1)).id
+    gate.close()
+    # A dump that grants a role the server no longer has: its GRANT, replayed after every
+    # table and row, fails.
+    role = f"gone_{data_dir.parent.name[-8:].lower().replace('-', '_')}"
+    sql(database_url, f'CREATE ROLE "{role}"', f'GRANT SELECT ON subjects TO "{role}"')
+    backup = tmp_path / "backup"
+    maintenance.backup(settings, backup)
+    sql(database_url, f'REVOKE SELECT ON subjects FROM "{role}"', f'DROP ROLE "{role}"')
+    gate = Gate.open(settings, clock=clock)
+    later = gate.register_subject(date_of_birth=date(1990, 1, 1)).id
+    gate.close()
+
+    with pytest.raises(BackupError, match="rolled back, the database is unchanged"):
+        maintenance.restore(settings, backup)
+    assert people(settings, clock) == {kept, later}
+    assert (data_dir / "facegate.pre-restore.dump").stat().st_mode & 0o777 == 0o600
+
+
+@on_postgresql
+def test_a_restore_drops_what_a_newer_schema_added_and_migrates_again(
+    data_dir: Path, database_url: str, clock: Clock, tmp_path: Path
+) -> None:
+    settings = Settings(data_dir=data_dir, database_url=database_url)
+    backup, kept, _later = a_backup_and_a_later_person(settings, clock, tmp_path)
+    sql(database_url, "CREATE TABLE added_later (id integer PRIMARY KEY)")
+
+    restored, _ = maintenance.restore(settings, backup)
+    assert restored["audit_chain_ok"] is True
+    assert people(settings, clock) == {kept}
+    assert sql(database_url, "SELECT to_regclass('added_later') IS NULL") == [(True,)]
+
+
+@on_postgresql
+def test_a_backup_is_refused_where_it_does_not_belong(
+    data_dir: Path, database_url: str, clock: Clock, tmp_path: Path
+) -> None:
+    settings = Settings(data_dir=data_dir, database_url=database_url)
+    backup, kept, later = a_backup_and_a_later_person(settings, clock, tmp_path)
+    # Into SQLite: a pg_dump archive is not an SQLite file.
+    sqlite = Settings(data_dir=tmp_path / "sqlite-data")
+    Gate.open(sqlite, create=True, clock=clock).close()
+    with pytest.raises(BackupError, match="postgresql database"):
+        maintenance.restore(sqlite, backup)
+    # A dump altered after it was written.
+    manifest = json.loads((backup / "manifest.json").read_text())
+    with (backup / manifest["database"]).open("ab") as dump:
+        dump.write(b"\0")
+    with pytest.raises(BackupError, match="checksum"):
+        maintenance.restore(settings, backup)
+    # A manifest that names a file outside the backup.
+    manifest["database"] = "../elsewhere.dump"
+    (backup / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(BackupError, match="outside the backup"):
+        maintenance.restore(settings, backup)
+    assert people(settings, clock) == {kept, later}
+
+
+def test_a_password_goes_to_the_tools_in_the_environment_only() -> None:
+    conninfo, env = libpq(
+        "postgresql+psycopg://app:s3cr%40t@db.example.cn:5432/facegate?sslmode=verify-full"
+    )
+    assert conninfo == "postgresql://app@db.example.cn:5432/facegate?sslmode=verify-full"
+    assert env["PGPASSWORD"] == "s3cr@t"
