@@ -528,9 +528,17 @@ def measure_index(
     shard.ann.nprobe, shard.ann.near_nprobe = index.tuning.nprobe, index.tuning.near_nprobe
 
 
-def section_index(faces: Faces, sizes: list[int], queries: int) -> None:
-    tuning = IndexTuning()
-    for size in sizes:
+# The previous default (issue 13s): 8-bit scalar codes, 256 lists, 128 candidates.
+SQ8_256 = IndexTuning(codes="SQ8", nprobe=256, candidates=128)
+
+
+def section_index(faces: Faces, sizes: list[int], queries: int, codes: list[str]) -> None:
+    """One build per code in ``codes`` ("" is today's default, ``SQ8`` the previous one), each
+    measured at its own settings, in the same run (same gallery, probes and exact truth)."""
+    for size, code in ((s, c) for s in sizes for c in codes):
+        tuning = (
+            SQ8_256 if code == "SQ8" else replace(IndexTuning(), codes=code or IndexTuning.codes)
+        )
         vectors = gallery(faces, size)
         gc.collect()
         before = rss_bytes()
@@ -541,14 +549,23 @@ def section_index(faces: Faces, sizes: list[int], queries: int) -> None:
         grown = rss_bytes() - before
         del vectors
         gc.collect()
-        settings = [
-            Setting(f"{tuning.nprobe} / {tuning.candidates} (default)", tuning.nprobe,
-                    tuning.candidates),
-            Setting("512 / 128", 512, 128),
-            Setting("1024 / 256", 1024, 256),
-        ]  # fmt: skip
+        if tuning.codes == "SQ8":
+            settings = [
+                Setting("256 / 128 (issue 13s default)", 256, 128),
+                Setting("512 / 128", 512, 128),
+                Setting("1024 / 256", 1024, 256),
+            ]
+        else:
+            settings = [
+                Setting(f"{tuning.nprobe} / {tuning.candidates} (default)", tuning.nprobe,
+                        tuning.candidates),
+                Setting("512 / 512", 512, 512),
+                Setting("1536 / 1024", 1536, 1024),
+                Setting("2048 / 1024", 2048, 1024),
+            ]  # fmt: skip
         measure_index(
-            f"GalleryIndex at {size:,}", faces, index, (wall, cpu_s, grown), queries, settings,
+            f"GalleryIndex at {size:,}, {tuning.codes}", faces, index, (wall, cpu_s, grown),
+            queries, settings,
             [16, 32, tuning.near_nprobe, 128, tuning.nprobe],
         )  # fmt: skip
         del index
@@ -557,12 +574,12 @@ def section_index(faces: Faces, sizes: list[int], queries: int) -> None:
 
 TEN_MILLION = IndexTuning(
     compact=True,
-    codes="SQ4",
+    codes="PQ32x4fsr",  # issue 13s ran SQ4 at 256 lists: recall 0.79 / 0.76
     coarse="_HNSW32",
     max_lists=16384,
     train_per_list=8,
-    nprobe=256,
-    candidates=256,
+    nprobe=2048,
+    candidates=1024,
 )
 
 
@@ -595,7 +612,9 @@ def section_ten(faces: Faces, queries: int, size: int = 10_000_000) -> None:
     tenth = max(2, queries // 2)
     measure_index(
         f"GalleryIndex at {size:,}, float16 vectors", faces, index, build, tenth,
-        [Setting("256 / 256 (this run's tuning)", 256, 256), Setting("128 / 256", 128, 256)],
+        [Setting(f"{tuning.nprobe} / {tuning.candidates} (this run's tuning)", tuning.nprobe,
+                 tuning.candidates),
+         Setting("1024 / 1024", 1024, 1024), Setting("4096 / 1024", 4096, 1024)],
         [32, tuning.near_nprobe, 128],
     )  # fmt: skip
 
@@ -634,6 +653,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--store-size", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=2000)
+    parser.add_argument(
+        "--codes", default=",SQ8", help="index section: codes to build ('': the default, SQ8)"
+    )
     parser.add_argument("--only", default="compare,index,store,processes,write")
     args = parser.parse_args(argv)
     only = set(args.only.split(","))
@@ -655,7 +677,10 @@ def main(argv: list[str] | None = None) -> int:
     if "compare" in only:
         section_compare(faces, args.compare_size, args.queries)
     if "index" in only:
-        section_index(faces, [int(s) for s in args.sizes.split(",") if s], args.queries)
+        section_index(
+            faces, [int(s) for s in args.sizes.split(",") if s], args.queries,
+            args.codes.split(","),
+        )  # fmt: skip
     if "ten" in only:
         section_ten(faces, args.queries, args.ten_size)
     if "store" in only:

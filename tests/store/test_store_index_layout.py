@@ -5,6 +5,7 @@ plain dict model of what it should hold, at small scale, under the exact path an
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -17,6 +18,9 @@ NOW = datetime(2026, 6, 1, tzinfo=UTC)
 LATER = (NOW + timedelta(days=1)).timestamp()
 DIM = 16
 ANN = IndexTuning(ann_from=300, nprobe=64, candidates=64, near_nprobe=8, near_candidates=16)
+ANN_SQ8 = replace(
+    ANN, codes="SQ8"
+)  # codes edited in place (the default's fast-scan blocks are not)
 EXACT = IndexTuning(ann_from=10**9)
 
 
@@ -48,7 +52,7 @@ def consistent(index: GalleryIndex, model: dict[str, tuple[str, np.ndarray]]) ->
         assert sorted(held.tolist()) == list(range(shard.size))
 
 
-@pytest.mark.parametrize("tuning", [EXACT, ANN], ids=["exact", "ann"])
+@pytest.mark.parametrize("tuning", [EXACT, ANN, ANN_SQ8], ids=["exact", "ann", "ann-sq8"])
 def test_random_removals_and_re_adds_keep_ids_rows_and_lists_consistent(
     tuning: IndexTuning,
 ) -> None:
@@ -58,7 +62,7 @@ def test_random_removals_and_re_adds_keep_ids_rows_and_lists_consistent(
     owner = [subjects[n // 2] for n in range(700)]  # two templates per subject
     index.add_many("dep", templates[:600], owner[:600], held[:600], np.full(600, LATER))
     model = {t: (owner[n], held[n]) for n, t in enumerate(templates[:600])}
-    assert index.approximate("dep") == (tuning is ANN)
+    assert index.approximate("dep") == (tuning is not EXACT)
     for n in rng.permutation(600)[:150].tolist():  # removals in random order
         assert index.remove_template(templates[n])
         del model[templates[n]]
@@ -169,13 +173,14 @@ def test_compact_mode_and_other_codes_keep_distances_exact_for_the_held_vectors(
         consistent(index, model)
 
 
-def test_restored_shard_removes_and_renumbers_without_retraining() -> None:
-    index = GalleryIndex(ANN)
+@pytest.mark.parametrize("tuning", [ANN, ANN_SQ8], ids=["fast-scan", "sq8"])
+def test_restored_shard_removes_and_renumbers_without_retraining(tuning: IndexTuning) -> None:
+    index = GalleryIndex(tuning)
     templates, held = ids(500), vectors(500, seed=8)
     index.add_many("dep", templates, templates, held, np.full(500, LATER))
     state = index.shard_state("dep")
     assert state is not None and state.ann is not None
-    restored = GalleryIndex(ANN)
+    restored = GalleryIndex(tuning)
     restored.load_shard("dep", state)
     assert restored._shards["dep"].ann is not None
     assert restored._shards["dep"].ann.trained_size == 500
@@ -199,7 +204,7 @@ def test_the_near_search_finds_near_duplicates_with_few_lists() -> None:
     assert found == 200
 
 
-@pytest.mark.parametrize("tuning", [EXACT, ANN], ids=["exact", "ann"])
+@pytest.mark.parametrize("tuning", [EXACT, ANN, ANN_SQ8], ids=["exact", "ann", "ann-sq8"])
 def test_batch_removal_is_right_when_ids_share_keys_and_some_are_recent(
     tuning: IndexTuning, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -234,3 +239,32 @@ def test_rows_of_many_finds_held_rows_and_marks_the_rest() -> None:
     found = shard.rows_of_many(asked)
     assert found.tolist() == [-1 if shard.row_of(t) is None else shard.row_of(t) for t in asked]
     assert found[1] == found[3] == -1 and found[0] >= 0
+
+
+def test_the_default_codes_fit_any_dimension() -> None:
+    assert IndexTuning().codes_for(128) == "PQ32x4fsr"  # 16 bytes a template
+    assert IndexTuning().codes_for(512) == "PQ32x4fsr"
+    assert IndexTuning().codes_for(16) == "PQ4x4fsr"
+    assert IndexTuning().codes_for(30) == "PQ30x4fsr"
+    assert IndexTuning(codes="SQ8").codes_for(30) == "SQ8"
+    assert IndexTuning(codes="PQ8").codes_for(12) == "PQ3"
+
+
+@pytest.mark.parametrize("tuning", [ANN, ANN_SQ8], ids=["fast-scan", "sq8"])
+def test_many_candidates_are_screened_then_ranked_exactly_as_the_exact_path(
+    tuning: IndexTuning,
+) -> None:
+    """With every list probed and more candidates than are measured in float64, the float32
+    screen keeps the nearest: the answers and distances are those of the exact path."""
+    wide = replace(tuning, nprobe=10**6, candidates=700)
+    approximate, exact = GalleryIndex(wide), GalleryIndex(EXACT)
+    templates, subjects, held = ids(800), ids(400), vectors(800, seed=11)
+    owner = [subjects[n // 2] for n in range(800)]
+    for index in (approximate, exact):
+        index.add_many("dep", templates, owner, held, np.full(800, LATER))
+    assert approximate.approximate("dep") and not exact.approximate("dep")
+    probes = vectors(40, seed=12) * 0.3 + held[:40] * 0.7
+    for probe in probes:
+        got = approximate.nearest_subjects("dep", probe, at=NOW, k=2)
+        want = exact.nearest_subjects("dep", probe, at=NOW, k=2)
+        assert got == want

@@ -13,25 +13,32 @@ search a shard:
   The reference, and the default below ``IndexTuning.ann_from`` templates, where it is faster and
   needs no training.
 - **approximate with exact re-rank**, from ``ann_from`` templates up: an inverted-file index with
-  compressed codes (faiss IVF; 8-bit scalar-quantised codes by default, 128 bytes per 128-d
-  vector) proposes ``candidates`` rows from the ``nprobe`` nearest of about 4 sqrt(N) lists;
-  those rows are then measured exactly against the held vectors, so every distance returned is
-  exact and only recall is approximate (measured against the exact path by ``bench/scale.py``).
+  compressed codes (faiss IVF; by default 4-bit fast-scan product quantisation, 16 bytes per
+  128-d vector, scanned with SIMD lookup tables) proposes ``candidates`` rows (1,024) from the
+  ``nprobe`` nearest (1,024) of about 4 sqrt(N) lists; those rows are screened in float32 and
+  the nearest 64 measured exactly (float64) against the held vectors, so every distance
+  returned is exact and only recall is approximate (recall@1 0.999 against the exact path at
+  1M on LFW probes, ``bench/scale.py``; the choice against 8-bit codes and HNSW is in
+  docs/benchmarks.md).
   A threshold search (``search``: enrolment's duplicate check) asks a near-match question and
-  visits only ``near_nprobe`` lists. The faiss id of a vector is its row, and the list each row
-  went to is kept (4 bytes a row): a removal edits that one inverted list in place, and when a
-  removal moves the last row into a hole, the moved entry is renumbered in place.
+  visits only ``near_nprobe`` lists. The faiss id of a vector is its row. With codes laid out
+  one after another (``SQ8``, ``SQ4``) the list each row went to is kept (4 bytes a row): a
+  removal edits that one inverted list in place, and a row moved into a hole is renumbered in
+  place. Fast-scan codes sit in blocks of 32: a removal is one ``remove_ids`` pass over the
+  lists and the moved rows are re-added. A batch (``remove_templates``, ``remove_subject``)
+  finds its rows with vectorised lookups of the id maps and edits the index once.
 
 ``compact=True`` holds the vectors as float16 (half the memory; distances are then exact for the
 float16-rounded vectors, within about 1e-3 of the float32 ones): the mode for very large
-galleries (10M), with smaller codes (``codes="SQ4"``), measured by the benchmark. The index is a
-cache: the vault is the truth, ``build_from_vault`` rebuilds it, and
+galleries (10M), with an HNSW coarse quantizer over 16,384 lists, measured by the benchmark.
+The index is a cache: the vault is the truth, ``build_from_vault`` rebuilds it, and
 ``facegate.store.index_snapshot`` saves and restores it (``ShardState`` keeps its shape).
 """
 
 from __future__ import annotations
 
 import math
+import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +53,7 @@ from facegate.store.models import Template
 from facegate.store.vault import Vault
 
 _INITIAL_CAPACITY = 16
+_RERANK = 64  # candidates measured exactly in float64 after a float32 screen (``_screened``)
 _BLOCK_CELLS = 1 << 22  # distances per block of ``search_many`` (16 MiB of float32)
 Vector = npt.NDArray[np.float32]
 
@@ -62,16 +70,28 @@ class IndexTuning:
     """When and how a shard is searched approximately (figures in docs/benchmarks.md)."""
 
     ann_from: int = 100_000  # shards below this size are searched exactly (brute force)
-    nprobe: int = 256  # inverted lists visited per query (6% of 1M's 4,096 lists)
-    candidates: int = 128  # rows proposed by the approximate search, then measured exactly
+    nprobe: int = 1024  # inverted lists visited per query (a quarter of 1M's 4,096 lists)
+    candidates: int = 1024  # rows proposed by the approximate search, then re-ranked exactly
     near_nprobe: int = 64  # lists visited by a threshold search (``search``: the duplicate check)
     near_candidates: int = 32  # rows it proposes for exact measurement
     compact: bool = False  # float16 vectors (half the memory) instead of float32
-    codes: str = "SQ8"  # faiss code of the IVF (``SQ8``: 8-bit scalar; ``PQ64``, ``SQ4``: less)
+    # faiss code of the IVF: ``PQ32x4fsr`` 4-bit fast-scan product quantisation, 16 bytes a
+    # 128-d vector (another dimension d: d/4 sub-quantizers); ``SQ8`` 8-bit scalar, ``SQ4``...
+    codes: str = "PQ32x4fsr"
     coarse: str = ""  # faiss coarse quantizer after IVF<n> ("": flat; "_HNSW32" for many lists)
     max_lists: int = 4096
     train_per_list: int = 64  # training vectors per list (a sample of the shard)
     threads: int = 1  # faiss threads per query (the service runs queries in parallel itself)
+
+    def codes_for(self, dim: int) -> str:
+        """``codes`` for ``dim``-d vectors: a product quantizer whose sub-quantizer count does
+        not divide ``dim`` takes one sub-quantizer per 4 dimensions (per dimension if 4 does
+        not divide it either)."""
+        found = re.fullmatch(r"PQ(\d+)(x\d+.*)?", self.codes)
+        if found is None or dim % int(found.group(1)) == 0:
+            return self.codes
+        parts = dim // 4 if dim % 4 == 0 else dim
+        return f"PQ{parts}{found.group(2) or ''}"
 
     def lists_for(self, size: int) -> int:
         """About 4 sqrt(size) inverted lists, a power of two in [64, max_lists]."""
@@ -318,10 +338,15 @@ class _RowMap:
 
 
 class _Ann:
-    """An IVF index with compressed codes (8-bit scalar quantisation by default) over one
-    shard's rows; faiss ids are row numbers. The list each row went to is kept in ``lists``
-    (4 bytes a row), so a removal edits one inverted list in place: no faiss direct map (a hash
-    table of about 50 bytes a vector) and no scan of every list."""
+    """An IVF index with compressed codes over one shard's rows; faiss ids are row numbers.
+
+    - Codes laid out one after another (``SQ8``, ``SQ4``, ``PQ64``): the list each row went to
+      is kept in ``lists`` (4 bytes a row), so a removal edits one inverted list in place: no
+      faiss direct map (a hash table of about 50 bytes a vector) and no scan of every list.
+    - Fast-scan codes (``PQ32x4fsr``: 4-bit product quantisation, 16 bytes a 128-d vector,
+      scanned 32 at a time with SIMD lookup tables, the default): faiss keeps them in blocks of
+      32 that cannot be edited entry by entry, so a removal is one ``remove_ids`` pass over the
+      lists (about a millisecond at 1M) and a moved row is re-added under its new number."""
 
     def __init__(self, index: Any, trained_size: int, tuning: IndexTuning) -> None:
         faiss = _faiss()
@@ -332,6 +357,9 @@ class _Ann:
         self.near_nprobe = min(tuning.near_nprobe, int(self.ivf.nlist))
         self.ivf.nprobe = self.nprobe
         self.lists: npt.NDArray[np.int32] = np.empty(0, dtype=np.int32)
+        self.fast = isinstance(
+            faiss.downcast_InvertedLists(self.ivf.invlists), faiss.BlockInvertedLists
+        )
         faiss.omp_set_num_threads(tuning.threads)
 
     @classmethod
@@ -340,7 +368,7 @@ class _Ann:
         n, dim = vectors.shape
         nlist = tuning.lists_for(n)
         index = faiss.index_factory(
-            dim, f"IVF{nlist}{tuning.coarse},{tuning.codes}", faiss.METRIC_L2
+            dim, f"IVF{nlist}{tuning.coarse},{tuning.codes_for(dim)}", faiss.METRIC_L2
         )
         ivf = faiss.extract_index_ivf(index)
         ivf.cp.niter = 10
@@ -361,6 +389,8 @@ class _Ann:
     @classmethod
     def restore(cls, blob: npt.NDArray[np.uint8], size: int, tuning: IndexTuning) -> _Ann:
         ann = cls(_faiss().deserialize_index(blob), size, tuning)
+        if ann.fast:  # no list numbers kept: removal is a pass over the lists
+            return ann
         invlists = ann.ivf.invlists
         for number in range(int(ann.ivf.nlist)):
             rows = ann._ids(number, int(invlists.list_size(number)))
@@ -391,6 +421,9 @@ class _Ann:
         faiss = _faiss()
         x = np.ascontiguousarray(vectors, dtype=np.float32)
         ids = np.ascontiguousarray(rows, dtype=np.int64)
+        if self.fast:  # blocks of codes: faiss assigns the lists and encodes
+            self.ivf.add_with_ids(x, ids)
+            return
         if lists is None:
             _, assigned = self.ivf.quantizer.search(x, 1)
             lists = assigned[:, 0]
@@ -409,7 +442,11 @@ class _Ann:
         return number, int(where[0]), ids
 
     def remove(self, row: int) -> None:
-        """Drop ``row``'s entry: the list's last entry moves into its place."""
+        """Drop ``row``'s entry: the list's last entry moves into its place (fast-scan codes: a
+        pass of ``remove_ids``)."""
+        if self.fast:
+            self.remove_many(np.array([row]))
+            return
         number, offset, ids = self._offset(row)
         invlists = self.ivf.invlists
         last = len(ids) - 1
@@ -422,10 +459,47 @@ class _Ann:
 
     def remove_many(self, rows: np.ndarray) -> None:
         """Drop many rows' entries in one pass over the lists (a batch: a sweep's chunk)."""
+        if not self.fast:
+            self.index.remove_ids(np.ascontiguousarray(rows, dtype=np.int64))
+            return
+        before = self._sizes()
         self.index.remove_ids(np.ascontiguousarray(rows, dtype=np.int64))
+        for number in np.flatnonzero(self._sizes() != before).tolist():
+            self._clear_tail(number)
+
+    def _sizes(self) -> npt.NDArray[np.int64]:
+        count = int(self.ivf.nlist)
+        return np.fromiter(map(self.ivf.invlists.list_size, range(count)), np.int64, count)
+
+    def _clear_tail(self, number: int) -> None:
+        """Zero the slots past the end of fast-scan list ``number``'s last block. faiss packs
+        4-bit codes into a block by OR-ing them in, and its ``remove_ids`` leaves the codes
+        it moved or dropped in the slots past the new end: a later add into those slots would
+        mix them with the new codes (faiss 1.15: a vector added after a removal is then not
+        found). The block's live codes are unpacked, the block zeroed, the codes re-packed."""
+        faiss = _faiss()
+        invlists = faiss.downcast_InvertedLists(self.ivf.invlists)
+        size, per_block, block_size = (
+            int(invlists.list_size(number)),
+            int(invlists.n_per_block),
+            int(invlists.block_size),
+        )
+        if size % per_block == 0:
+            return  # the slots past the end are whole blocks, which a later add re-zeroes
+        last = size // per_block
+        codes = faiss.rev_swig_ptr(invlists.get_codes(number), (last + 1) * block_size)
+        block = codes[last * block_size : (last + 1) * block_size]
+        packer = invlists.packer
+        held = np.zeros((size - last * per_block, int(packer.code_size)), dtype=np.uint8)
+        for offset in range(len(held)):
+            packer.unpack_1_c(faiss.swig_ptr(block), offset, faiss.swig_ptr(held[offset]))
+        block[:] = 0
+        for offset in range(len(held)):
+            packer.pack_1_c(faiss.swig_ptr(held[offset]), offset, faiss.swig_ptr(block))
 
     def renumber(self, source: int, to: int) -> None:
-        """The vector at row ``source`` now lives at row ``to`` (a swap-remove of the shard)."""
+        """The vector at row ``source`` now lives at row ``to`` (a swap-remove of the shard).
+        Not for fast-scan codes (the shard removes and re-adds the moved row instead)."""
         number, offset, ids = self._offset(source)
         ids[offset] = to
         self.lists[to] = number
@@ -549,6 +623,9 @@ class _Shard:
 
     def pop(self, row: int, template_id: str) -> None:
         """Remove ``row`` (holding ``template_id``) by moving the last row into it."""
+        if self.ann is not None and self.ann.fast:  # fast-scan codes: removal is a batch
+            self.pop_many([row])
+            return
         last = self.size - 1
         self.rows.replace(_key(template_id), row, -1)
         if self.ann is not None:
@@ -589,13 +666,15 @@ class _Shard:
         self.size = end
         if self.ann is None:
             return
-        if len(doomed) <= max(16, end >> 12):  # a few (one subject): edit their lists in place
+        if not self.ann.fast and len(doomed) <= max(16, end >> 12):
+            # a few (one subject): edit their lists in place
             for row in doomed.tolist():
                 self.ann.remove(row)
             for mover, hole in zip(movers.tolist(), holes.tolist(), strict=True):
                 self.ann.renumber(mover, hole)
             return
-        lists = self.ann.lists[movers]  # a pass over every list; movers go back where they were
+        # a pass over every list; movers go back where they were
+        lists = None if self.ann.fast else self.ann.lists[movers]
         self.ann.remove_many(np.concatenate([holes, tail]))
         if len(holes):
             self.ann.add(holes, self.vectors[holes].astype(np.float32), lists)
@@ -959,6 +1038,7 @@ class GalleryIndex:
             rows = _nearest_rows(shard, query, now, k)
             if rows is None:
                 return []
+            rows = _screened(shard, rows, query, k)
             exact = _exact(shard, rows, query)
             order = rows[np.argsort(exact, kind="stable")]
             distances = np.sort(exact, kind="stable")
@@ -1004,6 +1084,20 @@ def _nearest_rows(shard: _Shard, query: np.ndarray, now: float, k: int) -> np.nd
         if len(subjects) >= k or take >= live:
             return rows
         take = min(live, take * 4)
+
+
+def _screened(shard: _Shard, rows: np.ndarray, query: np.ndarray, k: int) -> np.ndarray:
+    """The ``_RERANK`` of ``rows`` nearest the query by a float32 screen (the exact float64
+    measure then orders only those), or all of ``rows`` when the screened ones hold fewer
+    than ``k`` subjects."""
+    if len(rows) <= _RERANK:
+        return rows
+    held = shard.vectors[rows].astype(np.float32)
+    approx = shard.norms[rows] - 2.0 * (held @ query.astype(np.float32))
+    kept = rows[np.argpartition(approx, _RERANK - 1)[:_RERANK]]
+    if len(set(shard.subject_ids.get_many(kept))) < k:
+        return rows
+    return kept
 
 
 def _live(shard: _Shard, rows: np.ndarray, now: float) -> np.ndarray:
