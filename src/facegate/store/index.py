@@ -357,6 +357,7 @@ class _Ann:
         self.near_nprobe = min(tuning.near_nprobe, int(self.ivf.nlist))
         self.ivf.nprobe = self.nprobe
         self.lists: npt.NDArray[np.int32] = np.empty(0, dtype=np.int32)
+        self._masks: npt.NDArray[np.uint8] | None = None  # fast-scan: ``_live_masks``
         self.fast = isinstance(
             faiss.downcast_InvertedLists(self.ivf.invlists), faiss.BlockInvertedLists
         )
@@ -476,26 +477,33 @@ class _Ann:
         4-bit codes into a block by OR-ing them in, and its ``remove_ids`` leaves the codes
         it moved or dropped in the slots past the new end: a later add into those slots would
         mix them with the new codes (faiss 1.15: a vector added after a removal is then not
-        found). The block's live codes are unpacked, the block zeroed, the codes re-packed."""
+        found). One AND with the mask of the live slots' nibbles (``_live_masks``)."""
         faiss = _faiss()
         invlists = faiss.downcast_InvertedLists(self.ivf.invlists)
-        size, per_block, block_size = (
-            int(invlists.list_size(number)),
-            int(invlists.n_per_block),
-            int(invlists.block_size),
-        )
+        size = int(invlists.list_size(number))
+        per_block, block_size = int(invlists.n_per_block), int(invlists.block_size)
         if size % per_block == 0:
             return  # the slots past the end are whole blocks, which a later add re-zeroes
+        if self._masks is None:
+            self._masks = self._live_masks(invlists)
         last = size // per_block
         codes = faiss.rev_swig_ptr(invlists.get_codes(number), (last + 1) * block_size)
-        block = codes[last * block_size : (last + 1) * block_size]
+        codes[last * block_size :] &= self._masks[size % per_block]
+
+    @staticmethod
+    def _live_masks(invlists: Any) -> npt.NDArray[np.uint8]:
+        """Row r: the bits of a block that hold the codes of its first r slots (found by
+        packing an all-ones code into each slot of an empty block)."""
+        faiss = _faiss()
         packer = invlists.packer
-        held = np.zeros((size - last * per_block, int(packer.code_size)), dtype=np.uint8)
-        for offset in range(len(held)):
-            packer.unpack_1_c(faiss.swig_ptr(block), offset, faiss.swig_ptr(held[offset]))
-        block[:] = 0
-        for offset in range(len(held)):
-            packer.pack_1_c(faiss.swig_ptr(held[offset]), offset, faiss.swig_ptr(block))
+        per_block, block_size = int(invlists.n_per_block), int(invlists.block_size)
+        ones = np.full(int(packer.code_size), 255, dtype=np.uint8)
+        masks = np.zeros((per_block + 1, block_size), dtype=np.uint8)
+        for slot in range(per_block):
+            block = np.zeros(block_size, dtype=np.uint8)
+            packer.pack_1_c(faiss.swig_ptr(ones), slot, faiss.swig_ptr(block))
+            masks[slot + 1] = masks[slot] | block
+        return masks
 
     def renumber(self, source: int, to: int) -> None:
         """The vector at row ``source`` now lives at row ``to`` (a swap-remove of the shard).
