@@ -7,7 +7,8 @@
 Sections (each prints a table; ``--only`` picks some):
 
 - ``compare``: approximate-search libraries against exact brute force on the same gallery in the
-  same run: faiss IVF with 8-bit codes (what facegate uses), faiss IVF-Flat, faiss HNSW and
+  same run: faiss IVF with 8-bit codes (the part-s default; facegate now uses 4-bit fast-scan
+  PQ, compared with 8-bit codes by ``--only index --codes ,SQ8``), faiss IVF-Flat, faiss HNSW and
   hnswlib HNSW, each proposing 128 candidates that are re-ranked exactly. Build CPU seconds, query
   p50/p95 (one query at a time, one thread), recall@1 against exact search, memory.
 - ``index``: facegate's ``GalleryIndex`` at each ``--sizes``: ``nearest_subjects`` (what 1:N
