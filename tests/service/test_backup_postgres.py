@@ -130,3 +130,27 @@ def test_a_password_goes_to_the_tools_in_the_environment_only() -> None:
     )
     assert conninfo == "postgresql://app@db.example.cn:5432/facegate?sslmode=verify-full"
     assert env["PGPASSWORD"] == "s3cr@t"
+
+
+@on_postgresql
+def test_a_backup_is_restored_into_a_new_empty_database_after_the_server_is_lost(
+    data_dir: Path, database_url: str, empty_database_url: str, clock: Clock, tmp_path: Path
+) -> None:
+    """Disaster recovery: the old server is gone, the operator creates an empty database,
+    points facegate at it and restores; deletions journalled after the backup are re-applied."""
+    settings = Settings(data_dir=data_dir, database_url=database_url)
+    backup, kept, later = a_backup_and_a_later_person(settings, clock, tmp_path)
+    gate = Gate.open(settings, clock=clock)
+    gate.delete_subject(kept)
+    gate.close()
+
+    new_server = Settings(data_dir=data_dir, database_url=empty_database_url)
+    restored, notices = maintenance.restore(new_server, backup)
+    assert restored["audit_chain_ok"] is True
+    assert any("1 person(s) erased" in n for n in notices), notices
+    gate = Gate.open(new_server, clock=clock)
+    try:
+        assert gate.subject_report(kept) == {"subject_id": kept, "held": False, "deleted": True}
+    finally:
+        gate.close()
+    assert later not in people(new_server, clock)  # written after the backup: lost
