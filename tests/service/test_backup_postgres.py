@@ -154,3 +154,25 @@ def test_a_backup_is_restored_into_a_new_empty_database_after_the_server_is_lost
     finally:
         gate.close()
     assert later not in people(new_server, clock)  # written after the backup: lost
+
+
+@on_postgresql
+def test_a_restore_is_refused_while_another_host_is_connected(
+    tmp_path: Path, database_url: str, clock: Clock
+) -> None:
+    """The data directory's lock covers one host: the database itself says who else is
+    still connected (a host left serving would go on with the replaced gallery)."""
+    settings = Settings(data_dir=tmp_path / "a", database_url=database_url)
+    backup, kept, later = a_backup_and_a_later_person(settings, clock, tmp_path)
+    (tmp_path / "b").mkdir(mode=0o700)
+    (tmp_path / "b" / "master.key").write_bytes((tmp_path / "a" / "master.key").read_bytes())
+    (tmp_path / "b" / "master.key").chmod(0o600)
+    other_host = Gate.open(Settings(data_dir=tmp_path / "b", database_url=database_url))
+    try:
+        other_host.subject_report(kept)  # holds a connection, as a serving host does
+        with pytest.raises(BackupError, match=r"other connection\(s\) to the database"):
+            maintenance.restore(settings, backup)
+    finally:
+        other_host.close()
+    assert people(settings, clock) == {kept, later}
+    assert not (tmp_path / "a" / "facegate.pre-restore.dump").exists()
