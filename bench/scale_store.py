@@ -356,3 +356,78 @@ def throughput(console: Console, base: int, count: int = 150) -> None:
         f"stored {stored:,} templates ({base:,} + {3 * count} enrolled); two-process wall "
         f"{both:.1f} s"
     )
+
+
+# -- a prepared data directory, for a cold start measured on its own ------------------------------
+def prepare(console: Console, data_dir: Path, size: int) -> None:
+    """Fill a persistent data directory with ``size`` sealed templates in one deployment, load it
+    once from the vault and write its snapshot: what ``cold`` then starts from."""
+    if data_dir.exists():
+        raise SystemExit(f"{data_dir} exists: remove it first")
+    rng = np.random.default_rng(5)
+    gate = open_gate(data_dir, create=True)
+    deployment_id = make_deployment(gate)
+    (data_dir / "bench-deployment").write_text(deployment_id)
+    expires = CLOCK.now + timedelta(days=3650)
+    _, fill_wall, fill_cpu = timed(
+        lambda: [
+            seal_many(
+                gate,
+                deployment_id,
+                rng.normal(0, 0.09, (min(100_000, size - start), DIM)).astype(np.float32),
+                expires,
+            )
+            for start in range(0, size, 100_000)
+        ]
+    )
+    console.print(f"filled {size:,}: {fill_wall:.0f} s wall, {fill_cpu:.0f} CPU s, load {load()}")
+    gate.close()
+    cold = open_gate(data_dir)
+    cold.ctx.snapshot_from = 2**62
+    _, vault_wall, vault_cpu = timed(lambda: sync(cold, deployment_id))
+    console.print(
+        f"loaded from the vault: {vault_wall:.0f} s wall, {vault_cpu:.1f} CPU s, load {load()}"
+    )
+    _, snap_wall, snap_cpu = timed(lambda: save_snapshot(cold.ctx, deployment_id))
+    console.print(f"snapshot written: {snap_wall:.1f} s wall, {snap_cpu:.1f} CPU s, load {load()}")
+    cold.close()
+
+
+def cold_start(console: Console, data_dir: Path, started: float, cpu_started: float) -> None:
+    """One cold start from ``data_dir`` (prepared by ``prepare``): open the Gate, restore the
+    deployment, ready to identify. Times from the process's start (imports included)."""
+    deployment_id = (data_dir / "bench-deployment").read_text().strip()
+    imported_wall, imported_cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    gate = open_gate(data_dir)
+    sync(gate, deployment_id)
+    probe = np.zeros(DIM, dtype=np.float32)
+    gate.ctx.index.nearest_subjects(deployment_id, probe, at=gate.ctx.now(), k=1)
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    source = "the snapshot" if deployment_id in gate.ctx.snapshot_versions else "the VAULT"
+    console.print(
+        f"cold start of {gate.ctx.index.size(deployment_id):,} templates from {source}: "
+        f"{wall:.1f} s wall, {cpu:.1f} CPU s (imports {imported_wall:.1f} s wall, "
+        f"{imported_cpu:.1f} CPU s), load {load()}"
+    )
+    gate.ctx.snapshot_from = 2**62  # a measurement: write nothing at close
+    gate.close()
+
+
+if __name__ == "__main__":
+    import argparse
+
+    # From the process's start (interpreter and imports included): /proc's start time.
+    _ticks = os.sysconf("SC_CLK_TCK")
+    _since_boot = float(Path("/proc/uptime").read_text().split()[0])
+    _begun = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19]) / _ticks
+    _started, _cpu_started = time.perf_counter() - (_since_boot - _begun), 0.0
+    parser = argparse.ArgumentParser(description="cold start on a prepared data directory")
+    parser.add_argument("action", choices=["prepare", "cold"])
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--size", type=int, default=1_000_000)
+    arguments = parser.parse_args()
+    out = Console()
+    if arguments.action == "prepare":
+        prepare(out, arguments.data, arguments.size)
+    else:
+        cold_start(out, arguments.data, _started, _cpu_started)

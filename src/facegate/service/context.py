@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -64,6 +64,10 @@ class GateContext:
     snapshot_dir: Path | None = None
     snapshot_from: int = 50_000
     snapshot_versions: dict[str, int] = field(default_factory=dict)
+    # After a removal destroyed a held deployment's snapshot key, write a new snapshot once the
+    # gallery has been quiet this many seconds (None: only at close); the thread that does it.
+    snapshot_delay: float | None = 10.0
+    snapshot_keeper: Any = None
     liveness_factory: Callable[[], PassiveLiveness] = PassiveLiveness
     liveness_threshold: float = LIVENESS_THRESHOLD  # the passive check's, from the settings
     _engine: FaceWork | None = None

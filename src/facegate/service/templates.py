@@ -19,23 +19,28 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from itertools import compress
 
 import numpy as np
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
+from facegate.service import snapshot_keeper
 from facegate.service.context import GateContext
 from facegate.service.individuals import note_removed
-from facegate.store import gallery_log
+from facegate.store import gallery_digest, gallery_log
 from facegate.store import models as m
+from facegate.store.index import ShardState
 from facegate.store.index_snapshot import (
     SnapshotStale,
     SnapshotUnusable,
+    check_current,
+    commit_snapshot,
     key_is_live,
     read_header,
     read_snapshot,
+    seal_snapshot,
     snapshot_path,
-    write_snapshot,
 )
 from facegate.store.vault import OpenTemplate
 
@@ -72,6 +77,7 @@ def sync_index(ctx: GateContext, session: Session, deployment: m.Deployment, at:
         return
     if held is None and _restore(ctx, session, deployment, at):
         ctx.index_versions[deployment.id] = current
+        snapshot_keeper.watch(ctx, deployment.id)
         return
     delta = None
     if held is not None:
@@ -82,9 +88,10 @@ def sync_index(ctx: GateContext, session: Session, deployment: m.Deployment, at:
         ctx.index_versions[deployment.id] = current
         if loaded >= ctx.snapshot_from:
             save_snapshot(ctx, deployment.id)
-        return
-    _apply(ctx, session, deployment.id, at, delta)
-    ctx.index_versions[deployment.id] = current
+    else:
+        _apply(ctx, session, deployment.id, at, delta)
+        ctx.index_versions[deployment.id] = current
+    snapshot_keeper.watch(ctx, deployment.id)
 
 
 def _apply(
@@ -115,16 +122,10 @@ def _restore(ctx: GateContext, session: Session, deployment: m.Deployment, at: d
             raise SnapshotUnusable("the change log does not reach back to the snapshot")
         ctx.index.load_shard(deployment.id, state)
         _apply(ctx, session, deployment.id, at, delta)
-        stored = set(
-            session.scalars(
-                select(m.Template.id).where(
-                    m.Template.deployment_id == deployment.id,
-                    m.Template.expires_at > at,
-                    m.Template.engine == ctx.engine.model_id,
-                )
-            )
-        )
-        if ctx.index.live_ids(deployment.id, at) != stored:
+        # Nothing changed since the snapshot: the index holds exactly its rows, whose ids are
+        # at hand (no need to read 1M ids back out of the index).
+        held = _held_digest(ctx, deployment.id, at) if delta else _state_digest(state, at)
+        if held != _stored_digest(ctx, session, deployment, at):
             raise SnapshotUnusable("the snapshot does not hold the vault's templates")
     except SnapshotUnusable as exc:
         ctx.index.clear(deployment.id)
@@ -134,6 +135,54 @@ def _restore(ctx: GateContext, session: Session, deployment: m.Deployment, at: d
     return True
 
 
+def _held_digest(ctx: GateContext, deployment_id: str, at: datetime) -> tuple[int, int]:
+    """How many unexpired templates the index holds for the deployment, and their digest."""
+    held = ctx.index.live_ids(deployment_id, at)
+    return len(held), gallery_digest.digest(held)
+
+
+def _state_digest(state: ShardState, at: datetime) -> tuple[int, int]:
+    """How many of a snapshot's templates are unexpired at ``at``, and their digest."""
+    live = (state.expires > at.timestamp()).tolist()
+    ids = list(compress(state.template_ids, live))
+    return len(ids), gallery_digest.digest(ids)
+
+
+def _stored_digest(
+    ctx: GateContext, session: Session, deployment: m.Deployment, at: datetime
+) -> tuple[int, int]:
+    """How many unexpired templates of this engine's model the vault holds for the deployment,
+    and their digest, without reading every id: the count and digest the change log keeps for
+    the whole gallery, less the templates the index leaves out (expired, or another model's),
+    which are the only ids read. The gallery's count is also taken from the templates
+    themselves (an index-only count), so a template added or deleted behind the log's back is
+    noticed."""
+    count, value = session.execute(
+        select(m.Deployment.gallery_count, m.Deployment.gallery_digest).where(
+            m.Deployment.id == deployment.id
+        )
+    ).one()
+    stored = session.scalar(
+        select(func.count())
+        .select_from(m.Template)
+        .where(m.Template.deployment_id == deployment.id)
+    )
+    if stored != count:
+        raise SnapshotUnusable(
+            f"the vault holds {stored} templates, the change log counts {count}: changed "
+            "outside the log"
+        )
+    left_out = list(
+        session.scalars(
+            select(m.Template.id).where(
+                m.Template.deployment_id == deployment.id,
+                or_(m.Template.expires_at <= at, m.Template.engine != ctx.engine.model_id),
+            )
+        )
+    )
+    return count - len(left_out), gallery_digest.combine(value, gallery_digest.digest(left_out))
+
+
 def save_snapshot(ctx: GateContext, deployment_id: str) -> bool:
     """Write the deployment's snapshot from this process's index (at the version it holds);
     False when there is nothing to write."""
@@ -141,15 +190,23 @@ def save_snapshot(ctx: GateContext, deployment_id: str) -> bool:
     state = ctx.index.shard_state(deployment_id)
     if ctx.snapshot_dir is None or version is None or state is None:
         return False
+    # Sealed with no transaction open (seconds at 1M templates); the write transaction only
+    # checks for removals since ``version``, stores the key and moves the file into place.
     try:
-        with ctx.db.transaction() as session:
-            write_snapshot(
-                session, ctx.vault, ctx.snapshot_dir, deployment_id, version,
-                ctx.engine.model_id, state,
-            )  # fmt: skip
+        with ctx.db.transaction(readonly=True) as session:
+            check_current(session, deployment_id, version)  # not worth sealing: stale already
     except SnapshotStale as exc:
         log.info("index snapshot of deployment %s not written: %s", deployment_id, exc)
         return False
+    sealed = seal_snapshot(ctx.snapshot_dir, deployment_id, version, ctx.engine.model_id, state)
+    try:
+        with ctx.db.transaction() as session:
+            commit_snapshot(session, ctx.vault, sealed)
+    except SnapshotStale as exc:
+        log.info("index snapshot of deployment %s not written: %s", deployment_id, exc)
+        return False
+    finally:
+        sealed.discard()
     ctx.snapshot_versions[deployment_id] = version
     return True
 
@@ -205,8 +262,9 @@ def refresh_snapshots_of(ctx: GateContext, deployment_ids: set[str]) -> int:
 
 
 def refresh_snapshots(ctx: GateContext) -> int:
-    """Snapshot every large deployment whose index moved since its snapshot (``Gate.close``);
-    how many were written."""
+    """Snapshot every large deployment whose index moved since its snapshot (``Gate.close``:
+    the snapshot keeper is stopped first); how many were written."""
+    snapshot_keeper.stop(ctx)
     written = 0
     for deployment_id, version in list(ctx.index_versions.items()):
         if ctx.index.size(deployment_id) < ctx.snapshot_from or ctx.snapshot_dir is None:

@@ -43,7 +43,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql.elements import ColumnElement
 
-from facegate.store import snapshot_keys
+from facegate.store import gallery_digest, snapshot_keys
 from facegate.store.models import ID, Base, Deployment
 from facegate.store.types import SEQUENCE, utc_now
 
@@ -84,16 +84,27 @@ class Delta:
         return bool(self.added or self.removed)
 
 
-def bump_version(session: Session, deployment_id: str) -> tuple[int, int]:
-    """Increment the deployment's gallery version in this transaction; (before, after).
+def bump_version(
+    session: Session, deployment_id: str, *, count: int = 0, digest: int = 0
+) -> tuple[int, int]:
+    """Increment the deployment's gallery version in this transaction; (before, after). ``count``
+    templates joined (negative: left) the gallery, the XOR of whose id hashes is ``digest``
+    (``facegate.store.gallery_digest``): the same statement keeps the gallery's count and digest.
 
     One ``UPDATE ... SET gallery_version = gallery_version + 1``: on PostgreSQL it takes the
     row's lock, so two writers never hand out the same version. The deployment object already
     in the session (if any) is told the new value."""
+    values: dict[str, Any] = {"gallery_version": Deployment.gallery_version + 1}
+    if count:
+        values["gallery_count"] = Deployment.gallery_count + count
+    if digest:  # XOR, written (a | b) - (a & b): the same on SQLite and PostgreSQL
+        values["gallery_digest"] = Deployment.gallery_digest.bitwise_or(
+            digest
+        ) - Deployment.gallery_digest.bitwise_and(digest)
     result = session.execute(
         update(Deployment)
         .where(Deployment.id == deployment_id)
-        .values(gallery_version=Deployment.gallery_version + 1)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
     if getattr(result, "rowcount", 1) == 0:
@@ -103,6 +114,8 @@ def bump_version(session: Session, deployment_id: str) -> tuple[int, int]:
     held = session.identity_map.get(identity_key(Deployment, deployment_id))
     if held is not None:
         set_committed_value(held, "gallery_version", after)
+        if count or digest:
+            session.expire(held, ["gallery_count", "gallery_digest"])
     return after - 1, after
 
 
@@ -115,7 +128,10 @@ def _log(
             select(Deployment.gallery_version).where(Deployment.id == deployment_id)
         )
         return (version or 0), (version or 0)
-    before, after = bump_version(session, deployment_id)
+    count = len(entries) if op == ADD else -len(entries)
+    before, after = bump_version(
+        session, deployment_id, count=count, digest=gallery_digest.digest(t for t, _ in entries)
+    )
     if op == REMOVE:
         # A template left the gallery: no snapshot that still holds it may be opened again.
         snapshot_keys.destroy(session, deployment_id)

@@ -17,11 +17,13 @@ failure (missing, unreadable, tampered, stale) means: load from the vault instea
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import mmap
 import os
 import secrets
 import struct
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -36,6 +38,7 @@ from facegate.private_files import private_file
 from facegate.store import gallery_log, snapshot_keys
 from facegate.store.errors import MasterKeyMismatch
 from facegate.store.index import ShardState
+from facegate.store.models import new_id
 from facegate.store.snapshot_keys import SnapshotKey
 from facegate.store.vault import NONCE_BYTES, Vault
 
@@ -97,58 +100,59 @@ def _aad(header_hash: bytes, section: int, chunk: int, last: bool) -> bytes:
     return header_hash + struct.pack(">HI?", section, chunk, last)
 
 
-def _payload(state: ShardState) -> dict[str, bytes]:
+def _bytes_of(array: np.ndarray) -> memoryview:
+    """The array's bytes as a flat view (a copy only when it is not contiguous)."""
+    return memoryview(np.ascontiguousarray(array).data).cast("B")
+
+
+def _payload(state: ShardState) -> dict[str, bytes | memoryview]:
+    """Each section's plaintext; the arrays as views of their memory, not copies (the vectors
+    alone are 512 MiB at 1M templates)."""
     return {
         "template_ids": "\n".join(state.template_ids).encode(),
         "subject_ids": "\n".join(state.subject_ids).encode(),
-        "vectors": np.ascontiguousarray(state.vectors).tobytes(),
-        "expires": np.ascontiguousarray(state.expires, dtype="<f8").tobytes(),
-        "ann": b"" if state.ann is None else state.ann.tobytes(),
+        "vectors": _bytes_of(state.vectors),
+        "expires": _bytes_of(np.asarray(state.expires, dtype="<f8")),
+        "ann": b"" if state.ann is None else _bytes_of(state.ann),
     }
 
 
-def _chunks(data: bytes) -> Iterator[tuple[int, bytes, bool]]:
+def _chunks(data: bytes | memoryview) -> Iterator[tuple[int, memoryview, bool]]:
+    """The section's chunks as views (no copy: 700 MiB at 1M templates)."""
     view = memoryview(data)
     count = max(1, -(-len(data) // CHUNK))
     for number in range(count):
-        yield number, bytes(view[number * CHUNK : (number + 1) * CHUNK]), number == count - 1
+        yield number, view[number * CHUNK : (number + 1) * CHUNK], number == count - 1
 
 
-def write_snapshot(
-    session: Session,
-    vault: Vault,
-    directory: Path,
-    deployment_id: str,
-    gallery_version: int,
-    model: str,
-    state: ShardState,
-) -> Path:
-    """Seal ``state`` (the deployment's shard at ``gallery_version``) into the deployment's
-    snapshot file under a new key, wrapped in this transaction; older keys are destroyed. The
-    file is replaced atomically; it is usable once the transaction commits.
+@dataclass
+class SealedSnapshot:
+    """A snapshot file sealed under a fresh key, not yet in place nor its key stored."""
 
-    ``SnapshotStale`` when a template left the gallery after ``gallery_version``: the state may
-    still hold it, and the removal's transaction destroyed only the keys that existed then.
-    The check runs in this (write) transaction, so no removal can commit between it and the
-    new key: any later one destroys it."""
-    current = gallery_log.current_version(session, deployment_id)
-    if current > gallery_version:
-        delta = gallery_log.changes_since(session, deployment_id, gallery_version, current)
-        if delta is None or delta.removed:
-            raise SnapshotStale(
-                f"templates left the gallery after version {gallery_version} (now {current})"
-            )
-    snapshot_keys.destroy(session, deployment_id)
+    deployment_id: str
+    gallery_version: int
+    key_id: str
+    key: bytes
+    partial: Path
+    path: Path
+
+    def discard(self) -> None:
+        self.partial.unlink(missing_ok=True)
+
+
+def seal_snapshot(
+    directory: Path, deployment_id: str, gallery_version: int, model: str, state: ShardState
+) -> SealedSnapshot:
+    """Seal ``state`` (the deployment's shard at ``gallery_version``) under a fresh key into a
+    temporary file beside the deployment's snapshot. No transaction is open meanwhile (at 1M
+    templates this is seconds of work); ``commit_snapshot`` then stores the key and puts the file
+    in place, or ``discard`` removes it."""
     key = snapshot_keys.fresh_key()
-    row = SnapshotKey(deployment_id=deployment_id, gallery_version=gallery_version)
-    row.wrapped_key = vault.wrap_secret(snapshot_keys.key_name(row.id), key)
-    row.kek = vault.fingerprint
-    session.add(row)
-    session.flush()
+    key_id = new_id()
     payload = _payload(state)
     header = SnapshotHeader(
         deployment_id=deployment_id,
-        key_id=row.id,
+        key_id=key_id,
         gallery_version=gallery_version,
         model=model,
         count=len(state.template_ids),
@@ -164,20 +168,75 @@ def write_snapshot(
     path = snapshot_path(directory, deployment_id)
     partial = path.with_name(f"{path.name}.{secrets.token_hex(4)}.tmp")
     private_file(partial)
+    sealed = SealedSnapshot(deployment_id, gallery_version, key_id, key, partial, path)
     try:
+        buffer = bytearray(CHUNK + _TAG)
         with partial.open("wb") as out:
             out.write(MAGIC + struct.pack(">I", len(raw)) + raw)
             for section, name in enumerate(_SECTIONS):
                 for number, plain, last in _chunks(payload[name]):
                     nonce = secrets.token_bytes(NONCE_BYTES)
-                    sealed = sealer.encrypt(nonce, plain, _aad(header_hash, section, number, last))
-                    out.write(nonce + sealed)
+                    aad = _aad(header_hash, section, number, last)
+                    into = memoryview(buffer)[: len(plain) + _TAG]
+                    sealer.encrypt_into(nonce, plain, aad, into)
+                    out.write(nonce)
+                    out.write(into)
             out.flush()
             os.fsync(out.fileno())
-        os.replace(partial, path)
+    except BaseException:
+        sealed.discard()
+        raise
+    return sealed
+
+
+def check_current(session: Session, deployment_id: str, version: int) -> None:
+    """``SnapshotStale`` when a template left the deployment's gallery after ``version``."""
+    current = gallery_log.current_version(session, deployment_id)
+    if current > version:
+        delta = gallery_log.changes_since(session, deployment_id, version, current)
+        if delta is None or delta.removed:
+            raise SnapshotStale(
+                f"templates left the gallery after version {version} (now {current})"
+            )
+
+
+def commit_snapshot(session: Session, vault: Vault, sealed: SealedSnapshot) -> Path:
+    """In the caller's (write) transaction: store the sealed snapshot's key, wrapped, destroy the
+    deployment's older keys, and move the file into place; it is usable once the transaction
+    commits. The write lock is held for this only, not while the file is sealed.
+
+    ``SnapshotStale`` when a template left the gallery after the snapshot's version: the state
+    may still hold it, and the removal's transaction destroyed only the keys that existed then.
+    The check runs in this (write) transaction, so no removal can commit between it and the
+    new key: any later one destroys it."""
+    deployment_id, version = sealed.deployment_id, sealed.gallery_version
+    check_current(session, deployment_id, version)
+    snapshot_keys.destroy(session, deployment_id)
+    row = SnapshotKey(id=sealed.key_id, deployment_id=deployment_id, gallery_version=version)
+    row.wrapped_key = vault.wrap_secret(snapshot_keys.key_name(row.id), sealed.key)
+    row.kek = vault.fingerprint
+    session.add(row)
+    session.flush()
+    os.replace(sealed.partial, sealed.path)
+    return sealed.path
+
+
+def write_snapshot(
+    session: Session,
+    vault: Vault,
+    directory: Path,
+    deployment_id: str,
+    gallery_version: int,
+    model: str,
+    state: ShardState,
+) -> Path:
+    """``seal_snapshot`` then ``commit_snapshot`` in ``session`` (whose write transaction is
+    then held while the file is sealed: the service seals first, then opens the transaction)."""
+    sealed = seal_snapshot(directory, deployment_id, gallery_version, model, state)
+    try:
+        return commit_snapshot(session, vault, sealed)
     finally:
-        partial.unlink(missing_ok=True)
-    return path
+        sealed.discard()
 
 
 def key_is_live(session: Session, header: SnapshotHeader) -> bool:
@@ -238,12 +297,13 @@ def read_snapshot(
                 raise SnapshotUnusable("the snapshot belongs to another deployment")
             sealer = AESGCM(_open_key(session, vault, header))
             header_hash = hashlib.sha256(raw).digest()
-            parts: dict[str, bytes] = {}
+            parts: dict[str, memoryview] = {}
+            sealed = bytearray(NONCE_BYTES + CHUNK + _TAG)
             for section, name in enumerate(_SECTIONS):
                 length = header.sections.get(name, -1)
                 if length < 0:
                     raise SnapshotUnusable("the snapshot lacks a section")
-                parts[name] = b"".join(_open_chunks(source, sealer, header_hash, section, length))
+                parts[name] = _open_section(source, sealer, header_hash, section, length, sealed)
             if source.read(1):
                 raise SnapshotUnusable("the snapshot has trailing bytes")
     except OSError as exc:
@@ -251,25 +311,38 @@ def read_snapshot(
     return header, _state(header, parts)
 
 
-def _open_chunks(
-    source: BinaryIO, sealer: AESGCM, header_hash: bytes, section: int, length: int
-) -> Iterable[bytes]:
+def _open_section(
+    source: io.BufferedReader,
+    sealer: AESGCM,
+    header_hash: bytes,
+    section: int,
+    length: int,
+    sealed: bytearray,
+) -> memoryview:
+    """Read and open one section's chunks straight into one buffer: each chunk is read into
+    ``sealed`` (reused) and decrypted into its place, with no copy per chunk. The buffer is
+    anonymous memory (``mmap``), zero only as each page is first written: a ``bytearray`` would
+    be zero-filled first, touching 700 MiB once more at 1M templates."""
+    into = memoryview(mmap.mmap(-1, length)) if length else memoryview(bytearray())
+    scratch = memoryview(sealed)
     count = max(1, -(-length // CHUNK))
     for number in range(count):
         size = min(CHUNK, length - number * CHUNK) if length else 0
-        blob = source.read(NONCE_BYTES + size + _TAG)
-        if len(blob) != NONCE_BYTES + size + _TAG:
+        blob = scratch[: NONCE_BYTES + size + _TAG]
+        if source.readinto(blob) != len(blob):
             raise SnapshotUnusable("the snapshot is truncated")
         aad = _aad(header_hash, section, number, number == count - 1)
+        place = into[number * CHUNK : number * CHUNK + size]
         try:
-            yield sealer.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], aad)
+            sealer.decrypt_into(bytes(blob[:NONCE_BYTES]), blob[NONCE_BYTES:], aad, place)
         except InvalidTag as exc:
             raise SnapshotUnusable("the snapshot fails authentication") from exc
+    return into
 
 
-def _state(header: SnapshotHeader, parts: dict[str, bytes]) -> ShardState:
+def _state(header: SnapshotHeader, parts: dict[str, memoryview]) -> ShardState:
     def ids(name: str) -> list[str]:
-        return parts[name].decode().split("\n") if header.count else []
+        return str(parts[name], "utf-8").split("\n") if header.count else []
 
     try:
         dtype = np.dtype(header.dtype)
@@ -280,12 +353,12 @@ def _state(header: SnapshotHeader, parts: dict[str, bytes]) -> ShardState:
         raise SnapshotUnusable("the snapshot's content is malformed") from exc
     if not len(template_ids) == len(subject_ids) == len(expires) == header.count:
         raise SnapshotUnusable("the snapshot's sections disagree")
-    ann = np.frombuffer(parts["ann"], dtype=np.uint8).copy() if parts["ann"] else None
+    ann = np.frombuffer(parts["ann"], dtype=np.uint8) if len(parts["ann"]) else None
     return ShardState(
         template_ids,
         subject_ids,
-        vectors.copy(),
-        expires.copy(),
+        vectors,  # over the decrypted buffer (no copy)
+        expires,
         ann,
         header.ann_trained_size,
     )

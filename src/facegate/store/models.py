@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     Float,
@@ -125,6 +126,11 @@ class Deployment(Base, kw_only=True):
     # Bumped in the same transaction as every change to the deployment's templates, so that
     # processes holding an in-memory index can tell when to reload it.
     gallery_version: Mapped[int] = mapped_column(default=0)
+    # How many templates the gallery holds and the XOR of their ids' hashes, changed in the
+    # same statement as the version (facegate.store.gallery_digest): a cold start checks its
+    # snapshot against them instead of reading every id back.
+    gallery_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    gallery_digest: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     status: Mapped[str] = mapped_column(default="draft")
     created_at: Mapped[datetime] = mapped_column(default_factory=utc_now)
     updated_at: Mapped[datetime] = mapped_column(default_factory=utc_now, onupdate=utc_now)
