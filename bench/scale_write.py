@@ -46,10 +46,15 @@ from facegate.engine import FaceEngine
 from facegate.engine.dlib_models import ResNetEmbedder
 from facegate.engine.photo import Examination, PhotoRequest
 from facegate.engine.types import Box, Embedding, Face, FaceEmbedding, Landmarks, Quality
-from facegate.service import Gate
+from facegate.service import Gate, recognition
 from facegate.service.bulk import BulkRow
-from facegate.service.context import GateContext, record
-from facegate.service.individuals import note_removed_pairs
+from facegate.service.context import GateContext, record, require
+from facegate.service.facts import deployment_facts
+from facegate.service.individuals import note_removed_pairs, note_stored
+from facegate.service.liveness import photo_request
+from facegate.service.people import get_subject
+from facegate.service.registry import get_deployment
+from facegate.service.templates import note_own_change, sync_index
 from facegate.store import models as m
 from sites import CONSENT, Site, make_site
 
@@ -308,14 +313,151 @@ def legacy_sweep(ctx: GateContext, *, actor: str = "system", batch: int = 500) -
     return purged
 
 
+# -- the serialised share of an enrolment -----------------------------------------------------
+
+
+def legacy_enrol(
+    ctx: GateContext, subject_id: str, deployment_id: str, image: Any, *, actor: str = "system"
+) -> str:
+    """``Gate.enrol`` as it was before the write path was split (issue 13): the law decided
+    before the engine, then decided again, the data key unwrapped or made and the template
+    sealed INSIDE the write transaction. The baseline of ``bench_serialised``."""
+    objects = {"subject": subject_id, "deployment": deployment_id, "device": ""}
+
+    def lawful(session: Any) -> m.Deployment:
+        deployment = get_deployment(session, deployment_id)
+        subject = get_subject(session, subject_id)
+        decision = recognition._enrolment_decision(ctx, session, deployment, None, subject)
+        require(decision, actor=actor, action="enrol", objects=objects)
+        return deployment
+
+    with ctx.unit(readonly=True) as session:
+        deployment = lawful(session)
+        facts = deployment_facts(deployment)
+        sync_index(ctx, session, deployment, ctx.now())
+    examined = ctx.examine(image, photo_request(ctx, facts))
+    face = examined.faces[0]
+    now = ctx.now()
+    ctx.index.search(deployment_id, face.embedding.vector, threshold=0.6, at=now, k=1)
+    with ctx.unit() as session:
+        deployment = lawful(session)
+        expires_at = law.template_expires_at(now, deployment.retention_days)
+        template = ctx.vault.seal_template(
+            session, subject_id, deployment_id, m.new_id(), face.embedding.vector,
+            engine=ctx.engine.model_id, model_version=ctx.engine.model_version,
+            expires_at=expires_at,
+        )  # fmt: skip
+        template.created_at = now
+        note_stored(session, deployment.controller_id, subject_id, now)
+        after = deployment.gallery_version
+        record(
+            ctx, session, actor=actor, action="enrol",
+            objects={**objects, "template": template.id},
+            articles=law.rule("consent.separate").articles,
+        )  # fmt: skip
+        template_id = template.id
+    if note_own_change(ctx, deployment_id, after - 1, after):
+        ctx.index.add(deployment_id, template_id, subject_id, face.embedding.vector, expires_at)
+    return template_id
+
+
+@dataclass(frozen=True)
+class Serialised:
+    backend: str
+    what: str
+    n: int
+    cpu: float  # CPU seconds of the process, all enrolments
+    locked_cpu: float  # of which inside write transactions
+    wall: float
+    locked_wall: float
+    load: str
+
+    def cells(self) -> list[str]:
+        return [
+            self.backend,
+            self.what,
+            f"{self.n}",
+            f"{1000 * self.cpu / self.n:.2f}",
+            f"{1000 * self.locked_cpu / self.n:.2f}",
+            f"{100 * self.locked_cpu / self.cpu:.0f}%",
+            f"{100 * self.locked_wall / self.wall:.0f}%",
+            f"{min(2.0, self.cpu / self.locked_cpu):.2f}x",
+            self.load,
+        ]
+
+
+def bench_serialised(n: int, *, database_url: str = "", rounds: int = 3) -> list[Serialised]:
+    """One process, engine excluded: ``n`` enrolments through the old write path and ``n``
+    through ``Gate.enrol``, interleaved in ``rounds``; CPU per enrolment and the share of it
+    spent inside the write transaction (what a second writer process must wait for). The
+    bound on 2 processes against 1 with 2 free cores is min(2, 1/s) for a share s."""
+    backend = "PostgreSQL" if database_url else "SQLite"
+    paths: dict[str, Callable[[Bed, str, int], Any]] = {
+        "decided and sealed in the write (before)": lambda b, p, i: legacy_enrol(
+            b.gate.ctx, p, b.site.deployment_id, cast(Any, i)
+        ),
+        "Gate.enrol (decided and sealed before the lock)": lambda b, p, i: b.gate.enrol(
+            p, b.site.deployment_id, cast(Any, i)
+        ),
+    }
+    totals = {what: [0.0, 0.0, 0.0, 0.0] for what in paths}
+    per_round = max(1, n // rounds)
+    with bed(2 * per_round * rounds + 2, seed=21, database_url=database_url) as b:
+        people = iter(enumerate(b.people))
+        for call in paths.values():  # warm up both (loads the gallery)
+            i, person = next(people)
+            call(b, person, i)
+        times = b.gate.ctx.db.write_times
+        for _ in range(rounds):
+            for what, call in paths.items():
+                cpu, wall = time.process_time(), time.perf_counter()
+                locked_cpu, locked_wall = times.cpu, times.wall
+                for _ in range(per_round):
+                    i, person = next(people)
+                    call(b, person, i)
+                total = totals[what]
+                total[0] += time.process_time() - cpu
+                total[1] += times.cpu - locked_cpu
+                total[2] += time.perf_counter() - wall
+                total[3] += times.wall - locked_wall
+    load = "/".join(f"{x:.1f}" for x in os.getloadavg())
+    return [
+        Serialised(backend, what, per_round * rounds, t[0], t[1], t[2], t[3], load)
+        for what, t in totals.items()
+    ]
+
+
+def serialised_table(results: list[Serialised]) -> Table:
+    table = Table(
+        title="the serialised share of an enrolment, engine excluded (one process, same run)",
+        width=200,
+    )
+    for header in (
+        "database",
+        "write path",
+        "n",
+        "ms CPU each",
+        "ms CPU in the write transaction",
+        "share (CPU)",
+        "share (wall)",
+        "bound, 2 processes / 1 (CPU share)",
+        "load",
+    ):
+        table.add_column(header)
+    for result in results:
+        table.add_row(*result.cells())
+    return table
+
+
 # -- writer processes -------------------------------------------------------------------------
 
 
 def _writer(
     settings: Settings, deployment_id: str, people: list[str], engine: str, queue: bool, seed: int
-) -> tuple[float, float, float]:
+) -> tuple[float, float, float, float]:
     """One writer process: ``Gate.enrol`` of each of ``people`` (the first one not timed: it
-    loads the gallery); (wall, CPU seconds, seconds holding the writer lock) of the rest."""
+    loads the gallery); (wall, CPU seconds, seconds holding the SQLite writer lock, CPU seconds
+    inside write transactions) of the rest."""
     vectors = unit_vectors(len(people), seed)
     face_engine = RealEngine(vectors) if engine == "real" else StubEngine(vectors)
     gate = Gate.open(settings, clock=Clock(), engine=cast(FaceEngine, face_engine))
@@ -325,12 +467,13 @@ def _writer(
     try:
         gate.enrol(people[0], deployment_id, cast(Any, 0))
         held = writers.times()[1] if writers is not None else 0.0
+        locked = gate.ctx.db.write_times.cpu
         wall, cpu = time.perf_counter(), time.process_time()
         for i, person in enumerate(people[1:], start=1):
             gate.enrol(person, deployment_id, cast(Any, i))
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         held = writers.times()[1] - held if writers is not None and queue else float("nan")
-        return wall, cpu, held
+        return wall, cpu, held, gate.ctx.db.write_times.cpu - locked
     finally:
         gate.close()
 
@@ -341,8 +484,8 @@ class Writers:
     engine: str
     queue: bool
     count: int  # timed enrolments per process
-    one: tuple[float, float, float]  # wall, CPU, lock held of one process alone
-    two: list[tuple[float, float, float]]  # each of two processes at once
+    one: tuple[float, float, float, float]  # wall, CPU, lock held, CPU in writes: 1 alone
+    two: list[tuple[float, float, float, float]]  # each of two processes at once
     load: str
 
     @property
@@ -351,7 +494,7 @@ class Writers:
 
     @property
     def rate_two(self) -> float:
-        return 2 * self.count / max(wall for wall, _, _ in self.two)
+        return 2 * self.count / max(run[0] for run in self.two)
 
     def cells(self) -> list[str]:
         return [
@@ -361,9 +504,10 @@ class Writers:
             if self.queue
             else "busy handler",
             f"{self.rate_one:.1f}/s ({1000 * self.one[1] / self.count:.1f} ms CPU each)",
-            f"{self.rate_two:.1f}/s ({1000 * sum(c for _, c, _ in self.two) / (2 * self.count):.1f}"
+            f"{self.rate_two:.1f}/s ({1000 * sum(r[1] for r in self.two) / (2 * self.count):.1f}"
             " ms CPU each)",
             "" if self.one[2] != self.one[2] else f"{100 * self.one[2] / self.one[0]:.0f}%",
+            f"{100 * self.one[3] / self.one[1]:.0f}%",
             f"{self.rate_two / self.rate_one:.2f}x",
             self.load,
         ]
@@ -418,6 +562,7 @@ def writers_table(results: list[Writers]) -> Table:
         "1 process",
         "2 at once",
         "write lock held (1 process)",
+        "CPU in write transactions (1 process)",
         "ratio",
         "load",
     ):
@@ -515,7 +660,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--postgres", action="store_true", help="writers on a throwaway PostgreSQL cluster too"
     )
-    parser.add_argument("--only", default="bulk,sweep,writers", help="bulk, sweep, writers")
+    parser.add_argument(
+        "--serialised", type=int, default=300, help="enrolments per write path (serialised)"
+    )
+    parser.add_argument(
+        "--only", default="bulk,sweep,serialised,writers", help="bulk, sweep, serialised, writers"
+    )
     args = parser.parse_args(argv)
     only = set(args.only.split(","))
     load_before = os.getloadavg()
@@ -524,6 +674,18 @@ def main(argv: list[str] | None = None) -> None:
     if parts:
         rows = run(sweep=args.sweep, bulk=args.bulk, baseline=args.baseline, parts=parts)
         console.print(table(rows))
+    if "serialised" in only:
+        shares = bench_serialised(args.serialised)
+        console.print(serialised_table(shares))
+        if args.postgres:
+            from postgres_cluster import PostgresCluster
+
+            cluster = PostgresCluster.start()
+            try:
+                shares += bench_serialised(args.serialised, database_url=cluster.create_database())
+            finally:
+                cluster.stop()
+            console.print(serialised_table(shares))
     if "writers" in only:
         engines = tuple(args.engines.split(","))
         results = bench_writers(args.writers, engines=engines)

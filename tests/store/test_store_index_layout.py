@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
+from facegate.store import index as index_module
 from facegate.store.index import GalleryIndex, IndexTuning
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
@@ -196,3 +197,40 @@ def test_the_near_search_finds_near_duplicates_with_few_lists() -> None:
         match = index.search("dep", probe, threshold=0.6, at=NOW, k=1)
         found += bool(match) and match[0].template_id == templates[n]
     assert found == 200
+
+
+@pytest.mark.parametrize("tuning", [EXACT, ANN], ids=["exact", "ann"])
+def test_batch_removal_is_right_when_ids_share_keys_and_some_are_recent(
+    tuning: IndexTuning, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The vectorised lookup of a batch (``remove_templates``, ``remove_subject``) falls back
+    to the one-by-one path for ids whose 64-bit key is shared or that sit in the map's recent
+    dict: forced here by keys that collide (only 50 distinct keys) and single additions."""
+    monkeypatch.setattr(index_module, "_key", lambda template_id: hash(template_id) % 50)
+    index = GalleryIndex(tuning)
+    templates, subjects, held = ids(800), ids(400), vectors(800, seed=8)
+    owner = [subjects[n // 2] for n in range(800)]
+    index.add_many("dep", templates[:700], owner[:700], held[:700], np.full(700, LATER))
+    for n in range(700, 800):  # these stay in the map's recent dict
+        index.add("dep", templates[n], owner[n], held[n], NOW + timedelta(days=1))
+    model = {t: (owner[n], held[n]) for n, t in enumerate(templates)}
+    rng = np.random.default_rng(9)
+    doomed = [templates[n] for n in rng.choice(800, size=250, replace=False).tolist()]
+    assert index.remove_templates([*doomed, uuid.uuid4().hex, "odd-id"]) == 250
+    for t in doomed:
+        del model[t]
+    whole = next(s for s in subjects if sum(o == s for o, _ in model.values()) == 2)
+    assert index.remove_subject(whole) == 2
+    model = {t: v for t, v in model.items() if v[0] != whole}
+    consistent(index, model)
+
+
+def test_rows_of_many_finds_held_rows_and_marks_the_rest() -> None:
+    index = GalleryIndex(EXACT)
+    templates = ids(300)
+    index.add_many("dep", templates, templates, vectors(300), np.full(300, LATER))
+    shard = index._shards["dep"]
+    asked = [templates[5], uuid.uuid4().hex, templates[299], "not-hex", templates[0]]
+    found = shard.rows_of_many(asked)
+    assert found.tolist() == [-1 if shard.row_of(t) is None else shard.row_of(t) for t in asked]
+    assert found[1] == found[3] == -1 and found[0] >= 0

@@ -259,3 +259,78 @@ def test_shredded_bytes_leave_the_sqlite_file(tmp_path: Path, vault: Vault) -> N
         vault.shred(session, subject.id)
     db.dispose()
     assert not any(found(secret) for secret in secrets)
+
+
+def _ahead(vault: Vault, db: Database, subject_id: str, deployment_id: str, seed: int):  # type: ignore[no-untyped-def]
+    with db.transaction(readonly=True) as session:
+        return vault.seal_ahead(
+            session, subject_id, deployment_id, new_id(), _vector(seed),
+            engine="dlib", model_version="resnet-v1",
+        )  # fmt: skip
+
+
+def _live_keys(db: Database, subject_id: str) -> int:
+    with db.transaction(readonly=True) as session:
+        return int(
+            session.scalar(
+                select(func.count())
+                .select_from(m.DataKey)
+                .where(m.DataKey.subject_id == subject_id, m.DataKey.destroyed_at.is_(None))
+            )
+            or 0
+        )
+
+
+def _opens(vault: Vault, db: Database, template_id: str, seed: int) -> bool:
+    with db.transaction(readonly=True) as session:
+        row = session.get(m.Template, template_id)
+        assert row is not None
+        return bool(np.allclose(vault.open_template(session, row), _vector(seed)))
+
+
+def test_sealed_ahead_under_a_new_key_is_stored_with_it(db: Database, vault: Vault) -> None:
+    with db.transaction() as session:
+        deployment_id, subject_id = add_deployment(session).id, add_subject(session).id
+    sealed = _ahead(vault, db, subject_id, deployment_id, 1)
+    assert sealed.new_key is not None
+    with db.transaction() as session:
+        stored = vault.store_sealed(session, sealed, expires_at=LATER, created_at=LATER)
+    before, after = stored.versions
+    assert after == before + 1 and stored.data_key_id == sealed.data_key_id
+    assert _live_keys(db, subject_id) == 1
+    assert _opens(vault, db, sealed.template_id, 1)
+
+
+def test_sealed_ahead_when_another_writer_made_the_key_is_sealed_again_under_it(
+    db: Database, vault: Vault
+) -> None:
+    """Two enrolments of one person, both sealed before either wrote: one live key."""
+    with db.transaction() as session:
+        deployment_id, subject_id = add_deployment(session).id, add_subject(session).id
+    sealed = _ahead(vault, db, subject_id, deployment_id, 1)
+    with db.transaction() as session:
+        other = _seal(vault, session, subject_id, deployment_id, 2)
+    with db.transaction() as session:
+        stored = vault.store_sealed(session, sealed, expires_at=LATER, created_at=LATER)
+    assert stored.data_key_id == other.data_key_id != sealed.data_key_id
+    assert _live_keys(db, subject_id) == 1
+    assert _opens(vault, db, sealed.template_id, 1)
+
+
+def test_sealed_ahead_under_a_key_destroyed_meanwhile_is_never_stored_under_it(
+    db: Database, vault: Vault
+) -> None:
+    """Deletion = key destruction: a template sealed under a key destroyed before the write is
+    sealed again under a new key, never written under the destroyed one."""
+    with db.transaction() as session:
+        deployment_id, subject_id = add_deployment(session).id, add_subject(session).id
+        first = _seal(vault, session, subject_id, deployment_id, 2)
+    sealed = _ahead(vault, db, subject_id, deployment_id, 1)
+    assert sealed.data_key_id == first.data_key_id and sealed.new_key is None
+    with db.transaction() as session:
+        vault.shred(session, subject_id, deployment_id)
+    with db.transaction() as session:
+        stored = vault.store_sealed(session, sealed, expires_at=LATER, created_at=LATER)
+    assert stored.data_key_id != first.data_key_id
+    assert _live_keys(db, subject_id) == 1
+    assert _opens(vault, db, sealed.template_id, 1)

@@ -130,13 +130,14 @@ class GateContext:
         return self.clock()
 
     @contextmanager
-    def unit(self, *, readonly: bool = False) -> Iterator[Session]:
-        """One transaction (``readonly``: no write lock on SQLite, nothing committed).
+    def unit(self, *, readonly: bool = False, scope: str | None = None) -> Iterator[Session]:
+        """One transaction (``readonly``: no write lock on SQLite, nothing committed;
+        ``scope``: see ``Database.transaction``).
 
         A refusal raised inside by ``require`` rolls the transaction back; its audit event is
         then written in a transaction of its own and the law's ``Refused`` is raised."""
         try:
-            with self.db.transaction(readonly=readonly) as session:
+            with self.db.transaction(readonly=readonly, scope=scope) as session:
                 yield session
         except _Refusal as refusal:
             with self.db.transaction() as session:

@@ -158,9 +158,8 @@ def note_removed_pairs(session: Session, pairs: Iterable[tuple[str, str]]) -> No
 
 def note_removed_many(session: Session, pairs: Iterable[tuple[str, str]]) -> int:
     """Set-based ``note_removed_pairs`` for a chunk of removals (the retention sweep): per
-    controller, one statement finds the subjects left with no stored template there and no
-    holding on an edge, one deletes them from its set, one updates its counter. Returns how
-    many left a set."""
+    controller, one statement deletes from its set the subjects left with no stored template
+    there and no holding on an edge, one updates its counter. Returns how many left a set."""
     by_deployment: dict[str, set[str]] = {}
     for subject_id, deployment_id in pairs:
         by_deployment.setdefault(deployment_id, set()).add(subject_id)
@@ -195,26 +194,14 @@ def note_removed_many(session: Session, pairs: Iterable[tuple[str, str]]) -> int
             )
             .exists()
         )
-        leaving = list(
-            connection.execute(
-                select(_MEMBERS.c.subject_id).where(
-                    _MEMBERS.c.controller_id == controller_id,
-                    among(session, _MEMBERS.c.subject_id, sorted(subjects)),
-                    ~stored,
-                    ~held,
-                )
+        gone = connection.execute(
+            delete(_MEMBERS).where(
+                _MEMBERS.c.controller_id == controller_id,
+                among(session, _MEMBERS.c.subject_id, sorted(subjects)),
+                ~stored,
+                ~held,
             )
-            .scalars()
-            .all()
-        )
-        gone = 0
-        if leaving:
-            gone = connection.execute(
-                delete(_MEMBERS).where(
-                    _MEMBERS.c.controller_id == controller_id,
-                    among(session, _MEMBERS.c.subject_id, leaving),
-                )
-            ).rowcount
+        ).rowcount
         if gone:
             connection.execute(
                 update(_COUNTS)

@@ -1,7 +1,9 @@
 """Enrol, verify (1:1) and identify (1:N): the face operations, each behind the law.
 
-The law is asked before the engine sees the photo, and again in the transaction that writes,
-so a consent withdrawn in between is honoured. Photos live in memory only.
+The law is asked before the engine sees the photo, again after it (before the write lock, its
+reads recorded), and the write transaction replays those reads: anything changed in between (a
+consent withdrawn) and the whole decision runs again inside it, so the change is honoured.
+Photos live in memory only.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ from facegate.service.sites import (
 from facegate.service.templates import note_own_change, sync_index
 from facegate.store import models as m
 from facegate.store.index import Match
+from facegate.store.outbox import UPSERT, holdings_changed
+from facegate.store.read_set import recording
 
 
 def _enrolment_decision(
@@ -88,7 +92,8 @@ def enrol(
 
     def lawful_deployment(session: Session) -> m.Deployment:
         """The deployment, once the law allows this enrolment (asked before the engine sees
-        the photo, and again in the transaction that writes)."""
+        the photo, again before the write lock, and in the write transaction when anything it
+        read has changed)."""
         deployment = get_deployment(session, deployment_id)
         device = get_device(session, device_id) if device_id else None
         subject = get_subject(session, subject_id)
@@ -121,32 +126,44 @@ def enrol(
                 details={"subject": match.subject_id},
             )
 
-    with ctx.unit() as session:
-        deployment = lawful_deployment(session)
-        expires_at = law.template_expires_at(now, deployment.retention_days)
-        template = ctx.vault.seal_template(
-            session,
-            subject_id,
-            deployment_id,
-            m.new_id(),
-            face.embedding.vector,
-            engine=ctx.engine.model_id,
-            model_version=ctx.engine.model_version,
-            expires_at=expires_at,
-        )
-        template.created_at = now  # the Gate's clock: expiries are counted from it
-        note_stored(session, deployment.controller_id, subject_id, now)
-        after = deployment.gallery_version  # the vault logged the template under a new version
-        before = after - 1
+    # Decided again and sealed BEFORE the write lock (in a read): the law's whole check, whose
+    # reads are recorded, the data key unwrapped or made, AES-GCM. The write transaction only
+    # replays those reads and writes (issue 13: two writers are not serialised on the law).
+    with ctx.unit(readonly=True) as session:
+        with recording(session) as reads:
+            deployment = lawful_deployment(session)
+        controller_id = deployment.controller_id
+        retention_days = deployment.retention_days
+        sealed = ctx.vault.seal_ahead(
+            session, subject_id, deployment_id, m.new_id(), face.embedding.vector,
+            engine=ctx.engine.model_id, model_version=ctx.engine.model_version,
+        )  # fmt: skip
+
+    # On PostgreSQL the write queues only behind writes for the same controller (its gallery,
+    # keys and filing count) and behind every other kind of writer; the audit chain's head
+    # locks itself. SQLite has one writer at a time anyway.
+    with ctx.unit(scope=controller_id) as session:
+        if not reads.unchanged(session):
+            # Something the decision read has changed since (a consent withdrawn, a PIPIA gone
+            # stale...): the whole decision again, here, refusing with the law's own error.
+            deployment = lawful_deployment(session)
+            controller_id = deployment.controller_id
+            retention_days = deployment.retention_days
+        expires_at = law.template_expires_at(now, retention_days)
+        # The Gate's clock: expiries are counted from it.
+        stored = ctx.vault.store_sealed(session, sealed, expires_at=expires_at, created_at=now)
+        holdings_changed(session, ctx.site, UPSERT, [stored.ref])  # an edge reports it
+        note_stored(session, controller_id, subject_id, now)
+        template_id = stored.ref.id
         record(
             ctx,
             session,
             actor=actor,
             action="enrol",
-            objects={**objects, "template": template.id},
+            objects={**objects, "template": template_id},
             articles=law.rule("consent.separate").articles,
         )
-        template_id = template.id
+    before, after = stored.versions
     if note_own_change(ctx, deployment_id, before, after):
         ctx.index.add(deployment_id, template_id, subject_id, face.embedding.vector, expires_at)
     return Enrolment(

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, null, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from facegate import law
@@ -30,7 +30,6 @@ from facegate.service.templates import (
 from facegate.store import gallery_log
 from facegate.store import models as m
 from facegate.store.outbox import DELETE, holdings_changed
-from facegate.store.sets import among
 from facegate.store.vault import TemplateRef
 
 CHUNK = 5000
@@ -157,47 +156,19 @@ def purge_expired_chunk(
     first: bool = False,
 ) -> PurgedChunk | None:
     """One chunk of the sweep, in the caller's transaction, in a handful of statements
-    whatever its size: pick up to ``limit`` expired templates; find their data keys that no
-    unexpired template needs (``NOT EXISTS``); delete the templates (and any other template
-    those keys seal), destroy the keys (crypto-shredding) and journal both (``Vault.purge``);
+    whatever its size: delete up to ``limit`` expired templates, destroy their data keys that
+    no unexpired template needs (crypto-shredding), delete any other template those keys
+    sealed, and journal it all (``Vault.purge_expired``: ``DELETE``/``UPDATE ... RETURNING``);
     take the people who hold nothing more from their controllers' filing counts; bump the
     galleries; report the holdings removed (edge node); one ``retention.sweep`` audit event.
     None when nothing is due (and ``first`` is false: a sweep with nothing due still records
     one event)."""
-    connection = session.connection()
     # The expiry travels only in an edge's holding events: not converted otherwise.
-    expiry = m.Template.expires_at if ctx.site == law.SiteRole.EDGE else null()
-    picked = connection.execute(
-        select(
-            m.Template.id,
-            m.Template.subject_id,
-            m.Template.deployment_id,
-            expiry,
-            m.Template.data_key_id,
-        )
-        .where(m.Template.expires_at <= now)
-        .limit(limit)
-    ).all()
-    if not picked and not first:
+    removed, doomed = ctx.vault.purge_expired(
+        session, now, limit=limit, with_expiry=ctx.site == law.SiteRole.EDGE
+    )
+    if not removed and not first:
         return None
-    key_ids = sorted({row[4] for row in picked})
-    still_needed = (
-        select(m.Template.id)
-        .where(m.Template.data_key_id == m.DataKey.id, m.Template.expires_at > now)
-        .exists()
-    )
-    doomed = list(
-        connection.execute(
-            select(m.DataKey.id).where(
-                among(session, m.DataKey.id, key_ids),
-                m.DataKey.destroyed_at.is_(None),
-                ~still_needed,
-            )
-        )
-        .scalars()
-        .all()
-    )
-    removed = ctx.vault.purge(session, [TemplateRef(*row[:4]) for row in picked], doomed, at=now)
     pairs = {(ref.subject_id, ref.deployment_id) for ref in removed}
     note_removed_many(session, pairs)
     deployments = {d for _, d in pairs}  # each one's removals went to its gallery change log
@@ -215,7 +186,7 @@ def purge_expired_chunk(
         },
         articles=law.rule("storage.retention_minimum").articles,
     )
-    # Each gallery's removals went to its change log under one new version (Vault.purge).
+    # Each gallery's removals went to its change log under one new version.
     versions = {d: gallery_log.current_version(session, d) for d in sorted(deployments)}
     return PurgedChunk(removed, len(doomed), deployments, versions)
 

@@ -1,8 +1,9 @@
 """The database: an SQLAlchemy engine, transactions, and migrations to head.
 
 SQLite is the default; PostgreSQL (``postgresql+psycopg://``) is the other tested backend.
-Both give the same guarantee to the code above: **write transactions run one at a time**, and
-a read-only transaction sees one consistent snapshot.
+Both give the same guarantee to the code above: **write transactions run one at a time** (on
+PostgreSQL a *scoped* one, below, only among those of its scope), and a read-only transaction
+sees one consistent snapshot.
 
 On SQLite every connection runs in WAL mode with a 30 s busy timeout and foreign keys on, and
 write transactions begin with ``BEGIN IMMEDIATE`` (SQLAlchemy's documented pysqlite recipe:
@@ -21,13 +22,18 @@ read-modify-write steps (gallery versions, the audit chain's head, individual co
 bindings) are therefore as safe as on SQLite; the few hot rows also lock themselves with
 ``SELECT ... FOR UPDATE``. Read-only transactions run concurrently at REPEATABLE READ, READ
 ONLY: one snapshot, like a deferred SQLite read, and a write inside one is an error instead of
-a silent rollback.
+a silent rollback. An enrolment's write is *scoped* to its controller: it takes the global lock
+shared and the controller's own lock exclusive, so enrolments for different controllers write at
+once, while every other writer still excludes them all.
 """
 
 from __future__ import annotations
 
+import hashlib
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,9 +53,34 @@ MIGRATIONS = "facegate.store:migrations"
 BUSY_TIMEOUT_MS = 30_000
 _READONLY = "facegate_readonly"
 _UNSERIALISED = "facegate_unserialised"
+_SCOPED = "facegate_scoped"
 # pg_advisory_xact_lock's key for "a facegate write transaction" (any bigint; this one is
 # the ASCII of "facegate" read as a big-endian integer, so it will not collide by accident).
 WRITER_LOCK_KEY = int.from_bytes(b"facegate", "big") - (1 << 63)
+
+
+def scope_lock_key(scope: str) -> int:
+    """The advisory lock key of a write scope (``Database.transaction(scope=...)``): the first
+    8 bytes of the scope's SHA-256, as a signed bigint."""
+    return int.from_bytes(
+        hashlib.sha256(b"facegate-scope|" + scope.encode()).digest()[:8], "big", signed=True
+    )
+
+
+@dataclass
+class WriteTimes:
+    """CPU and wall seconds this process spent inside write transactions (after the SQLite
+    writer queue let it in; on PostgreSQL, the advisory lock is taken at the first statement):
+    the serialised part of the work, for benchmarks."""
+
+    cpu: float = 0.0
+    wall: float = 0.0
+    count: int = 0
+
+    def since(self, cpu: float, wall: float) -> None:
+        self.cpu += time.process_time() - cpu
+        self.wall += time.perf_counter() - wall
+        self.count += 1
 
 
 class Database:
@@ -87,10 +118,14 @@ class Database:
         if not serialised:
             writer_engine = self.engine.execution_options(**{_UNSERIALISED: True})
         self._writer = sessionmaker(bind=writer_engine, expire_on_commit=False)
+        self._scoped = sessionmaker(
+            bind=self.engine.execution_options(**{_SCOPED: True}), expire_on_commit=False
+        )
         self._reader = sessionmaker(
             bind=self.engine.execution_options(**reader_options), expire_on_commit=False
         )
         self.writers: WriterQueue | None = None
+        self.write_times = WriteTimes()
         database = self.url.database if self.is_sqlite else None
         if database and database != ":memory:" and not database.startswith("file:"):
             self.writers = WriterQueue(Path(database), timeout=BUSY_TIMEOUT_MS / 1000)
@@ -103,17 +138,32 @@ class Database:
         return cls(URL.create("sqlite", database=str(directory / DB_FILE)), echo=echo)
 
     @contextmanager
-    def transaction(self, *, readonly: bool = False) -> Iterator[Session]:
+    def transaction(self, *, readonly: bool = False, scope: str | None = None) -> Iterator[Session]:
         """One unit of work: commits when the block ends normally, rolls back on an exception.
 
         ``readonly=True`` takes no write lock on SQLite (a deferred BEGIN) and never commits;
         use it only for reads. Loaded objects stay readable after the block (no expiry on
-        commit)."""
-        factory = self._reader if readonly else self._writer
+        commit).
+
+        ``scope`` (a write on PostgreSQL; SQLite has one writer per file and ignores it): the
+        transaction queues only behind the writers of the same scope and behind every unscoped
+        writer, not behind writers of other scopes (the global advisory lock taken shared, the
+        scope's own exclusive). For a writer whose rows belong to the scope (an enrolment: its
+        controller's gallery, data keys and filing count); rows shared with other scopes must
+        lock themselves (the audit chain's head: ``SELECT ... FOR UPDATE``)."""
+        scoped = scope is not None and not readonly and self.is_postgresql
+        factory = self._reader if readonly else self._scoped if scoped else self._writer
         with ExitStack() as queued:
             if not readonly and self.writers is not None:
                 queued.enter_context(self.writers.hold())
+            if not readonly:
+                queued.callback(self.write_times.since, time.process_time(), time.perf_counter())
             with factory() as session:
+                if scoped:
+                    session.connection().exec_driver_sql(
+                        f"SELECT pg_advisory_xact_lock_shared({WRITER_LOCK_KEY}), "
+                        f"pg_advisory_xact_lock({scope_lock_key(str(scope))})"
+                    )
                 try:
                     yield session
                     if not readonly:
@@ -176,8 +226,8 @@ def _configure_postgresql(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
         options = connection.get_execution_options()
-        if options.get(_READONLY) or options.get(_UNSERIALISED):
-            return
+        if options.get(_READONLY) or options.get(_UNSERIALISED) or options.get(_SCOPED):
+            return  # a scoped writer takes its locks itself (Database.transaction)
         connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITER_LOCK_KEY})")
 
 

@@ -94,23 +94,27 @@ def bump_version(
     One ``UPDATE ... SET gallery_version = gallery_version + 1``: on PostgreSQL it takes the
     row's lock, so two writers never hand out the same version. The deployment object already
     in the session (if any) is told the new value."""
-    values: dict[str, Any] = {"gallery_version": Deployment.gallery_version + 1}
+    d = _DEPLOYMENTS.c
+    values: dict[str, Any] = {"gallery_version": d.gallery_version + 1}
     if count:
-        values["gallery_count"] = Deployment.gallery_count + count
+        values["gallery_count"] = d.gallery_count + count
     if digest:  # XOR, written (a | b) - (a & b): the same on SQLite and PostgreSQL
-        values["gallery_digest"] = Deployment.gallery_digest.bitwise_or(
+        values["gallery_digest"] = d.gallery_digest.bitwise_or(
             digest
-        ) - Deployment.gallery_digest.bitwise_and(digest)
-    result = session.execute(
-        update(Deployment)
-        .where(Deployment.id == deployment_id)
-        .values(**values)
-        .execution_options(synchronize_session=False)
+        ) - d.gallery_digest.bitwise_and(digest)
+    session.flush()
+    after = (
+        session.connection()
+        .execute(
+            update(_DEPLOYMENTS)
+            .where(d.id == deployment_id)
+            .values(**values)
+            .returning(d.gallery_version)
+        )
+        .scalar()
     )
-    if getattr(result, "rowcount", 1) == 0:
+    if after is None:
         raise LookupError(f"no deployment {deployment_id}")
-    after = session.scalar(select(Deployment.gallery_version).where(Deployment.id == deployment_id))
-    assert after is not None
     held = session.identity_map.get(identity_key(Deployment, deployment_id))
     if held is not None:
         set_committed_value(held, "gallery_version", after)
@@ -140,6 +144,8 @@ def _log(
 
 
 _CHANGES = GalleryChange.metadata.tables[GalleryChange.__tablename__]
+_DEPLOYMENTS = Deployment.metadata.tables[Deployment.__tablename__]
+_FEW = 16  # entries written as plain rows (an enrolment's one): cheaper than building the JSON
 
 
 def _insert(
@@ -148,6 +154,17 @@ def _insert(
     """One ``INSERT ... SELECT`` for all the entries, their ids bound as two parameters (a
     JSON array unpacked by SQLite's ``json_each``, arrays by PostgreSQL's ``unnest``): a sweep's
     chunk of thousands of removals costs one statement, not one bound row each."""
+    if len(entries) <= _FEW:
+        at = utc_now()
+        session.connection().execute(
+            insert(_CHANGES),
+            [
+                {"deployment_id": deployment_id, "version": version, "op": op,
+                 "template_id": t, "subject_id": s, "at": at}
+                for t, s in entries
+            ],
+        )  # fmt: skip
+        return
     template_ids = [t for t, _ in entries]
     subject_ids = [s for _, s in entries]
     template_id: ColumnElement[Any]

@@ -141,6 +141,22 @@ class _Ids:
             return [text[i : i + 32] for i in range(0, len(text), 32)]
         return [bytes(v).decode() for v in self.data[rows]]
 
+    def holds(self, rows: np.ndarray, ids: Sequence[str]) -> npt.NDArray[np.bool_]:
+        """Does row ``rows[i]`` hold ``ids[i]``? One vectorised comparison."""
+        if not len(ids):
+            return np.zeros(0, dtype=bool)
+        if self.packed:
+            packed = _pack(ids)
+            if packed is None:  # an id that is not packed cannot be held here
+                return np.array([self.get(r) == i for r, i in zip(rows, ids, strict=True)])
+            held = self.data[rows].view(np.uint64)
+            want = packed.view(np.uint64)
+            return np.asarray((held == want).all(axis=1))
+        encoded = np.array([i.encode() for i in ids], dtype=np.bytes_)
+        if encoded.dtype.itemsize > self.data.dtype.itemsize:
+            return np.array([self.get(r) == i for r, i in zip(rows, ids, strict=True)])
+        return np.asarray(self.data[rows] == encoded)
+
     def find(self, value: str, size: int) -> np.ndarray:
         """The rows (of the first ``size``) holding ``value``: one vectorised scan."""
         if self.packed:
@@ -172,7 +188,12 @@ def _pack(ids: Sequence[str]) -> np.ndarray | None:
 
 def _keys(ids: Sequence[str]) -> npt.NDArray[np.int64]:
     """A 64-bit key per id (Python's string hash: the map is never saved)."""
-    return np.fromiter((hash(i) for i in ids), dtype=np.int64, count=len(ids))
+    return np.fromiter((_key(i) for i in ids), dtype=np.int64, count=len(ids))
+
+
+def _key(template_id: str) -> int:
+    """The 64-bit key of one id (a module function, so a test can force collisions)."""
+    return hash(template_id)
 
 
 class _RowMap:
@@ -240,6 +261,38 @@ class _RowMap:
         if self.recent:
             hit |= np.fromiter((k in self.recent for k in keys.tolist()), bool, count=len(keys))
         return hit
+
+    def find_many(self, keys: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """The one row each key maps to, -1 when it maps to none, -2 when it needs the scalar
+        ``rows_of`` (a key in the recent dict, or two live entries under one key)."""
+        found = np.full(len(keys), -1, dtype=np.int64)
+        if len(self.keys):
+            lo = np.searchsorted(self.keys, keys, side="left")
+            hi = np.searchsorted(self.keys, keys, side="right")
+            one = hi - lo == 1
+            found[one] = self.rows[lo[one]]
+            found[hi - lo > 1] = -2
+        if self.recent:
+            found[np.fromiter((k in self.recent for k in keys.tolist()), bool, len(keys))] = -2
+        return found
+
+    def replace_many(self, keys: npt.NDArray[np.int64], rows: np.ndarray, to: np.ndarray) -> None:
+        """``replace`` for many entries: the ones alone under their key in the sorted arrays in
+        one vectorised step, the others (recent, shared keys) one by one."""
+        rows = np.asarray(rows, dtype=np.int64)
+        to = np.asarray(to, dtype=np.int64)
+        scalar = np.ones(len(keys), dtype=bool)
+        if len(self.keys) and len(keys):
+            lo = np.searchsorted(self.keys, keys, side="left")
+            hi = np.searchsorted(self.keys, keys, side="right")
+            at = np.minimum(lo, len(self.keys) - 1)
+            direct = (hi - lo == 1) & (self.rows[at] == rows)
+            self.rows[at[direct]] = to[direct]
+            scalar = ~direct
+        for key, row, target in zip(
+            keys[scalar].tolist(), rows[scalar].tolist(), to[scalar].tolist(), strict=True
+        ):
+            self.replace(key, row, target)
 
     def replace(self, key: int, row: int, to: int) -> None:
         """Point the entry (key, row) at row ``to`` (-1: remove it)."""
@@ -333,12 +386,15 @@ class _Ann:
         ids: npt.NDArray[np.int64] = faiss.rev_swig_ptr(self.ivf.invlists.get_ids(number), size)
         return ids
 
-    def add(self, rows: np.ndarray, vectors: np.ndarray) -> None:
+    def add(self, rows: np.ndarray, vectors: np.ndarray, lists: np.ndarray | None = None) -> None:
+        """Add ``vectors`` under faiss ids ``rows``, to their nearest lists (or to ``lists``)."""
         faiss = _faiss()
         x = np.ascontiguousarray(vectors, dtype=np.float32)
         ids = np.ascontiguousarray(rows, dtype=np.int64)
-        _, assigned = self.ivf.quantizer.search(x, 1)
-        lists = np.ascontiguousarray(assigned[:, 0], dtype=np.int64)
+        if lists is None:
+            _, assigned = self.ivf.quantizer.search(x, 1)
+            lists = assigned[:, 0]
+        lists = np.ascontiguousarray(lists, dtype=np.int64)
         self.ivf.add_core(len(x), faiss.swig_ptr(x), faiss.swig_ptr(ids), faiss.swig_ptr(lists))
         self._reserve(int(ids.max()) + 1)
         self.lists[ids] = lists
@@ -432,21 +488,36 @@ class _Shard:
         self.subject_ids.reserve(capacity, self.size)
 
     def row_of(self, template_id: str) -> int | None:
-        for row in self.rows.rows_of(hash(template_id)):
+        for row in self.rows.rows_of(_key(template_id)):
             if self.template_ids.get(row) == template_id:
                 return row
         return None
 
     def held(self, template_ids: Sequence[str]) -> list[str]:
         """Which of ``template_ids`` this shard holds (one vectorised lookup)."""
-        if not self.size:
-            return []
-        maybe = self.rows.lookup_many(_keys(template_ids))
-        return [
-            t
-            for t, m in zip(template_ids, maybe.tolist(), strict=True)
-            if m and self.row_of(t) is not None
-        ]
+        found = self.rows_of_many(template_ids)
+        return [t for t, r in zip(template_ids, found.tolist(), strict=True) if r >= 0]
+
+    def rows_of_many(self, template_ids: Sequence[str]) -> npt.NDArray[np.int64]:
+        """The row of each of ``template_ids`` (-1 when not held): the map's sorted arrays and
+        the ids held at the rows compared vectorised; only ids in the map's recent dict (or
+        sharing a 64-bit key) are looked up one by one."""
+        if not self.size or not len(template_ids):
+            return np.full(len(template_ids), -1, dtype=np.int64)
+        found = self.rows.find_many(_keys(template_ids))
+        direct = np.flatnonzero(found >= 0)
+        if len(direct):
+            rows = found[direct]
+            inside = rows < self.size
+            same = np.zeros(len(direct), dtype=bool)
+            same[inside] = self.template_ids.holds(
+                rows[inside], [template_ids[i] for i in direct[inside].tolist()]
+            )
+            found[direct[~same]] = -1
+        for i in np.flatnonzero(found == -2).tolist():
+            row = self.row_of(template_ids[i])
+            found[i] = -1 if row is None else row
+        return found
 
     def extend(
         self,
@@ -479,12 +550,12 @@ class _Shard:
     def pop(self, row: int, template_id: str) -> None:
         """Remove ``row`` (holding ``template_id``) by moving the last row into it."""
         last = self.size - 1
-        self.rows.replace(hash(template_id), row, -1)
+        self.rows.replace(_key(template_id), row, -1)
         if self.ann is not None:
             self.ann.remove(row)
         if row != last:
             moved = self.template_ids.get(last)
-            self.rows.replace(hash(moved), last, row)
+            self.rows.replace(_key(moved), last, row)
             self.vectors[row] = self.vectors[last]
             self.expires[row] = self.expires[last]
             self.norms[row] = self.norms[last]
@@ -494,7 +565,7 @@ class _Shard:
                 self.ann.renumber(last, row)
         self.size = last
 
-    def pop_many(self, rows: Sequence[int]) -> None:
+    def pop_many(self, rows: Sequence[int] | np.ndarray) -> None:
         """Remove ``rows`` at once, filling the holes below the new size with the last rows
         (as ``pop`` does one at a time): one gather per array, one pass of the ANN index to
         remove, and the moved rows re-added under their new numbers."""
@@ -505,14 +576,10 @@ class _Shard:
         holes = doomed[doomed < end]
         tail = np.arange(end, self.size, dtype=np.int64)
         movers = tail[~np.isin(tail, doomed, assume_unique=True)]
-        for template_id, row in zip(
-            self.template_ids.get_many(doomed), doomed.tolist(), strict=True
-        ):
-            self.rows.replace(hash(template_id), row, -1)
-        for template_id, mover, hole in zip(
-            self.template_ids.get_many(movers), movers.tolist(), holes.tolist(), strict=True
-        ):
-            self.rows.replace(hash(template_id), mover, hole)
+        self.rows.replace_many(
+            _keys(self.template_ids.get_many(doomed)), doomed, np.full(len(doomed), -1)
+        )
+        self.rows.replace_many(_keys(self.template_ids.get_many(movers)), movers, holes)
         if len(holes):
             self.vectors[holes] = self.vectors[movers]
             self.expires[holes] = self.expires[movers]
@@ -520,10 +587,18 @@ class _Shard:
             self.template_ids.data[holes] = self.template_ids.data[movers]
             self.subject_ids.data[holes] = self.subject_ids.data[movers]
         self.size = end
-        if self.ann is not None:
-            self.ann.remove_many(np.concatenate([holes, tail]))
-            if len(holes):
-                self.ann.add(holes, self.vectors[holes].astype(np.float32))
+        if self.ann is None:
+            return
+        if len(doomed) <= max(16, end >> 12):  # a few (one subject): edit their lists in place
+            for row in doomed.tolist():
+                self.ann.remove(row)
+            for mover, hole in zip(movers.tolist(), holes.tolist(), strict=True):
+                self.ann.renumber(mover, hole)
+            return
+        lists = self.ann.lists[movers]  # a pass over every list; movers go back where they were
+        self.ann.remove_many(np.concatenate([holes, tail]))
+        if len(holes):
+            self.ann.add(holes, self.vectors[holes].astype(np.float32), lists)
 
     def retune(self) -> None:
         """Build the ANN index once the shard reaches ``ann_from``; rebuild it when the shard
@@ -625,9 +700,9 @@ class GalleryIndex:
                     f"deployment {deployment_id} holds {shard.dim}-d vectors, "
                     f"not {array.shape[1]}-d"
                 )
-            for other in list(self._shards.values()):
-                for template_id in other.held(template_ids):
-                    self.remove_template(template_id)
+            replaced = [t for other in self._shards.values() for t in other.held(template_ids)]
+            if replaced:
+                self.remove_templates(replaced)
             shard = self._shards.get(deployment_id)
             if shard is None:
                 shard = self._shards[deployment_id] = _Shard(array.shape[1], self.tuning)
@@ -657,8 +732,9 @@ class GalleryIndex:
         with self._lock:
             removed = 0
             for deployment_id, shard in list(self._shards.items()):
-                rows = [r for r in map(shard.row_of, shard.held(wanted)) if r is not None]
-                if not rows:
+                rows = shard.rows_of_many(wanted)
+                rows = rows[rows >= 0]
+                if not len(rows):
                     continue
                 shard.pop_many(rows)
                 removed += len(rows)
@@ -676,12 +752,14 @@ class GalleryIndex:
                 if deployment_id is not None and dep != deployment_id:
                     continue
                 rows = shard.subject_ids.find(subject_id, shard.size)
-                # highest rows first: a swap-remove only moves rows from above
-                for row in sorted(rows.tolist(), reverse=True):
-                    self._remove_row(dep, shard, row, shard.template_ids.get(row))
-                    removed += 1
-                    if dep not in self._shards:
-                        break
+                if not len(rows):
+                    continue
+                shard.pop_many(rows)
+                removed += len(rows)
+                if shard.size == 0:
+                    del self._shards[dep]
+                else:
+                    shard.retune()
             return removed
 
     def clear(self, deployment_id: str | None = None) -> None:

@@ -35,7 +35,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import ColumnElement, delete, insert, select, update
+from sqlalchemy import ColumnElement, delete, insert, null, select, update
 from sqlalchemy.orm import Session
 
 from facegate.store import gallery_log
@@ -108,6 +108,41 @@ class OpenTemplate:
     deployment_id: str
     vector: npt.NDArray[np.float32]
     expires_at: datetime
+
+
+@dataclass(frozen=True)
+class SealedTemplate:
+    """A template sealed ahead of its write transaction (``Vault.seal_ahead``): the ciphertext,
+    the data key it is sealed under (``new_key``: that key wrapped, when it is to be created),
+    and the vector, to seal it again should the key change before the write."""
+
+    template_id: str
+    subject_id: str
+    deployment_id: str
+    data_key_id: str
+    new_key: bytes | None
+    kek: str
+    nonce: bytes
+    ciphertext: bytes
+    vector: npt.NDArray[np.float32]
+    engine: str
+    model_version: str
+
+
+class StoredTemplate(NamedTuple):
+    """What ``Vault.store_sealed`` wrote: the template, its data key, the gallery's (before,
+    after) versions."""
+
+    ref: TemplateRef
+    data_key_id: str
+    versions: tuple[int, int]
+
+
+def _embedding(embedding: npt.ArrayLike) -> npt.NDArray[np.float32]:
+    vector = np.asarray(embedding, dtype=EMBEDDING_DTYPE)
+    if vector.ndim != 1 or vector.size == 0 or not np.all(np.isfinite(vector)):
+        raise ValueError("an embedding is a non-empty one-dimensional finite vector")
+    return vector
 
 
 @dataclass(frozen=True)
@@ -280,9 +315,7 @@ class Vault:
         expires_at: datetime,
     ) -> Template:
         """Encrypt the embedding (as little-endian float32) and add the template row."""
-        vector = np.asarray(embedding, dtype=EMBEDDING_DTYPE)
-        if vector.ndim != 1 or vector.size == 0 or not np.all(np.isfinite(vector)):
-            raise ValueError("an embedding is a non-empty one-dimensional finite vector")
+        vector = _embedding(embedding)
         key_row = self.data_key(session, subject_id, deployment_id)
         nonce = secrets.token_bytes(NONCE_BYTES)
         ciphertext = self._unwrap(key_row).encrypt(
@@ -303,6 +336,103 @@ class Vault:
         session.flush()
         gallery_log.log_added(session, deployment_id, [(template_id, subject_id)])
         return row
+
+    def seal_ahead(
+        self,
+        session: Session,
+        subject_id: str,
+        deployment_id: str,
+        template_id: str,
+        embedding: npt.ArrayLike,
+        *,
+        engine: str,
+        model_version: str,
+    ) -> SealedTemplate:
+        """Seal a template before the write transaction (in a read, outside the write lock):
+        under the subject's live data key for the deployment, or under a new key generated and
+        wrapped here. Nothing is written; ``store_sealed`` writes it."""
+        vector = _embedding(embedding)
+        key_row = self.live_data_key(session, subject_id, deployment_id)
+        new_key: bytes | None = None
+        if key_row is None:
+            plain = AESGCM.generate_key(bit_length=KEY_BYTES * 8)
+            key_nonce = secrets.token_bytes(NONCE_BYTES)
+            new_key = key_nonce + self._kek.encrypt(
+                key_nonce, plain, data_key_aad(subject_id, deployment_id)
+            )
+            key_id = new_id()
+            sealer = AESGCM(plain)
+        else:
+            key_id = key_row.id
+            sealer = self._unwrap(key_row)
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        ciphertext = sealer.encrypt(
+            nonce, vector.tobytes(), template_aad(subject_id, deployment_id, template_id)
+        )
+        return SealedTemplate(
+            template_id, subject_id, deployment_id, key_id, new_key, self.fingerprint, nonce,
+            ciphertext, vector, engine, model_version,
+        )  # fmt: skip
+
+    def store_sealed(
+        self,
+        session: Session,
+        sealed: SealedTemplate,
+        *,
+        expires_at: datetime,
+        created_at: datetime,
+    ) -> StoredTemplate:
+        """Write a template sealed by ``seal_ahead`` in the caller's write transaction (Core
+        inserts, no ORM object), logged in the gallery change log. When the subject's live key
+        is no longer the one it was sealed under (destroyed by a withdrawal, or created
+        meanwhile by another writer) it is sealed again here under the live one (or a new
+        one): never written under a destroyed key."""
+        connection = session.connection()
+        live = connection.execute(
+            select(_DATA_KEYS.c.id).where(
+                _DATA_KEYS.c.subject_id == sealed.subject_id,
+                _DATA_KEYS.c.deployment_id == sealed.deployment_id,
+                _DATA_KEYS.c.destroyed_at.is_(None),
+            )
+        ).scalar()
+        key_id, nonce, ciphertext = sealed.data_key_id, sealed.nonce, sealed.ciphertext
+        if live != (None if sealed.new_key is not None else sealed.data_key_id):
+            key_id, sealer = self._data_keys(session, sealed.deployment_id, [sealed.subject_id])[
+                sealed.subject_id
+            ]
+            nonce = secrets.token_bytes(NONCE_BYTES)
+            aad = template_aad(sealed.subject_id, sealed.deployment_id, sealed.template_id)
+            ciphertext = sealer.encrypt(nonce, sealed.vector.tobytes(), aad)
+        elif sealed.new_key is not None:
+            connection.execute(
+                insert(_DATA_KEYS).values(
+                    id=sealed.data_key_id,
+                    subject_id=sealed.subject_id,
+                    deployment_id=sealed.deployment_id,
+                    wrapped_key=sealed.new_key,
+                    kek=sealed.kek,
+                    created_at=utc_now(),
+                )
+            )
+        connection.execute(
+            insert(_TEMPLATES).values(
+                id=sealed.template_id,
+                subject_id=sealed.subject_id,
+                deployment_id=sealed.deployment_id,
+                data_key_id=key_id,
+                engine=sealed.engine,
+                model_version=sealed.model_version,
+                nonce=nonce,
+                ciphertext=ciphertext,
+                expires_at=expires_at,
+                created_at=created_at,
+            )
+        )
+        versions = gallery_log.log_added(
+            session, sealed.deployment_id, [(sealed.template_id, sealed.subject_id)]
+        )
+        ref = TemplateRef(sealed.template_id, sealed.subject_id, sealed.deployment_id, expires_at)
+        return StoredTemplate(ref, key_id, versions)
 
     def seal_templates(
         self,
@@ -553,21 +683,72 @@ class Vault:
             gallery_log.log_removed(session, deployment_id, pairs)
         live = sorted(
             connection.execute(
-                select(DataKey.id).where(
-                    among(session, DataKey.id, keys), DataKey.destroyed_at.is_(None)
-                )
+                update(_DATA_KEYS)
+                .where(among(session, _DATA_KEYS.c.id, keys), _DATA_KEYS.c.destroyed_at.is_(None))
+                .values(wrapped_key=None, destroyed_at=now)
+                .returning(_DATA_KEYS.c.id)
             )
             .scalars()
             .all()
         )
-        connection.execute(
-            update(_DATA_KEYS)
-            .where(among(session, _DATA_KEYS.c.id, live))
-            .values(wrapped_key=None, destroyed_at=now)
-        )
         if self.journal is not None and (live or doomed):
             self.journal.note(session, "keys_destroyed", keys=live, templates=doomed)
         return [found[t] for t in doomed]
+
+    def purge_expired(
+        self, session: Session, now: datetime, *, limit: int, with_expiry: bool = False
+    ) -> tuple[list[TemplateRef], list[str]]:
+        """One chunk of the retention sweep in the caller's transaction, in three statements
+        whatever its size: delete up to ``limit`` templates expired at ``now`` (``DELETE ...
+        RETURNING``); destroy those of their data keys that no unexpired template needs
+        (``UPDATE ... RETURNING``, crypto-shredding); delete any other template those keys
+        sealed (expired too, by then unreadable). Logged in each gallery's change log and
+        journalled. Returns (templates deleted, by id; keys destroyed). ``with_expiry``: the
+        refs carry the expiry (else None, not converted)."""
+        connection = session.connection()
+        t = _TEMPLATES.c
+        expiry = t.expires_at if with_expiry else null()
+        columns = (t.id, t.subject_id, t.deployment_id, expiry, t.data_key_id)
+        due = select(t.id).where(t.expires_at <= now).limit(limit)
+        rows = connection.execute(delete(_TEMPLATES).where(t.id.in_(due)).returning(*columns))
+        found = {row[0]: row for row in rows}
+        key_ids = sorted({row[4] for row in found.values()})
+        still_needed = (
+            select(t.id).where(t.data_key_id == _DATA_KEYS.c.id, t.expires_at > now).exists()
+        )
+        destroyed = sorted(
+            connection.execute(
+                update(_DATA_KEYS)
+                .where(
+                    among(session, _DATA_KEYS.c.id, key_ids),
+                    _DATA_KEYS.c.destroyed_at.is_(None),
+                    ~still_needed,
+                )
+                .values(wrapped_key=None, destroyed_at=now)
+                .returning(_DATA_KEYS.c.id)
+            )
+            .scalars()
+            .all()
+        )
+        if destroyed:  # the keys may seal other (expired) templates beyond this chunk
+            found.update(
+                (row[0], row)
+                for row in connection.execute(
+                    delete(_TEMPLATES)
+                    .where(among(session, t.data_key_id, destroyed))
+                    .returning(*columns)
+                )
+            )
+        doomed = sorted(found)
+        removed = [TemplateRef(*found[i][:4]) for i in doomed]
+        by_deployment: dict[str, list[tuple[str, str]]] = {}
+        for ref in removed:
+            by_deployment.setdefault(ref.deployment_id, []).append((ref.id, ref.subject_id))
+        for deployment_id, pairs in sorted(by_deployment.items()):
+            gallery_log.log_removed(session, deployment_id, pairs)
+        if self.journal is not None and (destroyed or doomed):
+            self.journal.note(session, "keys_destroyed", keys=destroyed, templates=doomed)
+        return removed, destroyed
 
     # -- identity records ------------------------------------------------------------------
 
