@@ -10,6 +10,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, func, inspect, select, text
+from sqlalchemy.orm import Session
 
 from facegate.store import Database
 from facegate.store import models as m
@@ -203,8 +204,8 @@ def test_before_flush_hooks_see_scoped_write_transactions_too(db: Database) -> N
     # controller (its own session factory on PostgreSQL), must be reported like any other.
     flushed: list[str] = []
 
-    def hook(session: object, _flush: object, _instances: object) -> None:
-        flushed.extend(row.id for row in getattr(session, "new") if isinstance(row, m.Subject))
+    def hook(session: Session, _flush: object, _instances: object) -> None:
+        flushed.extend(row.id for row in session.new if isinstance(row, m.Subject))
 
     db.before_flush(hook)
     with db.transaction() as session:
