@@ -130,3 +130,49 @@ def test_a_password_goes_to_the_tools_in_the_environment_only() -> None:
     )
     assert conninfo == "postgresql://app@db.example.cn:5432/facegate?sslmode=verify-full"
     assert env["PGPASSWORD"] == "s3cr@t"
+
+
+@on_postgresql
+def test_a_backup_is_restored_into_a_new_empty_database_after_the_server_is_lost(
+    data_dir: Path, database_url: str, empty_database_url: str, clock: Clock, tmp_path: Path
+) -> None:
+    """Disaster recovery: the old server is gone, the operator creates an empty database,
+    points facegate at it and restores; deletions journalled after the backup are re-applied."""
+    settings = Settings(data_dir=data_dir, database_url=database_url)
+    backup, kept, later = a_backup_and_a_later_person(settings, clock, tmp_path)
+    gate = Gate.open(settings, clock=clock)
+    gate.delete_subject(kept)
+    gate.close()
+
+    new_server = Settings(data_dir=data_dir, database_url=empty_database_url)
+    restored, notices = maintenance.restore(new_server, backup)
+    assert restored["audit_chain_ok"] is True
+    assert any("1 person(s) erased" in n for n in notices), notices
+    gate = Gate.open(new_server, clock=clock)
+    try:
+        assert gate.subject_report(kept) == {"subject_id": kept, "held": False, "deleted": True}
+    finally:
+        gate.close()
+    assert later not in people(new_server, clock)  # written after the backup: lost
+
+
+@on_postgresql
+def test_a_restore_is_refused_while_another_host_is_connected(
+    tmp_path: Path, database_url: str, clock: Clock
+) -> None:
+    """The data directory's lock covers one host: the database itself says who else is
+    still connected (a host left serving would go on with the replaced gallery)."""
+    settings = Settings(data_dir=tmp_path / "a", database_url=database_url)
+    backup, kept, later = a_backup_and_a_later_person(settings, clock, tmp_path)
+    (tmp_path / "b").mkdir(mode=0o700)
+    (tmp_path / "b" / "master.key").write_bytes((tmp_path / "a" / "master.key").read_bytes())
+    (tmp_path / "b" / "master.key").chmod(0o600)
+    other_host = Gate.open(Settings(data_dir=tmp_path / "b", database_url=database_url))
+    try:
+        other_host.subject_report(kept)  # holds a connection, as a serving host does
+        with pytest.raises(BackupError, match=r"other connection\(s\) to the database"):
+            maintenance.restore(settings, backup)
+    finally:
+        other_host.close()
+    assert people(settings, clock) == {kept, later}
+    assert not (tmp_path / "a" / "facegate.pre-restore.dump").exists()

@@ -39,6 +39,19 @@ def _between(gate: Gate, monkeypatch: pytest.MonkeyPatch, change: Callable[[], A
     monkeypatch.setattr(gate.ctx.vault, "seal_ahead", sealed_then_changed)
 
 
+def _counted_decisions(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A list that grows by one each time the enrolment's whole decision runs."""
+    decisions: list[int] = []
+    decide = recognition._enrolment_decision
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        decisions.append(1)
+        return decide(*args, **kwargs)
+
+    monkeypatch.setattr(recognition, "_enrolment_decision", counted)
+    return decisions
+
+
 def _stored(gate: Gate, person: str) -> tuple[int, int]:
     """(templates, live data keys) of the person."""
     with gate.ctx.db.transaction(readonly=True) as session:
@@ -87,14 +100,7 @@ def test_unchanged_reads_are_not_decided_again_in_the_write(
     """With nothing changed, the law is decided twice (before the engine, before the lock),
     never inside the write transaction; the template is written and opens."""
     person = _person(gate, site)
-    decisions = []
-    decide = recognition._enrolment_decision
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        decisions.append(1)
-        return decide(*args, **kwargs)
-
-    monkeypatch.setattr(recognition, "_enrolment_decision", counted)
+    decisions = _counted_decisions(monkeypatch)
     enrolled = gate.enrol(person, site.deployment_id, fixtures / "obama_1.jpg")
     assert len(decisions) == 2
     assert _stored(gate, person) == (1, 1)
@@ -108,14 +114,7 @@ def test_an_unrelated_change_between_decides_again_and_enrols(
     """A change the decision read but that does not refuse (another consent of the person
     recorded): decided a third time, inside the write transaction, and enrolled."""
     person = _person(gate, site)
-    decisions = []
-    decide = recognition._enrolment_decision
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        decisions.append(1)
-        return decide(*args, **kwargs)
-
-    monkeypatch.setattr(recognition, "_enrolment_decision", counted)
+    decisions = _counted_decisions(monkeypatch)
     _between(gate, monkeypatch, lambda: gate.record_consent(person, site.deployment_id, CONSENT))
     gate.enrol(person, site.deployment_id, fixtures / "obama_1.jpg")
     assert len(decisions) == 3

@@ -443,3 +443,29 @@ def test_a_removal_committed_while_the_snapshot_is_sealed_voids_it(
     assert not save_snapshot(serving.ctx, site.deployment_id)
     assert not path.exists() and not list(directory.glob("*.tmp"))
     assert missing_snapshots(serving.ctx) == {site.deployment_id: current_version(gate, site)}
+
+
+def test_a_keeper_whose_writes_fail_backs_off(gate: Gate, site: Site, opener: Opener) -> None:
+    """A write that gives no snapshot (a full disk, say) is not retried every few seconds: the
+    wait doubles each time (up to ten minutes), and starts afresh once a write succeeds."""
+    people = enrolled(gate, site, 8, seed=1)
+    serving, _ = opener()
+    start(serving, site)
+    serving.withdraw_consent(people[0], site.deployment_id)
+    keeper = SnapshotKeeper(serving.ctx, delay=10.0)
+
+    def disk_full(*args: Any, **kwargs: Any) -> Any:
+        raise OSError(28, "No space left on device")
+
+    failing = pytest.MonkeyPatch()
+    failing.setattr(templates, "seal_snapshot", disk_full)
+    assert keeper.tick(serving.ctx, now=0.0) == 0
+    with pytest.raises(OSError):
+        keeper.tick(serving.ctx, now=10.0)  # the first attempt fails
+    assert keeper.tick(serving.ctx, now=11.0) == 0, "noticed again at 11"
+    assert keeper.tick(serving.ctx, now=30.0) == 0, "waits 20 s now, not 10"
+    failing.undo()
+    assert keeper.tick(serving.ctx, now=31.0) == 1
+    serving.withdraw_consent(people[1], site.deployment_id)
+    assert keeper.tick(serving.ctx, now=40.0) == 0
+    assert keeper.tick(serving.ctx, now=50.0) == 1, "a success resets the wait to 10 s"

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import pytest
 from sqlalchemy import select
 from store_rows import add_deployment, add_subject
 
@@ -18,6 +19,9 @@ from facegate.store.journal import DeletionJournal
 from facegate.store.outbox import DELETE, UP_STREAM, UPSERT, append, holdings_changed
 from facegate.store.sets import among
 from facegate.store.sync_models import SyncEvent
+
+# Set-based SQL (one array parameter on PostgreSQL): on both databases.
+pytestmark = pytest.mark.both_databases
 
 LATER = datetime(2030, 1, 1, tzinfo=UTC)
 

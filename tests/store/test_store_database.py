@@ -10,6 +10,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, func, inspect, select, text
+from sqlalchemy.orm import Session
 
 from facegate.store import Database
 from facegate.store import models as m
@@ -195,3 +196,20 @@ def test_migrations_have_a_single_head() -> None:
     assert len(heads) == 1, heads
     # Every revision leads down to the first: the history is one line from the head.
     assert {r.revision for r in script.walk_revisions()} >= {"0001", "0003_merge", heads[0]}
+
+
+@both_databases
+def test_before_flush_hooks_see_scoped_write_transactions_too(db: Database) -> None:
+    # The sync outbox is a before_flush hook: an edge's enrolment, a write scoped to its
+    # controller (its own session factory on PostgreSQL), must be reported like any other.
+    flushed: list[str] = []
+
+    def hook(session: Session, _flush: object, _instances: object) -> None:
+        flushed.extend(row.id for row in session.new if isinstance(row, m.Subject))
+
+    db.before_flush(hook)
+    with db.transaction() as session:
+        session.add(m.Subject(id="unscoped"))
+    with db.transaction(scope="controller-1") as session:
+        session.add(m.Subject(id="scoped"))
+    assert flushed == ["unscoped", "scoped"]

@@ -41,11 +41,14 @@ def state(ctx: typer.Context) -> CliState:
 
 
 def open_gate(ctx: typer.Context, *, create: bool = False, abandon_data: bool = False) -> Gate:
-    """Open the Gate; what the operator must know about opening it goes to stderr."""
+    """Open the Gate, closed when the command ends (its connections too: a restore on
+    PostgreSQL refuses while any is open); what the operator must know about opening it goes
+    to stderr."""
     from facegate.config import load_settings  # imported here: the service loads the engine
     from facegate.service import Gate
 
     gate = Gate.open(load_settings(state(ctx).data_dir), create=create, abandon_data=abandon_data)
+    ctx.call_on_close(gate.close)
     for notice in gate.notices:
         err_console.print(f"[yellow]warning[/]: {notice}", highlight=False, soft_wrap=True)
     return gate

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -160,8 +160,9 @@ def prepare_photos(
     liveness_threshold: float | None = None,
 ) -> Iterator[EnrolmentPhoto]:
     """``prepare_photo`` for each (key, path) on ``workers`` processes (one engine each, and a
-    liveness check when ``liveness_threshold`` is given), yielded as they finish (any order).
-    ``workers=1`` runs here."""
+    liveness check when ``liveness_threshold`` is given), yielded in the order of ``jobs`` (a CSV
+    import enrols rows in file order, so which of two photos of one person is refused as the
+    duplicate does not depend on which worker finished first). ``workers=1`` runs here."""
     config = config or EngineConfig()
     if workers <= 1:
         engine = FaceEngine(config)
@@ -179,5 +180,5 @@ def prepare_photos(
         initargs=(config, liveness_threshold),
     ) as pool:
         pending = [pool.submit(_prepare, job) for job in jobs]
-        for future in as_completed(pending):
+        for future in pending:
             yield future.result()

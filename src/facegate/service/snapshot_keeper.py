@@ -36,6 +36,7 @@ from facegate.store.snapshot_keys import SnapshotKey
 log = logging.getLogger(__name__)
 
 LONGEST = 6  # delays at most between noticing a missing snapshot and writing it
+BACKOFF = 600.0  # seconds at most between two attempts that did not give a snapshot
 
 
 @dataclass
@@ -86,6 +87,7 @@ class SnapshotKeeper:
         self.written = 0
         self._ctx = weakref.ref(ctx)
         self._missing: dict[str, _Missing] = {}
+        self._attempts: dict[str, int] = {}  # writes tried since the snapshot went missing
         self._stop = threading.Event()
         self._thread = threading.Thread(
             target=self._run, name="facegate-snapshot-keeper", daemon=True
@@ -122,6 +124,8 @@ class SnapshotKeeper:
         missing = missing_snapshots(ctx)
         for deployment_id in set(self._missing) - set(missing):
             del self._missing[deployment_id]
+        for deployment_id in set(self._attempts) - set(missing):
+            del self._attempts[deployment_id]  # written: the next deletion starts afresh
         due: set[str] = set()
         for deployment_id, version in missing.items():
             seen = self._missing.get(deployment_id)
@@ -129,13 +133,20 @@ class SnapshotKeeper:
                 seen = self._missing[deployment_id] = _Missing(moment, version, moment)
             elif seen.version != version:
                 seen.version, seen.since = version, moment
-            if moment - seen.since >= self.delay or moment - seen.noticed >= LONGEST * self.delay:
+            # A write that did not give a live snapshot (refused as stale, or failing: a full
+            # disk) is tried again after twice the wait, up to BACKOFF, not every few seconds.
+            wait = min(self.delay * 2 ** self._attempts.get(deployment_id, 0), BACKOFF)
+            if moment - seen.since >= wait or moment - seen.noticed >= LONGEST * wait:
                 due.add(deployment_id)
         if not due or self._stop.is_set():
             return 0
-        for deployment_id in due:  # written, or (refused as stale) tried again a delay later
+        written = 0
+        for deployment_id in sorted(due):
             del self._missing[deployment_id]
-        written = refresh_snapshots_of(ctx, due)
+            self._attempts[deployment_id] = self._attempts.get(deployment_id, 0) + 1
+            if refresh_snapshots_of(ctx, {deployment_id}):
+                del self._attempts[deployment_id]
+                written += 1
         self.written += written
         return written
 

@@ -30,6 +30,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,6 +42,7 @@ from facegate.store.errors import StoreError
 
 DUMP_NAME = "facegate.dump"
 TOOLS = ("pg_dump", "pg_restore", "psql")
+SETTLE = 5.0
 
 
 class PostgresToolError(StoreError):
@@ -167,12 +169,39 @@ def describe(dump_file: Path) -> tuple[str, str, int]:
         raise PostgresToolError(f"{dump_file}'s key check row is unreadable") from exc
 
 
+def _refuse_other_sessions(connection: Connection) -> None:
+    """A restore replaces what every connected process reads: a facegate host still running
+    would keep serving (and indexing) the replaced database. Refuse while anyone else is
+    connected, and say from where. A connection closed a moment ago (this process's own Gate)
+    may still be listed while its server process exits: it is given ``SETTLE`` seconds."""
+    deadline = time.monotonic() + SETTLE
+    while True:
+        others = connection.execute(
+            text(
+                "SELECT coalesce(host(client_addr), 'local socket'), usename "
+                "FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+            )
+        ).all()
+        connection.rollback()  # the next look sees the activity as it is then
+        if not others or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    if others:
+        where = ", ".join(sorted({f"{user}@{addr}" for addr, user in others}))
+        raise PostgresToolError(
+            f"{len(others)} other connection(s) to the database ({where}): stop facegate "
+            "serve, edge and every other client on every host first, then restore"
+        )
+
+
 def _drop_everything(url: str) -> str:
     """SQL that drops every table, sequence and enum type of the database's schema (what the
-    dump recreates, and whatever a newer migration added)."""
+    dump recreates, and whatever a newer migration added), once nobody else is connected."""
     engine = create_engine(url, poolclass=NullPool)
     try:
         with engine.connect() as connection:
+            _refuse_other_sessions(connection)
             tables = connection.execute(
                 text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
             ).scalars()
@@ -200,11 +229,12 @@ def _drop_everything(url: str) -> str:
 def put_back(url: str, dump_file: Path, kept: Path) -> None:
     """Keep the database at ``url`` as the dump ``kept`` (0600), then replace its content
     by ``dump_file``'s in one transaction."""
+    drop = _drop_everything(url)  # refused first if another process is connected
     fd = os.open(kept, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.close(fd)
     dump(url, kept)
     conninfo, env = libpq(url)
-    prelude = "BEGIN;\nSET LOCAL client_min_messages = warning;\n" + _drop_everything(url)
+    prelude = "BEGIN;\nSET LOCAL client_min_messages = warning;\n" + drop
     stdin_to = ["--file=-", f"--dbname={conninfo}"]
     with tempfile.TemporaryFile() as script_errors, tempfile.TemporaryFile() as psql_errors:
         script = subprocess.Popen(

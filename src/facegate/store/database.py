@@ -178,8 +178,10 @@ class Database:
 
     def before_flush(self, hook: Any) -> None:
         """Call ``hook(session, flush_context, instances)`` before every flush of a write
-        transaction (the sync outbox writes its events this way, in the same transaction)."""
-        event.listen(self._writer, "before_flush", hook)
+        transaction, scoped or not (the sync outbox writes its events this way, in the same
+        transaction)."""
+        for writer in (self._writer, self._scoped):
+            event.listen(writer, "before_flush", hook)
 
     def alembic_config(self, connection: Connection | None = None) -> Config:
         """Alembic configured in code: scripts inside the package, no alembic.ini."""

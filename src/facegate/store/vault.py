@@ -24,7 +24,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -145,6 +145,18 @@ def _embedding(embedding: npt.ArrayLike) -> npt.NDArray[np.float32]:
     return vector
 
 
+def _log_removed(session: Session, removed: Iterable[Template | TemplateRef]) -> None:
+    """Log the removed templates (rows or refs) in their galleries' change logs: one entry (one
+    new version) per gallery."""
+    by_deployment: dict[str, list[tuple[str, str]]] = {}
+    for template in removed:
+        by_deployment.setdefault(template.deployment_id, []).append(
+            (template.id, template.subject_id)
+        )
+    for deployment_id, pairs in sorted(by_deployment.items()):
+        gallery_log.log_removed(session, deployment_id, pairs)
+
+
 @dataclass(frozen=True)
 class _Sealers:
     kek: AESGCM
@@ -254,14 +266,20 @@ class Vault:
             )
         )
 
+    def _new_data_key(self, subject_id: str, deployment_id: str) -> tuple[bytes, AESGCM]:
+        """A fresh data key for (subject, deployment): wrapped under the master key (what the
+        row stores) and its sealer."""
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        plain = AESGCM.generate_key(bit_length=KEY_BYTES * 8)
+        wrapped = nonce + self._kek.encrypt(nonce, plain, data_key_aad(subject_id, deployment_id))
+        return wrapped, AESGCM(plain)
+
     def data_key(self, session: Session, subject_id: str, deployment_id: str) -> DataKey:
         """The live data key for (subject, deployment), created and wrapped on first use."""
         row = self.live_data_key(session, subject_id, deployment_id)
         if row is not None:
             return row
-        nonce = secrets.token_bytes(NONCE_BYTES)
-        plain = AESGCM.generate_key(bit_length=KEY_BYTES * 8)
-        wrapped = nonce + self._kek.encrypt(nonce, plain, data_key_aad(subject_id, deployment_id))
+        wrapped, _ = self._new_data_key(subject_id, deployment_id)
         row = DataKey(
             subject_id=subject_id,
             deployment_id=deployment_id,
@@ -355,13 +373,8 @@ class Vault:
         key_row = self.live_data_key(session, subject_id, deployment_id)
         new_key: bytes | None = None
         if key_row is None:
-            plain = AESGCM.generate_key(bit_length=KEY_BYTES * 8)
-            key_nonce = secrets.token_bytes(NONCE_BYTES)
-            new_key = key_nonce + self._kek.encrypt(
-                key_nonce, plain, data_key_aad(subject_id, deployment_id)
-            )
+            new_key, sealer = self._new_data_key(subject_id, deployment_id)
             key_id = new_id()
-            sealer = AESGCM(plain)
         else:
             key_id = key_row.id
             sealer = self._unwrap(key_row)
@@ -514,21 +527,19 @@ class Vault:
         for subject_id in subject_ids:
             if subject_id in found:
                 continue
-            nonce = secrets.token_bytes(NONCE_BYTES)
-            plain = AESGCM.generate_key(bit_length=KEY_BYTES * 8)
-            aad = data_key_aad(subject_id, deployment_id)
+            wrapped, sealer = self._new_data_key(subject_id, deployment_id)
             key_id = new_id()
             created.append(
                 {
                     "id": key_id,
                     "subject_id": subject_id,
                     "deployment_id": deployment_id,
-                    "wrapped_key": nonce + self._kek.encrypt(nonce, plain, aad),
+                    "wrapped_key": wrapped,
                     "kek": self.fingerprint,
                     "created_at": utc_now(),
                 }
             )
-            found[subject_id] = (key_id, AESGCM(plain))
+            found[subject_id] = (key_id, sealer)
         if created:
             session.connection().execute(insert(_DATA_KEYS), created)
         return found
@@ -630,15 +641,10 @@ class Vault:
                 (t.id, t)
                 for t in session.scalars(select(Template).where(Template.data_key_id.in_(key_ids)))
             )
-        removed: dict[str, list[tuple[str, str]]] = {}
         for template in doomed.values():
-            removed.setdefault(template.deployment_id, []).append(
-                (template.id, template.subject_id)
-            )
             session.delete(template)
         session.flush()
-        for deployment_id, pairs in sorted(removed.items()):
-            gallery_log.log_removed(session, deployment_id, pairs)
+        _log_removed(session, doomed.values())
         for key_row in keys:
             if key_row.destroyed_at is None:
                 key_row.wrapped_key = None
@@ -676,11 +682,7 @@ class Vault:
                 found[row[0]] = TemplateRef(*row)
         doomed = sorted(found)
         connection.execute(delete(_TEMPLATES).where(among(session, _TEMPLATES.c.id, doomed)))
-        removed: dict[str, list[tuple[str, str]]] = {}
-        for ref in found.values():
-            removed.setdefault(ref.deployment_id, []).append((ref.id, ref.subject_id))
-        for deployment_id, pairs in sorted(removed.items()):
-            gallery_log.log_removed(session, deployment_id, pairs)
+        _log_removed(session, found.values())
         live = sorted(
             connection.execute(
                 update(_DATA_KEYS)
@@ -741,11 +743,7 @@ class Vault:
             )
         doomed = sorted(found)
         removed = [TemplateRef(*found[i][:4]) for i in doomed]
-        by_deployment: dict[str, list[tuple[str, str]]] = {}
-        for ref in removed:
-            by_deployment.setdefault(ref.deployment_id, []).append((ref.id, ref.subject_id))
-        for deployment_id, pairs in sorted(by_deployment.items()):
-            gallery_log.log_removed(session, deployment_id, pairs)
+        _log_removed(session, removed)
         if self.journal is not None and (destroyed or doomed):
             self.journal.note(session, "keys_destroyed", keys=destroyed, templates=doomed)
         return removed, destroyed
