@@ -2,7 +2,7 @@
 
     python bench/scale.py [--lfw ../shared/datasets/lfw] [--compare-size 200000]
         [--sizes 1000000] [--ten-million] [--store-size 1000000] [--queries 300]
-        [--only compare,index,ten,store,processes,write]
+        [--only compare,index,lists,ten,store,processes,write]
 
 Sections (each prints a table; ``--only`` picks some):
 
@@ -14,6 +14,8 @@ Sections (each prints a table; ``--only`` picks some):
 - ``index``: facegate's ``GalleryIndex`` at each ``--sizes``: ``nearest_subjects`` (what 1:N
   identification asks) approximate vs exact on the same templates, recall@1 and identical
   open-set decisions, the duplicate check of enrolment, build time and RSS.
+- ``lists``: fast-scan codes at about 4, 2 and 1 sqrt(N) lists (the first of ``--sizes``), each
+  probed at a few depths, on the same gallery, probes and exact truth.
 - ``ten``: the same at 10M with float16 vectors (``IndexTuning(compact=True)``), generated in
   chunks of 1M.
 - ``store``: a real SQLite store with ``--store-size`` sealed templates: cold start from the vault
@@ -529,8 +531,47 @@ def measure_index(
     shard.ann.nprobe, shard.ann.near_nprobe = index.tuning.nprobe, index.tuning.near_nprobe
 
 
-# The previous default (issue 13s): 8-bit scalar codes, 256 lists, 128 candidates.
-SQ8_256 = IndexTuning(codes="SQ8", nprobe=256, candidates=128)
+# The previous default (issue 13s): 8-bit scalar codes, 256 of about 4 sqrt(N) lists, 128
+# candidates.
+SQ8_256 = IndexTuning(codes="SQ8", nprobe=256, candidates=128, lists_per_root=4.0)
+
+# Fast-scan codes at three list counts (about 4, 2 and 1 sqrt(N)), each probed to about a quarter
+# and three eighths of its lists (``--only lists``): the evidence for the default's sqrt(N).
+LIST_GRID = (
+    (4.0, [(1024, 1024), (1024, 2048), (1280, 2048)]),
+    (2.0, [(512, 1024), (512, 2048), (640, 2048), (768, 2048)]),
+    (1.0, [(256, 2048), (320, 2048), (384, 2048)]),
+)
+
+
+def section_lists(faces: Faces, size: int, queries: int) -> None:
+    """Fast-scan codes at about 4, 2 and 1 sqrt(N) lists on the same gallery, probes and exact
+    truth: per list visited a fast-scan search pays for a lookup table (residual codes), so
+    fewer, longer lists reach the same recall for less."""
+    vectors = gallery(faces, size)
+    asked, mated = probes(faces, queries)
+    truth = exact_truth(vectors, size, asked)
+    table = Table(title=f"fast-scan codes at {size:,}: lists, lists probed and candidates, same "
+                  f"gallery and probes (load {load()})")  # fmt: skip
+    for column in (
+        "lists / probed / candidates", "build s (wall / CPU)", "p50 / p95 wall ms", "CPU p50 ms",
+        "recall@1 mated", "recall@1 non-mated", "same open-set decision",
+    ):  # fmt: skip
+        table.add_column(column)
+    for per_root, grid in LIST_GRID:
+        index = GalleryIndex(replace(IndexTuning(), lists_per_root=per_root))
+        wall, cpu_s = time.perf_counter(), cpu()
+        fill(index, vectors)
+        wall, cpu_s = time.perf_counter() - wall, cpu() - cpu_s
+        lists = index._shards["dep"].ann.ivf.nlist  # type: ignore[union-attr]
+        for nprobe, candidates in grid:
+            cells = run_setting(index, Setting("", nprobe, candidates), asked, mated, truth)
+            table.add_row(
+                f"{lists} / {nprobe} / {candidates}", f"{wall:.1f} / {cpu_s:.1f}", *cells[1:]
+            )
+        del index
+        gc.collect()
+    console.print(table)
 
 
 def section_index(faces: Faces, sizes: list[int], queries: int, codes: list[str]) -> None:
@@ -560,9 +601,10 @@ def section_index(faces: Faces, sizes: list[int], queries: int, codes: list[str]
             settings = [
                 Setting(f"{tuning.nprobe} / {tuning.candidates} (default)", tuning.nprobe,
                         tuning.candidates),
-                Setting("512 / 512", 512, 512),
-                Setting("1536 / 1024", 1536, 1024),
-                Setting("2048 / 1024", 2048, 1024),
+                Setting("256 / 1024", 256, 1024),
+                Setting("256 / 2048", 256, 2048),
+                Setting("320 / 2048", 320, 2048),
+                Setting("512 / 2048", 512, 2048),
             ]  # fmt: skip
         measure_index(
             f"GalleryIndex at {size:,}, {tuning.codes}", faces, index, (wall, cpu_s, grown),
@@ -578,9 +620,10 @@ TEN_MILLION = IndexTuning(
     codes="PQ32x4fsr",  # issue 13s ran SQ4 at 256 lists: recall 0.79 / 0.76
     coarse="_HNSW32",
     max_lists=16384,
+    lists_per_root=2.0,  # 8,192 lists at 10M
     train_per_list=8,
     nprobe=2048,
-    candidates=1024,
+    candidates=2048,
 )
 
 
@@ -615,7 +658,7 @@ def section_ten(faces: Faces, queries: int, size: int = 10_000_000) -> None:
         f"GalleryIndex at {size:,}, float16 vectors", faces, index, build, tenth,
         [Setting(f"{tuning.nprobe} / {tuning.candidates} (this run's tuning)", tuning.nprobe,
                  tuning.candidates),
-         Setting("1024 / 1024", 1024, 1024), Setting("4096 / 1024", 4096, 1024)],
+         Setting("1536 / 2048", 1536, 2048), Setting("3072 / 2048", 3072, 2048)],
         [32, tuning.near_nprobe, 128],
     )  # fmt: skip
 
@@ -682,6 +725,8 @@ def main(argv: list[str] | None = None) -> int:
             faces, [int(s) for s in args.sizes.split(",") if s], args.queries,
             args.codes.split(","),
         )  # fmt: skip
+    if "lists" in only:
+        section_lists(faces, int(args.sizes.split(",")[0]), args.queries)
     if "ten" in only:
         section_ten(faces, args.queries, args.ten_size)
     if "store" in only:

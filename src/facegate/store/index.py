@@ -14,12 +14,12 @@ search a shard:
   needs no training.
 - **approximate with exact re-rank**, from ``ann_from`` templates up: an inverted-file index with
   compressed codes (faiss IVF; by default 4-bit fast-scan product quantisation, 16 bytes per
-  128-d vector, scanned with SIMD lookup tables) proposes ``candidates`` rows (1,024) from the
-  ``nprobe`` nearest (1,024) of about 4 sqrt(N) lists; those rows are screened in float32 and
-  the nearest 64 measured exactly (float64) against the held vectors, so every distance
-  returned is exact and only recall is approximate (recall@1 0.999 against the exact path at
-  1M on LFW probes, ``bench/scale.py``; the choice against 8-bit codes and HNSW is in
-  docs/benchmarks.md).
+  128-d vector, scanned with SIMD lookup tables) proposes ``candidates`` rows (2,048) from the
+  ``nprobe`` nearest (384) of about sqrt(N) lists (1,024 at 1M); those rows are screened in
+  float32 and the nearest 64 measured exactly (float64) against the held vectors, so every
+  distance returned is exact and only recall is approximate (recall@1 1.000 against the exact
+  path at 1M on LFW probes, ``bench/scale.py``; the choice against 8-bit codes, more lists and
+  HNSW is in docs/benchmarks.md).
   A threshold search (``search``: enrolment's duplicate check) asks a near-match question and
   visits only ``near_nprobe`` lists. The faiss id of a vector is its row. With codes laid out
   one after another (``SQ8``, ``SQ4``) the list each row went to is kept (4 bytes a row): a
@@ -70,8 +70,8 @@ class IndexTuning:
     """When and how a shard is searched approximately (figures in docs/benchmarks.md)."""
 
     ann_from: int = 100_000  # shards below this size are searched exactly (brute force)
-    nprobe: int = 1024  # inverted lists visited per query (a quarter of 1M's 4,096 lists)
-    candidates: int = 1024  # rows proposed by the approximate search, then re-ranked exactly
+    nprobe: int = 384  # inverted lists visited per query (3/8 of 1M's 1,024 lists)
+    candidates: int = 2048  # rows proposed by the approximate search, then re-ranked exactly
     near_nprobe: int = 64  # lists visited by a threshold search (``search``: the duplicate check)
     near_candidates: int = 32  # rows it proposes for exact measurement
     compact: bool = False  # float16 vectors (half the memory) instead of float32
@@ -80,6 +80,9 @@ class IndexTuning:
     codes: str = "PQ32x4fsr"
     coarse: str = ""  # faiss coarse quantizer after IVF<n> ("": flat; "_HNSW32" for many lists)
     max_lists: int = 4096
+    # about lists_per_root * sqrt(N) lists: few long lists suit fast-scan codes, whose cost per
+    # list visited (a lookup table per list, residual codes) outweighs the codes scanned
+    lists_per_root: float = 1.0
     train_per_list: int = 64  # training vectors per list (a sample of the shard)
     threads: int = 1  # faiss threads per query (the service runs queries in parallel itself)
 
@@ -94,8 +97,9 @@ class IndexTuning:
         return f"PQ{parts}{found.group(2) or ''}"
 
     def lists_for(self, size: int) -> int:
-        """About 4 sqrt(size) inverted lists, a power of two in [64, max_lists]."""
-        lists = 2 ** round(math.log2(max(1.0, 4 * math.sqrt(size))))
+        """About ``lists_per_root`` sqrt(size) inverted lists, a power of two in
+        [64, max_lists]."""
+        lists = 2 ** round(math.log2(max(1.0, self.lists_per_root * math.sqrt(size))))
         return int(min(self.max_lists, max(64, lists)))
 
 
@@ -689,7 +693,7 @@ class _Shard:
 
     def retune(self) -> None:
         """Build the ANN index once the shard reaches ``ann_from``; rebuild it when the shard
-        has grown 4x (or shrunk 4x) since, so its lists stay about 4 sqrt(N); drop it below
+        has grown 4x (or shrunk 4x) since, so its lists stay about ``lists_for(N)``; drop it below
         half of ``ann_from`` (the exact path is faster there)."""
         threshold = self.tuning.ann_from
         if self.ann is None:
