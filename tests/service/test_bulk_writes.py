@@ -220,6 +220,58 @@ def test_a_chunk_that_fails_rolls_back_whole_and_leaves_the_committed_chunks_pip
     assert gate.verify_audit().ok
 
 
+def gallery_version(gate: Gate, deployment_id: str) -> int:
+    with gate.ctx.db.transaction(readonly=True) as session:
+        deployment = session.get(m.Deployment, deployment_id)
+        assert deployment is not None
+        return deployment.gallery_version
+
+
+def test_the_sweep_removes_committed_chunks_from_the_index_in_batches_and_on_failure_pipl_47(
+    gate: Gate, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The index drops the purged templates once per ``INDEX_BATCH`` (one pass over an IVF's
+    lists instead of one per chunk) and at the end; the process's gallery version advances only
+    then, so nothing takes the index for up to date before it is; a failing chunk still leaves
+    the committed ones out of the index."""
+    site = make_site(gate, retention_days=1)
+    enrol_expiring(gate, site, clock, 7, seed=3)
+    assert len(follow(gate, site)) == 7  # this process holds the gallery in its index
+    clock.advance(days=2)
+    monkeypatch.setattr(retention, "CHUNK", 2)
+    monkeypatch.setattr(retention, "INDEX_BATCH", 3)
+    index = gate.ctx.index
+    batches: list[int] = []
+    real_remove = index.remove_templates
+
+    def remove(template_ids: list[str]) -> int:
+        batches.append(len(template_ids))
+        return real_remove(template_ids)
+
+    monkeypatch.setattr(index, "remove_templates", remove)
+    real_note = retention.note_removed_many
+    calls: list[int] = []
+
+    def failing(session: Any, pairs: Any) -> int:
+        calls.append(1)
+        if len(calls) == 4:
+            raise RuntimeError("disk full")
+        return real_note(session, pairs)
+
+    monkeypatch.setattr(retention, "note_removed_many", failing)
+    with pytest.raises(RuntimeError):
+        gate.sweep()
+    # Chunks 1-2 (4 templates) went at once, chunk 3 (2) in the failure's clean-up.
+    assert batches == [4, 2]
+    assert index.size(site.deployment_id) == 1 == count(gate, m.Template)
+    assert gate.ctx.index_versions[site.deployment_id] == gallery_version(gate, site.deployment_id)
+    monkeypatch.setattr(retention, "note_removed_many", real_note)
+    report = gate.sweep()
+    assert report.expired_templates == 1 and batches == [4, 2, 1]
+    assert index.size(site.deployment_id) == 0 == count(gate, m.Template)
+    assert gate.ctx.index_versions[site.deployment_id] == gallery_version(gate, site.deployment_id)
+
+
 def test_another_process_follows_bulk_enrolment_and_the_sweep_by_deltas_not_reloads(
     gate: Gate,
     clock: Clock,

@@ -37,6 +37,13 @@ CHUNK = 5000
 chunk's journal entry names its templates and keys (~35 bytes each, ~350 KB at most), within
 what the journal reads back at its tail (1 MiB)."""
 
+INDEX_BATCH = 100_000
+"""Purged templates removed from this process's index at once (and after the last chunk): one
+pass over an IVF index's lists per batch instead of one per chunk. Until then the purged
+templates are still in memory but match nothing (they have expired), and the process's gallery
+version stays behind the database, so no snapshot is written from that index
+(docs/legal-notes.md)."""
+
 
 @dataclass(frozen=True)
 class SweepReport:
@@ -89,27 +96,53 @@ def sweep(
     purged = keys = 0
     touched: set[str] = set()
     chunks = 0
-    while True:
-        with ctx.unit() as session:
-            done = purge_expired_chunk(
-                ctx, session, now, limit=chunk or CHUNK, number=chunks + 1, actor=actor,
-                first=not chunks,
-            )  # fmt: skip
-        if done is None:
-            break
-        chunks += 1
-        ctx.index.remove_templates([ref.id for ref in done.templates])
-        for deployment_id, after in done.versions.items():
-            note_own_change(ctx, deployment_id, after - 1, after)  # no replay of it later
-        purged += len(done.templates)
-        keys += done.keys_destroyed
-        touched |= done.deployments
-        if on_progress and done.templates:
-            on_progress(len(done.templates))
-        if not done.templates:
-            break
+    pending = _IndexRemovals(ctx)
+    try:
+        while True:
+            with ctx.unit() as session:
+                done = purge_expired_chunk(
+                    ctx, session, now, limit=chunk or CHUNK, number=chunks + 1, actor=actor,
+                    first=not chunks,
+                )  # fmt: skip
+            if done is None:
+                break
+            chunks += 1
+            pending.add(done)
+            purged += len(done.templates)
+            keys += done.keys_destroyed
+            touched |= done.deployments
+            if on_progress and done.templates:
+                on_progress(len(done.templates))
+            if not done.templates:
+                break
+    finally:
+        pending.apply()  # whatever committed, even when a later chunk failed
     refresh_snapshots_of(ctx, due | touched)
     return SweepReport(purged, keys, len(touched), not_renewed, suspended)
+
+
+class _IndexRemovals:
+    """The sweep's committed chunks not yet applied to this process's index: applied together
+    once they hold ``INDEX_BATCH`` templates, and at the end. The gallery versions advance only
+    then, in order, so that nothing takes the index for up to date before it is."""
+
+    def __init__(self, ctx: GateContext) -> None:
+        self.ctx = ctx
+        self.template_ids: list[str] = []
+        self.versions: list[tuple[str, int]] = []  # (deployment, version after), in order
+
+    def add(self, done: PurgedChunk) -> None:
+        self.template_ids.extend(ref.id for ref in done.templates)
+        self.versions.extend(done.versions.items())
+        if len(self.template_ids) >= INDEX_BATCH:
+            self.apply()
+
+    def apply(self) -> None:
+        if self.template_ids:
+            self.ctx.index.remove_templates(self.template_ids)
+        for deployment_id, after in self.versions:
+            note_own_change(self.ctx, deployment_id, after - 1, after)  # no replay of it later
+        self.template_ids, self.versions = [], []
 
 
 def _due_deployments(ctx: GateContext, now: datetime) -> set[str]:

@@ -713,7 +713,7 @@ class Vault:
         columns = (t.id, t.subject_id, t.deployment_id, expiry, t.data_key_id)
         due = select(t.id).where(t.expires_at <= now).limit(limit)
         rows = connection.execute(delete(_TEMPLATES).where(t.id.in_(due)).returning(*columns))
-        found = {row[0]: row for row in rows}
+        found = {row[0]: row for row in rows.all()}  # fetched at once, not row by row
         key_ids = sorted({row[4] for row in found.values()})
         still_needed = (
             select(t.id).where(t.data_key_id == _DATA_KEYS.c.id, t.expires_at > now).exists()
@@ -740,6 +740,7 @@ class Vault:
                     .where(among(session, t.data_key_id, destroyed))
                     .returning(*columns)
                 )
+                .all()
             )
         doomed = sorted(found)
         removed = [TemplateRef(*found[i][:4]) for i in doomed]
