@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from api_support import Keys
 from fastapi.testclient import TestClient
 
@@ -15,6 +16,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"}
 
 
+@pytest.mark.both_databases
 def test_a_typed_error_in_either_language(client: TestClient, keys: Keys) -> None:
     url = "/v1/deployments/0123456789abcdef0123456789abcdef"
     english = client.get(url, headers=keys.header("admin"))
@@ -35,6 +37,7 @@ def test_a_typed_error_in_either_language(client: TestClient, keys: Keys) -> Non
     assert not CJK.search(client.get(url, headers={**keys.header("admin"), **ranked}).text)
 
 
+@pytest.mark.both_databases
 def test_a_refusal_cites_the_same_articles_in_chinese(
     client: TestClient, keys: Keys, north: Site
 ) -> None:

@@ -14,7 +14,10 @@ from facegate.service.access import security_events
 from shared_data import SAMPLES
 from sites import CONSENT, Site
 
-pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared samples absent")
+pytestmark = [
+    pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared samples absent"),
+    pytest.mark.both_databases,
+]
 
 
 def test_liveness_failed_identify_and_verify_are_422_and_repeats_alert(

@@ -80,9 +80,54 @@ def test_a_failing_restore_leaves_the_database_as_it_was(
     gate.close()
 
     with pytest.raises(BackupError, match="rolled back, the database is unchanged"):
-        maintenance.restore(settings, backup)
+        maintenance.restore(settings, backup, grants=True)  # the grants replayed, as asked
     assert people(settings, clock) == {kept, later}
     assert (data_dir / "facegate.pre-restore.dump").stat().st_mode & 0o777 == 0o600
+
+
+def granted(url: str, role: str) -> bool:
+    rows = sql(url, f"SELECT has_table_privilege('{role}', 'subjects', 'SELECT')")
+    return rows == [(True,)]
+
+
+@on_postgresql
+def test_a_restore_leaves_out_the_dumps_grants_unless_asked(
+    data_dir: Path, database_url: str, clock: Clock, tmp_path: Path
+) -> None:
+    """A dump names the roles of the server it was taken on: restored on a server that lacks
+    one (a new server, after a disaster), replaying its GRANT would roll the whole restore
+    back. By default no GRANT is replayed (no role reads people's data unless granted here),
+    and the operator is told which roles had some; ``grants=True`` replays them."""
+    settings = Settings(data_dir=data_dir, database_url=database_url)
+    gate = Gate.open(settings, create=True, clock=clock)
+    kept = gate.register_subject(date_of_birth=date(1980, 1, 1)).id
+    gate.close()
+    suffix = data_dir.parent.name[-8:].lower().replace("-", "_")
+    gone, reader = f"gone_{suffix}", f"reader_{suffix}"
+    sql(database_url, f'CREATE ROLE "{gone}"', f'CREATE ROLE "{reader}"')
+    sql(database_url, f'GRANT SELECT ON subjects TO "{gone}", "{reader}"')
+    backup = tmp_path / "backup"
+    maintenance.backup(settings, backup)
+    sql(database_url, f'REVOKE SELECT ON subjects FROM "{gone}"', f'DROP ROLE "{gone}"')
+    gate = Gate.open(settings, clock=clock)
+    gate.register_subject(date_of_birth=date(1990, 1, 1))
+    gate.close()
+    try:
+        restored, _ = maintenance.restore(settings, backup)
+        assert restored["audit_chain_ok"] is True
+        assert restored["grants_left_out"] == sorted([gone, reader])
+        assert people(settings, clock) == {kept}
+        assert not granted(database_url, reader), "a grant the operator did not make here"
+
+        sql(database_url, f'CREATE ROLE "{gone}"')  # the operator creates the roles
+        restored, _ = maintenance.restore(settings, backup, grants=True)
+        assert restored["grants_left_out"] == []
+        assert granted(database_url, reader) and granted(database_url, gone)
+        assert people(settings, clock) == {kept}
+    finally:  # roles belong to the cluster, not to the test's database
+        for role in (gone, reader):
+            if sql(database_url, f"SELECT 1 FROM pg_roles WHERE rolname = '{role}'"):
+                sql(database_url, f'REVOKE ALL ON subjects FROM "{role}"', f'DROP ROLE "{role}"')
 
 
 @on_postgresql

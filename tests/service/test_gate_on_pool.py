@@ -4,7 +4,7 @@ the same answers, refusals and typed errors as with the engine in the Gate's own
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
@@ -19,6 +19,8 @@ from facegate.service import Gate
 from shared_data import SAMPLES
 from sites import CONSENT, Clock, Site, make_site
 
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.fixture(scope="module")
 def pool() -> Iterator[FacePool]:
@@ -28,8 +30,10 @@ def pool() -> Iterator[FacePool]:
 
 
 @pytest.fixture
-def pooled(tmp_path: Path, clock: Clock, pool: FacePool) -> Iterator[Gate]:
-    settings = Settings(data_dir=tmp_path / "pooled")
+def pooled(
+    tmp_path: Path, clock: Clock, pool: FacePool, new_database_url: Callable[[], str]
+) -> Iterator[Gate]:
+    settings = Settings(data_dir=tmp_path / "pooled", database_url=new_database_url())
     gate = Gate.open(settings, create=True, clock=clock, engine=pool)
     yield gate
     gate.close()

@@ -2,7 +2,9 @@
 Gate on enrol, verify and identify, audited, and repeated attacks at a device raise an alert.
 
 The attacks are the upstream Silent-Face sample photos (``../shared``; skipped when absent);
-the live faces are the fixture portraits, which the check scores live.
+the live faces are the fixture portraits, which the check scores live. The tests that write or
+read the store (refusals audited, nothing enrolled, the alert) run on both databases; the
+frame comparison of the challenge is the engine's alone.
 """
 
 from __future__ import annotations
@@ -55,11 +57,13 @@ def assert_liveness_refusal(
     assert float(event.object_ids()["score"]) < 0.5
 
 
+@pytest.mark.both_databases
 def test_new_deployments_default_to_passive_liveness(gate: Gate, site: Site) -> None:
     (row,) = [d for d in gate.deployments() if d.id == site.deployment_id]
     assert row.liveness == "passive"
 
 
+@pytest.mark.both_databases
 @needs_samples
 @pytest.mark.parametrize("attack", [PRINTED, SCREEN], ids=["printed", "screen"])
 def test_liveness_failed_refuses_enrol(gate: Gate, site: Site, attack: Path) -> None:
@@ -72,6 +76,7 @@ def test_liveness_failed_refuses_enrol(gate: Gate, site: Site, attack: Path) -> 
         assert session.scalars(select(m.Template)).first() is None
 
 
+@pytest.mark.both_databases
 @needs_samples
 def test_liveness_failed_refuses_verify(gate: Gate, site: Site, fixtures: Path) -> None:
     subject = enrolled(gate, site, fixtures / "obama_1.jpg")
@@ -81,6 +86,7 @@ def test_liveness_failed_refuses_verify(gate: Gate, site: Site, fixtures: Path) 
     assert gate.verify(site.device_id, subject, fixtures / "obama_2.jpg").matched
 
 
+@pytest.mark.both_databases
 @needs_samples
 def test_liveness_failed_refuses_identify(gate: Gate, site: Site, fixtures: Path) -> None:
     enrolled(gate, site, fixtures / "obama_1.jpg")
@@ -90,6 +96,7 @@ def test_liveness_failed_refuses_identify(gate: Gate, site: Site, fixtures: Path
     assert gate.identify(site.device_id, fixtures / "obama_3.jpg").matched
 
 
+@pytest.mark.both_databases
 @needs_samples
 def test_liveness_failed_three_attacks_in_five_minutes_raise_one_alert(
     gate: Gate, site: Site, fixtures: Path, clock: Clock
@@ -118,6 +125,7 @@ def test_liveness_failed_three_attacks_in_five_minutes_raise_one_alert(
     assert gate.verify_audit().ok
 
 
+@pytest.mark.both_databases
 @needs_samples
 def test_liveness_failed_not_checked_when_the_deployment_turns_it_off(
     gate: Gate, fixtures: Path
@@ -129,6 +137,7 @@ def test_liveness_failed_not_checked_when_the_deployment_turns_it_off(
     assert result.reason == "no_match"
 
 
+@pytest.mark.both_databases
 def test_liveness_setting_is_validated(gate: Gate, site: Site) -> None:
     from facegate.service.errors import BadRequest
 
@@ -141,6 +150,7 @@ def _frames(fixtures: Path, name: str, count: int) -> list[bytes]:
     return [(fixtures / name).read_bytes()] * count
 
 
+@pytest.mark.both_databases
 def test_liveness_failed_refuses_a_still_face_in_the_active_challenge(
     gate: Gate, fixtures: Path
 ) -> None:
@@ -157,6 +167,7 @@ def test_liveness_failed_refuses_a_still_face_in_the_active_challenge(
     assert event.object_ids()["reason"] == "blink_not_seen"
 
 
+@pytest.mark.both_databases
 def test_liveness_failed_allowed_challenge_not_asked_of_a_passive_deployment(
     gate: Gate, site: Site, fixtures: Path
 ) -> None:

@@ -15,6 +15,8 @@ from facegate.service import Gate
 from onnx_models import MODEL_ID, build_tiny_model
 from sites import CONSENT, Clock, gate_spec, make_site, prepare_activation
 
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.fixture(scope="module")
 def tiny_engine(tmp_path_factory: pytest.TempPathFactory) -> FaceEngine:
@@ -22,10 +24,20 @@ def tiny_engine(tmp_path_factory: pytest.TempPathFactory) -> FaceEngine:
 
 
 def test_enrol_verify_identify_with_the_users_model(
-    data_dir: Path, clock: Clock, engine: FaceEngine, tiny_engine: FaceEngine, fixtures: Path
+    data_dir: Path,
+    database_url: str,
+    clock: Clock,
+    engine: FaceEngine,
+    tiny_engine: FaceEngine,
+    fixtures: Path,
 ) -> None:
     # First, dlib: one person enrolled under dlib's model.
-    dlib = Gate.open(Settings(data_dir=data_dir), create=True, clock=clock, engine=engine)
+    dlib = Gate.open(
+        Settings(data_dir=data_dir, database_url=database_url),
+        create=True,
+        clock=clock,
+        engine=engine,
+    )
     site = make_site(dlib)
     earlier = dlib.register_subject(date_of_birth=date(1942, 11, 20))
     dlib.record_consent(earlier.id, site.deployment_id, CONSENT)
@@ -33,7 +45,9 @@ def test_enrol_verify_identify_with_the_users_model(
     dlib.close()
 
     # Then the user's model on the same store.
-    gate = Gate.open(Settings(data_dir=data_dir), clock=clock, engine=tiny_engine)
+    gate = Gate.open(
+        Settings(data_dir=data_dir, database_url=database_url), clock=clock, engine=tiny_engine
+    )
     try:
         person = gate.register_subject(date_of_birth=date(1961, 8, 4))
         gate.record_consent(person.id, site.deployment_id, CONSENT)
@@ -62,12 +76,17 @@ def test_enrol_verify_identify_with_the_users_model(
 
 
 def test_identification_refused_for_an_uncalibrated_model(
-    data_dir: Path, clock: Clock, tmp_path: Path
+    data_dir: Path, database_url: str, clock: Clock, tmp_path: Path
 ) -> None:
     uncalibrated = FaceEngine(
         EngineConfig(model=str(build_tiny_model(tmp_path / "m", calibrated=False)))
     )
-    gate = Gate.open(Settings(data_dir=data_dir), create=True, clock=clock, engine=uncalibrated)
+    gate = Gate.open(
+        Settings(data_dir=data_dir, database_url=database_url),
+        create=True,
+        clock=clock,
+        engine=uncalibrated,
+    )
     try:
         controller = gate.register_controller(name="Sunrise Property Co.", contact="dpo@x.cn")
         deployment = gate.create_deployment(controller.id, gate_spec())

@@ -25,6 +25,8 @@ NOW = datetime(2026, 6, 1, tzinfo=UTC)
 LATER = (NOW + timedelta(days=1)).timestamp()
 TUNING = IndexTuning(ann_from=300, nprobe=8)
 
+pytestmark = pytest.mark.both_databases  # the snapshot keys live in the database
+
 
 def shard(count: int = 600) -> GalleryIndex:
     vectors = np.random.default_rng(1).normal(size=(count, 16)).astype(np.float32)

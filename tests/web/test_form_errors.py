@@ -16,12 +16,15 @@ from facegate.web.app import problem
 from facegate.web.form_errors import DEVICE, WIZARD, missing, place
 from sites import gate_spec
 
+pytestmark = pytest.mark.both_databases
+
 WIZARD_FIELDS = ("purpose", "necessity", "why_not_verify", "alternatives", "location_type")
 
 
 @pytest.fixture
-def gate(tmp_path: Path, engine: FaceEngine) -> Iterator[Gate]:
-    gate = Gate.open(Settings(data_dir=tmp_path / "d"), create=True, engine=engine)
+def gate(tmp_path: Path, database_url: str, engine: FaceEngine) -> Iterator[Gate]:
+    settings = Settings(data_dir=tmp_path / "d", database_url=database_url)
+    gate = Gate.open(settings, create=True, engine=engine)
     yield gate
     gate.close()
 

@@ -33,6 +33,7 @@ def to_capture(page: Any) -> None:
     page.get_by_role("heading", name="拍摄人脸").wait_for()
 
 
+@pytest.mark.both_databases  # nothing enrolled, the refusal audited: on PostgreSQL too
 def test_liveness_failed_a_still_photo_fails_the_active_challenge(
     browser: Any, base_url: str, web_gate: Gate
 ) -> None:

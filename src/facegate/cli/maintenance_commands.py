@@ -11,8 +11,9 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from facegate.cli.common import JsonOption, reporting, show, state
-from facegate.cli.output import err_console
+from facegate.cli.output import cli_lang, err_console
 from facegate.config import load_settings
+from facegate.messages import t
 from facegate.service import maintenance
 
 
@@ -60,14 +61,33 @@ def backup(
 def restore(
     ctx: typer.Context,
     source: Annotated[Path, typer.Argument(help="A directory written by `facegate backup`.")],
+    with_grants: Annotated[
+        bool,
+        typer.Option(
+            "--with-grants",
+            help="PostgreSQL: also replay the dump's GRANTs (every role they name must exist "
+            "on this server, or the restore is rolled back). Without it they are left out.",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Put a backup's database back (stop `facegate serve` first: on PostgreSQL, on every
     host). Every deletion made since the backup is applied again from the deletion journal,
-    and reported; on PostgreSQL in one transaction, as the database's owner."""
+    and reported; on PostgreSQL in one transaction, as the database's owner, without the
+    dump's owners and (unless --with-grants) its GRANTs."""
     with reporting(as_json):
         settings = load_settings(state(ctx).data_dir)
-        body, notices = maintenance.restore(settings, source)
+        body, notices = maintenance.restore(settings, source, grants=with_grants)
+        left_out = body["grants_left_out"]
+        assert isinstance(left_out, list)
+        if left_out:
+            notices.append(
+                t(
+                    "cli.restore.grants_left_out",
+                    cli_lang(),
+                    roles=", ".join(str(role) for role in left_out),
+                )
+            )
         body["notices"] = notices
         lines = [f"restored {source} (taken {body['created_at']})"]
         lines += [f"  {n}" for n in notices]

@@ -157,9 +157,15 @@ def backup(
     }
 
 
-def restore(settings: Settings, source: Path) -> tuple[dict[str, object], list[str]]:
+def restore(
+    settings: Settings, source: Path, *, grants: bool = False
+) -> tuple[dict[str, object], list[str]]:
     """Put a backup back, then open it once so that the deletion journal is replayed. Returns
     what was restored and what the operator must be told.
+
+    On PostgreSQL the dump's GRANTs are left out unless ``grants`` (their roles may not exist
+    on this server, and a missing one would roll the restore back); ``grants_left_out`` names
+    the roles they were made to, for the operator to grant again as this server needs.
 
     The backup must carry the deletion journal the database it replaces was created with
     (``key_check.journal_id``, the first host's); with several hosts on one PostgreSQL
@@ -179,10 +185,13 @@ def restore(settings: Settings, source: Path) -> tuple[dict[str, object], list[s
             journal_id=journal_id,
             backend="sqlite" if url is None else "postgresql",
         )
+        left_out: list[str] = []
         if url is None:
             kept = backups.put_back(Path(source), manifest, _sqlite_file(settings))
         else:
-            kept = backups.put_back_postgres(Path(source), manifest, url, settings.data_dir)
+            kept, left_out = backups.put_back_postgres(
+                Path(source), manifest, url, settings.data_dir, grants=grants
+            )
         reopened = Gate.open(settings, held_lock=lock)  # replays before anyone else opens it
         notices = list(reopened.notices)
         ok = reopened.verify_audit().ok
@@ -196,6 +205,7 @@ def restore(settings: Settings, source: Path) -> tuple[dict[str, object], list[s
             "journal_seq": manifest.journal_seq,
             "replaced_database_kept_as": str(kept),
             "audit_chain_ok": ok,
+            "grants_left_out": left_out,
         },
         notices,
     )

@@ -213,16 +213,19 @@ def verify(source: Path, *, fingerprint: str, journal_id: str, backend: str = "s
     return manifest
 
 
-def put_back_postgres(source: Path, manifest: Manifest, url: str, data_dir: Path) -> Path:
+def put_back_postgres(
+    source: Path, manifest: Manifest, url: str, data_dir: Path, *, grants: bool = False
+) -> tuple[Path, list[str]]:
     """Replace the PostgreSQL database's content with the backup's, in one transaction; the
-    database it replaces is kept as a dump in ``data_dir`` (0600)."""
+    database it replaces is kept as a dump in ``data_dir`` (0600). Returns that dump and the
+    roles whose GRANTs were left out (all the dump names, unless ``grants``)."""
     kept = data_dir / "facegate.pre-restore.dump"
     try:
-        pg.put_back(url, source / manifest.database, kept)
+        left_out = pg.put_back(url, source / manifest.database, kept, grants=grants)
     except pg.PostgresToolError as exc:
         raise BackupError(str(exc)) from exc
     fsync_path(data_dir)
-    return kept
+    return kept, left_out
 
 
 def put_back(source: Path, manifest: Manifest, db_file: Path) -> Path:

@@ -8,9 +8,15 @@ runs. The dump is checked by reading its table of contents and its key check row
 
 ``put_back`` first dumps the database it replaces (kept in the data directory), then, in ONE
 transaction (``psql`` with ``ON_ERROR_STOP``), drops every table, sequence and enum type of
-the database's schema and replays the dump (``pg_restore --no-owner`` as SQL): a failure
-leaves the database as it was. Tables a newer migration added are dropped too, so the
-restored copy migrates to head like any older database.
+the database's schema and replays the dump (``pg_restore --no-owner --no-acl`` as SQL): a
+failure leaves the database as it was. Tables a newer migration added are dropped too, so the
+restored copy migrates to head like any older database. The dump keeps its owners and GRANTs
+(a plain ``pg_dump`` archive); a restore never replays the owners and, by default, not the
+GRANTs either: they name roles of the server the dump was taken on, a restore is most needed
+on a new server, where one missing role would roll it back, and no role should gain access to
+people's data that the operator has not granted on this server (the database's own default
+privileges still apply to the tables the restore creates). ``grants=True`` (``facegate
+restore --with-grants``) replays them, once the roles exist.
 
 The master key and the deletion journals are not in a backup and a restore never touches them:
 the journal of every host is replayed when it next opens the database
@@ -226,9 +232,33 @@ def _drop_everything(url: str) -> str:
     return "\n".join(statements) + "\n"
 
 
-def put_back(url: str, dump_file: Path, kept: Path) -> None:
+def grantees_in(dump_file: Path) -> list[str]:
+    """The roles the dump's privileges (GRANTs, default privileges) name, sorted: read from
+    its schema as ``pg_restore`` writes it (no data is read)."""
+    schema = _run(
+        [tool("pg_restore"), "--schema-only", "--file=-", str(dump_file)],
+        dict(os.environ),
+        f"reading the grants of {dump_file}",
+    ).stdout.decode("utf-8", "replace")
+    granted = re.compile(
+        r"^(?:ALTER DEFAULT PRIVILEGES .*)?GRANT .* TO (.+?)( WITH GRANT OPTION)?;$", re.MULTILINE
+    )
+    roles = {
+        role.strip().strip('"')
+        for match in granted.finditer(schema)
+        for role in match.group(1).split(",")
+    }
+    return sorted(roles)
+
+
+def put_back(url: str, dump_file: Path, kept: Path, *, grants: bool = False) -> list[str]:
     """Keep the database at ``url`` as the dump ``kept`` (0600), then replace its content
-    by ``dump_file``'s in one transaction."""
+    by ``dump_file``'s in one transaction. The dump's privileges (GRANTs) are left out
+    unless ``grants``: they name roles of the server it was taken on, and one role missing
+    here would roll the whole restore back (the database's own default privileges still apply
+    to the tables it creates). Returns the roles whose grants were left out (none with
+    ``grants``)."""
+    left_out = [] if grants else grantees_in(dump_file)
     drop = _drop_everything(url)  # refused first if another process is connected
     fd = os.open(kept, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.close(fd)
@@ -236,9 +266,10 @@ def put_back(url: str, dump_file: Path, kept: Path) -> None:
     conninfo, env = libpq(url)
     prelude = "BEGIN;\nSET LOCAL client_min_messages = warning;\n" + drop
     stdin_to = ["--file=-", f"--dbname={conninfo}"]
+    acl = [] if grants else ["--no-acl"]
     with tempfile.TemporaryFile() as script_errors, tempfile.TemporaryFile() as psql_errors:
         script = subprocess.Popen(
-            [tool("pg_restore"), "--no-owner", "--file=-", str(dump_file)],
+            [tool("pg_restore"), "--no-owner", *acl, "--file=-", str(dump_file)],
             env=env,
             stdout=subprocess.PIPE,
             stderr=script_errors,
@@ -271,3 +302,4 @@ def put_back(url: str, dump_file: Path, kept: Path) -> None:
         raise PostgresToolError(
             f"the restore was rolled back, the database is unchanged: {_tail(failed)}"
         )
+    return left_out
