@@ -469,3 +469,39 @@ def test_a_keeper_whose_writes_fail_backs_off(gate: Gate, site: Site, opener: Op
     serving.withdraw_consent(people[1], site.deployment_id)
     assert keeper.tick(serving.ctx, now=40.0) == 0
     assert keeper.tick(serving.ctx, now=50.0) == 1, "a success resets the wait to 10 s"
+
+
+def test_of_two_serving_processes_one_keeper_writes_the_snapshot(
+    gate: Gate, site: Site, opener: Opener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every serving process runs a keeper; after a deletion only one of them writes the
+    snapshot: the other finds the write in progress (the keeper lock of the snapshot directory
+    taken) or done, and leaves it. Once the first is done, the lock is free for the next."""
+    people = enrolled(gate, site, 8, seed=1)
+    first, _ = opener()
+    second, _ = opener()
+    start(first, site)
+    start(second, site)
+    gate.withdraw_consent(people[0], site.deployment_id)
+    keepers = SnapshotKeeper(first.ctx, delay=0.0), SnapshotKeeper(second.ctx, delay=0.0)
+    sealing = templates.seal_snapshot
+    sealed: list[int] = []
+    meanwhile: list[int] = []
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        sealed.append(1)
+        if not meanwhile:  # while the first keeper seals, the second looks
+            meanwhile.append(-1)
+            meanwhile[0] = keepers[1].tick(second.ctx)
+        return sealing(*args, **kwargs)
+
+    monkeypatch.setattr(templates, "seal_snapshot", counted)
+    assert keepers[0].tick(first.ctx) == 1
+    assert meanwhile == [0] and len(sealed) == 1, "the second keeper wrote nothing meanwhile"
+    assert keepers[1].tick(second.ctx) == 0, "written already"
+    assert len(sealed) == 1
+    assert missing_snapshots(second.ctx) == {}
+    gate.withdraw_consent(people[1], site.deployment_id)
+    assert keepers[1].tick(second.ctx) == 1, "the lock was released"
+    assert len(sealed) == 2, "one more write: the second keeper's"
+    assert missing_snapshots(first.ctx) == {}

@@ -11,6 +11,16 @@ no file) and writes a new one from the index, after the gallery has been quiet f
 stream of deletions still gets a snapshot a minute). It sees deletions made by any process on
 the database, since it asks the database, not the code that deleted.
 
+Several processes serving one data directory (SQLite's, or a host's on PostgreSQL) each run a
+keeper, and all would write the same snapshot after each deletion. At most one does: a keeper
+writes a deployment's snapshot only while it holds the exclusive ``flock`` of
+``<snapshot dir>/<deployment>.keeper`` (taken without waiting: a keeper that finds it taken
+leaves the write to its holder), and once it holds it, it asks again whether the snapshot is
+still missing (another keeper may have just written it). The lock is on the directory that holds
+the snapshot files, not in the database: hosts with their own snapshot directories each keep
+their own files, and the operating system releases the lock of a process that dies, so no lease
+can go stale.
+
 Writing is ``refresh_snapshots_of``: the index first replays the change log up to the current
 version, so the new snapshot never holds a removed template, and ``write_snapshot`` refuses
 (``SnapshotStale``) when a removal committed after that version; the keeper then tries again at
@@ -20,11 +30,16 @@ its next look. The thread holds the context only weakly, and ``Gate.close`` stop
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 import threading
 import time
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -141,14 +156,42 @@ class SnapshotKeeper:
         if not due or self._stop.is_set():
             return 0
         written = 0
+        directory = ctx.snapshot_dir
+        assert directory is not None  # missing_snapshots finds none without one
         for deployment_id in sorted(due):
             del self._missing[deployment_id]
-            self._attempts[deployment_id] = self._attempts.get(deployment_id, 0) + 1
-            if refresh_snapshots_of(ctx, {deployment_id}):
-                del self._attempts[deployment_id]
-                written += 1
+            with sole_writer(directory, deployment_id) as mine:
+                if not mine:
+                    continue  # another process's keeper is writing it now
+                if deployment_id not in missing_snapshots(ctx):
+                    continue  # another process's keeper has just written it
+                self._attempts[deployment_id] = self._attempts.get(deployment_id, 0) + 1
+                if refresh_snapshots_of(ctx, {deployment_id}):
+                    del self._attempts[deployment_id]
+                    written += 1
         self.written += written
         return written
+
+
+@contextmanager
+def sole_writer(directory: Path, deployment_id: str) -> Iterator[bool]:
+    """Whether this keeper may write the deployment's snapshot in ``directory``: True while it
+    holds the exclusive ``flock`` of ``<deployment>.keeper`` there, False at once when another
+    keeper (another process, or another Gate of this one) holds it."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(directory / f"{deployment_id}.keeper", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
 
 
 def watch(ctx: GateContext, deployment_id: str) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -197,10 +198,16 @@ class Template(Base, kw_only=True):
     """An encrypted face embedding. Raw images are never stored."""
 
     __tablename__ = "templates"
+    # A deployment's templates by model and expiry: a cold start finds the few it leaves out
+    # (another model's, or expired) by range scans instead of reading every row; as a prefix it
+    # also serves every look-up by deployment alone (migration 0018).
+    __table_args__ = (
+        Index("ix_templates_deployment_engine_expires", "deployment_id", "engine", "expires_at"),
+    )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True, default_factory=new_id)
     subject_id: Mapped[str] = mapped_column(ID, ForeignKey("subjects.id"), index=True)
-    deployment_id: Mapped[str] = mapped_column(ID, ForeignKey("deployments.id"), index=True)
+    deployment_id: Mapped[str] = mapped_column(ID, ForeignKey("deployments.id"))
     data_key_id: Mapped[str] = mapped_column(ID, ForeignKey("data_keys.id"), index=True)
     engine: Mapped[str]
     model_version: Mapped[str]
