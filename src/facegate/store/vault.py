@@ -739,8 +739,7 @@ class Vault:
                     delete(_TEMPLATES)
                     .where(among(session, t.data_key_id, destroyed))
                     .returning(*columns)
-                )
-                .all()
+                ).all()
             )
         doomed = sorted(found)
         removed = [TemplateRef(*found[i][:4]) for i in doomed]
