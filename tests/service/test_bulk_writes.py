@@ -189,6 +189,22 @@ def test_the_sweep_purges_in_chunks_each_with_its_audit_event_and_journal_entry(
     assert gate.verify_audit().ok
 
 
+def fail_chunk(monkeypatch: pytest.MonkeyPatch, number: int) -> Any:
+    """Make the sweep's chunk ``number`` fail inside its transaction (disk full); returns the
+    real step, to put back."""
+    real = retention.note_removed_many
+    calls: list[int] = []
+
+    def failing(session: Any, pairs: Any) -> int:
+        calls.append(1)
+        if len(calls) == number:
+            raise RuntimeError("disk full")
+        return real(session, pairs)
+
+    monkeypatch.setattr(retention, "note_removed_many", failing)
+    return real
+
+
 def test_a_chunk_that_fails_rolls_back_whole_and_leaves_the_committed_chunks_pipl_47(
     gate: Gate, clock: Clock, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -197,16 +213,7 @@ def test_a_chunk_that_fails_rolls_back_whole_and_leaves_the_committed_chunks_pip
     clock.advance(days=2)
     monkeypatch.setattr(retention, "CHUNK", 2)
     journal_before = len(journal_entries(data_dir))
-    real = retention.note_removed_many
-    calls = []
-
-    def failing(session: Any, pairs: Any) -> int:
-        calls.append(1)
-        if len(calls) == 2:
-            raise RuntimeError("disk full")
-        return real(session, pairs)
-
-    monkeypatch.setattr(retention, "note_removed_many", failing)
+    real = fail_chunk(monkeypatch, 2)
     with pytest.raises(RuntimeError):
         gate.sweep()
     # The first chunk is gone with its event and journal entry; the second is all there.
@@ -249,16 +256,7 @@ def test_the_sweep_removes_committed_chunks_from_the_index_in_batches_and_on_fai
         return real_remove(template_ids)
 
     monkeypatch.setattr(index, "remove_templates", remove)
-    real_note = retention.note_removed_many
-    calls: list[int] = []
-
-    def failing(session: Any, pairs: Any) -> int:
-        calls.append(1)
-        if len(calls) == 4:
-            raise RuntimeError("disk full")
-        return real_note(session, pairs)
-
-    monkeypatch.setattr(retention, "note_removed_many", failing)
+    real_note = fail_chunk(monkeypatch, 4)
     with pytest.raises(RuntimeError):
         gate.sweep()
     # Chunks 1-2 (4 templates) went at once, chunk 3 (2) in the failure's clean-up.
