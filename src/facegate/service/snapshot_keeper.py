@@ -30,20 +30,16 @@ its next look. The thread holds the context only weakly, and ``Gate.close`` stop
 
 from __future__ import annotations
 
-import fcntl
 import logging
-import os
 import threading
 import time
 import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import select
 
 from facegate.service.context import GateContext
+from facegate.store import index_snapshot
 from facegate.store import models as m
 from facegate.store.index_snapshot import snapshot_path
 from facegate.store.snapshot_keys import SnapshotKey
@@ -160,7 +156,7 @@ class SnapshotKeeper:
         assert directory is not None  # missing_snapshots finds none without one
         for deployment_id in sorted(due):
             del self._missing[deployment_id]
-            with sole_writer(directory, deployment_id) as mine:
+            with index_snapshot.sole_writer(directory, deployment_id) as mine:
                 if not mine:
                     continue  # another process's keeper is writing it now
                 if deployment_id not in missing_snapshots(ctx):
@@ -171,27 +167,6 @@ class SnapshotKeeper:
                     written += 1
         self.written += written
         return written
-
-
-@contextmanager
-def sole_writer(directory: Path, deployment_id: str) -> Iterator[bool]:
-    """Whether this keeper may write the deployment's snapshot in ``directory``: True while it
-    holds the exclusive ``flock`` of ``<deployment>.keeper`` there, False at once when another
-    keeper (another process, or another Gate of this one) holds it."""
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(directory / f"{deployment_id}.keeper", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
 
 
 def watch(ctx: GateContext, deployment_id: str) -> None:

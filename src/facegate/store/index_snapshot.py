@@ -16,6 +16,7 @@ failure (missing, unreadable, tampered, stale) means: load from the vault instea
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import io
 import json
@@ -24,6 +25,7 @@ import os
 import secrets
 import struct
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -94,6 +96,28 @@ class SnapshotHeader:
 
 def snapshot_path(directory: Path, deployment_id: str) -> Path:
     return directory / f"{deployment_id}.snap"
+
+
+@contextmanager
+def sole_writer(directory: Path, deployment_id: str) -> Iterator[bool]:
+    """Whether the caller (a snapshot keeper) may write the deployment's snapshot in
+    ``directory``: True while it holds the exclusive ``flock`` of ``<deployment>.keeper`` beside
+    the snapshot file, False at once when another (another process, or another Gate of this
+    one) holds it. The operating system releases the lock of a process that dies."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(directory / f"{deployment_id}.keeper", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
 
 
 def _aad(header_hash: bytes, section: int, chunk: int, last: bool) -> bytes:
