@@ -41,7 +41,7 @@ import math
 import re
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -70,11 +70,14 @@ class IndexTuning:
     """When and how a shard is searched approximately (figures in docs/benchmarks.md)."""
 
     ann_from: int = 100_000  # shards below this size are searched exactly (brute force)
-    nprobe: int = 384  # inverted lists visited per query (3/8 of 1M's 1,024 lists)
+    # inverted lists visited per query; None: ``probes_for`` the index's lists
+    nprobe: int | None = None
+    min_probes: int = 384  # at least this many (3/8 of 1M's 1,024 lists)
+    probe_share: float = 0.25  # and at least this share of the lists (2,048 of 10M's 8,192)
     candidates: int = 2048  # rows proposed by the approximate search, then re-ranked exactly
     near_nprobe: int = 64  # lists visited by a threshold search (``search``: the duplicate check)
     near_candidates: int = 32  # rows it proposes for exact measurement
-    compact: bool = False  # float16 vectors (half the memory) instead of float32
+    compact: bool = False  # float16 vectors (half the memory) at any size, not only large ones
     # faiss code of the IVF: ``PQ32x4fsr`` 4-bit fast-scan product quantisation, 16 bytes a
     # 128-d vector (another dimension d: d/4 sub-quantizers); ``SQ8`` 8-bit scalar, ``SQ4``...
     codes: str = "PQ32x4fsr"
@@ -83,12 +86,42 @@ class IndexTuning:
     # and probing: faiss's default 16 sends vectors to lists far from their nearest centroid,
     # where no probe finds them (recall@1 0.95 at 1M whatever the lists probed; 0.995 at 128)
     coarse_ef: int = 128
-    max_lists: int = 4096
+    max_lists: int = 16384
     # about lists_per_root * sqrt(N) lists: few long lists suit fast-scan codes, whose cost per
     # list visited (a lookup table per list, residual codes) outweighs the codes scanned
     lists_per_root: float = 1.0
     train_per_list: int = 64  # training vectors per list (a sample of the shard)
     threads: int = 1  # faiss threads per query (the service runs queries in parallel itself)
+    # A large gallery (from ``large_from`` templates; ``at``), as measured at 10M: float16
+    # vectors (else 10M take 5.9 GiB), twice the lists per root (8,192 at 10M) found through an
+    # HNSW coarse quantizer (comparing a vector with 8,192 centroids one by one would dominate
+    # both the build and each query), trained on 8 vectors a list (64 a list at 8,192 lists is
+    # a k-means over 524k vectors).
+    large_from: int = 4_000_000
+    large_lists_per_root: float = 2.0
+    large_coarse: str = "_HNSW32"
+    large_train_per_list: int = 8
+
+    def at(self, size: int) -> IndexTuning:
+        """The tuning of a shard of ``size`` templates: this one, or from ``large_from`` on its
+        large-gallery variant."""
+        if size < self.large_from:
+            return self
+        return replace(
+            self,
+            compact=True,
+            lists_per_root=self.large_lists_per_root,
+            coarse=self.large_coarse,
+            train_per_list=self.large_train_per_list,
+        )
+
+    def probes_for(self, lists: int) -> int:
+        """Lists visited per query in an index of ``lists`` lists: ``nprobe`` when set, else
+        the larger of ``min_probes`` and ``probe_share`` of them (never more than there are)."""
+        wanted = self.nprobe
+        if wanted is None:
+            wanted = max(self.min_probes, round(self.probe_share * lists))
+        return min(wanted, lists)
 
     def codes_for(self, dim: int) -> str:
         """``codes`` for ``dim``-d vectors: a product quantizer whose sub-quantizer count does
@@ -361,7 +394,7 @@ class _Ann:
         self.index = index
         self.ivf = faiss.extract_index_ivf(index)
         self.trained_size = trained_size
-        self.nprobe = min(tuning.nprobe, int(self.ivf.nlist))
+        self.nprobe = tuning.probes_for(int(self.ivf.nlist))
         self.near_nprobe = min(tuning.near_nprobe, int(self.ivf.nlist))
         self.ivf.nprobe = self.nprobe
         self.lists: npt.NDArray[np.int32] = np.empty(0, dtype=np.int32)
@@ -378,6 +411,7 @@ class _Ann:
     def build(cls, vectors: np.ndarray, tuning: IndexTuning, seed: int = 1234) -> _Ann:
         faiss = _faiss()
         n, dim = vectors.shape
+        tuning = tuning.at(n)
         nlist = tuning.lists_for(n)
         index = faiss.index_factory(
             dim, f"IVF{nlist}{tuning.coarse},{tuning.codes_for(dim)}", faiss.METRIC_L2
@@ -400,7 +434,7 @@ class _Ann:
 
     @classmethod
     def restore(cls, blob: npt.NDArray[np.uint8], size: int, tuning: IndexTuning) -> _Ann:
-        ann = cls(_faiss().deserialize_index(blob), size, tuning)
+        ann = cls(_faiss().deserialize_index(blob), size, tuning.at(size))
         if ann.fast:  # no list numbers kept: removal is a pass over the lists
             return ann
         invlists = ann.ivf.invlists
@@ -570,12 +604,18 @@ class _Shard:
         if needed <= len(self.vectors):
             return
         capacity = max(needed, 2 * len(self.vectors))
+        if self.tuning.at(needed).compact:  # a large gallery from now on: float16
+            self.dtype = np.float16
         vectors = np.empty((capacity, self.dim), dtype=self.dtype)
         vectors[: self.size] = self.vectors[: self.size]
         expiries = np.empty(capacity, dtype=np.float64)
         expiries[: self.size] = self.expires[: self.size]
         norms = np.empty(capacity, dtype=np.float32)
-        norms[: self.size] = self.norms[: self.size]
+        if vectors.dtype == self.vectors.dtype:
+            norms[: self.size] = self.norms[: self.size]
+        else:  # the norms of the rounded vectors, which the searches measure
+            held = vectors[: self.size].astype(np.float32)
+            norms[: self.size] = np.einsum("ij,ij->i", held, held)
         self.vectors, self.expires, self.norms = vectors, expiries, norms
         self.template_ids.reserve(capacity, self.size)
         self.subject_ids.reserve(capacity, self.size)
