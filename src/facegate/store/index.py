@@ -2,7 +2,7 @@
 
 Each shard keeps its templates in rows of preallocated numpy arrays (doubling, so ``add`` is
 amortised O(1)): vectors, expiries, squared norms, and the template and subject ids (facegate's
-uuid4 hex ids packed into 16 bytes, any other id as fixed-width UTF-8). A template's row is found
+hex ids packed into 16 bytes, any other id as fixed-width UTF-8). A template's row is found
 through ``_RowMap`` (64-bit hashes of the ids in sorted arrays plus a small dict of recent
 changes), so the index holds no Python object per template: at 10M templates the bookkeeping is
 about 50 bytes a template instead of about 1 KiB. ``remove`` swaps the last row into the hole
@@ -15,11 +15,12 @@ search a shard:
 - **approximate with exact re-rank**, from ``ann_from`` templates up: an inverted-file index with
   compressed codes (faiss IVF; by default 4-bit fast-scan product quantisation, 16 bytes per
   128-d vector, scanned with SIMD lookup tables) proposes ``candidates`` rows (2,048) from the
-  ``nprobe`` nearest (384) of about sqrt(N) lists (1,024 at 1M); those rows are screened in
-  float32 and the nearest 64 measured exactly (float64) against the held vectors, so every
-  distance returned is exact and only recall is approximate (recall@1 1.000 against the exact
-  path at 1M on LFW probes, ``bench/scale.py``; the choice against 8-bit codes, more lists and
-  HNSW is in docs/benchmarks.md).
+  nearest of about sqrt(N) lists (1,024 at 1M; 384 of them, or a quarter when that is more:
+  ``IndexTuning.probes_for``); those rows are screened in float32 and the nearest 64 measured
+  exactly (float64) against the held vectors, so every distance returned is exact and only
+  recall is approximate (recall@1 1.000 against the exact path at 1M on LFW probes,
+  ``bench/scale.py``; the choice against 8-bit codes, more lists and HNSW is in
+  docs/benchmarks.md).
   A threshold search (``search``: enrolment's duplicate check) asks a near-match question and
   visits only ``near_nprobe`` lists. The faiss id of a vector is its row. With codes laid out
   one after another (``SQ8``, ``SQ4``) the list each row went to is kept (4 bytes a row): a
@@ -28,9 +29,12 @@ search a shard:
   lists and the moved rows are re-added. A batch (``remove_templates``, ``remove_subject``)
   finds its rows with vectorised lookups of the id maps and edits the index once.
 
-``compact=True`` holds the vectors as float16 (half the memory; distances are then exact for the
-float16-rounded vectors, within about 1e-3 of the float32 ones): the mode for very large
-galleries (10M), with an HNSW coarse quantizer over 16,384 lists, measured by the benchmark.
+A large gallery (from ``IndexTuning.large_from``, 4M templates: ``IndexTuning.at``) holds its
+vectors as float16 (half the memory; distances are then exact for the float16-rounded vectors,
+within about 1e-3 of the float32 ones; ``compact=True`` asks for it at any size), and its IVF
+index, when next built, has about 2 sqrt(N) lists (8,192 at 10M) found through an HNSW coarse
+quantizer: the tuning measured at 10M by the benchmark.
+
 The index is a cache: the vault is the truth, ``build_from_vault`` rebuilds it, and
 ``facegate.store.index_snapshot`` saves and restores it (``ShardState`` keeps its shape).
 """
@@ -154,8 +158,9 @@ def _faiss() -> Any:
 
 class _Ids:
     """A column of string ids held in one numpy array, not as Python objects: facegate's ids
-    (uuid4 as 32 lowercase hex digits) packed into 16 bytes each; as soon as any other id
-    arrives, the column holds UTF-8 bytes of a fixed width that grows with the longest id."""
+    (32 lowercase hex digits: uuid4, UUIDv7 for templates) packed into 16 bytes each; as soon as
+    any other id arrives, the column holds UTF-8 bytes of a fixed width that grows with the
+    longest id."""
 
     def __init__(self, capacity: int) -> None:
         self.packed = True

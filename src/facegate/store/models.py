@@ -58,7 +58,7 @@ def new_sequential_id() -> str:
     removed oldest first, templates and data keys: their B-tree indexes (on these ids and on
     the ids that point at them) are then written at their end and emptied from their start, so
     a retention sweep's chunk rewrites a few pages of each instead of nearly all of them
-    (docs/benchmarks.md, "The store at scale"). Not for a person's id: it tells when the row
+    (docs/benchmarks.md, "The sweep under 5 s"). Not for a person's id: it tells when the row
     was made (docs/legal-notes.md)."""
     return uuid6.uuid7().hex
 
