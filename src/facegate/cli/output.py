@@ -24,6 +24,7 @@ from facegate.errors import FacegateError
 from facegate.messages import Lang, t
 from facegate.messages.catalogue import as_lang
 from facegate.messages.errors import error_text, localized
+from facegate.messages.times import Precision, local_time
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -61,6 +62,17 @@ def set_lang(lang: Lang) -> None:
 
 def cli_lang() -> Lang:
     return _lang[0]
+
+
+def say(key: str, /, **params: Any) -> str:
+    """The catalogue's sentence ``key`` in the CLI's language."""
+    return t(key, cli_lang(), **params)
+
+
+def shown_time(value: Any, zone_name: str | None, precision: Precision = "minute") -> str:
+    """A stored (UTC) time as a person reads it: in the configured zone (Beijing time by
+    default), with the zone named in the CLI's language."""
+    return local_time(value, zone_name, precision, with_zone=True, lang=cli_lang())
 
 
 def error_body(error: FacegateError) -> dict[str, Any]:
