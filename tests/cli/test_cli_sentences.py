@@ -70,3 +70,25 @@ def test_rotate_master_speaks_chinese_and_english(tmp_path: Path, cli_database: 
 
     body = json.loads(run(data, "key", "rotate-master", "--json", lang="zh"))
     assert body["identities_resealed"] == 1 and not CJK.search(json.dumps(body))
+
+
+def test_everyday_commands_speak_chinese_with_beijing_times(
+    tmp_path: Path, cli_database: str
+) -> None:
+    data = tmp_path / "data"
+    zh = run(data, "init", lang="zh")
+    assert f"已初始化 {data}" in zh and "一旦丢失，所有模板都将无法读取" in zh
+    assert "已是最新" in run(data, "db", "status", lang="zh")
+    assert "完好：已核对" in run(data, "audit", "verify", lang="zh")
+    assert "暂无个人" in run(data, "subject", "list", lang="zh")
+    assert "no subjects" in run(data, "subject", "list", lang="en")
+
+    issued = run(data, "key", "create", "--role", "operator", lang="zh")
+    assert "（操作员）；仅显示一次" in issued
+    key_id = json.loads(run(data, "key", "list", "--json"))["keys"][0]["id"]
+    assert f"密钥 {key_id} 已吊销" in run(data, "key", "revoke", key_id, lang="zh")
+    revoked_at = json.loads(run(data, "key", "list", "--json"))["keys"][0]["revoked_at"]
+    day, minute = beijing(revoked_at)[:16].split()  # to the minute (the table may wrap it)
+    listed = run(data, "key", "list", lang="zh")
+    assert "吊销时间" in listed and day in listed and f"{minute}（北京时间）" in listed
+    assert "Beijing time" in run(data, "key", "list", lang="en")
