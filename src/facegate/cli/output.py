@@ -2,12 +2,13 @@
 
 Exit status: 0 success, 1 refused by law or no match, 2 bad input.
 
-Everything a command says to people (results, refusals, error lines, table headings) comes
-from the message catalogue in the CLI's language, with times in the configured zone (Beijing
-time by default): ``facegate --lang zh|en <command>`` (before the command), else
-``FACEGATE_LANG``, else the locale (``LC_ALL``, ``LC_MESSAGES``, ``LANG``: ``zh_CN.UTF-8`` is
-Chinese), else English. Codes, articles and the
-JSON's keys never change with the language; with ``--json`` each ``message`` is in it.
+Every sentence a command says to people (results, refusals, error lines) comes from the
+message catalogue in the CLI's language, with times in the configured zone (Beijing time by
+default): ``facegate --lang zh|en <command>`` (before the command), else ``FACEGATE_LANG``,
+else the locale (``LC_ALL``, ``LC_MESSAGES``, ``LANG``: ``zh_CN.UTF-8`` is Chinese), else
+English. Codes, articles and the JSON's keys never change with the language (a listing's
+columns and a record's fields are named by those keys); with ``--json`` each ``message`` is in
+it.
 """
 
 from __future__ import annotations
