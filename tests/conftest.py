@@ -12,6 +12,8 @@ except those marked ``sqlite_only``: they check SQLite's own mechanics).
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -26,10 +28,23 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 def pytest_configure(config: pytest.Config) -> None:
     """Convert dlib's models to ONNX once, into pytest's cache directory (kept between runs,
-    never committed), unless FACEGATE_MODEL_CACHE already names a cache. Subprocesses that the
-    tests start inherit it."""
-    if "FACEGATE_MODEL_CACHE" not in os.environ and config.cache is not None:
-        os.environ["FACEGATE_MODEL_CACHE"] = str(config.cache.mkdir("facegate-models"))
+    never committed), unless FACEGATE_MODEL_CACHE already names a cache. Without the cache
+    plugin (``-p no:cacheprovider``) they go to a temporary directory removed at the end of
+    the run. Subprocesses that the tests start inherit it."""
+    if "FACEGATE_MODEL_CACHE" in os.environ:
+        return
+    cache = getattr(config, "cache", None)  # absent under -p no:cacheprovider
+    if cache is not None:
+        os.environ["FACEGATE_MODEL_CACHE"] = str(cache.mkdir("facegate-models"))
+        return
+    directory = tempfile.mkdtemp(prefix="facegate-models-")
+    os.environ["FACEGATE_MODEL_CACHE"] = directory
+
+    def forget() -> None:
+        os.environ.pop("FACEGATE_MODEL_CACHE", None)
+        shutil.rmtree(directory, ignore_errors=True)
+
+    config.add_cleanup(forget)
 
 
 BACKENDS = ("sqlite", "postgresql")

@@ -26,8 +26,9 @@ from facegate.store.index_snapshot import (
     read_header,
     read_snapshot,
     snapshot_path,
+    sole_writer,
 )
-from sites import CONSENT, Clock, Site
+from sites import CONSENT, Clock, Site, make_site
 
 pytestmark = pytest.mark.both_databases
 
@@ -188,6 +189,36 @@ def test_closing_a_gate_refreshes_a_snapshot_its_index_moved_past(
     later, decrypted = opener()
     start(later, site)
     assert decrypted[0] == 0
+
+
+def test_closing_leaves_a_snapshot_whose_keeper_lock_another_process_holds(
+    gate: Gate, site: Site, opener: Opener
+) -> None:
+    """``Gate.close`` writes a deployment's snapshot only under its keeper lock, as a keeper
+    does: a deployment whose lock another process holds (its keeper writing that snapshot now)
+    is left to it, while the closing Gate still writes the snapshot of an unlocked one."""
+    other = make_site(gate, "South gate")
+    enrolled(gate, site, 8, seed=1)
+    enrolled(gate, other, 8, seed=2)
+    first, _ = opener()
+    directory = first.ctx.snapshot_dir
+    assert directory is not None
+    deployments = (site.deployment_id, other.deployment_id)
+    paths = {d: snapshot_path(directory, d) for d in deployments}
+    start(first, site)
+    start(first, other)
+    was = {d: read_header(p).gallery_version for d, p in paths.items()}
+    enrolled(gate, site, 2, seed=3)
+    enrolled(gate, other, 2, seed=4)
+    start(first, site)
+    start(first, other)
+    opener.opened.remove(first)
+    # Another process's keeper: the same flock, taken through a file descriptor of its own.
+    with sole_writer(directory, site.deployment_id) as held:
+        assert held
+        first.close()
+    assert read_header(paths[site.deployment_id]).gallery_version == was[site.deployment_id]
+    assert read_header(paths[other.deployment_id]).gallery_version == was[other.deployment_id] + 2
 
 
 def templates_of(gate: Gate, subjects: list[str]) -> dict[str, np.ndarray]:

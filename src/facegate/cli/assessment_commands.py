@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from facegate.cli.common import JsonOption, open_gate, reporting, show
+from facegate.cli.common import JsonOption, decision_text, open_gate, reporting, show
+from facegate.cli.output import cli_lang, say, term
 from facegate.law.pipia import ASPECT_KEYS
 
 pipia_app = typer.Typer(help="Personal information protection impact assessment (PIPIA).")
@@ -64,7 +65,9 @@ def pipia_create(
 
     with reporting(as_json):
         row = open_gate(ctx).create_pipia(deployment, actor="cli")
-        show(pipia_view(row), as_json, f"assessment {row.number} ({row.id}): {row.status}")
+        status = term("cli.pipia_status.", row.status)
+        text = say("cli.pipia.created", number=row.number, id=row.id, status=status)
+        show(pipia_view(row), as_json, text)
 
 
 @pipia_app.command("show")
@@ -76,7 +79,10 @@ def pipia_show(ctx: typer.Context, deployment: DeploymentArg, as_json: JsonOptio
         report = open_gate(ctx).pipia(deployment)
         row = report.assessment
         body = {**pipia_view(row), "decision": decision_view(report.decision)}
-        show(body, as_json, f"assessment {row.number}: {row.status}; {report.decision.explain()}")
+        status = term("cli.pipia_status.", row.status)
+        decision = decision_text(report.decision)
+        text = say("cli.pipia.state", number=row.number, status=status, decision=decision)
+        show(body, as_json, text)
 
 
 @pipia_app.command("edit")
@@ -101,7 +107,7 @@ def pipia_edit(
             measures=[Statement(t, t) for t in measure] if measure else None,
             actor="cli",
         )
-        show(pipia_view(row), as_json, f"assessment {row.number}: {aspect} updated")
+        show(pipia_view(row), as_json, say("cli.pipia.edited", number=row.number, aspect=aspect))
 
 
 @pipia_app.command("review")
@@ -115,21 +121,25 @@ def pipia_review(
     with reporting(as_json):
         view = pipia_view(open_gate(ctx).pipia(deployment).assessment)
         pending = set(view["unconfirmed"])
+        first, other = ("zh", "en") if cli_lang() == "zh" else ("en", "zh")
         lines = []
         for aspect, body in view["aspects"].items():
             for part in ("findings", "measures"):
                 for number, item in enumerate(body.get(part, []), 1):
                     ref = f"{aspect}.{part}.{number}"
                     mark = "[ ]" if ref in pending else "[x]"
-                    lines.append(f"{mark} {ref}: {item.get('en') or item.get('zh')}")
+                    lines.append(f"{mark} {ref}: {item.get(first) or item.get(other)}")
         conclusion = view["conclusion"]
         if conclusion:
             mark = "[ ]" if "conclusion" in pending else "[x]"
-            proceed = "may proceed" if conclusion["may_proceed"] else "may not proceed"
-            lines.append(f"{mark} conclusion: risk {conclusion['risk_level']}, {proceed}")
+            proceed = say(
+                "cli.pipia.may_proceed" if conclusion["may_proceed"] else "cli.pipia.may_not"
+            )
+            risk = conclusion["risk_level"]
+            lines.append(f"{mark} " + say("cli.pipia.conclusion", risk=risk, proceed=proceed))
         else:
-            lines.append("[ ] conclusion: none yet (facegate pipia conclude)")
-        lines.append(f"{len(pending)} to confirm ([ ]): facegate pipia confirm DEPLOYMENT REF...")
+            lines.append("[ ] " + say("cli.pipia.no_conclusion"))
+        lines.append(say("cli.pipia.to_confirm", count=len(pending)))
         show(
             {"deployment_id": deployment, "unconfirmed": view["unconfirmed"], "pipia": view},
             as_json,
@@ -155,7 +165,7 @@ def pipia_confirm(
     with reporting(as_json):
         row = open_gate(ctx).confirm_pipia(deployment, statements, actor="cli")
         view = pipia_view(row)
-        show(view, as_json, f"{len(view['unconfirmed'])} statement(s) left to confirm")
+        show(view, as_json, say("cli.pipia.left", count=len(view["unconfirmed"])))
 
 
 @pipia_app.command("conclude")
@@ -185,7 +195,7 @@ def pipia_conclude(
             conditions=[Statement(t, t) for t in condition or []],
             actor="cli",
         )
-        show(pipia_view(row), as_json, f"assessment {row.number}: conclusion recorded")
+        show(pipia_view(row), as_json, say("cli.pipia.concluded", number=row.number))
 
 
 @pipia_app.command("approve")
@@ -202,7 +212,8 @@ def pipia_approve(
 
     with reporting(as_json):
         row = open_gate(ctx).approve_pipia(deployment, approver=approver, role=role, actor="cli")
-        show(pipia_view(row), as_json, f"assessment {row.number} approved by {row.approver}")
+        text = say("cli.pipia.approved", number=row.number, approver=row.approver)
+        show(pipia_view(row), as_json, text)
 
 
 @pipia_app.command("render")
@@ -227,7 +238,7 @@ def pipia_render(
             else render_pipia_html(doc, lang=lang.value)
         )
         size = _write(out, data)
-        show({"path": str(out), "bytes": size}, as_json, f"wrote {out}")
+        show({"path": str(out), "bytes": size}, as_json, say("cli.wrote", path=out))
 
 
 # -- notice ---------------------------------------------------------------------------------
@@ -240,7 +251,8 @@ def notice_publish(
 
     with reporting(as_json):
         row = open_gate(ctx).publish_notice(deployment, actor="cli")
-        show(notice_view(row), as_json, f"notice version {row.version}: {row.sha256}")
+        text = say("cli.notice.published", version=row.version, sha256=row.sha256)
+        show(notice_view(row), as_json, text)
 
 
 @notice_app.command("show")
@@ -254,8 +266,12 @@ def notice_show(ctx: typer.Context, deployment: DeploymentArg, as_json: JsonOpti
         show(
             body,
             as_json,
-            f"notice version {state.notice.version} ({state.notice.sha256}); "
-            f"{state.decision.explain()}",
+            say(
+                "cli.notice.state",
+                version=state.notice.version,
+                sha256=state.notice.sha256,
+                decision=decision_text(state.decision),
+            ),
         )
 
 
@@ -282,7 +298,7 @@ def notice_render(
             )
         )
         size = _write(out, data)
-        show({"path": str(out), "bytes": size}, as_json, f"wrote {out}")
+        show({"path": str(out), "bytes": size}, as_json, say("cli.wrote", path=out))
 
 
 @notice_app.command("sign")
@@ -311,7 +327,8 @@ def notice_sign(
         url = public_notice_url(gate.ctx, deployment, public_url)
         row = gate.notice(deployment).notice
         size = _write(out, render_sign_pdf(row.content, url=url, version=row.version))
-        show({"path": str(out), "bytes": size, "url": url}, as_json, f"wrote {out} ({url})")
+        body = {"path": str(out), "bytes": size, "url": url}
+        show(body, as_json, say("cli.wrote_url", path=out, url=url))
 
 
 @notice_app.command("stale-consents")
@@ -322,10 +339,14 @@ def notice_stale_consents(
     with reporting(as_json):
         report = open_gate(ctx).stale_consents(deployment)
         lines = [
-            f"{c.subject_id}  consent {c.consent_id}  on version {c.notice_version or '?'}"
+            say(
+                "cli.notice.stale_line",
+                subject_id=c.subject_id,
+                consent_id=c.consent_id,
+                version=c.notice_version or "?",
+            )
             for c in report.consents
         ]
-        text = "\n".join(
-            [f"current notice version {report.current_version}: {len(lines)} stale", *lines]
-        )
+        head = say("cli.notice.stale_head", version=report.current_version, count=len(lines))
+        text = "\n".join([head, *lines])
         show(report.to_dict(), as_json, text)

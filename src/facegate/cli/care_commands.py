@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from facegate.cli.common import JsonOption, open_gate, reporting, show
-from facegate.cli.output import EXIT_REFUSED, console, emit_json, progress_bars
+from facegate.cli.output import EXIT_REFUSED, console, emit_json, progress_bars, say
 
 retention_app = typer.Typer(help="Templates expire with their purpose.")
 transfer_app = typer.Typer(
@@ -26,16 +26,19 @@ def retention_sweep(ctx: typer.Context, as_json: JsonOption = False) -> None:
     with reporting(as_json):
         gate = open_gate(ctx)
         due = gate.retention_due()
-        with progress_bars(console, quiet=as_json, label="purging") as progress:
+        with progress_bars(console, quiet=as_json, label=say("cli.sweep.progress")) as progress:
             task = progress.add_task("purge", total=due)
             report = gate.sweep(actor="cli", on_progress=lambda n: progress.advance(task, n))
         show(
             report.to_dict(),
             as_json,
-            f"purged {report.expired_templates} expired template(s), "
-            f"destroyed {report.keys_destroyed} key(s); "
-            f"{report.not_renewed} template(s) whose consent was not renewed after a change, "
-            f"{report.suspended} of deployments suspended too long",
+            say(
+                "cli.sweep.done",
+                expired=report.expired_templates,
+                keys=report.keys_destroyed,
+                not_renewed=report.not_renewed,
+                suspended=report.suspended,
+            ),
         )
 
 
@@ -57,7 +60,7 @@ def transfer_recipient(
         show(
             {"id": row.id, "name": row.name, "fingerprint": row.fingerprint},
             as_json,
-            f"recipient {row.id} ({row.name}), key SHA-256 {row.fingerprint}",
+            say("cli.transfer.recipient", id=row.id, name=row.name, fingerprint=row.fingerprint),
         )
 
 
@@ -89,8 +92,13 @@ def transfer_export(
                 "basis": bundle.legal_basis_label,
             },
             as_json,
-            f"wrote {bundle.template_count} template(s), encrypted to {bundle.recipient}, to "
-            f"{out} (basis: {bundle.legal_basis_label})",
+            say(
+                "cli.transfer.exported",
+                count=bundle.template_count,
+                recipient=bundle.recipient,
+                out=out,
+                basis=bundle.legal_basis_label,
+            ),
         )
 
 
@@ -104,8 +112,13 @@ def basis_list(
     with reporting(as_json):
         bases = open_gate(ctx).legal_bases(controller)
         lines = [
-            f"{b['code']}: {b['law']} {b['article']} ({b['use']})"
-            + ("" if b["approved"] else " — awaiting the dpo's approval")
+            say(
+                "cli.basis.line" if b["approved"] else "cli.basis.line_awaiting",
+                code=b["code"],
+                law=b["law"],
+                article=b["article"],
+                use=b["use"],
+            )
             for b in bases
         ]
         show({"bases": bases}, as_json, "\n".join(lines))
@@ -129,7 +142,9 @@ def basis_propose(
             controller, BasisSpec(use, law_name, article, explanation), actor="cli"
         )
         show(
-            {"code": f"approved:{row.id}", "id": row.id}, as_json, f"legal basis {row.id} proposed"
+            {"code": f"approved:{row.id}", "id": row.id},
+            as_json,
+            say("cli.basis.proposed", id=row.id),
         )
 
 
@@ -146,7 +161,7 @@ def basis_approve(
         show(
             {"code": f"approved:{row.id}", "approved_by": row.approved_by},
             as_json,
-            f"legal basis approved:{row.id} approved by {row.approved_by}",
+            say("cli.basis.approved", id=row.id, approver=row.approved_by),
         )
 
 
@@ -166,7 +181,7 @@ def rights_show(
         if as_json:
             emit_json(report)
         elif not report["held"]:
-            console.print(f"nothing is held about {subject}: their data was erased")
+            console.print(say("cli.rights.nothing_held", subject=subject), highlight=False)
         else:
             console.print_json(json.dumps(report, ensure_ascii=False))
 
@@ -180,7 +195,7 @@ def rights_delete(
     """Delete everything about a person: templates (keys destroyed), identity, credentials."""
     with reporting(as_json):
         counts = open_gate(ctx).delete_subject(subject, actor="cli")
-        show(counts, as_json, ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in counts.items()))
+        show(counts, as_json, say("cli.rights.deleted", **counts))
 
 
 @audit_app.command("verify")
@@ -195,9 +210,9 @@ def audit_verify(ctx: typer.Context, as_json: JsonOption = False) -> None:
             "reason": result.reason,
         }
         text = (
-            f"OK: {result.checked} events, chain intact"
+            say("cli.audit.intact", checked=result.checked)
             if result.ok
-            else f"BROKEN at event {result.broken_seq}: {result.reason}"
+            else say("cli.audit.broken", seq=result.broken_seq, reason=result.reason)
         )
         show(body, as_json, text)
         if not result.ok:

@@ -18,6 +18,7 @@ from facegate.cli.output import (
     err_console,
     error_body,
     fail,
+    say,
 )
 from facegate.errors import FacegateError
 from facegate.messages import t
@@ -25,6 +26,7 @@ from facegate.messages.errors import format_articles, reason_text
 
 if TYPE_CHECKING:
     from facegate.law import Refused
+    from facegate.law.decision import Decision, Reason
     from facegate.service import Gate
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
@@ -50,7 +52,13 @@ def open_gate(ctx: typer.Context, *, create: bool = False, abandon_data: bool = 
     gate = Gate.open(load_settings(state(ctx).data_dir), create=create, abandon_data=abandon_data)
     ctx.call_on_close(gate.close)
     for notice in gate.notices:
-        err_console.print(f"[yellow]warning[/]: {notice}", highlight=False, soft_wrap=True)
+        err_console.print(
+            say("cli.warning", notice=notice),
+            style="yellow",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
     return gate
 
 
@@ -78,9 +86,26 @@ def reporting(as_json: bool) -> Iterator[None]:
 def refusal_lines(exc: Refused) -> list[str]:
     """One line per reason, in the CLI's language: ``refused (Measures art. 6): …`` or
     ``未获准（依据《人脸识别技术应用安全管理办法》第6条）：…``."""
+    return reason_lines(exc.decision.reasons)
+
+
+def decision_text(decision: Decision) -> str:
+    """A decision on one line for people: in English the law's own ``explain()``; in
+    Chinese 允许 (with the obligations that follow) or each refusal with its articles."""
+    if cli_lang() == "en":
+        return decision.explain()
+    if decision.allowed:
+        if decision.obligations:
+            return say("cli.decision.allowed_with", obligations="、".join(decision.obligations))
+        return say("cli.decision.allowed")
+    return "；".join(reason_lines(decision.reasons))
+
+
+def reason_lines(reasons: tuple[Reason, ...]) -> list[str]:
+    """Each refusal reason on a line of its own, with its articles, in the CLI's language."""
     lang = cli_lang()
     lines = []
-    for reason in exc.decision.reasons:
+    for reason in reasons:
         text = reason_text(reason.code, reason.message, lang)
         if reason.articles:
             cited = format_articles(reason.articles, lang)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import typer
 
 from facegate.cli.common import JsonOption, reporting, show, state
+from facegate.cli.output import say
 from facegate.config import load_settings
 from facegate.service import maintenance
 
@@ -21,10 +22,11 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """The database's schema revision and the migrations' head."""
     with reporting(as_json):
         body = maintenance.schema_status(load_settings(state(ctx).data_dir))
-        revision = ", ".join(body["revision"]) or "empty"  # type: ignore[arg-type]
+        revision = ", ".join(body["revision"]) or say("cli.db.empty")  # type: ignore[arg-type]
         head = ", ".join(body["head"])  # type: ignore[arg-type]
-        verdict = "up to date" if body["up_to_date"] else "migrations to run: `facegate db upgrade`"
-        show(body, as_json, f"{body['database']}\n  revision {revision}, head {head}: {verdict}")
+        verdict = say("cli.db.up_to_date" if body["up_to_date"] else "cli.db.to_run")
+        text = say("cli.db.status", revision=revision, head=head, verdict=verdict)
+        show(body, as_json, f"{body['database']}\n  {text}")
 
 
 @db_app.command("upgrade")
@@ -37,6 +39,7 @@ def upgrade(
     schema). Needs no master key."""
     with reporting(as_json):
         body = maintenance.migrate(load_settings(state(ctx).data_dir))
-        was = ", ".join(body["was"]) or "empty"  # type: ignore[arg-type]
+        was = ", ".join(body["was"]) or say("cli.db.empty")  # type: ignore[arg-type]
         now = ", ".join(body["revision"])  # type: ignore[arg-type]
-        show(body, as_json, f"{body['database']}\n  migrated from {was} to {now}")
+        text = say("cli.db.migrated", was=was, now=now)
+        show(body, as_json, f"{body['database']}\n  {text}")

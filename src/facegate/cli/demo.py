@@ -24,10 +24,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from facegate.cli.common import refusal_lines, reporting, state
-from facegate.cli.output import EXIT_BAD_INPUT, EXIT_REFUSED, cli_lang, console, err_console
+from facegate.cli.output import EXIT_BAD_INPUT, EXIT_REFUSED, cli_lang, console, err_console, say
 from facegate.config import ConfigError, Settings, load_settings, write_config
 from facegate.edge.keyfile import read_device_key, write_device_key
 from facegate.engine import EngineError, FaceEngine
@@ -113,7 +114,9 @@ def demo(
     """Set up a control plane in the data directory (default facegate-data) and an edge node
     for its device (<data dir>-edge), enrol the demo faces on the edge, and run both."""
     if not all((photos / name).is_file() for name in (*GALLERY, *PROBES)):
-        console.print(f"[red]error[/]: the fixture photos are not in {photos}")
+        console.print(
+            say("cli.demo.no_photos", folder=photos), style="red", highlight=False, markup=False
+        )
         raise typer.Exit(EXIT_BAD_INPUT)
     if engine_only:
         engine_demo(photos)
@@ -198,9 +201,13 @@ def run_both(
         ]
     )
     console.print(
-        f"control plane: http://{host}:{port}/console · edge node: "
-        f"http://{host}:{edge_port}/kiosk (Ctrl+C stops both)",
+        say(
+            "cli.demo.running",
+            console=f"http://{host}:{port}/console",
+            kiosk=f"http://{host}:{edge_port}/kiosk",
+        ),
         highlight=False,
+        markup=False,
     )
 
     def interrupted(_signal: int, _frame: object) -> None:
@@ -417,57 +424,62 @@ def introduce(
     control = f"http://{host}:{port}"
     base = f"http://{host}:{edge[1]}" if edge else control
     obama = site.subjects.get("Barack Obama", "<subject id>")
-    console.print(f"[bold]facegate demo[/] in {data_dir} (ids in {data_dir / STATE_FILE})")
+    console.print(
+        "[bold]facegate demo[/] "
+        + escape(say("cli.demo.where", data_dir=data_dir, state=data_dir / STATE_FILE))
+    )
     table = Table(show_header=False)
-    table.add_row("deployment", f"{site.deployment_id} (north gate, 1:N, PIN pad alternative)")
-    table.add_row("device", site.device_id)
+    table.add_row(say("cli.demo.deployment"), say("cli.demo.deployment_is", id=site.deployment_id))
+    table.add_row(say("cli.demo.device"), site.device_id)
     for person, subject_id in site.subjects.items():
-        table.add_row(person, f"subject {subject_id} (consented, enrolled, PIN set)")
+        table.add_row(person, say("cli.demo.subject_is", id=subject_id))
     if edge:
-        table.add_row("control plane", f"{data_dir} ({control}/console): no face stored here")
-        table.add_row("edge node", f"{edge[0]}: the engine, the faces, the kiosk")
+        table.add_row(
+            say("cli.demo.control_plane"),
+            say("cli.demo.control_plane_is", data_dir=data_dir, console=f"{control}/console"),
+        )
+        table.add_row(say("cli.demo.edge_node"), say("cli.demo.edge_node_is", data_dir=edge[0]))
     console.print(table)
     if edge:
-        console.print(
-            f"kiosk of the edge node: [cyan]{base}/kiosk[/] (open it with the device key)",
-            highlight=False,
-        )
+        console.print(say("cli.demo.kiosk", url=f"{base}/kiosk"), highlight=False, markup=False)
     if keys.device:
-        console.print(f"device API key (shown once, store it):\n  [cyan]{keys.device}[/]")
+        console.print(say("cli.demo.device_key"), highlight=False, markup=False)
+        console.print(f"  [cyan]{escape(keys.device)}[/]")
         if edge:
-            console.print(f"  (kept by the edge node in {edge[0] / 'device.key'}, mode 0600)")
+            kept = say("cli.demo.device_key_kept", path=edge[0] / "device.key")
+            console.print(f"  {kept}", highlight=False, markup=False)
     else:
         console.print(
-            "device API key: the one printed on the first run; a new one: "
-            f"facegate key create --role device --device {site.device_id}"
+            say("cli.demo.device_key_old", device_id=site.device_id),
+            highlight=False,
+            markup=False,
         )
     if keys.admin:
-        console.print(f"admin API key (shown once, store it):\n  [cyan]{keys.admin}[/]")
+        console.print(say("cli.demo.admin_key"), highlight=False, markup=False)
+        console.print(f"  [cyan]{escape(keys.admin)}[/]")
     introduce_logins(keys, control)
     key = keys.device or "$FACEGATE_DEVICE_KEY"
     pages = (
-        ("OpenAPI docs", "/docs"),
+        ("docs", "/docs"),
         ("health", "/v1/health"),
         ("metrics", "/metrics"),
-        ("public notice (zh)", f"/v1/deployments/{site.deployment_id}/notice"),
-        (
-            "public notice (bilingual)",
-            f"/v1/deployments/{site.deployment_id}/notice?lang=bilingual",
-        ),
+        ("notice_zh", f"/v1/deployments/{site.deployment_id}/notice"),
+        ("notice_bilingual", f"/v1/deployments/{site.deployment_id}/notice?lang=bilingual"),
     )
-    for name, url in pages:
+    for page, url in pages:
+        name = say(f"cli.demo.page.{page}")
         console.print(f"{name}: {control}{url}", soft_wrap=True, highlight=False)
     auth = f'-H "Authorization: Bearer {key}"'
     verify = photos / "obama_2.jpg"
     identify = photos / "obama_3.jpg"
-    console.print("Verify a photo of Barack Obama (1:1):")
+    console.print(say("cli.demo.try_verify"), highlight=False, markup=False)
     console.print(
         f"  curl -s {auth} -F subject_id={obama} -F image=@{verify} {base}/v1/verify",
         soft_wrap=True,
         highlight=False,
         markup=False,
     )
-    console.print("Identify (1:N):")
+    console.print(say("cli.demo.try_identify"), highlight=False, markup=False)
     console.print(
         f"  curl -s {auth} -F image=@{identify} {base}/v1/identify",
         soft_wrap=True,
@@ -480,61 +492,68 @@ def introduce_logins(keys: DemoKeys, control: str) -> None:
     """How to log in to the console, and the newcomer's enrolment code for the kiosk."""
     if keys.logins:
         console.print(
-            f"console: [cyan]{control}/console[/] (shown once; user name, password, then the "
-            "6-digit code of an authenticator app holding the TOTP secret):",
+            say("cli.demo.console_logins", url=f"{control}/console"),
             highlight=False,
+            markup=False,
         )
-        table = Table("user", "role", "password", "TOTP secret")
+        table = Table(*(say(f"cli.demo.login.{c}") for c in ("user", "role", "password", "totp")))
         for login in keys.logins:
             table.add_row(login.username, login.role, login.password, login.totp_secret)
         console.print(table)
         secret = keys.logins[0].totp_secret
         console.print(
-            "  no authenticator app at hand? the current code: "
-            f".venv/bin/python -c \"import pyotp; print(pyotp.TOTP('{secret}').now())\"",
+            "  "
+            + say(
+                "cli.demo.totp_now",
+                command=".venv/bin/python -c "
+                f"\"import pyotp; print(pyotp.TOTP('{secret}').now())\"",
+            ),
             soft_wrap=True,
             highlight=False,
             markup=False,
         )
     else:
         console.print(
-            f"console: {control}/console (users admin, dpo, desk: passwords printed on the "
-            "first run; a new one: facegate users password admin)",
-            highlight=False,
+            say("cli.demo.console_old", url=f"{control}/console"), highlight=False, markup=False
         )
     if keys.enrolment_code:
         name, unit = NEWCOMER
         console.print(
-            f"one-time enrolment code for {name} ({unit}), from the front desk, for the kiosk: "
-            f"[cyan]{keys.enrolment_code}[/]",
+            say("cli.demo.enrolment_code", name=name, unit=unit, code=keys.enrolment_code),
             highlight=False,
+            markup=False,
             soft_wrap=True,
         )
 
 
 def engine_demo(photos: Path) -> None:
     """Enrol two people from the fixture photos (in memory only) and recognise the rest."""
-    console.print("[bold]facegate demo[/]: the face engine on public-domain portraits\n")
+    console.print(f"[bold]facegate demo[/]: {escape(say('cli.demo.engine_title'))}\n")
     engine = FaceEngine()
     gallery = {}
     for name, person in GALLERY.items():
         gallery[person] = engine.single_face(photos / name).embedding
-        console.print(f"enrolled [cyan]{person}[/] from {name} (model {engine.model_id})")
+        console.print(
+            say("cli.demo.enrolled", person=person, photo=name, model=engine.model_id),
+            highlight=False,
+            markup=False,
+        )
 
-    table = Table(title=f"1:N identification (threshold {engine.threshold})")
+    table = Table(title=say("cli.demo.table_title", threshold=engine.threshold))
     for column in ("probe", "result", "distance", "similarity"):
-        table.add_column(column)
+        table.add_column(say(f"cli.demo.column.{column}"))
     for name in PROBES:
         try:
             probe = engine.single_face(photos / name)
         except EngineError as exc:
-            table.add_row(name, f"refused: {exc.code} ({exc.message})", "", "")
+            refused = say("cli.demo.refused", code=exc.code, message=error_text(exc, cli_lang()))
+            table.add_row(name, escape(refused), "", "")
             continue
         person, result = min(
             ((p, engine.compare(probe.embedding, e)) for p, e in gallery.items()),
             key=lambda pair: pair[1].distance,
         )
-        verdict = person if result.same_person else "nobody enrolled"
+        verdict = person if result.same_person else say("cli.demo.nobody")
         table.add_row(name, verdict, f"{result.distance:.3f}", f"{result.similarity:.2f}")
     console.print(table)
-    console.print("\nNothing was written to disk. Try: facegate compare A.jpg B.jpg --json")
+    console.print("\n" + say("cli.demo.nothing_written"), highlight=False, markup=False)

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from facegate.cli.common import reporting, state
-from facegate.cli.output import EXIT_BAD_INPUT, cli_lang, err_console, error_line
+from facegate.cli.output import EXIT_BAD_INPUT, cli_lang, err_console, error_line, say
 from facegate.cli.serve_commands import run_server
 from facegate.config import load_settings, write_config
 from facegate.edge import ControlPlane, EdgeNode
@@ -86,19 +86,27 @@ def edge(
         edge_state = gate.edge_state()
         if report.ok:
             typer.echo(
-                f"edge node in {settings.data_dir}: device {edge_state.device_id}, synced with "
-                f"{plane.url} (log position {edge_state.down_applied_seq})"
+                say(
+                    "cli.edge.synced",
+                    data_dir=settings.data_dir,
+                    device_id=edge_state.device_id,
+                    url=plane.url,
+                    seq=edge_state.down_applied_seq,
+                )
             )
         else:
             err_console.print(
-                f"edge node in {settings.data_dir}: cannot sync with {plane.url}: "
-                f"{report.error}; face recognition is refused until it syncs (the alternative "
-                "works)",
+                say(
+                    "cli.edge.cannot_sync",
+                    data_dir=settings.data_dir,
+                    url=plane.url,
+                    error=report.error,
+                ),
                 highlight=False,
                 markup=False,
             )
         scheme = "https" if tls_cert else "http"
-        typer.echo(f"kiosk: {scheme}://{host}:{port}/kiosk (open it once with the device's key)")
+        typer.echo(say("cli.edge.kiosk", url=f"{scheme}://{host}:{port}/kiosk"))
         node.start()
         run_server(
             gate,

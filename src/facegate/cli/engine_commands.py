@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.table import Table
@@ -16,6 +16,7 @@ from facegate.cli.output import (
     emit_json,
     fail,
     progress_bars,
+    say,
 )
 from facegate.engine import EngineConfig, EngineError, FaceEngine, embed_many
 from facegate.engine.compare import compare
@@ -37,12 +38,21 @@ BackendOption = Annotated[
 ]
 
 
+def _bad_input(message: str) -> NoReturn:
+    console.print(
+        say("cli.error", code="bad_input", message=message),
+        style="red",
+        highlight=False,
+        markup=False,
+    )
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
 def _engine(
     detector: str = "hog", threshold: float | None = None, backend: str = "onnxruntime"
 ) -> FaceEngine:
     if backend not in BACKENDS:
-        console.print(f"[red]error[/] (bad_input): --backend must be one of {', '.join(BACKENDS)}")
-        raise typer.Exit(EXIT_BAD_INPUT)
+        _bad_input(say("cli.engine.backend", backends=", ".join(BACKENDS)))
     return FaceEngine(EngineConfig(detector=detector, threshold=threshold, backend=backend))
 
 
@@ -61,11 +71,11 @@ def detect(
         emit_json({"image": str(image), "faces": [face.to_dict() for face in faces]})
         return
     if not faces:
-        console.print(f"{image}: no face found")
+        console.print(say("cli.detect.none", image=image), highlight=False)
         return
-    table = Table(title=f"{image}: {len(faces)} face(s)")
-    for column in ("#", "box (l,t,r,b)", "eyes px", "sharpness", "light", "quality"):
-        table.add_column(column)
+    table = Table(title=say("cli.detect.title", image=image, count=len(faces)))
+    for column in ("number", "box", "eyes", "sharpness", "light", "quality"):
+        table.add_column(say(f"cli.detect.column.{column}"))
     for number, face in enumerate(faces, 1):
         q = face.quality
         b = face.box
@@ -75,7 +85,7 @@ def detect(
             f"{q.eye_distance:.0f}",
             f"{q.sharpness:.0f}",
             f"{q.brightness:.0f}",
-            "ok" if q.ok else "; ".join(q.hints),
+            say("cli.detect.ok") if q.ok else "; ".join(q.hints),
         )
     console.print(table)
 
@@ -99,10 +109,18 @@ def compare_images(
     if as_json:
         emit_json({**result.to_dict(), "backend": engine.backend})
         return
-    verdict = "[green]same person[/]" if result.same_person else "[yellow]different people[/]"
     console.print(
-        f"{verdict}: distance {result.distance:.3f} (threshold {result.threshold}), "
-        f"similarity {result.similarity:.2f}, model {result.model} ({engine.backend})"
+        say(
+            "cli.compare.same" if result.same_person else "cli.compare.different",
+            distance=f"{result.distance:.3f}",
+            threshold=result.threshold,
+            similarity=f"{result.similarity:.2f}",
+            model=result.model,
+            backend=engine.backend,
+        ),
+        style="green" if result.same_person else "yellow",
+        highlight=False,
+        markup=False,
     )
 
 
@@ -122,10 +140,16 @@ def liveness(
     if as_json:
         emit_json(result.to_dict())
     else:
-        verdict = "[green]live[/]" if result.live else "[red]presentation attack[/]"
         console.print(
-            f"{verdict}: score {result.score:.3f} (threshold {result.threshold}), "
-            f"model {result.model}"
+            say(
+                "cli.liveness.live" if result.live else "cli.liveness.attack",
+                score=f"{result.score:.3f}",
+                threshold=result.threshold,
+                model=result.model,
+            ),
+            style="green" if result.live else "red",
+            highlight=False,
+            markup=False,
         )
     raise typer.Exit(EXIT_OK if result.live else EXIT_REFUSED)
 
@@ -141,15 +165,13 @@ def check_photos(
     A photo is usable with exactly one face of good quality. Embeddings stay in memory.
     """
     if not folder.is_dir():
-        console.print(f"[red]error[/] (bad_input): {folder} is not a folder")
-        raise typer.Exit(EXIT_BAD_INPUT)
+        _bad_input(say("cli.engine.not_a_folder", folder=folder))
     paths = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
     if backend not in BACKENDS:
-        console.print(f"[red]error[/] (bad_input): --backend must be one of {', '.join(BACKENDS)}")
-        raise typer.Exit(EXIT_BAD_INPUT)
+        _bad_input(say("cli.engine.backend", backends=", ".join(BACKENDS)))
     engine_config = EngineConfig(backend=backend)
     items = []
-    with progress_bars(console, quiet=as_json, label="embedding") as progress:
+    with progress_bars(console, quiet=as_json, label=say("cli.check.progress")) as progress:
         task = progress.add_task("photos", total=len(paths))
         for item in embed_many(paths, workers=workers, config=engine_config):
             items.append(item)
@@ -179,12 +201,12 @@ def check_photos(
     if as_json:
         emit_json({"photos": rows, "same_person_pairs": same})
         raise typer.Exit(EXIT_OK)
-    table = Table(title=f"{len(usable)} of {len(rows)} photos usable for enrolment")
-    table.add_column("photo")
-    table.add_column("usable")
-    table.add_column("reason")
+    table = Table(title=say("cli.check.title", usable=len(usable), total=len(rows)))
+    for column in ("photo", "usable", "reason"):
+        table.add_column(say(f"cli.check.column.{column}"))
     for row in rows:
-        table.add_row(str(row["photo"]), "yes" if row["usable"] else "no", str(row["reason"]))
+        usable_cell = say("cli.yes") if row["usable"] else say("cli.no")
+        table.add_row(str(row["photo"]), usable_cell, str(row["reason"]))
     console.print(table)
     for a, b, d in same:
-        console.print(f"same person? {a} and {b} (distance {d})")
+        console.print(say("cli.check.same", a=a, b=b, distance=d), highlight=False)

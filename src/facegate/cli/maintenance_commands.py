@@ -11,9 +11,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from facegate.cli.common import JsonOption, reporting, show, state
-from facegate.cli.output import cli_lang, err_console
+from facegate.cli.output import err_console, say, shown_time
 from facegate.config import load_settings
-from facegate.messages import t
 from facegate.service import maintenance
 
 
@@ -44,7 +43,7 @@ def backup(
     in it: back them up apart, and never put an older journal back."""
     with reporting(as_json):
         settings = load_settings(state(ctx).data_dir)
-        with progress_bar("backing up", not as_json) as update:
+        with progress_bar(say("cli.backup.progress"), not as_json) as update:
             body = maintenance.backup(settings, target, on_progress=update)
         apart = ", ".join(
             str(p) for p in (settings.resolved_key_file, settings.resolved_journal_file)
@@ -52,9 +51,15 @@ def backup(
         show(
             body,
             as_json,
-            f"backup in {target}: {body['bytes']} bytes, sha256 {str(body['sha256'])[:16]}…, "
-            f"deletion journal entry {body['journal_seq']}\n"
-            f"not included (back them up apart, never restore an older journal): {apart}",
+            say(
+                "cli.backup.done",
+                target=target,
+                bytes=body["bytes"],
+                sha256=str(body["sha256"])[:16],
+                journal_seq=body["journal_seq"],
+            )
+            + "\n"
+            + say("cli.backup.apart", files=apart),
         )
 
 
@@ -82,17 +87,15 @@ def restore(
         assert isinstance(left_out, list)
         if left_out:
             notices.append(
-                t(
-                    "cli.restore.grants_left_out",
-                    cli_lang(),
-                    roles=", ".join(str(role) for role in left_out),
-                )
+                say("cli.restore.grants_left_out", roles=", ".join(str(role) for role in left_out))
             )
         body["notices"] = notices
-        lines = [f"restored {source} (taken {body['created_at']})"]
+        taken = shown_time(body["created_at"], settings.time_zone, "second")
+        lines = [say("cli.restore.done", source=source, taken=taken)]
         lines += [f"  {n}" for n in notices]
-        lines.append(f"  the replaced database is kept as {body['replaced_database_kept_as']}")
-        lines.append(f"  audit chain: {'OK' if body['audit_chain_ok'] else 'BROKEN'}")
+        lines.append("  " + say("cli.restore.kept", path=body["replaced_database_kept_as"]))
+        chain = "cli.restore.chain_ok" if body["audit_chain_ok"] else "cli.restore.chain_broken"
+        lines.append("  " + say(chain))
         show(body, as_json, "\n".join(lines))
 
 
@@ -102,14 +105,25 @@ def rotate_master(ctx: typer.Context, as_json: JsonOption = False) -> None:
     until you remove it."""
     with reporting(as_json):
         settings = load_settings(state(ctx).data_dir)
-        with progress_bar("re-wrapping keys", not as_json) as update:
+        with progress_bar(say("cli.rotate_master.progress"), not as_json) as update:
             report = maintenance.rotate_master(settings, on_progress=update)
         body = report.to_dict()
         show(
             body,
             as_json,
-            f"master key rotated: {report.data_keys} data key(s) re-wrapped, "
-            f"{report.identities} identity record(s) re-sealed\n"
-            f"  new key fingerprint {body['new_fingerprint']} in {settings.resolved_key_file}\n"
-            f"  old key kept as {report.old_key_file}: remove it once your new key is backed up",
+            "\n  ".join(
+                (
+                    say(
+                        "cli.rotate_master.done",
+                        data_keys=report.data_keys,
+                        identities=report.identities,
+                    ),
+                    say(
+                        "cli.rotate_master.new_key",
+                        fingerprint=body["new_fingerprint"],
+                        path=settings.resolved_key_file,
+                    ),
+                    say("cli.rotate_master.old_key", path=report.old_key_file),
+                )
+            ),
         )

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from facegate.cli.common import JsonOption, open_gate, reporting, show
-from facegate.cli.output import emit_json
+from facegate.cli.output import cli_lang, emit_json, say, shown_time, term
 
 filing_app = typer.Typer(help="Record-filing with the cyberspace office (M15).")
 records_app = typer.Typer(help="Processing records (M9), from the audit log.")
@@ -29,8 +29,10 @@ def _day(value: str, name: str) -> date:
 
 
 def _obligation_line(o: dict[str, Any]) -> str:
-    flag = " (provisional)" if o["provisional"] else ""
-    return f"  {o['id']} {o['kind']:<9} {o['status']:<9} due {o['due']}{flag}"
+    kind = term("console.filing_kind.", o["kind"])
+    status = term("console.filing_status.", o["status"])
+    key = "cli.filing.obligation_provisional" if o["provisional"] else "cli.filing.obligation"
+    return "  " + say(key, id=o["id"], kind=f"{kind:<9}", status=f"{status:<9}", due=o["due"])
 
 
 @filing_app.command("status")
@@ -46,11 +48,17 @@ def filing_status(ctx: typer.Context, as_json: JsonOption = False) -> None:
         lines = []
         for c in controllers:
             lines.append(
-                f"{c['controller_id']} {c['controller']}: "
-                f"{c['individuals']} / {c['threshold']} individuals"
+                say(
+                    "cli.filing.count",
+                    controller_id=c["controller_id"],
+                    controller=c["controller"],
+                    individuals=c["individuals"],
+                    threshold=c["threshold"],
+                )
             )
             lines += [_obligation_line(o) for o in c["obligations"]]
-        show({"controllers": controllers}, as_json, "\n".join(lines) or "no controllers")
+        none = say("cli.rows.none", what=say("cli.rows.controllers"))
+        show({"controllers": controllers}, as_json, "\n".join(lines) or none)
 
 
 @filing_app.command("due")
@@ -80,8 +88,11 @@ def filing_due(
                 }
             )
         else:
-            flag = f" (provisional: {due.source})" if due.provisional else ""
-            typer.echo(f"{day.isoformat()} + 30 working days = {due.due.isoformat()}{flag}")
+            params = {"start": day.isoformat(), "due": due.due.isoformat()}
+            if due.provisional:
+                typer.echo(say("cli.filing.due_provisional", **params, source=due.source))
+            else:
+                typer.echo(say("cli.filing.due", **params))
 
 
 @filing_app.command("submit")
@@ -94,7 +105,7 @@ def filing_submit(
     """Mark a filing submitted, with the office's reference."""
     with reporting(as_json):
         view = open_gate(ctx).submit_filing(filing, reference, actor="cli")
-        show(view, as_json, f"filing {view['id']} submitted ({view['reference']})")
+        show(view, as_json, say("cli.filing.submitted", id=view["id"], reference=view["reference"]))
 
 
 @filing_app.command("accept")
@@ -102,7 +113,7 @@ def filing_accept(ctx: typer.Context, filing: FilingOption, as_json: JsonOption 
     """Mark a submitted filing accepted by the office."""
     with reporting(as_json):
         view = open_gate(ctx).accept_filing(filing, actor="cli")
-        show(view, as_json, f"filing {view['id']} accepted")
+        show(view, as_json, say("cli.filing.accepted", id=view["id"]))
 
 
 @filing_app.command("checklist")
@@ -123,7 +134,10 @@ def filing_checklist(
             items = filing_service.tick(gate.ctx, controller, item, actor="cli")
         for item in untick or []:
             items = filing_service.tick(gate.ctx, controller, item, ticked=False, actor="cli")
-        text = "\n".join(f"[{'x' if i['ticked'] else ' '}] {i['item']}: {i['en']}" for i in items)
+        lang = cli_lang()
+        text = "\n".join(
+            f"[{'x' if i['ticked'] else ' '}] {i['item']}: {i.get(lang) or i['en']}" for i in items
+        )
         show({"controller_id": controller, "checklist": items}, as_json, text)
 
 
@@ -155,7 +169,7 @@ def filing_dispose(
     """After stopping face recognition: destroy every key of the controller's face data."""
     with reporting(as_json):
         result = open_gate(ctx).dispose_face_data(controller, actor="cli")
-        show(result, as_json, f"{result['templates_destroyed']} templates destroyed")
+        show(result, as_json, say("cli.filing.disposed", count=result["templates_destroyed"]))
 
 
 @records_app.command("export")
@@ -185,7 +199,7 @@ def records_export(
         else:
             out.write_bytes(records_pdf(data, lang))
         body = {"out": str(out), "rows": len(data.rows), "totals": data.totals}
-        show(body, as_json, f"{len(data.rows)} rows written to {out}")
+        show(body, as_json, say("cli.records.written", count=len(data.rows), out=out))
 
 
 @records_app.command("prune")
@@ -197,7 +211,7 @@ def records_prune(
     """Prune old processing records; refused for records younger than three years."""
     with reporting(as_json):
         result = open_gate(ctx).prune_records(_day(before, "--before"), actor="cli")
-        show(result, as_json, f"records before {result['pruned_before']} pruned")
+        show(result, as_json, say("cli.records.pruned", before=result["pruned_before"]))
 
 
 @incident_app.command("record")
@@ -242,7 +256,8 @@ def incident_record(
             deployment_ids=tuple(deployment or ()),
         )
         view = gate.record_incident(spec, actor="cli")
-        show(view, as_json, f"incident {view['id']} recorded ({view['severity']})")
+        severity = term("console.severity.", view["severity"])
+        show(view, as_json, say("cli.incident.recorded", id=view["id"], severity=severity))
 
 
 @incident_app.command("list")
@@ -251,9 +266,18 @@ def incident_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
     from facegate.service.incidents import list_incidents
 
     with reporting(as_json):
-        rows = list_incidents(open_gate(ctx).ctx)
-        text = "\n".join(f"{r['id']} {r['severity']} {r['occurred_at']}" for r in rows)
-        show({"incidents": rows}, as_json, text or "no incidents")
+        gate = open_gate(ctx)
+        rows = list_incidents(gate.ctx)
+        text = "\n".join(
+            f"{r['id']} {term('console.severity.', r['severity'])} "
+            f"{shown_time(r['occurred_at'], gate.ctx.time_zone)}"
+            for r in rows
+        )
+        show(
+            {"incidents": rows},
+            as_json,
+            text or say("cli.rows.none", what=say("cli.rows.incidents")),
+        )
 
 
 @incident_app.command("letters")
@@ -280,20 +304,20 @@ def incident_deadlines(
 ) -> None:
     """The reports an incident calls for and by when (national incident-reporting rules in
     force 2025-11-01, art. 4; PIPL art. 57), in Beijing time."""
-    from facegate.law.dates import CHINA_TZ
     from facegate.service.incidents import incident_deadlines as deadlines
 
     with reporting(as_json):
-        rows = deadlines(open_gate(ctx).ctx, incident)
+        gate = open_gate(ctx)
+        rows = deadlines(gate.ctx, incident)
+        lang = cli_lang()
         lines = []
         for d in rows:
             due = (
-                datetime.fromisoformat(str(d["due"]))
-                .astimezone(CHINA_TZ)
-                .strftime("%Y-%m-%d %H:%M Beijing time")
+                shown_time(d["due"], gate.ctx.time_zone)
                 if d["due"]
-                else "after handling ends"
+                else say("cli.incident.after_handling")
             )
-            need = "" if d["required"] else " (if graded relatively major or above)"
-            lines.append(f"{d['key']}: by {due}{need}\n  {d['en']} [{d['basis']}]")
+            key = "cli.incident.deadline" if d["required"] else "cli.incident.deadline_if_major"
+            lines.append(say(key, key=d["key"], due=due))
+            lines.append(f"  {d.get(lang) or d['en']} [{d['basis']}]")
         show({"incident_id": incident, "deadlines": rows}, as_json, "\n".join(lines))

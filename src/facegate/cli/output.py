@@ -2,10 +2,13 @@
 
 Exit status: 0 success, 1 refused by law or no match, 2 bad input.
 
-Refusals and error lines come from the message catalogue in the CLI's language: ``facegate
---lang zh|en <command>`` (before the command), else ``FACEGATE_LANG``, else the locale (``LC_ALL``,
-``LC_MESSAGES``, ``LANG``: ``zh_CN.UTF-8`` is Chinese), else English. Codes, articles and the
-JSON's keys never change with the language; with ``--json`` each ``message`` is in it.
+Every sentence a command says to people (results, refusals, error lines) comes from the
+message catalogue in the CLI's language, with times in the configured zone (Beijing time by
+default): ``facegate --lang zh|en <command>`` (before the command), else ``FACEGATE_LANG``,
+else the locale (``LC_ALL``, ``LC_MESSAGES``, ``LANG``: ``zh_CN.UTF-8`` is Chinese), else
+English. Codes, articles and the JSON's keys never change with the language (a listing's
+columns and a record's fields are named by those keys); with ``--json`` each ``message`` is in
+it.
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from facegate.errors import FacegateError
-from facegate.messages import Lang, t
+from facegate.messages import Lang, has, t
 from facegate.messages.catalogue import as_lang
 from facegate.messages.errors import error_text, localized
+from facegate.messages.times import Precision, local_time
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -63,6 +67,24 @@ def cli_lang() -> Lang:
     return _lang[0]
 
 
+def say(key: str, /, **params: Any) -> str:
+    """The catalogue's sentence ``key`` in the CLI's language."""
+    return t(key, cli_lang(), **params)
+
+
+def term(prefix: str, value: object) -> str:
+    """A stored code (a status, a role) in the CLI's language: the catalogue's ``prefix +
+    value`` where it holds one, else the code as stored."""
+    key = f"{prefix}{value}"
+    return say(key) if has(key) else str(value)
+
+
+def shown_time(value: Any, zone_name: str | None, precision: Precision = "minute") -> str:
+    """A stored (UTC) time as a person reads it: in the configured zone (Beijing time by
+    default), with the zone named in the CLI's language."""
+    return local_time(value, zone_name, precision, with_zone=True, lang=cli_lang())
+
+
 def error_body(error: FacegateError) -> dict[str, Any]:
     """The error as ``--json`` prints it: stable codes, messages in the CLI's language."""
     return localized(error, cli_lang())
@@ -84,14 +106,20 @@ def fail(error: FacegateError, *, as_json: bool, exit_code: int = EXIT_BAD_INPUT
 
 
 def print_rows(
-    key: str, rows: list[dict[str, Any]], columns: tuple[str, ...], as_json: bool
+    key: str,
+    rows: list[dict[str, Any]],
+    columns: tuple[str, ...],
+    as_json: bool,
+    *,
+    zone_name: str | None = None,
 ) -> None:
-    """A list: ``{key: rows}`` as JSON, else a table of ``columns`` (``none`` when empty)."""
+    """A list: ``{key: rows}`` as JSON, else a table of ``columns`` (``none`` when empty); the
+    times of ``*_at`` columns in ``zone_name`` (Beijing time by default)."""
     if as_json:
         emit_json({key: rows})
         return
     if not rows:
-        console.print(f"no {key}", highlight=False)
+        console.print(say("cli.rows.none", what=say(f"cli.rows.{key}")), highlight=False)
         return
     from rich.table import Table
 
@@ -100,7 +128,14 @@ def print_rows(
         ids = column == "id" or column.endswith("_id")
         table.add_column(column, overflow="fold", no_wrap=ids, min_width=32 if ids else None)
     for row in rows:
-        table.add_row(*(_cell(row.get(c)) for c in columns))
+        table.add_row(
+            *(
+                shown_time(row.get(c), zone_name)
+                if c.endswith("_at") and row.get(c)
+                else _cell(row.get(c))
+                for c in columns
+            )
+        )
     console.print(table)
 
 
@@ -119,7 +154,7 @@ def _cell(value: Any) -> str:
     if value is None:
         return "-"
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return say("cli.yes") if value else say("cli.no")
     if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False)
     return str(value)

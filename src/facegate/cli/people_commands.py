@@ -9,7 +9,7 @@ import typer
 
 from facegate.cli import choices
 from facegate.cli.common import JsonOption, open_gate, reporting, show
-from facegate.cli.output import EXIT_REFUSED, print_rows, show_record
+from facegate.cli.output import EXIT_REFUSED, print_rows, say, show_record
 
 subject_app = typer.Typer(help="People: a pseudonymous id; identity kept apart, encrypted.")
 consent_app = typer.Typer(help="Separate consent: record, withdraw, or record a refusal.")
@@ -57,7 +57,7 @@ def subject_add(
             age_attested=age_14_or_older,
             actor="cli",
         )
-        show(subject_view(row), as_json, f"subject {row.id}")
+        show(subject_view(row), as_json, say("cli.subject.added", id=row.id))
 
 
 @subject_app.command("list")
@@ -101,14 +101,15 @@ def consent_list(
     from facegate.service import listings
 
     with reporting(as_json):
+        gate = open_gate(ctx)
         rows = listings.consents(
-            open_gate(ctx).ctx,
+            gate.ctx,
             subject_id=subject,
             deployment_id=deployment,
             include_withdrawn=not active,
         )
         columns = ("id", "subject_id", "deployment_id", "scope", "given_at", "withdrawn_at")
-        print_rows("consents", rows, columns, as_json)
+        print_rows("consents", rows, columns, as_json, zone_name=gate.ctx.time_zone)
 
 
 @consent_app.command("show")
@@ -169,7 +170,7 @@ def consent_record(
     )
     with reporting(as_json):
         row = open_gate(ctx).record_consent(subject, deployment, spec, actor="cli")
-        show(consent_view(row), as_json, f"consent {row.id} recorded ({row.scope})")
+        show(consent_view(row), as_json, say("cli.consent.recorded", id=row.id, scope=row.scope))
 
 
 @consent_app.command("withdraw")
@@ -194,8 +195,11 @@ def consent_withdraw(
                 "templates_destroyed": result.templates_destroyed,
             },
             as_json,
-            f"withdrawn: {result.consents_withdrawn} consent(s), "
-            f"{result.templates_destroyed} template(s) destroyed",
+            say(
+                "cli.consent.withdrawn",
+                consents=result.consents_withdrawn,
+                templates=result.templates_destroyed,
+            ),
         )
 
 
@@ -209,7 +213,7 @@ def consent_refuse(
     """Record that a person said no; they will not be asked again for a while."""
     with reporting(as_json):
         open_gate(ctx).record_refusal(deployment, subject_id=subject, channel="cli", actor="cli")
-        show({"recorded": True}, as_json, "refusal recorded; use the alternative for this person")
+        show({"recorded": True}, as_json, say("cli.consent.refusal_recorded"))
 
 
 @alternative_app.command("add")
@@ -229,7 +233,7 @@ def alternative_add(
 
     with reporting(as_json):
         row = open_gate(ctx).add_credential(subject, deployment, kind, secret, actor="cli")
-        show(credential_view(row), as_json, f"{row.kind} credential {row.id} added")
+        show(credential_view(row), as_json, say("cli.credential.added", kind=row.kind, id=row.id))
 
 
 @alternative_app.command("verify")
@@ -249,7 +253,8 @@ def alternative_verify(
         result = open_gate(ctx).verify_alternative(
             device, kind, secret, subject_id=subject, actor="cli"
         )
-        verdict = "match" if result.matched else "no match"
-        show(result.to_dict(), as_json, f"{verdict} ({result.method}) {result.subject_id or ''}")
+        verdict = say("cli.match" if result.matched else "cli.no_match")
+        subject_id = result.subject_id or ""
+        show(result.to_dict(), as_json, f"{verdict} ({result.method}) {subject_id}")
         if not result.matched:
             raise typer.Exit(EXIT_REFUSED)

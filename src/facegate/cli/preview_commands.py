@@ -8,35 +8,58 @@ from typing import Annotated, Any
 import typer
 
 from facegate.cli.common import JsonOption, open_gate, reporting, show
+from facegate.cli.output import say, term
 
 
 def _lines(body: dict[str, Any]) -> list[str]:
-    lines = [f"as of {body['as_of']} (today {body['today']}), if nothing else changes:", ""]
-    lines.append("retention (templates past their period; a sweep that day purges them):")
+    lines = [say("cli.preview.head", as_of=body["as_of"], today=body["today"]), ""]
+    lines.append(say("cli.preview.retention"))
     for r in body["retention"]:
-        lines.append(
-            f"  {r['deployment_id']} {r['deployment']}: {r['templates_expired']} of "
-            f"{r['templates_held']} template(s) expired, {r['people_expired']} person(s); "
-            f"period {r['retention_days']} days"
+        line = say(
+            "cli.preview.retention_line",
+            deployment_id=r["deployment_id"],
+            deployment=r["deployment"],
+            expired=r["templates_expired"],
+            held=r["templates_held"],
+            people=r["people_expired"],
+            days=r["retention_days"],
         )
-    lines += ["", "impact assessments (PIPIA):"]
+        lines.append(f"  {line}")
+    lines += ["", say("cli.preview.pipia")]
     for p in body["pipia"]:
+        where = {"deployment_id": p["deployment_id"], "deployment": p["deployment"]}
         if p["number"] is None:
-            lines.append(f"  {p['deployment_id']} {p['deployment']}: none")
+            lines.append("  " + say("cli.preview.pipia_none", **where))
             continue
-        stale = f" ({p['stale_reason']})" if p.get("stale_reason") else ""
-        keep = "may be deleted" if p["may_be_deleted"] else "must be kept"
-        lines.append(
-            f"  {p['deployment_id']} {p['deployment']}: no. {p['number']} {p['status']}{stale}; "
-            f"kept until {p['keep_until']} ({keep})"
+        stale = say("cli.preview.stale", reason=p["stale_reason"]) if p.get("stale_reason") else ""
+        keep = say("cli.preview.may_delete" if p["may_be_deleted"] else "cli.preview.must_keep")
+        line = say(
+            "cli.preview.pipia_line",
+            **where,
+            number=p["number"],
+            status=term("cli.pipia_status.", p["status"]) + stale,
+            keep_until=p["keep_until"],
+            keep=keep,
         )
-    lines += ["", "filing deadlines:"]
+        lines.append(f"  {line}")
+    lines += ["", say("cli.preview.filing")]
     for o in body["filing"]:
-        state = "OVERDUE" if o["overdue"] else f"{o['working_days_left']} working day(s) left"
-        flag = " (provisional)" if o["provisional"] else ""
-        lines.append(f"  {o['id']} {o['kind']} due {o['due']}{flag}: {state}")
+        if o["overdue"]:
+            state = say("cli.preview.overdue")
+        else:
+            state = say("cli.preview.days_left", days=o["working_days_left"])
+        line = say(
+            "cli.preview.filing_line_provisional"
+            if o["provisional"]
+            else "cli.preview.filing_line",
+            id=o["id"],
+            kind=term("console.filing_kind.", o["kind"]),
+            due=o["due"],
+            state=state,
+        )
+        lines.append(f"  {line}")
     if not body["filing"]:
-        lines.append("  none open")
+        lines.append("  " + say("cli.preview.none_open"))
     return lines
 
 

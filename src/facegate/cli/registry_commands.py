@@ -9,7 +9,7 @@ import typer
 
 from facegate.cli import choices
 from facegate.cli.common import JsonOption, open_gate, reporting, show
-from facegate.cli.output import print_rows, show_record
+from facegate.cli.output import cli_lang, print_rows, say, show_record, term
 
 controller_app = typer.Typer(help="The organisation that processes faces (个人信息处理者).")
 deployment_app = typer.Typer(help="One purpose of processing: create, list, activate, suspend.")
@@ -40,7 +40,7 @@ def controller_add(
             operator_kind=operator_kind.value,
             actor="cli",
         )
-        show(controller_view(row), as_json, f"controller {row.id} ({row.name})")
+        show(controller_view(row), as_json, say("cli.controller.added", id=row.id, name=row.name))
 
 
 @controller_app.command("operator-kind")
@@ -58,7 +58,8 @@ def controller_operator_kind(
 
     with reporting(as_json):
         row = open_gate(ctx).set_operator_kind(controller, kind.value, actor="cli")
-        show(controller_view(row), as_json, f"controller {row.id}: {row.operator_kind}")
+        text = say("cli.controller.kind", id=row.id, kind=row.operator_kind)
+        show(controller_view(row), as_json, text)
 
 
 LIVENESS_HELP = (
@@ -189,7 +190,9 @@ def deployment_create(
         spec = replace(spec, ambiguity_margin=ambiguity_margin)
     with reporting(as_json):
         row = open_gate(ctx).create_deployment(controller, spec, actor="cli")
-        show(deployment_view(row), as_json, f"deployment {row.id} ({row.name}): {row.status}")
+        status = term("console.status.", row.status)
+        text = say("cli.deployment.created", id=row.id, name=row.name, status=status)
+        show(deployment_view(row), as_json, text)
 
 
 def _english(
@@ -293,7 +296,10 @@ def deployment_accuracy(
     """The threshold in force and the error rates to expect (FPIR and FNIR for 1:N)."""
     with reporting(as_json):
         view = open_gate(ctx).accuracy(deployment)
-        show(view.to_dict(), as_json, f"{view.statement_en}\n{view.statement_zh}")
+        first, second = view.statement_en, view.statement_zh
+        if cli_lang() == "zh":
+            first, second = second, first
+        show(view.to_dict(), as_json, f"{first}\n{second}")
 
 
 def _status_command(verb: str) -> None:
@@ -307,7 +313,12 @@ def _status_command(verb: str) -> None:
         with reporting(as_json):
             gate = open_gate(ctx)
             row = getattr(gate, verb)(deployment, actor="cli")
-            show(deployment_view(row), as_json, f"deployment {row.id}: {row.status}")
+            status = term("console.status.", row.status)
+            show(
+                deployment_view(row),
+                as_json,
+                say("cli.deployment.status", id=row.id, status=status),
+            )
 
     command.__doc__ = {
         "activate": "Start processing (refused without every legal prerequisite).",
@@ -384,7 +395,7 @@ def deployment_update(
         changes["english"] = english
     with reporting(as_json):
         row = open_gate(ctx).update_deployment(deployment, actor="cli", **changes)
-        show(deployment_view(row), as_json, f"deployment {row.id} updated")
+        show(deployment_view(row), as_json, say("cli.deployment.updated", id=row.id))
 
 
 @device_app.command("register")
@@ -414,4 +425,4 @@ def device_register(
     )
     with reporting(as_json):
         row = open_gate(ctx).register_device(deployment, spec, actor="cli")
-        show(device_view(row), as_json, f"device {row.id} ({row.name})")
+        show(device_view(row), as_json, say("cli.device.registered", id=row.id, name=row.name))

@@ -11,7 +11,16 @@ from rich.table import Table
 
 from facegate.cli import maintenance_commands
 from facegate.cli.common import JsonOption, open_gate, reporting, show, state
-from facegate.cli.output import EXIT_BAD_INPUT, cli_lang, console, emit_json, err_console
+from facegate.cli.output import (
+    EXIT_BAD_INPUT,
+    cli_lang,
+    console,
+    emit_json,
+    err_console,
+    say,
+    shown_time,
+    term,
+)
 from facegate.config import load_settings
 from facegate.engine import EngineConfig
 from facegate.messages import t
@@ -126,7 +135,8 @@ def key_create(
                 "token": issued.token,
             },
             as_json,
-            f"key {issued.id} ({issued.role}); shown once, store it now:\n{issued.token}",
+            say("cli.key.issued", id=issued.id, role=term("common.role.", issued.role))
+            + f"\n{issued.token}",
         )
 
 
@@ -139,29 +149,31 @@ def key_revoke(
     """Revoke a key at once."""
     with reporting(as_json):
         row = access.revoke_key(open_gate(ctx).ctx, key_id, actor="cli")
-        show(access.key_view(row), as_json, f"key {row.id} revoked")
+        show(access.key_view(row), as_json, say("cli.key.revoked", id=row.id))
 
 
 @key_app.command("list")
 def key_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Every key, without secrets."""
     with reporting(as_json):
-        rows = [access.key_view(r) for r in access.list_keys(open_gate(ctx).ctx)]
+        gate = open_gate(ctx)
+        rows = [access.key_view(r) for r in access.list_keys(gate.ctx)]
         if as_json:
             emit_json({"keys": rows})
             return
         table = Table()
-        for column in ("id", "role", "scope", "label", "last used", "revoked"):
-            table.add_column(column)
+        for column in ("id", "role", "scope", "label", "last_used", "revoked"):
+            table.add_column(say(f"cli.key.column.{column}"))
+        zone = gate.ctx.time_zone
         for row in rows:
             scope = row["device_id"] or row["subject_id"] or ""
             table.add_row(
                 row["id"],
-                row["role"],
+                term("common.role.", row["role"]),
                 scope,
                 row["label"],
-                row["last_used_at"] or "",
-                row["revoked_at"] or "",
+                shown_time(row["last_used_at"], zone) if row["last_used_at"] else "",
+                shown_time(row["revoked_at"], zone) if row["revoked_at"] else "",
             )
         console.print(table)
 

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from facegate.cli.common import JsonOption, open_gate, reporting, show, state
+from facegate.cli.output import say
 from facegate.config import CONFIG_FILE, load_settings, write_config
 from facegate.private_files import private_directory
 
@@ -50,7 +51,12 @@ def init(
                 "database": settings.shown_database_url,
             },
             as_json,
-            f"initialised {settings.data_dir}\n  config   {config}\n"
-            f"  key      {settings.resolved_key_file} (mode 0600: keep it safe; losing it "
-            f"makes every template unreadable)\n  database {settings.shown_database_url}",
+            "\n  ".join(
+                (
+                    say("cli.init.done", data_dir=settings.data_dir),
+                    say("cli.init.config", path=config),
+                    say("cli.init.key", path=settings.resolved_key_file),
+                    say("cli.init.database", url=settings.shown_database_url),
+                )
+            ),
         )

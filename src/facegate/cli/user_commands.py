@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from facegate.cli.common import JsonOption, open_gate, reporting, show
-from facegate.cli.output import print_rows
+from facegate.cli.output import print_rows, say, term
 
 users_app = typer.Typer(help="Named console users: password (argon2id) and TOTP second factor.")
 
@@ -23,8 +23,8 @@ RoleOption = Annotated[str, typer.Option(help="admin, dpo or operator.")]
 def _password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    first: str = typer.prompt("password", hide_input=True)
-    again: str = typer.prompt("password, again", hide_input=True)
+    first: str = typer.prompt(say("cli.users.password"), hide_input=True)
+    again: str = typer.prompt(say("cli.users.password_again"), hide_input=True)
     if first != again:
         from facegate.service.errors import BadRequest
 
@@ -39,8 +39,8 @@ def _print_secret(body: dict[str, str], as_json: bool, headline: str) -> None:
     import segno
 
     typer.echo(headline)
-    typer.echo("TOTP second factor (shown once): scan the QR code with an authenticator app,")
-    typer.echo(f"or enter the secret by hand: {body['totp_secret']}")
+    typer.echo(say("cli.users.totp_scan"))
+    typer.echo(say("cli.users.totp_by_hand", secret=body["totp_secret"]))
     typer.echo(f"  {body['otpauth_uri']}")
     segno.make(body["otpauth_uri"], error="m").terminal(compact=True)
 
@@ -64,7 +64,10 @@ def users_add(
         new = users.add_user(
             open_gate(ctx).ctx, username, role, password, display_name=display_name, actor="cli"
         )
-        _print_secret(new.to_dict(), as_json, f"user {new.username} ({new.role}) created")
+        headline = say(
+            "cli.users.created", username=new.username, role=term("common.role.", new.role)
+        )
+        _print_secret(new.to_dict(), as_json, headline)
 
 
 @users_app.command("list")
@@ -73,12 +76,14 @@ def users_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
     from facegate.service import users
 
     with reporting(as_json):
-        rows = [u.to_dict() for u in users.list_users(open_gate(ctx).ctx)]
+        gate = open_gate(ctx)
+        rows = [u.to_dict() for u in users.list_users(gate.ctx)]
         print_rows(
             "users",
             rows,
             ("username", "role", "display_name", "last_login_at", "disabled_at"),
             as_json,
+            zone_name=gate.ctx.time_zone,
         )
 
 
@@ -100,7 +105,7 @@ def users_disable(ctx: typer.Context, username: str, as_json: JsonOption = False
 
     with reporting(as_json):
         view = users.disable_user(open_gate(ctx).ctx, _user_id(ctx, username), actor="cli")
-        show(view.to_dict(), as_json, f"user {view.username} disabled")
+        show(view.to_dict(), as_json, say("cli.users.disabled", username=view.username))
 
 
 @users_app.command("enable")
@@ -110,7 +115,7 @@ def users_enable(ctx: typer.Context, username: str, as_json: JsonOption = False)
 
     with reporting(as_json):
         view = users.enable_user(open_gate(ctx).ctx, _user_id(ctx, username), actor="cli")
-        show(view.to_dict(), as_json, f"user {view.username} enabled")
+        show(view.to_dict(), as_json, say("cli.users.enabled", username=view.username))
 
 
 @users_app.command("role")
@@ -122,7 +127,8 @@ def users_role(
 
     with reporting(as_json):
         view = users.set_role(open_gate(ctx).ctx, _user_id(ctx, username), role, actor="cli")
-        show(view.to_dict(), as_json, f"user {view.username} is now {view.role}")
+        text = say("cli.users.role", username=view.username, role=term("common.role.", view.role))
+        show(view.to_dict(), as_json, text)
 
 
 @users_app.command("password")
@@ -140,7 +146,7 @@ def users_password(
     with reporting(as_json):
         user_id = _user_id(ctx, username)
         users.set_password(open_gate(ctx).ctx, user_id, _password(password_stdin), actor="cli")
-        show({"user_id": user_id}, as_json, f"password of {username} changed")
+        show({"user_id": user_id}, as_json, say("cli.users.password_changed", username=username))
 
 
 @users_app.command("reset-totp")
@@ -150,4 +156,5 @@ def users_reset_totp(ctx: typer.Context, username: str, as_json: JsonOption = Fa
 
     with reporting(as_json):
         new = users.reset_totp(open_gate(ctx).ctx, _user_id(ctx, username), actor="cli")
-        _print_secret(new.to_dict(), as_json, f"second factor of {new.username} reset")
+        headline = say("cli.users.totp_reset", username=new.username)
+        _print_secret(new.to_dict(), as_json, headline)

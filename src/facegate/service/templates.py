@@ -41,6 +41,7 @@ from facegate.store.index_snapshot import (
     read_snapshot,
     seal_snapshot,
     snapshot_path,
+    sole_writer,
 )
 from facegate.store.vault import OpenTemplate
 
@@ -269,7 +270,10 @@ def refresh_snapshots_of(ctx: GateContext, deployment_ids: set[str]) -> int:
 
 def refresh_snapshots(ctx: GateContext) -> int:
     """Snapshot every large deployment whose index moved since its snapshot (``Gate.close``:
-    the snapshot keeper is stopped first); how many were written."""
+    the snapshot keeper is stopped first); how many were written. Like a keeper, it writes a
+    deployment's snapshot only while it holds that deployment's keeper lock (``sole_writer``):
+    one whose lock another process (or another Gate of this one) holds is being written by
+    it, and is left to it."""
     snapshot_keeper.stop(ctx)
     written = 0
     for deployment_id, version in list(ctx.index_versions.items()):
@@ -277,13 +281,16 @@ def refresh_snapshots(ctx: GateContext) -> int:
             continue
         if ctx.snapshot_versions.get(deployment_id) == version:
             continue
-        path = snapshot_path(ctx.snapshot_dir, deployment_id)
-        try:
-            if path.is_file() and read_header(path).gallery_version == version:
-                continue
-        except SnapshotUnusable:
-            pass
-        written += save_snapshot(ctx, deployment_id)
+        with sole_writer(ctx.snapshot_dir, deployment_id) as mine:
+            if not mine:
+                continue  # another process's keeper is writing it now
+            path = snapshot_path(ctx.snapshot_dir, deployment_id)
+            try:  # looked at under the lock: its last holder may have just written it
+                if path.is_file() and read_header(path).gallery_version == version:
+                    continue
+            except SnapshotUnusable:
+                pass
+            written += save_snapshot(ctx, deployment_id)
     return written
 
 
