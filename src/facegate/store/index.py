@@ -96,28 +96,31 @@ class IndexTuning:
     lists_per_root: float = 1.0
     train_per_list: int = 64  # training vectors per list (a sample of the shard)
     threads: int = 1  # faiss threads per query (the service runs queries in parallel itself)
-    # A large gallery (from ``large_from`` templates; ``at``), as measured at 10M: float16
-    # vectors (else 10M take 5.9 GiB), twice the lists per root (8,192 at 10M) found through an
-    # HNSW coarse quantizer (comparing a vector with 8,192 centroids one by one would dominate
-    # both the build and each query), trained on 8 vectors a list (64 a list at 8,192 lists is
-    # a k-means over 524k vectors).
-    large_from: int = 4_000_000
+    # float16 vectors from this many templates (``at``): 10M float32 vectors take 5.9 GiB
+    compact_from: int = 4_000_000
+    # A large gallery (from ``large_from`` templates; ``at``), as measured at 10M: twice the
+    # lists per root (8,192 at 10M) found through an HNSW coarse quantizer, trained on 8 vectors
+    # a list (64 a list at 8,192 lists is a k-means over 524k vectors). At 4M it was slower and
+    # missed more than the flat quantizer over 2,048 lists (docs/benchmarks.md).
+    large_from: int = 8_000_000
     large_lists_per_root: float = 2.0
     large_coarse: str = "_HNSW32"
     large_train_per_list: int = 8
 
     def at(self, size: int) -> IndexTuning:
-        """The tuning of a shard of ``size`` templates: this one, or from ``large_from`` on its
-        large-gallery variant."""
-        if size < self.large_from:
-            return self
-        return replace(
-            self,
-            compact=True,
-            lists_per_root=self.large_lists_per_root,
-            coarse=self.large_coarse,
-            train_per_list=self.large_train_per_list,
-        )
+        """The tuning of a shard of ``size`` templates: float16 vectors from ``compact_from``,
+        the large-gallery lists and quantizer from ``large_from``."""
+        tuning = self
+        if size >= self.compact_from and not self.compact:
+            tuning = replace(tuning, compact=True)
+        if size >= self.large_from:
+            tuning = replace(
+                tuning,
+                lists_per_root=self.large_lists_per_root,
+                coarse=self.large_coarse,
+                train_per_list=self.large_train_per_list,
+            )
+        return tuning
 
     def probes_for(self, lists: int) -> int:
         """Lists visited per query in an index of ``lists`` lists: ``nprobe`` when set, else
@@ -606,10 +609,14 @@ class _Shard:
         self.ann: _Ann | None = None
 
     def _reserve(self, needed: int) -> None:
-        if needed <= len(self.vectors):
+        """Room for ``needed`` rows; float16 vectors from the size the tuning says (``at``)."""
+        halve = self.dtype != np.float16 and self.tuning.at(needed).compact
+        if needed <= len(self.vectors) and not halve:
             return
-        capacity = max(needed, 2 * len(self.vectors))
-        if self.tuning.at(needed).compact:  # a large gallery from now on: float16
+        capacity = (
+            len(self.vectors) if needed <= len(self.vectors) else max(needed, 2 * len(self.vectors))
+        )
+        if halve:
             self.dtype = np.float16
         vectors = np.empty((capacity, self.dim), dtype=self.dtype)
         vectors[: self.size] = self.vectors[: self.size]
