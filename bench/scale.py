@@ -617,8 +617,9 @@ def section_index(faces: Faces, sizes: list[int], queries: int, codes: list[str]
 
 
 def section_ten(faces: Faces, queries: int, size: int = 10_000_000) -> None:
-    """The product's default tuning at ``size``: from ``IndexTuning.large_from`` (4M) its
-    large-gallery variant (float16 vectors, 8,192 lists at 10M through an HNSW quantizer)."""
+    """The product's default tuning at ``size`` (``IndexTuning.at``): at 10M, float16 vectors
+    (from ``compact_from``, 4M) and 8,192 lists through an HNSW quantizer (from ``large_from``,
+    8M)."""
     tuning = IndexTuning()
     console.print(
         f"{size:,}: generating vectors in chunks of 1M, the default tuning at this size: "

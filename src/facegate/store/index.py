@@ -29,11 +29,11 @@ search a shard:
   lists and the moved rows are re-added. A batch (``remove_templates``, ``remove_subject``)
   finds its rows with vectorised lookups of the id maps and edits the index once.
 
-A large gallery (from ``IndexTuning.large_from``, 4M templates: ``IndexTuning.at``) holds its
-vectors as float16 (half the memory; distances are then exact for the float16-rounded vectors,
-within about 1e-3 of the float32 ones; ``compact=True`` asks for it at any size), and its IVF
-index, when next built, has about 2 sqrt(N) lists (8,192 at 10M) found through an HNSW coarse
-quantizer: the tuning measured at 10M by the benchmark.
+The tuning follows the shard's size (``IndexTuning.at``): from ``compact_from`` (4M templates)
+it holds its vectors as float16 (half the memory; distances are then exact for the
+float16-rounded vectors, within about 1e-3 of the float32 ones; ``compact=True`` asks for it at
+any size), and from ``large_from`` (8M) its IVF index, when next built, has about 2 sqrt(N)
+lists (8,192 at 10M) found through an HNSW coarse quantizer: the tuning measured at 10M.
 
 The index is a cache: the vault is the truth, ``build_from_vault`` rebuilds it, and
 ``facegate.store.index_snapshot`` saves and restores it (``ShardState`` keeps its shape).
