@@ -90,6 +90,9 @@ class IndexTuning:
     # and probing: faiss's default 16 sends vectors to lists far from their nearest centroid,
     # where no probe finds them (recall@1 0.95 at 1M whatever the lists probed; 0.995 at 128)
     coarse_ef: int = 128
+    # ... while a build adds the shard's vectors: 64 gave the recall of 128 at 1M (session 21)
+    # and halves the build at 10M, where those adds take most of it
+    coarse_build_ef: int = 64
     max_lists: int = 16384
     # about lists_per_root * sqrt(N) lists: few long lists suit fast-scan codes, whose cost per
     # list visited (a lookup table per list, residual codes) outweighs the codes scanned
@@ -434,9 +437,15 @@ class _Ann:
         index.train(np.ascontiguousarray(vectors[::step], dtype=np.float32))
         ann = cls(index, n, tuning)
         faiss.omp_set_num_threads(2)
+        quantizer = faiss.downcast_index(ann.ivf.quantizer)
+        hnsw = quantizer.hnsw if hasattr(quantizer, "hnsw") else None
+        if hnsw is not None:
+            hnsw.efSearch = tuning.coarse_build_ef
         for start in range(0, n, 65536):
             chunk = vectors[start : start + 65536]
             ann.add(np.arange(start, start + len(chunk)), chunk)
+        if hnsw is not None:
+            hnsw.efSearch = tuning.coarse_ef  # later adds and every probe
         faiss.omp_set_num_threads(tuning.threads)
         return ann
 
