@@ -474,6 +474,7 @@ def measure_index(
     build_wall, build_cpu, index_rss = build
     shard = index._shards["dep"]
     assert shard.ann is not None
+    own = shard.ann.nprobe, shard.ann.near_nprobe  # put back after the settings tried
     asked, mated = probes(faces, queries)
     truth, truth_wall, truth_cpu = timed(lambda: exact_truth(shard.vectors, shard.size, asked))
     # The exact path of the index on the same templates (the shard without its ANN index).
@@ -528,7 +529,7 @@ def measure_index(
     for lists in near:
         table.add_row(*run_near(index, lists, asked, faces.mated_owner[:mated], truth))
     console.print(table)
-    shard.ann.nprobe, shard.ann.near_nprobe = index.tuning.nprobe, index.tuning.near_nprobe
+    shard.ann.nprobe, shard.ann.near_nprobe = own
 
 
 # The previous default (issue 13s): 8-bit scalar codes, 256 of about 4 sqrt(N) lists, 128
@@ -598,9 +599,9 @@ def section_index(faces: Faces, sizes: list[int], queries: int, codes: list[str]
                 Setting("1024 / 256", 1024, 256),
             ]
         else:
+            probes = index._shards["dep"].ann.nprobe  # type: ignore[union-attr]
             settings = [
-                Setting(f"{tuning.nprobe} / {tuning.candidates} (default)", tuning.nprobe,
-                        tuning.candidates),
+                Setting(f"{probes} / {tuning.candidates} (default)", probes, tuning.candidates),
                 Setting("256 / 1024", 256, 1024),
                 Setting("256 / 2048", 256, 2048),
                 Setting("320 / 2048", 320, 2048),
@@ -609,28 +610,20 @@ def section_index(faces: Faces, sizes: list[int], queries: int, codes: list[str]
         measure_index(
             f"GalleryIndex at {size:,}, {tuning.codes}", faces, index, (wall, cpu_s, grown),
             queries, settings,
-            [16, 32, tuning.near_nprobe, 128, tuning.nprobe],
+            [16, 32, tuning.near_nprobe, 128, tuning.probes_for(tuning.lists_for(size))],
         )  # fmt: skip
         del index
         gc.collect()
 
 
-TEN_MILLION = IndexTuning(
-    compact=True,
-    codes="PQ32x4fsr",  # issue 13s ran SQ4 at 256 lists: recall 0.79 / 0.76
-    coarse="_HNSW32",
-    max_lists=16384,
-    lists_per_root=2.0,  # 8,192 lists at 10M
-    train_per_list=8,
-    nprobe=2048,
-    candidates=2048,
-)
-
-
 def section_ten(faces: Faces, queries: int, size: int = 10_000_000) -> None:
-    tuning = TEN_MILLION
+    """The product's default tuning at ``size`` (``IndexTuning.at``): at 10M, float16 vectors
+    (from ``compact_from``, 4M) and 8,192 lists through an HNSW quantizer (from ``large_from``,
+    8M)."""
+    tuning = IndexTuning()
     console.print(
-        f"{size:,}: generating vectors in chunks of 1M (held as float16), {tuning} (load {load()})"
+        f"{size:,}: generating vectors in chunks of 1M, the default tuning at this size: "
+        f"{tuning.at(size)} (load {load()})"
     )
     rng = np.random.default_rng(0)
     gc.collect()
@@ -654,9 +647,12 @@ def section_ten(faces: Faces, queries: int, size: int = 10_000_000) -> None:
     build = (time.perf_counter() - start_wall, cpu() - start_cpu, rss_bytes() - before)
     console.print(f"rows only (vectors, ids, map): RSS {gib(filled)}")
     tenth = max(2, queries // 2)
+    ann = index._shards["dep"].ann
+    assert ann is not None
+    kind = "float16" if index._shards["dep"].dtype == np.float16 else "float32"
     measure_index(
-        f"GalleryIndex at {size:,}, float16 vectors", faces, index, build, tenth,
-        [Setting(f"{tuning.nprobe} / {tuning.candidates} (this run's tuning)", tuning.nprobe,
+        f"GalleryIndex at {size:,}, {kind} vectors", faces, index, build, tenth,
+        [Setting(f"{ann.nprobe} / {tuning.candidates} (the default)", ann.nprobe,
                  tuning.candidates),
          Setting("1536 / 2048", 1536, 2048), Setting("3072 / 2048", 3072, 2048)],
         [32, tuning.near_nprobe, 128],

@@ -202,8 +202,8 @@ def measure(what: str, n: int, call: Callable[[], Any]) -> Measured:
 # -- bulk enrolment ---------------------------------------------------------------------------
 
 
-def bench_bulk(n: int, *, seed: int = 1) -> Measured:
-    with bed(n, seed=seed) as b:
+def bench_bulk(n: int, *, seed: int = 1, database_url: str = "") -> Measured:
+    with bed(n, seed=seed, database_url=database_url) as b:
         rows = [BulkRow(p, b.vectors[i]) for i, p in enumerate(b.people)]
         result: list[Any] = []
         m_ = measure(
@@ -213,8 +213,8 @@ def bench_bulk(n: int, *, seed: int = 1) -> Measured:
         return m_
 
 
-def bench_single(n: int, *, seed: int = 2) -> Measured:
-    with bed(n, seed=seed) as b:
+def bench_single(n: int, *, seed: int = 2, database_url: str = "") -> Measured:
+    with bed(n, seed=seed, database_url=database_url) as b:
 
         def enrol_each() -> None:
             for i, person in enumerate(b.people):
@@ -226,12 +226,12 @@ def bench_single(n: int, *, seed: int = 2) -> Measured:
 # -- the retention sweep ----------------------------------------------------------------------
 
 
-def expiring_bed(n: int, seed: int) -> Any:
+def expiring_bed(n: int, seed: int, database_url: str = "") -> Any:
     """A bed whose ``n`` templates (enrolled in bulk) have expired; the fill is measured too."""
 
     @contextmanager
     def made() -> Iterator[tuple[Bed, Measured]]:
-        with bed(n, seed=seed, retention_days=1) as b:
+        with bed(n, seed=seed, retention_days=1, database_url=database_url) as b:
             rows = [BulkRow(p, b.vectors[i]) for i, p in enumerate(b.people)]
             fill = measure(
                 "bulk_enrol (sweep's fill)",
@@ -249,16 +249,16 @@ def count_templates(gate: Gate) -> int:
         return int(session.scalar(select(func.count()).select_from(m.Template)) or 0)
 
 
-def bench_sweep(n: int, *, seed: int = 3) -> tuple[Measured, Measured]:
-    with expiring_bed(n, seed) as (b, fill):
+def bench_sweep(n: int, *, seed: int = 3, database_url: str = "") -> tuple[Measured, Measured]:
+    with expiring_bed(n, seed, database_url) as (b, fill):
         reports: list[Any] = []
         swept = measure("sweep, set-based chunks", n, lambda: reports.append(b.gate.sweep()))
         assert reports[0].expired_templates == n and count_templates(b.gate) == 0
         return swept, fill
 
 
-def bench_legacy_sweep(n: int, *, seed: int = 4) -> Measured:
-    with expiring_bed(n, seed) as (b, _):
+def bench_legacy_sweep(n: int, *, seed: int = 4, database_url: str = "") -> Measured:
+    with expiring_bed(n, seed, database_url) as (b, _):
         swept = measure("sweep, per template (before)", n, lambda: legacy_sweep(b.gate.ctx))
         assert count_templates(b.gate) == 0
         return swept
@@ -623,18 +623,26 @@ def run(
     bulk: int = 20_000,
     baseline: int = 1_000,
     parts: tuple[str, ...] = ("bulk", "sweep"),
+    new_database: Callable[[], str] | None = None,
 ) -> list[Row]:
-    """Measure everything; the rows of the table (``bench/scale.py`` prints them too)."""
+    """Measure everything; the rows of the table (``bench/scale.py`` prints them too). Each
+    measurement on a new database from ``new_database`` (a URL: PostgreSQL) when given, else in
+    a new SQLite data directory; the baselines on the same kind."""
+
+    def url() -> str:
+        return new_database() if new_database else ""
+
     rows = []
+    on = " (PostgreSQL)" if new_database else ""
     if "bulk" in parts:
-        single = bench_single(baseline)
-        bulk_m = bench_bulk(bulk)
-        rows.append(Row("bulk enrolment (engine excluded)", ">= 2,000/s", bulk_m, single))
+        single = bench_single(baseline, database_url=url())
+        bulk_m = bench_bulk(bulk, database_url=url())
+        rows.append(Row(f"bulk enrolment (engine excluded){on}", ">= 2,000/s", bulk_m, single))
     if "sweep" in parts:
-        legacy = bench_legacy_sweep(baseline)
-        swept, fill = bench_sweep(sweep)
-        rows.append(Row("bulk enrolment into the sweep's gallery", ">= 2,000/s", fill, None))
-        rows.append(Row(f"retention sweep of {sweep:,} expired", "<= 5 s", swept, legacy))
+        legacy = bench_legacy_sweep(baseline, database_url=url())
+        swept, fill = bench_sweep(sweep, database_url=url())
+        rows.append(Row(f"bulk enrolment into the sweep's gallery{on}", ">= 2,000/s", fill, None))
+        rows.append(Row(f"retention sweep of {sweep:,} expired{on}", "<= 5 s", swept, legacy))
     return rows
 
 
@@ -658,7 +666,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--engines", default="stub,real", help="writers: stub (excluded), real")
     parser.add_argument(
-        "--postgres", action="store_true", help="writers on a throwaway PostgreSQL cluster too"
+        "--postgres", action="store_true", help="on a throwaway PostgreSQL cluster too"
     )
     parser.add_argument(
         "--serialised", type=int, default=300, help="enrolments per write path (serialised)"
@@ -673,6 +681,17 @@ def main(argv: list[str] | None = None) -> None:
     parts = tuple(part for part in ("bulk", "sweep") if part in only)
     if parts:
         rows = run(sweep=args.sweep, bulk=args.bulk, baseline=args.baseline, parts=parts)
+        if args.postgres:
+            from postgres_cluster import PostgresCluster
+
+            cluster = PostgresCluster.start()
+            try:
+                rows += run(
+                    sweep=args.sweep, bulk=args.bulk, baseline=args.baseline, parts=parts,
+                    new_database=cluster.create_database,
+                )  # fmt: skip
+            finally:
+                cluster.stop()
         console.print(table(rows))
     if "serialised" in only:
         shares = bench_serialised(args.serialised)

@@ -5,6 +5,7 @@ its audit event and deletion-journal entry (PIPL art. 47; Measures arts. 6, 7, 8
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -135,6 +136,32 @@ def test_bulk_enrolment_of_a_suspended_deployment_writes_nothing(gate: Gate, sit
 
 
 # -- the set-based sweep ----------------------------------------------------------------------
+
+
+def test_templates_and_keys_take_ids_in_the_order_they_are_made_and_people_random_ids(
+    gate: Gate,
+) -> None:
+    """Templates and data keys are made in time order and swept oldest first: their ids sort
+    in the order they were made (UUIDv7), so the sweep empties every index on them from one
+    end. A person's id stays random (uuid4): it is shown to them and to the front desk, and
+    must not tell when they registered (docs/legal-notes.md)."""
+    site = make_site(gate, method="verify", why_not_verify="")  # 1:1: any gallery size
+    everyone = people(gate, site, 40)
+    faces = vectors(40, seed=11)
+    for part in (everyone[:20], everyone[20:]):  # two calls, two batches of rows
+        report = gate.bulk_enrol(
+            site.deployment_id,
+            [BulkRow(s, faces[everyone.index(s)], live=True) for s in part],
+        )
+        assert report.enrolled == 20, report.refused
+    with gate.ctx.db.transaction(readonly=True) as session:
+        templates = {t.subject_id: t for t in session.scalars(select(m.Template))}
+    template_ids = [templates[s].id for s in everyone]
+    key_ids = [templates[s].data_key_id for s in everyone]
+    assert template_ids == sorted(template_ids)  # each call seals its rows in order
+    assert max(key_ids[:20]) < min(key_ids[20:])  # the second call's keys were made later
+    assert {uuid.UUID(i).version for i in template_ids + key_ids} == {7}
+    assert {uuid.UUID(s).version for s in everyone} == {4}
 
 
 def enrol_expiring(gate: Gate, site: Site, clock: Clock, n: int, seed: int) -> list[str]:

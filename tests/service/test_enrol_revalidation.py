@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -105,7 +106,7 @@ def test_unchanged_reads_are_not_decided_again_in_the_write(
     assert len(decisions) == 2
     assert _stored(gate, person) == (1, 1)
     assert gate.verify(site.device_id, person, fixtures / "obama_2.jpg").matched
-    assert enrolled.template_id
+    assert uuid.UUID(enrolled.template_id).version == 7  # time-ordered (store.models)
 
 
 def test_an_unrelated_change_between_decides_again_and_enrols(

@@ -267,6 +267,32 @@ def test_a_sweep_writes_the_snapshot_again_and_the_next_start_reads_no_vault(
             read_snapshot(session, ctx.vault, old, site.deployment_id)
 
 
+def test_a_sweep_leaves_a_snapshot_whose_keeper_lock_another_process_holds(
+    gate: Gate, site: Site, opener: Opener, clock: Clock
+) -> None:
+    """The sweep writes a deployment's snapshot again only under its keeper lock, as a keeper
+    and ``Gate.close`` do: while another process holds it (its keeper writing that snapshot),
+    the sweeper leaves the file to it. The swept templates' removal destroyed the old file's key
+    all the same (PIPL art. 47)."""
+    enrolled(gate, site, 8, seed=1)
+    enrolled(gate, site, 3, seed=2, days=1)
+    first, _ = opener()
+    start(first, site)
+    directory = first.ctx.snapshot_dir
+    assert directory is not None
+    path = snapshot_path(directory, site.deployment_id)
+    before = path.read_bytes()
+    clock.advance(days=2)
+    sweeper, _ = opener()
+    with sole_writer(directory, site.deployment_id) as held:
+        assert held
+        assert sweeper.sweep().expired_templates == 3
+    assert path.read_bytes() == before, "the sweeper did not write it"
+    later, decrypted = opener()
+    assert len(start(later, site)) == 8
+    assert decrypted[0] == 8, "the old snapshot's key was destroyed: the vault"
+
+
 def test_no_snapshot_is_written_from_an_index_behind_a_removal(
     gate: Gate, site: Site, opener: Opener
 ) -> None:

@@ -169,3 +169,59 @@ def test_an_hnsw_coarse_quantizer_searches_as_widely_as_tuned_built_or_restored(
         for i in range(0, 800, 40):
             found = held.nearest_subjects("dep", vectors[i], at=NOW, k=1)
             assert found[0].template_id == f"t{i}" and found[0].distance < 1e-4
+
+
+def test_the_default_tuning_is_the_one_measured_at_1m_4m_and_10m() -> None:
+    """docs/benchmarks.md: at 1M, 384 of 1,024 lists probed and a flat quantizer; at 4M,
+    float16 vectors and 512 of 2,048 lists; at 10M the large-gallery variant, 2,048 of 8,192
+    lists found through an HNSW quantizer."""
+    tuning = IndexTuning()
+    million, four, ten = tuning.at(1_000_000), tuning.at(4_000_000), tuning.at(10_000_000)
+    assert million == tuning and not million.compact and million.coarse == ""
+    assert million.lists_for(1_000_000) == 1024 and million.probes_for(1024) == 384
+    assert four.compact and four.coarse == "" and four.train_per_list == 64
+    assert four.lists_for(4_000_000) == 2048 and four.probes_for(2048) == 512
+    assert ten.compact and ten.coarse == "_HNSW32" and ten.train_per_list == 8
+    assert ten.lists_for(10_000_000) == 8192 and ten.probes_for(8192) == 2048
+    assert ten.at(10_000_000) == ten  # applying it twice changes nothing
+    assert IndexTuning(nprobe=8).probes_for(1024) == 8  # set explicitly: as set
+    assert tuning.probes_for(64) == 64  # never more lists than there are
+
+
+def test_a_gallery_that_grows_large_holds_float16_vectors_and_finds_every_row() -> None:
+    """Crossing ``compact_from`` converts the held vectors to float16 (their norms measured
+    again), also when the arrays have room already; the ANN index built from ``large_from``
+    takes the large variant: an HNSW quantizer."""
+    import faiss
+
+    tuning = IndexTuning(ann_from=400, compact_from=1100, large_from=1150, candidates=32)
+    vectors = people(1200, seed=9)
+    index = filled(vectors[:900], tuning)
+    shard = index._shards["dep"]
+    assert shard.dtype == np.float32 and shard.ann is not None
+    assert not hasattr(faiss.downcast_index(shard.ann.ivf.quantizer), "hnsw")
+    for start, end in ((900, 1000), (1000, 1200)):  # room for 1,800 after the first
+        index.add_many(
+            "dep",
+            [f"t{i}" for i in range(start, end)],
+            [f"s{i}" for i in range(start, end)],
+            vectors[start:end],
+            np.full(end - start, LATER),
+        )
+        assert shard.vectors.dtype == (np.float16 if end >= 1100 else np.float32)
+    assert len(shard.vectors) == 1800  # converted in place, not grown
+    for i in range(0, 1200, 60):  # rows from before and after the conversion
+        found = index.nearest_subjects("dep", vectors[i], at=NOW, k=1)
+        assert found[0].template_id == f"t{i}" and found[0].distance < 0.02
+    rebuilt = filled(vectors, tuning)  # built at 1,200: the large variant
+    ann = rebuilt._shards["dep"].ann
+    assert ann is not None and hasattr(faiss.downcast_index(ann.ivf.quantizer), "hnsw")
+    assert rebuilt._shards["dep"].dtype == np.float16
+    state = rebuilt.shard_state("dep")
+    assert state is not None and state.vectors.dtype == np.float16
+    restored = GalleryIndex(tuning)
+    restored.load_shard("dep", state)
+    probe = vectors[77] + 0.01
+    assert restored.nearest_subjects("dep", probe, at=NOW) == rebuilt.nearest_subjects(
+        "dep", probe, at=NOW
+    )

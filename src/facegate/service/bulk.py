@@ -275,7 +275,7 @@ def _write_batch(
         refs, (before, after) = ctx.vault.seal_templates(
             session,
             deployment.id,
-            [(row.subject_id, m.new_id(), vector) for row, vector in accepted],
+            [(row.subject_id, m.new_sequential_id(), vector) for row, vector in accepted],
             engine=model[0],
             model_version=model[1],
             expires_at=expires_at,

@@ -135,7 +135,7 @@ def enrol(
         controller_id = deployment.controller_id
         retention_days = deployment.retention_days
         sealed = ctx.vault.seal_ahead(
-            session, subject_id, deployment_id, m.new_id(), face.embedding.vector,
+            session, subject_id, deployment_id, m.new_sequential_id(), face.embedding.vector,
             engine=ctx.engine.model_id, model_version=ctx.engine.model_version,
         )  # fmt: skip
 

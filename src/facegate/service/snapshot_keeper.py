@@ -162,7 +162,7 @@ class SnapshotKeeper:
                 if deployment_id not in missing_snapshots(ctx):
                     continue  # another process's keeper has just written it
                 self._attempts[deployment_id] = self._attempts.get(deployment_id, 0) + 1
-                if refresh_snapshots_of(ctx, {deployment_id}):
+                if refresh_snapshots_of(ctx, {deployment_id}, lock=False):  # held above
                     del self._attempts[deployment_id]
                     written += 1
         self.written += written

@@ -18,6 +18,7 @@ vault (or changed since its snapshot, at ``Gate.close``) is snapshotted again.
 from __future__ import annotations
 
 import logging
+from contextlib import ExitStack
 from datetime import datetime
 from itertools import compress
 
@@ -247,10 +248,12 @@ def open_snapshots(ctx: GateContext, deployment_ids: set[str]) -> int:
     return opened
 
 
-def refresh_snapshots_of(ctx: GateContext, deployment_ids: set[str]) -> int:
+def refresh_snapshots_of(ctx: GateContext, deployment_ids: set[str], *, lock: bool = True) -> int:
     """After a batch of removals: bring the index of each deployment it holds up to date (the
     removals are in the change log) and write its snapshot again, under a new key, when it is
-    large enough to have one; how many were written."""
+    large enough to have one; how many were written. Each under the deployment's keeper lock
+    (``sole_writer``), skipping one whose lock another process holds (it is writing that
+    snapshot now); ``lock=False``: the caller holds it (the keeper)."""
     if ctx.snapshot_dir is None:
         return 0
     written = 0
@@ -258,13 +261,16 @@ def refresh_snapshots_of(ctx: GateContext, deployment_ids: set[str]) -> int:
     for deployment_id in sorted(deployment_ids):
         if deployment_id not in ctx.index_versions:
             continue
-        with ctx.unit(readonly=True) as session:
-            deployment = session.get(m.Deployment, deployment_id)
-            if deployment is None:
+        with ExitStack() as held:
+            if lock and not held.enter_context(sole_writer(ctx.snapshot_dir, deployment_id)):
                 continue
-            sync_index(ctx, session, deployment, at)
-        if ctx.index.size(deployment_id) >= ctx.snapshot_from:
-            written += save_snapshot(ctx, deployment_id)
+            with ctx.unit(readonly=True) as session:
+                deployment = session.get(m.Deployment, deployment_id)
+                if deployment is None:
+                    continue
+                sync_index(ctx, session, deployment, at)
+            if ctx.index.size(deployment_id) >= ctx.snapshot_from:
+                written += save_snapshot(ctx, deployment_id)
     return written
 
 

@@ -2,7 +2,7 @@
 
 Each shard keeps its templates in rows of preallocated numpy arrays (doubling, so ``add`` is
 amortised O(1)): vectors, expiries, squared norms, and the template and subject ids (facegate's
-uuid4 hex ids packed into 16 bytes, any other id as fixed-width UTF-8). A template's row is found
+hex ids packed into 16 bytes, any other id as fixed-width UTF-8). A template's row is found
 through ``_RowMap`` (64-bit hashes of the ids in sorted arrays plus a small dict of recent
 changes), so the index holds no Python object per template: at 10M templates the bookkeeping is
 about 50 bytes a template instead of about 1 KiB. ``remove`` swaps the last row into the hole
@@ -15,11 +15,12 @@ search a shard:
 - **approximate with exact re-rank**, from ``ann_from`` templates up: an inverted-file index with
   compressed codes (faiss IVF; by default 4-bit fast-scan product quantisation, 16 bytes per
   128-d vector, scanned with SIMD lookup tables) proposes ``candidates`` rows (2,048) from the
-  ``nprobe`` nearest (384) of about sqrt(N) lists (1,024 at 1M); those rows are screened in
-  float32 and the nearest 64 measured exactly (float64) against the held vectors, so every
-  distance returned is exact and only recall is approximate (recall@1 1.000 against the exact
-  path at 1M on LFW probes, ``bench/scale.py``; the choice against 8-bit codes, more lists and
-  HNSW is in docs/benchmarks.md).
+  nearest of about sqrt(N) lists (1,024 at 1M; 384 of them, or a quarter when that is more:
+  ``IndexTuning.probes_for``); those rows are screened in float32 and the nearest 64 measured
+  exactly (float64) against the held vectors, so every distance returned is exact and only
+  recall is approximate (recall@1 1.000 against the exact path at 1M on LFW probes,
+  ``bench/scale.py``; the choice against 8-bit codes, more lists and HNSW is in
+  docs/benchmarks.md).
   A threshold search (``search``: enrolment's duplicate check) asks a near-match question and
   visits only ``near_nprobe`` lists. The faiss id of a vector is its row. With codes laid out
   one after another (``SQ8``, ``SQ4``) the list each row went to is kept (4 bytes a row): a
@@ -28,9 +29,12 @@ search a shard:
   lists and the moved rows are re-added. A batch (``remove_templates``, ``remove_subject``)
   finds its rows with vectorised lookups of the id maps and edits the index once.
 
-``compact=True`` holds the vectors as float16 (half the memory; distances are then exact for the
-float16-rounded vectors, within about 1e-3 of the float32 ones): the mode for very large
-galleries (10M), with an HNSW coarse quantizer over 16,384 lists, measured by the benchmark.
+The tuning follows the shard's size (``IndexTuning.at``): from ``compact_from`` (4M templates)
+it holds its vectors as float16 (half the memory; distances are then exact for the
+float16-rounded vectors, within about 1e-3 of the float32 ones; ``compact=True`` asks for it at
+any size), and from ``large_from`` (8M) its IVF index, when next built, has about 2 sqrt(N)
+lists (8,192 at 10M) found through an HNSW coarse quantizer: the tuning measured at 10M.
+
 The index is a cache: the vault is the truth, ``build_from_vault`` rebuilds it, and
 ``facegate.store.index_snapshot`` saves and restores it (``ShardState`` keeps its shape).
 """
@@ -41,7 +45,7 @@ import math
 import re
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -70,11 +74,14 @@ class IndexTuning:
     """When and how a shard is searched approximately (figures in docs/benchmarks.md)."""
 
     ann_from: int = 100_000  # shards below this size are searched exactly (brute force)
-    nprobe: int = 384  # inverted lists visited per query (3/8 of 1M's 1,024 lists)
+    # inverted lists visited per query; None: ``probes_for`` the index's lists
+    nprobe: int | None = None
+    min_probes: int = 384  # at least this many (3/8 of 1M's 1,024 lists)
+    probe_share: float = 0.25  # and at least this share of the lists (2,048 of 10M's 8,192)
     candidates: int = 2048  # rows proposed by the approximate search, then re-ranked exactly
     near_nprobe: int = 64  # lists visited by a threshold search (``search``: the duplicate check)
     near_candidates: int = 32  # rows it proposes for exact measurement
-    compact: bool = False  # float16 vectors (half the memory) instead of float32
+    compact: bool = False  # float16 vectors (half the memory) at any size, not only large ones
     # faiss code of the IVF: ``PQ32x4fsr`` 4-bit fast-scan product quantisation, 16 bytes a
     # 128-d vector (another dimension d: d/4 sub-quantizers); ``SQ8`` 8-bit scalar, ``SQ4``...
     codes: str = "PQ32x4fsr"
@@ -83,12 +90,45 @@ class IndexTuning:
     # and probing: faiss's default 16 sends vectors to lists far from their nearest centroid,
     # where no probe finds them (recall@1 0.95 at 1M whatever the lists probed; 0.995 at 128)
     coarse_ef: int = 128
-    max_lists: int = 4096
+    max_lists: int = 16384
     # about lists_per_root * sqrt(N) lists: few long lists suit fast-scan codes, whose cost per
     # list visited (a lookup table per list, residual codes) outweighs the codes scanned
     lists_per_root: float = 1.0
     train_per_list: int = 64  # training vectors per list (a sample of the shard)
     threads: int = 1  # faiss threads per query (the service runs queries in parallel itself)
+    # float16 vectors from this many templates (``at``): 10M float32 vectors take 5.9 GiB
+    compact_from: int = 4_000_000
+    # A large gallery (from ``large_from`` templates; ``at``), as measured at 10M: twice the
+    # lists per root (8,192 at 10M) found through an HNSW coarse quantizer, trained on 8 vectors
+    # a list (64 a list at 8,192 lists is a k-means over 524k vectors). At 4M it was slower and
+    # missed more than the flat quantizer over 2,048 lists (docs/benchmarks.md).
+    large_from: int = 8_000_000
+    large_lists_per_root: float = 2.0
+    large_coarse: str = "_HNSW32"
+    large_train_per_list: int = 8
+
+    def at(self, size: int) -> IndexTuning:
+        """The tuning of a shard of ``size`` templates: float16 vectors from ``compact_from``,
+        the large-gallery lists and quantizer from ``large_from``."""
+        tuning = self
+        if size >= self.compact_from and not self.compact:
+            tuning = replace(tuning, compact=True)
+        if size >= self.large_from:
+            tuning = replace(
+                tuning,
+                lists_per_root=self.large_lists_per_root,
+                coarse=self.large_coarse,
+                train_per_list=self.large_train_per_list,
+            )
+        return tuning
+
+    def probes_for(self, lists: int) -> int:
+        """Lists visited per query in an index of ``lists`` lists: ``nprobe`` when set, else
+        the larger of ``min_probes`` and ``probe_share`` of them (never more than there are)."""
+        wanted = self.nprobe
+        if wanted is None:
+            wanted = max(self.min_probes, round(self.probe_share * lists))
+        return min(wanted, lists)
 
     def codes_for(self, dim: int) -> str:
         """``codes`` for ``dim``-d vectors: a product quantizer whose sub-quantizer count does
@@ -121,8 +161,9 @@ def _faiss() -> Any:
 
 class _Ids:
     """A column of string ids held in one numpy array, not as Python objects: facegate's ids
-    (uuid4 as 32 lowercase hex digits) packed into 16 bytes each; as soon as any other id
-    arrives, the column holds UTF-8 bytes of a fixed width that grows with the longest id."""
+    (32 lowercase hex digits: uuid4, UUIDv7 for templates) packed into 16 bytes each; as soon as
+    any other id arrives, the column holds UTF-8 bytes of a fixed width that grows with the
+    longest id."""
 
     def __init__(self, capacity: int) -> None:
         self.packed = True
@@ -361,7 +402,7 @@ class _Ann:
         self.index = index
         self.ivf = faiss.extract_index_ivf(index)
         self.trained_size = trained_size
-        self.nprobe = min(tuning.nprobe, int(self.ivf.nlist))
+        self.nprobe = tuning.probes_for(int(self.ivf.nlist))
         self.near_nprobe = min(tuning.near_nprobe, int(self.ivf.nlist))
         self.ivf.nprobe = self.nprobe
         self.lists: npt.NDArray[np.int32] = np.empty(0, dtype=np.int32)
@@ -378,6 +419,7 @@ class _Ann:
     def build(cls, vectors: np.ndarray, tuning: IndexTuning, seed: int = 1234) -> _Ann:
         faiss = _faiss()
         n, dim = vectors.shape
+        tuning = tuning.at(n)
         nlist = tuning.lists_for(n)
         index = faiss.index_factory(
             dim, f"IVF{nlist}{tuning.coarse},{tuning.codes_for(dim)}", faiss.METRIC_L2
@@ -400,7 +442,7 @@ class _Ann:
 
     @classmethod
     def restore(cls, blob: npt.NDArray[np.uint8], size: int, tuning: IndexTuning) -> _Ann:
-        ann = cls(_faiss().deserialize_index(blob), size, tuning)
+        ann = cls(_faiss().deserialize_index(blob), size, tuning.at(size))
         if ann.fast:  # no list numbers kept: removal is a pass over the lists
             return ann
         invlists = ann.ivf.invlists
@@ -567,15 +609,25 @@ class _Shard:
         self.ann: _Ann | None = None
 
     def _reserve(self, needed: int) -> None:
-        if needed <= len(self.vectors):
+        """Room for ``needed`` rows; float16 vectors from the size the tuning says (``at``)."""
+        halve = self.dtype != np.float16 and self.tuning.at(needed).compact
+        if needed <= len(self.vectors) and not halve:
             return
-        capacity = max(needed, 2 * len(self.vectors))
+        capacity = (
+            len(self.vectors) if needed <= len(self.vectors) else max(needed, 2 * len(self.vectors))
+        )
+        if halve:
+            self.dtype = np.float16
         vectors = np.empty((capacity, self.dim), dtype=self.dtype)
         vectors[: self.size] = self.vectors[: self.size]
         expiries = np.empty(capacity, dtype=np.float64)
         expiries[: self.size] = self.expires[: self.size]
         norms = np.empty(capacity, dtype=np.float32)
-        norms[: self.size] = self.norms[: self.size]
+        if vectors.dtype == self.vectors.dtype:
+            norms[: self.size] = self.norms[: self.size]
+        else:  # the norms of the rounded vectors, which the searches measure
+            held = vectors[: self.size].astype(np.float32)
+            norms[: self.size] = np.einsum("ij,ij->i", held, held)
         self.vectors, self.expires, self.norms = vectors, expiries, norms
         self.template_ids.reserve(capacity, self.size)
         self.subject_ids.reserve(capacity, self.size)

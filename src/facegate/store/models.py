@@ -1,7 +1,8 @@
 """The tables, as SQLAlchemy 2 declarative dataclasses.
 
-Ids are uuid4 hex strings generated in Python when a row object is constructed (so ``row.id``
-is usable before a flush). Timestamps are timezone-aware UTC. Enum-like columns are plain
+Ids are 32 hex digits generated in Python when a row object is constructed (so ``row.id`` is
+usable before a flush): random (uuid4) for most rows, time-ordered (UUIDv7) for templates and
+data keys (``new_sequential_id``). Timestamps are timezone-aware UTC. Enum-like columns are plain
 strings: the law package owns the vocabularies. Face data (``templates``, ``data_keys``) and
 identity data (``identities``) live in separate tables under separate keys, and ``subjects``
 holds no name (GB/T 35273 6.3: keep face data apart from identity information).
@@ -14,6 +15,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any, ClassVar
 
+import uuid6
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -48,6 +50,17 @@ ID = String(32)
 def new_id() -> str:
     """A fresh row id: uuid4 as 32 hex digits."""
     return uuid.uuid4().hex
+
+
+def new_sequential_id() -> str:
+    """A fresh id that sorts after those made before it: UUIDv7 (RFC 9562: 48 bits of Unix
+    milliseconds, then random bits) as 32 hex digits. For the rows made in time order and
+    removed oldest first, templates and data keys: their B-tree indexes (on these ids and on
+    the ids that point at them) are then written at their end and emptied from their start, so
+    a retention sweep's chunk rewrites a few pages of each instead of nearly all of them
+    (docs/benchmarks.md, "The sweep under 5 s"). Not for a person's id: it tells when the row
+    was made (docs/legal-notes.md)."""
+    return uuid6.uuid7().hex
 
 
 class Base(MappedAsDataclass, DeclarativeBase, kw_only=True, eq=False, repr=False):
@@ -184,7 +197,7 @@ class DataKey(Base, kw_only=True):
 
     __tablename__ = "data_keys"
 
-    id: Mapped[str] = mapped_column(ID, primary_key=True, default_factory=new_id)
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default_factory=new_sequential_id)
     subject_id: Mapped[str] = mapped_column(ID, ForeignKey("subjects.id"), index=True)
     deployment_id: Mapped[str] = mapped_column(ID, ForeignKey("deployments.id"), index=True)
     wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
@@ -205,7 +218,7 @@ class Template(Base, kw_only=True):
         Index("ix_templates_deployment_engine_expires", "deployment_id", "engine", "expires_at"),
     )
 
-    id: Mapped[str] = mapped_column(ID, primary_key=True, default_factory=new_id)
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default_factory=new_sequential_id)
     subject_id: Mapped[str] = mapped_column(ID, ForeignKey("subjects.id"), index=True)
     deployment_id: Mapped[str] = mapped_column(ID, ForeignKey("deployments.id"))
     data_key_id: Mapped[str] = mapped_column(ID, ForeignKey("data_keys.id"), index=True)

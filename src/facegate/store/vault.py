@@ -42,7 +42,7 @@ from facegate.store import gallery_log
 from facegate.store.errors import IdentityUnreadable, MasterKeyMismatch, TemplateUnreadable
 from facegate.store.journal import DeletionJournal
 from facegate.store.keys import KEY_BYTES, fingerprint
-from facegate.store.models import DataKey, Identity, Template, new_id
+from facegate.store.models import DataKey, Identity, Template, new_sequential_id
 from facegate.store.sets import among
 from facegate.store.types import utc_now
 
@@ -374,7 +374,7 @@ class Vault:
         new_key: bytes | None = None
         if key_row is None:
             new_key, sealer = self._new_data_key(subject_id, deployment_id)
-            key_id = new_id()
+            key_id = new_sequential_id()
         else:
             key_id = key_row.id
             sealer = self._unwrap(key_row)
@@ -528,7 +528,7 @@ class Vault:
             if subject_id in found:
                 continue
             wrapped, sealer = self._new_data_key(subject_id, deployment_id)
-            key_id = new_id()
+            key_id = new_sequential_id()
             created.append(
                 {
                     "id": key_id,
