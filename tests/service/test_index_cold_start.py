@@ -4,8 +4,10 @@ shredded by a removal (the vault is read instead, and a fresh snapshot written).
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -100,6 +102,29 @@ def enrolled(gate: Gate, site: Site, count: int, seed: int, *, days: int = 366) 
                 expires_at=ctx.now() + timedelta(days=days),
             )  # fmt: skip
     return subjects
+
+
+@contextmanager
+def held_by_another_process(directory: Path, deployment_id: str) -> Iterator[None]:
+    """The deployment's keeper lock, held as another process's keeper holds it: the same flock
+    through a file descriptor of its own, from a thread of its own (``sole_writer`` is
+    re-entrant within a thread)."""
+    taken, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with sole_writer(directory, deployment_id) as held:
+            assert held
+            taken.set()
+            release.wait(60)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert taken.wait(10)
+    try:
+        yield
+    finally:
+        release.set()
+        thread.join()
 
 
 def start(gate: Gate, site: Site) -> set[str]:
@@ -213,9 +238,7 @@ def test_closing_leaves_a_snapshot_whose_keeper_lock_another_process_holds(
     start(first, site)
     start(first, other)
     opener.opened.remove(first)
-    # Another process's keeper: the same flock, taken through a file descriptor of its own.
-    with sole_writer(directory, site.deployment_id) as held:
-        assert held
+    with held_by_another_process(directory, site.deployment_id):
         first.close()
     assert read_header(paths[site.deployment_id]).gallery_version == was[site.deployment_id]
     assert read_header(paths[other.deployment_id]).gallery_version == was[other.deployment_id] + 2
@@ -284,13 +307,32 @@ def test_a_sweep_leaves_a_snapshot_whose_keeper_lock_another_process_holds(
     before = path.read_bytes()
     clock.advance(days=2)
     sweeper, _ = opener()
-    with sole_writer(directory, site.deployment_id) as held:
-        assert held
+    with held_by_another_process(directory, site.deployment_id):
         assert sweeper.sweep().expired_templates == 3
     assert path.read_bytes() == before, "the sweeper did not write it"
     later, decrypted = opener()
     assert len(start(later, site)) == 8
     assert decrypted[0] == 8, "the old snapshot's key was destroyed: the vault"
+
+
+def test_a_start_from_the_vault_leaves_the_snapshot_to_the_process_holding_its_lock(
+    gate: Gate, site: Site, opener: Opener
+) -> None:
+    """A start that had to read the vault writes a fresh snapshot, but only under the keeper
+    lock: while another process holds it (its keeper writing that snapshot), it writes none;
+    once free, the next start from the vault writes it."""
+    enrolled(gate, site, 8, seed=1)
+    first, decrypted = opener()
+    directory = first.ctx.snapshot_dir
+    assert directory is not None
+    path = snapshot_path(directory, site.deployment_id)
+    assert not path.exists()
+    with held_by_another_process(directory, site.deployment_id):
+        assert len(start(first, site)) == 8
+    assert decrypted[0] == 8 and not path.exists()
+    later, decrypted = opener()
+    start(later, site)
+    assert decrypted[0] == 8 and path.exists()
 
 
 def test_no_snapshot_is_written_from_an_index_behind_a_removal(

@@ -18,6 +18,7 @@ from facegate.store.index_snapshot import (
     read_header,
     read_snapshot,
     snapshot_path,
+    sole_writer,
     write_snapshot,
 )
 
@@ -145,3 +146,38 @@ def test_another_master_key_cannot_open_the_snapshot(
     stranger = Vault(secrets.token_bytes(32))
     with db.transaction(readonly=True) as session, pytest.raises(SnapshotUnusable):
         read_snapshot(session, stranger, snapshot_path(tmp_path, dep), dep)
+
+
+def test_the_keeper_lock_is_re_entrant_for_its_holder_and_exclusive_to_any_other(
+    tmp_path: Path,
+) -> None:
+    """``sole_writer``: a holder's nested call in its thread (the keeper's refresh writing a
+    snapshot) is told True; another holder in the same thread (another Gate of this process),
+    another thread and another process are told False while it is held, True once released."""
+    import threading
+
+    def elsewhere() -> bool:
+        answer: list[bool] = []
+
+        def ask() -> None:
+            with sole_writer(tmp_path, "dep", object()) as mine:
+                answer.append(mine)
+
+        thread = threading.Thread(target=ask)
+        thread.start()
+        thread.join()
+        return answer[0]
+
+    gate, other_gate = object(), object()
+    with sole_writer(tmp_path, "dep", gate) as outer:
+        assert outer
+        with sole_writer(tmp_path, "dep", gate) as inner:
+            assert inner and not elsewhere()
+        with sole_writer(tmp_path, "dep", other_gate) as theirs:
+            assert not theirs
+        with sole_writer(tmp_path, "dep") as anyone:
+            assert not anyone
+        assert not elsewhere()  # the nested exits kept the outer hold
+        with sole_writer(tmp_path, "other", gate) as unrelated:
+            assert unrelated
+    assert elsewhere()

@@ -156,13 +156,13 @@ class SnapshotKeeper:
         assert directory is not None  # missing_snapshots finds none without one
         for deployment_id in sorted(due):
             del self._missing[deployment_id]
-            with index_snapshot.sole_writer(directory, deployment_id) as mine:
+            with index_snapshot.sole_writer(directory, deployment_id, ctx) as mine:
                 if not mine:
                     continue  # another process's keeper is writing it now
                 if deployment_id not in missing_snapshots(ctx):
                     continue  # another process's keeper has just written it
                 self._attempts[deployment_id] = self._attempts.get(deployment_id, 0) + 1
-                if refresh_snapshots_of(ctx, {deployment_id}, lock=False):  # held above
+                if refresh_snapshots_of(ctx, {deployment_id}):  # its lock is re-entrant
                     del self._attempts[deployment_id]
                     written += 1
         self.written += written

@@ -18,7 +18,6 @@ vault (or changed since its snapshot, at ``Gate.close``) is snapshotted again.
 from __future__ import annotations
 
 import logging
-from contextlib import ExitStack
 from datetime import datetime
 from itertools import compress
 
@@ -88,8 +87,10 @@ def sync_index(ctx: GateContext, session: Session, deployment: m.Deployment, at:
         ctx.index.clear(deployment.id)
         loaded = _load(ctx, session, deployment.id, at)
         ctx.index_versions[deployment.id] = current
-        if loaded >= ctx.snapshot_from:
-            save_snapshot(ctx, deployment.id)
+        if loaded >= ctx.snapshot_from and ctx.snapshot_dir is not None:
+            with sole_writer(ctx.snapshot_dir, deployment.id, ctx) as mine:
+                if mine:  # else another process's keeper is writing it now
+                    save_snapshot(ctx, deployment.id)
     else:
         _apply(ctx, session, deployment.id, at, delta)
         ctx.index_versions[deployment.id] = current
@@ -248,12 +249,12 @@ def open_snapshots(ctx: GateContext, deployment_ids: set[str]) -> int:
     return opened
 
 
-def refresh_snapshots_of(ctx: GateContext, deployment_ids: set[str], *, lock: bool = True) -> int:
+def refresh_snapshots_of(ctx: GateContext, deployment_ids: set[str]) -> int:
     """After a batch of removals: bring the index of each deployment it holds up to date (the
     removals are in the change log) and write its snapshot again, under a new key, when it is
     large enough to have one; how many were written. Each under the deployment's keeper lock
-    (``sole_writer``), skipping one whose lock another process holds (it is writing that
-    snapshot now); ``lock=False``: the caller holds it (the keeper)."""
+    (``sole_writer``; the keeper holds it already), skipping one whose lock another process
+    holds (it is writing that snapshot now)."""
     if ctx.snapshot_dir is None:
         return 0
     written = 0
@@ -261,8 +262,8 @@ def refresh_snapshots_of(ctx: GateContext, deployment_ids: set[str], *, lock: bo
     for deployment_id in sorted(deployment_ids):
         if deployment_id not in ctx.index_versions:
             continue
-        with ExitStack() as held:
-            if lock and not held.enter_context(sole_writer(ctx.snapshot_dir, deployment_id)):
+        with sole_writer(ctx.snapshot_dir, deployment_id, ctx) as mine:
+            if not mine:
                 continue
             with ctx.unit(readonly=True) as session:
                 deployment = session.get(m.Deployment, deployment_id)
@@ -287,7 +288,7 @@ def refresh_snapshots(ctx: GateContext) -> int:
             continue
         if ctx.snapshot_versions.get(deployment_id) == version:
             continue
-        with sole_writer(ctx.snapshot_dir, deployment_id) as mine:
+        with sole_writer(ctx.snapshot_dir, deployment_id, ctx) as mine:
             if not mine:
                 continue  # another process's keeper is writing it now
             path = snapshot_path(ctx.snapshot_dir, deployment_id)

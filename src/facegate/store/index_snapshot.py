@@ -24,6 +24,7 @@ import mmap
 import os
 import secrets
 import struct
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -98,23 +99,40 @@ def snapshot_path(directory: Path, deployment_id: str) -> Path:
     return directory / f"{deployment_id}.snap"
 
 
+_held_here = threading.local()  # (lock file, holder) pairs this thread holds via sole_writer
+
+
 @contextmanager
-def sole_writer(directory: Path, deployment_id: str) -> Iterator[bool]:
+def sole_writer(
+    directory: Path, deployment_id: str, holder: object | None = None
+) -> Iterator[bool]:
     """Whether the caller (a snapshot keeper) may write the deployment's snapshot in
     ``directory``: True while it holds the exclusive ``flock`` of ``<deployment>.keeper`` beside
-    the snapshot file, False at once when another (another process, or another Gate of this
-    one) holds it. The operating system releases the lock of a process that dies."""
+    the snapshot file, False at once when another (another process, another Gate of this one,
+    another thread) holds it. The operating system releases the lock of a process that dies.
+    Re-entrant for one ``holder`` (a Gate's context) within a thread: its nested call (the
+    keeper, then the load from the vault its refresh may run, which writes a snapshot too) is
+    told True without locking again."""
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(directory / f"{deployment_id}.keeper", os.O_RDWR | os.O_CREAT, 0o600)
+    path = os.path.abspath(directory / f"{deployment_id}.keeper")
+    held: set[tuple[str, int]] = _held_here.__dict__.setdefault("held", set())
+    mark = (path, id(holder))
+    if holder is not None and mark in held:
+        yield True
+        return
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             yield False
             return
+        if holder is not None:
+            held.add(mark)
         try:
             yield True
         finally:
+            held.discard(mark)
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
