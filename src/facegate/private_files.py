@@ -8,6 +8,8 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
+from facegate.messages.notice import Notice
+
 DIR_MODE = 0o700
 FILE_MODE = 0o600
 
@@ -32,8 +34,9 @@ def private_file(path: Path) -> None:
     os.close(fd)
 
 
-def wider_than_private(paths: Iterable[Path]) -> list[str]:
-    """One sentence per existing path that the group or others may use."""
+def wider_than_private(paths: Iterable[Path]) -> list[Notice]:
+    """One notice (``gate.mode_too_wide``) per existing path that the group or others may
+    use."""
     found = []
     for path in paths:
         try:
@@ -43,7 +46,9 @@ def wider_than_private(paths: Iterable[Path]) -> list[str]:
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
             want = DIR_MODE if Path(path).is_dir() else FILE_MODE
             found.append(
-                f"{path} has mode {mode:04o}: other users of this machine may read it "
-                f"(chmod {want:o} {path})"
+                Notice(
+                    "gate.mode_too_wide",
+                    {"path": str(path), "mode": f"{mode:04o}", "want": f"{want:o}"},
+                )
             )
     return found

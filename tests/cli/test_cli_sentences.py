@@ -15,6 +15,7 @@ from facegate.cli import app
 
 runner = CliRunner()
 CJK = re.compile(r"[\u4e00-\u9fff]")
+RAW_KEY = re.compile(r"\b(gate|cli|error)\.[a-z_]+")  # a catalogue key shown as it is
 
 
 def run(data_dir: Path, *args: str, lang: str = "en") -> str:
@@ -92,3 +93,51 @@ def test_everyday_commands_speak_chinese_with_beijing_times(
     listed = run(data, "key", "list", lang="zh")
     assert "吊销时间" in listed and day in listed and f"{minute}（北京时间）" in listed
     assert "Beijing time" in run(data, "key", "list", lang="en")
+
+
+def test_restore_tells_what_it_reapplied_in_the_readers_language(
+    tmp_path: Path, cli_database: str
+) -> None:
+    """The service states its notices as catalogue keys with their figures: the Chinese CLI
+    shows them in Chinese (no English sentence, no raw key), English reads as it always did,
+    and ``--json`` keeps the English sentences with the keys beside them, whatever --lang."""
+    data, backup = tmp_path / "data", tmp_path / "backup"
+    run(data, "init")
+    person = json.loads(run(data, "subject", "add", "--dob", "1961-08-04", "--json"))["id"]
+    run(data, "backup", str(backup))
+    run(data, "rights", "delete", person)  # after the backup: the journal brings it back
+
+    zh = run(data, "restore", str(backup), lang="zh")
+    assert "数据库落后于删除日志" in zh and "已重新执行 1 项删除" in zh
+    assert "删除人员 1 名" in zh and "撤回同意 0 项" in zh
+    assert "re-applied" not in zh and "person(s)" not in zh and not RAW_KEY.search(zh)
+
+    en = run(data, "restore", str(backup), lang="en")
+    assert (
+        "the database was behind the deletion journal (a restored backup?): re-applied 1 "
+        "deletion(s): "
+    ) in en
+    assert "1 person(s) erased, 0 consent(s) withdrawn" in en and not CJK.search(en)
+
+    body = json.loads(run(data, "restore", str(backup), "--json", lang="zh"))
+    assert any("1 person(s) erased" in notice for notice in body["notices"])
+    assert not CJK.search(json.dumps(body["notices"]))
+    replayed = [d for d in body["notice_details"] if d["key"] == "gate.journal_replayed"]
+    assert replayed and replayed[0]["params"]["people"] == 1
+    assert json.loads(run(data, "rights", "show", person, "--json"))["held"] is False
+
+
+def test_opening_warns_of_wide_file_modes_in_the_readers_language(
+    tmp_path: Path, cli_database: str
+) -> None:
+    data = tmp_path / "data"
+    run(data, "init")
+    data.chmod(0o755)
+    zh = runner.invoke(app, ["--lang", "zh", "--data-dir", str(data), "subject", "list"])
+    assert zh.exit_code == 0, zh.output
+    assert f"警告：{data} 的权限为 0755：本机其他用户可以读取它（请执行 chmod 700 {data}）" in (
+        zh.stderr
+    )
+    assert "has mode" not in zh.stderr and not RAW_KEY.search(zh.stderr)
+    en = runner.invoke(app, ["--lang", "en", "--data-dir", str(data), "subject", "list"])
+    assert f"{data} has mode 0755: other users of this machine may read it" in en.stderr

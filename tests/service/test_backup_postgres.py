@@ -192,7 +192,7 @@ def test_a_backup_is_restored_into_a_new_empty_database_after_the_server_is_lost
     new_server = Settings(data_dir=data_dir, database_url=empty_database_url)
     restored, notices = maintenance.restore(new_server, backup)
     assert restored["audit_chain_ok"] is True
-    assert any("1 person(s) erased" in n for n in notices), notices
+    assert any("1 person(s) erased" in str(n) for n in notices), notices
     gate = Gate.open(new_server, clock=clock)
     try:
         assert gate.subject_report(kept) == {"subject_id": kept, "held": False, "deleted": True}

@@ -61,9 +61,10 @@ def test_rights_delete_and_withdrawal_survive_a_restored_backup_pipl_47(
     put_back, notices = maintenance.restore(settings, backup)
     assert put_back["audit_chain_ok"] is True
     assert any(
-        "2 data key(s) destroyed, 2 template(s) deleted, 1 person(s) erased" in n for n in notices
+        "2 data key(s) destroyed, 2 template(s) deleted, 1 person(s) erased" in str(n)
+        for n in notices
     ), notices
-    assert any("2 event(s) shorter" in n for n in notices), notices
+    assert any("2 event(s) shorter" in str(n) for n in notices), notices
 
     restored = Gate.open(settings, clock=clock, engine=engine)
     try:
@@ -85,7 +86,7 @@ def test_rights_delete_and_withdrawal_survive_a_restored_backup_pipl_47(
         restored.close()
     # Replayed once: the next start has nothing to re-apply.
     again = Gate.open(settings, clock=clock, engine=engine)
-    assert not any("re-applied" in n for n in again.notices)
+    assert not any("re-applied" in str(n) for n in again.notices)
     again.close()
 
 
@@ -153,7 +154,7 @@ def test_a_new_data_directory_is_private(
     data_dir.chmod(0o755)
     reopened = Gate.open(settings, clock=clock, engine=engine)
     reopened.close()
-    assert any("mode 0755" in n for n in reopened.notices)
+    assert any("mode 0755" in str(n) for n in reopened.notices)
 
 
 def test_the_sweep_records_each_batch_with_its_purge(
@@ -201,7 +202,7 @@ def test_an_interrupted_master_key_rotation_resumes(
         maintenance.rotate_master(settings, on_progress=crash_after_the_first_batch)
     # Half rotated: facegate opens with both keys, says so, and recognises everyone.
     half = Gate.open(settings, clock=clock, engine=engine)
-    assert any("rotation is unfinished" in n for n in half.notices)
+    assert any("rotation is unfinished" in str(n) for n in half.notices)
     assert half.verify(site.device_id, people[0], fixtures / "obama_2.jpg").matched
     half.close()
 
@@ -211,7 +212,7 @@ def test_an_interrupted_master_key_rotation_resumes(
     assert Path(report.old_key_file).read_bytes() == old_key
     done = Gate.open(settings, clock=clock, engine=engine)
     try:
-        assert not any("rotation" in n for n in done.notices)
+        assert not any("rotation" in str(n) for n in done.notices)
         assert done.verify(site.device_id, people[1], fixtures / "biden.jpg").matched
         assert done.subject_report(people[0])["identity"] == {"name": "obama_1.jpg"}
         assert done.verify_audit().ok and "key.rotate_master" in actions(done)

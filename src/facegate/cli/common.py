@@ -53,7 +53,7 @@ def open_gate(ctx: typer.Context, *, create: bool = False, abandon_data: bool = 
     ctx.call_on_close(gate.close)
     for notice in gate.notices:
         err_console.print(
-            say("cli.warning", notice=notice),
+            say("cli.warning", notice=notice.text(cli_lang())),
             style="yellow",
             highlight=False,
             markup=False,

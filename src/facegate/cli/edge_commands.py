@@ -16,6 +16,7 @@ from facegate.edge import ControlPlane, EdgeNode
 from facegate.edge.keyfile import read_device_key, write_device_key
 from facegate.errors import FacegateError
 from facegate.messages import t
+from facegate.messages.errors import error_text
 from facegate.service import Gate
 
 
@@ -100,7 +101,11 @@ def edge(
                     "cli.edge.cannot_sync",
                     data_dir=settings.data_dir,
                     url=plane.url,
-                    error=report.error,
+                    error=(
+                        error_text(report.failure, cli_lang()).rstrip("。.")
+                        if report.failure
+                        else report.error
+                    ),
                 ),
                 highlight=False,
                 markup=False,

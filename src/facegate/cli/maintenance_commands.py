@@ -11,8 +11,9 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from facegate.cli.common import JsonOption, reporting, show, state
-from facegate.cli.output import err_console, say, shown_time
+from facegate.cli.output import cli_lang, err_console, say, shown_time
 from facegate.config import load_settings
+from facegate.messages.notice import Notice
 from facegate.service import maintenance
 
 
@@ -86,13 +87,13 @@ def restore(
         left_out = body["grants_left_out"]
         assert isinstance(left_out, list)
         if left_out:
-            notices.append(
-                say("cli.restore.grants_left_out", roles=", ".join(str(role) for role in left_out))
-            )
-        body["notices"] = notices
+            roles = ", ".join(str(role) for role in left_out)
+            notices.append(Notice("cli.restore.grants_left_out", {"roles": roles}))
+        body["notices"] = [n.text("en") for n in notices]  # JSON: English, whatever --lang
+        body["notice_details"] = [n.to_dict() for n in notices]  # the catalogue keys
         taken = shown_time(body["created_at"], settings.time_zone, "second")
         lines = [say("cli.restore.done", source=source, taken=taken)]
-        lines += [f"  {n}" for n in notices]
+        lines += [f"  {n.text(cli_lang())}" for n in notices]
         lines.append("  " + say("cli.restore.kept", path=body["replaced_database_kept_as"]))
         chain = "cli.restore.chain_ok" if body["audit_chain_ok"] else "cli.restore.chain_broken"
         lines.append("  " + say(chain))

@@ -33,11 +33,16 @@ class ControlPlane:
     ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ControlPlaneError(f"the control plane's URL must be http(s)://host[:port]: {url}")
+            raise ControlPlaneError(
+                f"the control plane's URL must be http(s)://host[:port]: {url}",
+                key="error.control_plane_error.url",
+                params={"url": url},
+            )
         if parts.scheme == "http" and not is_loopback(parts.hostname):
             raise ControlPlaneError(
                 "the control plane is reached over HTTPS unless it runs on this machine "
-                "(the device key travels with every request)"
+                "(the device key travels with every request)",
+                key="error.control_plane_error.https",
             )
         self.url = url.rstrip("/")
         self._http = httpx.Client(
@@ -65,19 +70,27 @@ class ControlPlane:
         try:
             response = self._http.request(method, path, **options)
         except httpx.HTTPError as exc:
-            raise ControlPlaneError(f"control plane unreachable: {type(exc).__name__}") from exc
+            raise ControlPlaneError(
+                f"control plane unreachable: {type(exc).__name__}",
+                key="error.control_plane_error.unreachable",
+            ) from exc
         try:
             body: Any = response.json()
         except ValueError:
             body = {}
         if response.status_code == 200:
             if not isinstance(body, dict):
-                raise ControlPlaneError("the control plane answered with something else than JSON")
+                raise ControlPlaneError(
+                    "the control plane answered with something else than JSON",
+                    key="error.control_plane_error.not_json",
+                )
             return body
         error = body.get("error", {}) if isinstance(body, dict) else {}
         if response.status_code == 409 and error.get("code") == SyncGap.code:
             raise SyncGap(str(error.get("message", "")), details=dict(error.get("details") or {}))
         raise ControlPlaneError(
             f"the control plane refused the sync ({response.status_code} "
-            f"{error.get('code', '')}): {error.get('message', '')}".strip()
+            f"{error.get('code', '')}): {error.get('message', '')}".strip(),
+            key="error.control_plane_error.refused",
+            params={"status": response.status_code},
         )

@@ -23,7 +23,10 @@ class SyncReport:
     pulled: int = 0
     pushed: int = 0
     shredded: int = 0
-    error: str = ""
+    error: str = ""  # English, for logs and engineers
+    failure: FacegateError | None = None
+    """The typed error that stopped the sync: interfaces render it in their reader's language
+    (``messages.errors.error_text``)."""
 
 
 class EdgeNode:
@@ -48,11 +51,11 @@ class EdgeNode:
             except (ControlPlaneError, SyncGap) as exc:
                 note_attempt_failed(self.gate.ctx, exc.message)
                 log.warning("sync failed", extra={"event": "sync", "error": exc.message})
-                return SyncReport(False, error=exc.message)
+                return SyncReport(False, error=exc.message, failure=exc)
             except FacegateError as exc:  # e.g. an event this edge refuses to apply
                 note_attempt_failed(self.gate.ctx, f"{exc.code}: {exc.message}")
                 log.error("sync rejected", extra={"event": "sync", "error": exc.message})
-                return SyncReport(False, error=exc.message)
+                return SyncReport(False, error=exc.message, failure=exc)
             return SyncReport(True, pulled, pushed, shredded)
 
     def _pull(self) -> tuple[int, int]:

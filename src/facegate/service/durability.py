@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from facegate import law
+from facegate.messages.notice import Notice
 from facegate.service.access import end_sessions_of
 from facegate.service.context import GateContext, record
 from facegate.service.individuals import note_removed_pairs
@@ -42,7 +43,7 @@ class ReplayReport:
     subjects_erased: int = 0
     consents_withdrawn: int = 0
     audit_events_lost: int = 0
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Notice] = field(default_factory=list)
 
     @property
     def applied(self) -> bool:
@@ -63,22 +64,24 @@ class ReplayReport:
             "audit_events_lost": str(self.audit_events_lost),
         }
 
-    def messages(self) -> list[str]:
+    def messages(self) -> list[Notice]:
         """What the operator is told at start."""
         lines = list(self.warnings)
         if self.applied:
             lines.append(
-                "the database was behind the deletion journal (a restored backup?): re-applied "
-                f"{self.entries} deletion(s): {self.keys_destroyed} data key(s) destroyed, "
-                f"{self.templates_deleted} template(s) deleted, {self.subjects_erased} "
-                f"person(s) erased, {self.consents_withdrawn} consent(s) withdrawn"
+                Notice(
+                    "gate.journal_replayed",
+                    {
+                        "entries": self.entries,
+                        "keys": self.keys_destroyed,
+                        "templates": self.templates_deleted,
+                        "people": self.subjects_erased,
+                        "consents": self.consents_withdrawn,
+                    },
+                )
             )
         if self.audit_events_lost:
-            lines.append(
-                f"the audit log is {self.audit_events_lost} event(s) shorter than when the last "
-                "deletion was journalled: those events were lost with the restore (the chain "
-                "that remains is intact, and the replay is recorded in it)"
-            )
+            lines.append(Notice("gate.audit_events_lost", {"count": self.audit_events_lost}))
         return lines
 
 
@@ -106,8 +109,10 @@ def replay(ctx: GateContext) -> ReplayReport:
             return report
         if state.problem and not state.torn:
             report.warnings.append(
-                f"the deletion journal {journal.path} is damaged ({state.problem}); entries "
-                "after that point are not applied"
+                Notice(
+                    f"gate.journal_damaged.{state.problem_code or 'altered'}",
+                    {"path": str(journal.path), "seq": state.last_seq},
+                )
             )
         position: DeletionJournalPosition | None = None
         recorded = check.journal_seq
@@ -118,17 +123,16 @@ def replay(ctx: GateContext) -> ReplayReport:
                 position = DeletionJournalPosition(journal_id=state.journal_id, journal_seq=0)
                 session.add(position)
                 report.warnings.append(
-                    f"the deletion journal {journal.path} is registered with this database "
-                    "beside the journal of the host that created it: keep every host's journal "
-                    "(after a restore, each host re-applies the deletions it journalled)"
+                    Notice("gate.journal_registered", {"path": str(journal.path)})
                 )
                 _audit_warning(ctx, session, "journal_registered")
             recorded = position.journal_seq
         if recorded > state.last_seq:
             report.warnings.append(
-                f"the deletion journal {journal.path} is behind the database (entry "
-                f"{state.last_seq} of {recorded}): it was replaced or restored from an "
-                "older copy, so deletions after it are not protected against a restore"
+                Notice(
+                    "gate.journal_behind",
+                    {"path": str(journal.path), "seq": state.last_seq, "recorded": recorded},
+                )
             )
             _audit_warning(ctx, session, "journal_behind")
             return report

@@ -23,6 +23,7 @@ from facegate.engine.liveness.challenge import Verdict
 from facegate.engine.protocols import FaceWork
 from facegate.errors import FacegateError
 from facegate.law.pipia import Statement
+from facegate.messages.notice import Notice
 from facegate.private_files import private_directory, private_file, wider_than_private
 from facegate.service import (
     accuracy,
@@ -134,12 +135,13 @@ def _master_keys(
 
 class Gate:
     def __init__(
-        self, ctx: GateContext, notices: Sequence[str] = (), lock: DataDirLock | None = None
+        self, ctx: GateContext, notices: Sequence[Notice] = (), lock: DataDirLock | None = None
     ) -> None:
         self.ctx = ctx
         self.notices = list(notices)
         """What the operator must be told about opening: replayed deletions, wide file modes,
-        an unfinished key rotation."""
+        an unfinished key rotation (catalogue keys with their figures, rendered by each
+        interface in its reader's language; ``str()`` is English)."""
         self._lock = lock
 
     @classmethod
@@ -229,14 +231,18 @@ class Gate:
         ctx.liveness_factory = (
             (lambda: liveness) if liveness else (lambda: PassiveLiveness(threshold=threshold))
         )
-        notices: list[str] = []
+        notices: list[Notice] = []
         try:
             if keys.abandoning:
                 counts = durability.abandon_data(ctx, actor="cli")
                 notices.append(
-                    "a new master key was created and the data sealed under the lost one was "
-                    f"abandoned: {counts['keys_destroyed']} data key(s), "
-                    f"{counts['identities_deleted']} identity record(s)"
+                    Notice(
+                        "gate.data_abandoned",
+                        {
+                            "keys": counts["keys_destroyed"],
+                            "identities": counts["identities_deleted"],
+                        },
+                    )
                 )
             with ctx.db.transaction() as session:
                 keyring.bind(session, vault, journal_id)
@@ -247,17 +253,14 @@ class Gate:
                 lock.release()
             raise
         if keys.others:
-            notices.append(
-                "a master key rotation is unfinished: run `facegate key rotate-master` to "
-                "complete it"
-            )
+            notices.append(Notice("gate.rotation_unfinished"))
         watched = [settings.data_dir, settings.resolved_key_file.parent]
         if sqlite_file is not None:
             watched += [sqlite_file, sqlite_file.with_name(DB_FILE + "-wal")]
         watched.append(settings.resolved_journal_file)
         notices.extend(wider_than_private(dict.fromkeys(watched)))
         for notice in notices:
-            log.warning(notice)
+            log.warning("%s", notice)  # log lines are English
         return cls(ctx, notices, lock)
 
     def use_engine(self, engine: FaceWork) -> None:

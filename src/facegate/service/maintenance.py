@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from facegate.config import CONFIG_FILE, Settings
 from facegate.errors import FacegateError
+from facegate.messages.notice import Notice
 from facegate.private_files import private_file
 from facegate.service.gate import Gate, next_key_file
 from facegate.store import AuditLog, Database, keyring
@@ -159,9 +160,10 @@ def backup(
 
 def restore(
     settings: Settings, source: Path, *, grants: bool = False
-) -> tuple[dict[str, object], list[str]]:
+) -> tuple[dict[str, object], list[Notice]]:
     """Put a backup back, then open it once so that the deletion journal is replayed. Returns
-    what was restored and what the operator must be told.
+    what was restored and what the operator must be told (catalogue notices: the interface
+    renders them in its reader's language).
 
     On PostgreSQL the dump's GRANTs are left out unless ``grants`` (their roles may not exist
     on this server, and a missing one would roll the restore back); ``grants_left_out`` names

@@ -67,6 +67,7 @@ class JournalState:
     valid_bytes: int
     problem: str  # "" when every line read is whole and chained
     torn: bool = False  # the problem is only a last line cut short by a crash
+    problem_code: str = ""  # "empty_line", "torn" or "altered" (the problem, for a catalogue)
 
 
 def before_commit(session: Session, hook: Callable[[Session], None]) -> None:
@@ -99,11 +100,11 @@ class DeletionJournal:
             raise JournalDamaged(f"the deletion journal {self.path} has no valid header") from exc
         offset = len(lines[0]) + 1
         entries: list[dict[str, Any]] = []
-        last_seq, last_hash, problem, torn = 0, GENESIS, "", False
+        last_seq, last_hash, problem, torn, code = 0, GENESIS, "", False, ""
         for index, line in enumerate(lines[1:], start=1):
             if not line:
                 if index < len(lines) - 1:
-                    problem = f"empty line after entry {last_seq}"
+                    problem, code = f"empty line after entry {last_seq}", "empty_line"
                 break
             whole = index < len(lines) - 1  # a last line without its newline is torn
             try:
@@ -119,6 +120,7 @@ class DeletionJournal:
                 sound = False
             if not sound:
                 torn = not whole
+                code = "torn" if torn else "altered"
                 problem = (
                     f"torn entry after {last_seq}"
                     if not whole
@@ -128,7 +130,7 @@ class DeletionJournal:
             entries.append(entry)
             last_seq, last_hash = int(entry["seq"]), str(entry["hash"])
             offset += len(line) + 1
-        return JournalState(journal_id, entries, last_seq, last_hash, offset, problem, torn)
+        return JournalState(journal_id, entries, last_seq, last_hash, offset, problem, torn, code)
 
     def entries_after(self, seq: int) -> list[dict[str, Any]]:
         return [e for e in self.read().entries if int(e["seq"]) > seq]
