@@ -72,6 +72,7 @@ def seal(gate: Gate, site: Site, subject_id: str, seed: int) -> str:
             engine=ctx.engine.model_id,
             model_version=ctx.engine.model_id,
             expires_at=ctx.now().replace(year=ctx.now().year + 1),
+            created_at=ctx.now(),  # the test's clock: a retention is counted from it
         )
         return row.id
 

@@ -331,8 +331,10 @@ class Vault:
         engine: str,
         model_version: str,
         expires_at: datetime,
+        created_at: datetime | None = None,
     ) -> Template:
-        """Encrypt the embedding (as little-endian float32) and add the template row."""
+        """Encrypt the embedding (as little-endian float32) and add the template row, made at
+        ``created_at`` (now when not given: pass the caller's clock where it has one)."""
         vector = _embedding(embedding)
         key_row = self.data_key(session, subject_id, deployment_id)
         nonce = secrets.token_bytes(NONCE_BYTES)
@@ -349,6 +351,7 @@ class Vault:
             nonce=nonce,
             ciphertext=ciphertext,
             expires_at=expires_at,
+            created_at=created_at or utc_now(),
         )
         session.add(row)
         session.flush()
