@@ -415,8 +415,9 @@ class _Ann:
         )
         faiss.omp_set_num_threads(tuning.threads)
         quantizer = faiss.downcast_index(self.ivf.quantizer)
-        if hasattr(quantizer, "hnsw"):
-            quantizer.hnsw.efSearch = tuning.coarse_ef
+        self.hnsw: Any = getattr(quantizer, "hnsw", None)  # an HNSW coarse quantizer's graph
+        if self.hnsw is not None:
+            self.hnsw.efSearch = tuning.coarse_ef
 
     @classmethod
     def build(cls, vectors: np.ndarray, tuning: IndexTuning, seed: int = 1234) -> _Ann:
@@ -437,15 +438,13 @@ class _Ann:
         index.train(np.ascontiguousarray(vectors[::step], dtype=np.float32))
         ann = cls(index, n, tuning)
         faiss.omp_set_num_threads(2)
-        quantizer = faiss.downcast_index(ann.ivf.quantizer)
-        hnsw = quantizer.hnsw if hasattr(quantizer, "hnsw") else None
-        if hnsw is not None:
-            hnsw.efSearch = tuning.coarse_build_ef
+        if ann.hnsw is not None:
+            ann.hnsw.efSearch = tuning.coarse_build_ef
         for start in range(0, n, 65536):
             chunk = vectors[start : start + 65536]
             ann.add(np.arange(start, start + len(chunk)), chunk)
-        if hnsw is not None:
-            hnsw.efSearch = tuning.coarse_ef  # later adds and every probe
+        if ann.hnsw is not None:
+            ann.hnsw.efSearch = tuning.coarse_ef  # later adds and every probe
         faiss.omp_set_num_threads(tuning.threads)
         return ann
 
@@ -635,8 +634,7 @@ class _Shard:
         if vectors.dtype == self.vectors.dtype:
             norms[: self.size] = self.norms[: self.size]
         else:  # the norms of the rounded vectors, which the searches measure
-            held = vectors[: self.size].astype(np.float32)
-            norms[: self.size] = np.einsum("ij,ij->i", held, held)
+            norms[: self.size] = _squared_norms(vectors[: self.size])
         self.vectors, self.expires, self.norms = vectors, expiries, norms
         self.template_ids.reserve(capacity, self.size)
         self.subject_ids.reserve(capacity, self.size)
@@ -690,7 +688,7 @@ class _Shard:
         self.vectors[first:end] = vectors
         self.expires[first:end] = expires
         held = self.vectors[first:end].astype(np.float32)
-        self.norms[first:end] = np.einsum("ij,ij->i", held, held)
+        self.norms[first:end] = _squared_norms(held)
         self.template_ids.put(first, template_ids)
         self.subject_ids.put(first, subject_ids)
         self.rows.add_many(_keys(template_ids), np.arange(first, end))
@@ -1178,6 +1176,12 @@ def _screened(shard: _Shard, rows: np.ndarray, query: np.ndarray, k: int) -> np.
     if len(set(shard.subject_ids.get_many(kept))) < k:
         return rows
     return kept
+
+
+def _squared_norms(held: np.ndarray) -> npt.NDArray[np.float32]:
+    """|x|^2 of each held row, in float32 (of the stored, possibly float16-rounded, values)."""
+    rows = held.astype(np.float32, copy=False)
+    return np.asarray(np.einsum("ij,ij->i", rows, rows), dtype=np.float32)
 
 
 def _live(shard: _Shard, rows: np.ndarray, now: float) -> np.ndarray:
